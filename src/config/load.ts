@@ -1,0 +1,88 @@
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import type { z } from 'zod';
+import { InputError } from '../errors.js';
+import { configSchema, type Config } from './schema.js';
+
+export const DEFAULT_CONFIG_PATH = './invrecon.config.json';
+
+export interface LoadedConfig extends Config {
+  /** Absolute path of the config file; relative paths in it resolve against its folder. */
+  configPath: string;
+  baseDir: string;
+}
+
+/** `locations[1].warehouses` from zod's path array. */
+export function formatKeyPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else if (typeof key === 'string' && /^[A-Za-z_$][\w$]*$/.test(key)) out += out ? `.${key}` : key;
+    else out += `[${JSON.stringify(String(key))}]`;
+  }
+  return out || '(root)';
+}
+
+export function formatZodIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => {
+    const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
+    if (keys.length > 0) return keys.map((key) => `${formatKeyPath([...issue.path, key])}: unknown key`).join('\n');
+    return `${formatKeyPath(issue.path)}: ${issue.message}`;
+  });
+}
+
+/** Line and column (1-based) of a character offset in text. */
+export function lineAndColumn(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, column: offset - lineStart + 1 };
+}
+
+export function parseJsonFile(path: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const position = /position (\d+)/.exec(message);
+    const where = position ? lineAndColumn(text, Number(position[1])) : undefined;
+    throw new InputError(`${path}${where ? `:${where.line}:${where.column}` : ''}: invalid JSON: ${message.replace(/ in JSON at position \d+.*$/, '')}`);
+  }
+}
+
+export function resolveConfig(raw: unknown, configPath: string): LoadedConfig {
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = formatZodIssues(parsed.error);
+    throw new InputError(`${configPath}: invalid config: ${lines[0]}`, lines.slice(1));
+  }
+  const baseDir = dirname(configPath);
+  const at = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+  const config = parsed.data;
+  return {
+    ...config,
+    erp: { ...config.erp, ...(config.erp.csv ? { csv: { ...config.erp.csv, path: at(config.erp.csv.path) } } : {}) },
+    bundles: config.bundles.csv ? { csv: at(config.bundles.csv) } : {},
+    snapshot: { path: at(config.snapshot.path) },
+    configPath,
+    baseDir,
+  };
+}
+
+export function loadConfig(path: string = DEFAULT_CONFIG_PATH): LoadedConfig {
+  const configPath = resolve(path);
+  let text: string;
+  try {
+    text = readFileSync(configPath, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new InputError(`${configPath}: config file not found (run "invrecon init" to write a starter config, or pass --config PATH)`);
+    throw new InputError(`${configPath}: cannot read config: ${(error as Error).message}`);
+  }
+  return resolveConfig(parseJsonFile(configPath, text), configPath);
+}

@@ -1,0 +1,188 @@
+import { createHash } from 'node:crypto';
+import type { ErpRow } from '../sources/erp/rows.js';
+import type { Db } from './db.js';
+
+export type Side = 'erp' | 'shopify';
+
+export interface SnapshotInfo {
+  id: number;
+  side: Side;
+  source: string;
+  takenAt: string;
+  rowCount: number;
+  contentHash: string;
+  meta: Record<string, unknown>;
+}
+
+interface SnapshotRecord {
+  id: number;
+  side: Side;
+  source: string;
+  taken_at: string;
+  row_count: number;
+  content_hash: string;
+  meta: string;
+}
+
+function toInfo(record: SnapshotRecord): SnapshotInfo {
+  return {
+    id: record.id,
+    side: record.side,
+    source: record.source,
+    takenAt: record.taken_at,
+    rowCount: record.row_count,
+    contentHash: record.content_hash,
+    meta: JSON.parse(record.meta) as Record<string, unknown>,
+  };
+}
+
+export function listSnapshots(db: Db, side?: Side): SnapshotInfo[] {
+  const records = side
+    ? (db.prepare('SELECT * FROM snapshots WHERE side = ? ORDER BY id').all(side) as SnapshotRecord[])
+    : (db.prepare('SELECT * FROM snapshots ORDER BY id').all() as SnapshotRecord[]);
+  return records.map(toInfo);
+}
+
+export function getSnapshot(db: Db, id: number): SnapshotInfo | undefined {
+  const record = db.prepare('SELECT * FROM snapshots WHERE id = ?').get(id) as SnapshotRecord | undefined;
+  return record && toInfo(record);
+}
+
+export function latestSnapshot(db: Db, side: Side): SnapshotInfo | undefined {
+  const record = db.prepare('SELECT * FROM snapshots WHERE side = ? ORDER BY id DESC LIMIT 1').get(side) as SnapshotRecord | undefined;
+  return record && toInfo(record);
+}
+
+/** The snapshot of the same side taken just before this one. */
+export function previousSnapshot(db: Db, snapshot: SnapshotInfo): SnapshotInfo | undefined {
+  const record = db.prepare('SELECT * FROM snapshots WHERE side = ? AND id < ? ORDER BY id DESC LIMIT 1').get(snapshot.side, snapshot.id) as
+    | SnapshotRecord
+    | undefined;
+  return record && toInfo(record);
+}
+
+/**
+ * Content hash over the snapshot's rows in key order, so it does not depend on the order the
+ * source delivered them in. `sql` selects the rows for `?` = snapshot id, ordered by key.
+ */
+export function hashRows(db: Db, sql: string, snapshotId: number): string {
+  const hash = createHash('sha256');
+  for (const row of db.prepare(sql).raw().iterate(snapshotId) as Iterable<unknown[]>) {
+    hash.update(JSON.stringify(row));
+    hash.update('\n');
+  }
+  return hash.digest('hex');
+}
+
+/**
+ * A snapshot being written: one open transaction from begin to finish. Nothing is visible to other
+ * connections until finish(); abort() (or a crash) leaves nothing behind.
+ */
+export class SnapshotTransaction {
+  readonly id: number;
+  private open = true;
+
+  constructor(
+    private readonly db: Db,
+    readonly side: Side,
+    readonly source: string,
+  ) {
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      this.id = Number(
+        db.prepare("INSERT INTO snapshots (side, source, taken_at, row_count, content_hash) VALUES (?, ?, ?, 0, '')").run(side, source, new Date().toISOString())
+          .lastInsertRowid,
+      );
+    } catch (error) {
+      db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  finish(rowCount: number, contentHash: string, meta: Record<string, unknown>): SnapshotInfo {
+    this.db
+      .prepare('UPDATE snapshots SET row_count = ?, content_hash = ?, meta = ?, taken_at = ? WHERE id = ?')
+      .run(rowCount, contentHash, JSON.stringify(meta), new Date().toISOString(), this.id);
+    this.db.exec('COMMIT');
+    this.open = false;
+    return getSnapshot(this.db, this.id)!;
+  }
+
+  abort(): void {
+    if (!this.open) return;
+    this.open = false;
+    if (this.db.inTransaction) this.db.exec('ROLLBACK');
+  }
+}
+
+export const ERP_ROWS_IN_KEY_ORDER =
+  'SELECT sku, warehouse, on_hand, reserved, incoming, safety_stock, category FROM erp_levels WHERE snapshot_id = ? ORDER BY sku, warehouse';
+
+/** Writes ERP rows into an open snapshot; reports a repeated (sku, warehouse) with the line that had it first. */
+export class ErpSnapshotWriter {
+  readonly tx: SnapshotTransaction;
+  private readonly insert;
+  private readonly firstLine;
+  rows = 0;
+
+  constructor(
+    private readonly db: Db,
+    source: string,
+  ) {
+    this.tx = new SnapshotTransaction(db, 'erp', source);
+    this.insert = db.prepare(
+      'INSERT INTO erp_levels (snapshot_id, sku, warehouse, on_hand, reserved, incoming, safety_stock, category, line) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.firstLine = db.prepare('SELECT line FROM erp_levels WHERE snapshot_id = ? AND sku = ? AND warehouse = ?').pluck();
+  }
+
+  /** Returns the line of an earlier row with the same (sku, warehouse), or null when added. */
+  add(row: ErpRow, line: number): number | null {
+    try {
+      this.insert.run(this.tx.id, row.sku, row.warehouse, row.onHand, row.reserved, row.incoming, row.safetyStock, row.category, line);
+    } catch (error) {
+      if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+        return this.firstLine.get(this.tx.id, row.sku, row.warehouse) as number;
+      }
+      throw error;
+    }
+    this.rows++;
+    return null;
+  }
+
+  /** Per-warehouse row counts and the number of distinct SKUs, read back from the open snapshot. */
+  stats(): { skus: number; warehouses: Map<string, number> } {
+    const warehouses = new Map<string, number>();
+    for (const { warehouse, n } of this.db.prepare('SELECT warehouse, count(*) AS n FROM erp_levels WHERE snapshot_id = ? GROUP BY warehouse').all(this.tx.id) as {
+      warehouse: string;
+      n: number;
+    }[])
+      warehouses.set(warehouse, n);
+    const skus = this.db.prepare('SELECT count(DISTINCT sku) FROM erp_levels WHERE snapshot_id = ?').pluck().get(this.tx.id) as number;
+    return { skus, warehouses };
+  }
+
+  finish(meta: Record<string, unknown>): SnapshotInfo {
+    return this.tx.finish(this.rows, hashRows(this.db, ERP_ROWS_IN_KEY_ORDER, this.tx.id), meta);
+  }
+
+  abort(): void {
+    this.tx.abort();
+  }
+}
+
+/** Keeps the newest `keep` snapshots of each side, plus any still needed; returns the ids removed. */
+export function pruneSnapshots(db: Db, keep: number, protectedIds: ReadonlySet<number> = new Set()): number[] {
+  const removed: number[] = [];
+  db.transaction(() => {
+    for (const side of ['erp', 'shopify'] as const) {
+      const ids = db.prepare('SELECT id FROM snapshots WHERE side = ? ORDER BY id DESC').pluck().all(side) as number[];
+      for (const id of ids.slice(keep)) {
+        if (protectedIds.has(id)) continue;
+        db.prepare('DELETE FROM snapshots WHERE id = ?').run(id);
+        removed.push(id);
+      }
+    }
+  })();
+  return removed.sort((a, b) => a - b);
+}

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { isLoopbackHost, resolveEndpoint } from '../../../src/sources/shopify/endpoint.js';
+import { CostBucket, backoffMs, refillWaitMs, retryAfterMs } from '../../../src/sources/shopify/pacing.js';
+
+describe('CostBucket', () => {
+  it('knows nothing before the first answer, so nothing to wait for', () => {
+    const bucket = new CostBucket(() => 0);
+    assert.equal(bucket.available(), undefined);
+    assert.equal(bucket.waitFor(500), 0);
+  });
+
+  it('extrapolates the refill since the last answer, capped at the maximum', () => {
+    let t = 0;
+    const bucket = new CostBucket(() => t);
+    bucket.observe({ maximumAvailable: 100, currentlyAvailable: 20, restoreRate: 10 });
+    t = 3000;
+    assert.equal(bucket.available(), 50);
+    t = 60_000;
+    assert.equal(bucket.available(), 100);
+  });
+
+  it('waits exactly for the missing points, and never for more than a full bucket', () => {
+    let t = 0;
+    const bucket = new CostBucket(() => t);
+    bucket.observe({ maximumAvailable: 100, currentlyAvailable: 20, restoreRate: 10 });
+    assert.equal(bucket.waitFor(20), 0);
+    assert.equal(bucket.waitFor(45), 2500);
+    assert.equal(bucket.waitFor(500), 8000, 'a cost above the maximum waits for a full bucket only');
+  });
+
+  it('reserves points for calls in flight', () => {
+    let t = 0;
+    const bucket = new CostBucket(() => t);
+    bucket.observe({ maximumAvailable: 100, currentlyAvailable: 100, restoreRate: 10 });
+    bucket.reserve(80);
+    assert.equal(bucket.waitFor(50), 3000);
+  });
+});
+
+describe('backoff', () => {
+  it('doubles the ceiling per retry up to the cap, with full jitter below it', () => {
+    assert.deepEqual(
+      [1, 2, 3, 4, 10, 20].map((r) => backoffMs(r, () => 1, 250, 5000)),
+      [250, 500, 1000, 2000, 5000, 5000],
+    );
+    assert.equal(backoffMs(3, () => 0, 250, 5000), 0);
+    assert.equal(backoffMs(3, () => 0.25, 250, 5000), 250);
+  });
+
+  it('computes the refill a THROTTLED status implies', () => {
+    assert.equal(refillWaitMs({ maximumAvailable: 1000, currentlyAvailable: 100, restoreRate: 50 }, 600), 10_000);
+    assert.equal(refillWaitMs({ maximumAvailable: 1000, currentlyAvailable: 700, restoreRate: 50 }, 600), 0);
+    assert.equal(refillWaitMs(undefined, 600), undefined);
+  });
+
+  it('reads Retry-After as seconds or a date', () => {
+    assert.equal(retryAfterMs('2', 0), 2000);
+    assert.equal(retryAfterMs(new Date(10_000).toUTCString(), 4000), 6000);
+    assert.equal(retryAfterMs('soon', 0), undefined);
+    assert.equal(retryAfterMs(null, 0), undefined);
+  });
+});
+
+describe('endpoint', () => {
+  it('treats 127.0.0.0/8, localhost and [::1] as loopback, nothing else', () => {
+    for (const host of ['127.0.0.1', '127.255.0.9', 'localhost', 'LOCALHOST', '[::1]']) assert.ok(isLoopbackHost(host), host);
+    for (const host of ['128.0.0.1', '10.0.0.1', 'localhost.example.com', '127.0.0.1.nip.io', '[::2]', '0.0.0.0']) assert.ok(!isLoopbackHost(host), host);
+  });
+
+  it('appends the API path to the override as it is', () => {
+    assert.equal(
+      resolveEndpoint('acme.myshopify.com', '2026-10', { INVRECON_SHOPIFY_ENDPOINT: 'http://127.0.0.1:43121/' }).graphqlUrl,
+      'http://127.0.0.1:43121/admin/api/2026-10/graphql.json',
+    );
+    assert.equal(
+      resolveEndpoint('acme.myshopify.com', '2026-10', { INVRECON_SHOPIFY_ENDPOINT: 'https://proxy.internal/shop-a' }).graphqlUrl,
+      'https://proxy.internal/shop-a/admin/api/2026-10/graphql.json',
+    );
+    assert.deepEqual(resolveEndpoint('acme.myshopify.com', '2026-10', {}), {
+      graphqlUrl: 'https://acme.myshopify.com/admin/api/2026-10/graphql.json',
+      overridden: false,
+    });
+  });
+});

@@ -5,6 +5,7 @@ import { write } from './shared.js';
 import { registerInit } from './commands/init.js';
 import { registerPull } from './commands/pull.js';
 import { registerSnapshots } from './commands/snapshots.js';
+import { registerEmulator } from './commands/emulator.js';
 import { toolVersion } from '../version.js';
 
 /** Each command's action returns its exit code; it lands here. */
@@ -19,6 +20,7 @@ export function buildProgram(setExitCode: ExitCodeSink): Command {
   registerInit(program, setExitCode);
   registerPull(program, setExitCode);
   registerSnapshots(program, setExitCode);
+  registerEmulator(program, setExitCode);
   return program;
 }
 

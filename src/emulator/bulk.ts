@@ -1,0 +1,358 @@
+// Bulk operations: run a query over every node, stream the JSONL result to a file, serve it by URL.
+// Nested connection nodes become their own lines with __parentId, and some are written after later parents,
+// as Shopify's are ("children come after their parent, not necessarily right after").
+import { createWriteStream, mkdtempSync, rmSync, statSync, type WriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import {
+  defaultFieldResolver,
+  getArgumentValues,
+  getNamedType,
+  getNullableType,
+  isLeafType,
+  isListType,
+  isObjectType,
+  Kind,
+  parse,
+  validate,
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLObjectType,
+  type GraphQLOutputType,
+  type GraphQLResolveInfo,
+  type GraphQLSchema,
+  type SelectionSetNode,
+} from 'graphql';
+import { isConnectionType } from './cost.js';
+import { bulkIterators, type EmulatorContext } from './graph.js';
+
+export interface BulkOperationRecord {
+  id: string;
+  status: 'CREATED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELED';
+  type: 'QUERY';
+  query: string;
+  createdAt: string;
+  completedAt: string | null;
+  objectCount: number;
+  rootObjectCount: number;
+  fileSize: number | null;
+  url: string | null;
+  partialDataUrl: null;
+  errorCode: 'INTERNAL_SERVER_ERROR' | null;
+}
+
+interface UserError {
+  code: 'INVALID' | 'OPERATION_IN_PROGRESS' | 'LIMIT_REACHED';
+  field: string[] | null;
+  message: string;
+}
+
+const MAX_CONNECTIONS = 5;
+const MAX_NESTING = 2;
+const MAX_RUNNING = 5;
+/** Every DEFER_EVERY-th child line is held back until after the next root line. */
+const DEFER_EVERY = 3;
+
+/** Buffers lines into ~64 KB chunks and honours the stream's backpressure. */
+class LineSink {
+  private chunk: string[] = [];
+  private size = 0;
+  bytes = 0;
+  constructor(private readonly stream: WriteStream) {}
+  async write(line: string): Promise<void> {
+    this.chunk.push(line, '\n');
+    this.size += line.length + 1;
+    this.bytes += Buffer.byteLength(line) + 1;
+    if (this.size >= 65536) await this.flush();
+  }
+  async flush(): Promise<void> {
+    if (this.chunk.length === 0) return;
+    const text = this.chunk.join('');
+    this.chunk = [];
+    this.size = 0;
+    if (!this.stream.write(text)) await new Promise<void>((resolve) => this.stream.once('drain', resolve));
+  }
+  async close(): Promise<void> {
+    await this.flush();
+    await new Promise<void>((resolve, reject) => this.stream.end((error?: Error | null) => (error ? reject(error) : resolve())));
+  }
+}
+
+interface ProjectedNode {
+  line: Record<string, unknown>;
+  children: { field: FieldNode; type: GraphQLObjectType; nodes: Iterable<unknown> }[];
+}
+
+export class BulkManager {
+  private readonly operations = new Map<string, BulkOperationRecord>();
+  private readonly files = new Map<string, string>();
+  private latest: BulkOperationRecord | undefined;
+  private counter = 0;
+  private dir: string | undefined;
+  private running = 0;
+  private closed = false;
+  baseUrl = '';
+
+  constructor(
+    private readonly schema: GraphQLSchema,
+    private readonly context: () => EmulatorContext,
+  ) {}
+
+  get(id: string): BulkOperationRecord | undefined {
+    return this.operations.get(id);
+  }
+
+  current(): BulkOperationRecord | undefined {
+    return this.latest;
+  }
+
+  /** Path of a completed operation's JSONL, by its number (as in the URL). */
+  filePath(number: string): string | undefined {
+    return this.files.get(number);
+  }
+
+  start(query: string, _groupObjects: boolean): { bulkOperation: BulkOperationRecord | null; userErrors: UserError[] } {
+    const checked = this.check(query);
+    if ('error' in checked) return { bulkOperation: null, userErrors: [{ code: 'INVALID', field: ['query'], message: checked.error }] };
+    if (this.running >= MAX_RUNNING) {
+      return { bulkOperation: null, userErrors: [{ code: 'LIMIT_REACHED', field: null, message: 'Bulk operations limit reached. Please try again later.' }] };
+    }
+    const number = String(++this.counter);
+    const operation: BulkOperationRecord = {
+      id: `gid://shopify/BulkOperation/${number}`,
+      status: 'CREATED',
+      type: 'QUERY',
+      query,
+      createdAt: new Date().toISOString(),
+      completedAt: null,
+      objectCount: 0,
+      rootObjectCount: 0,
+      fileSize: null,
+      url: null,
+      partialDataUrl: null,
+      errorCode: null,
+    };
+    this.operations.set(operation.id, operation);
+    this.latest = operation;
+    this.running++;
+    setImmediate(() => {
+      this.run(number, operation, checked.document).finally(() => this.running--);
+    });
+    return { bulkOperation: operation, userErrors: [] };
+  }
+
+  /** Validates a bulk query as Shopify does: a valid query, at least one connection, ≤ 5, nested ≤ 2 deep. */
+  private check(query: string): { document: DocumentNode } | { error: string } {
+    let document: DocumentNode;
+    try {
+      document = parse(query);
+    } catch (error) {
+      return { error: `Invalid bulk query: ${(error as Error).message}` };
+    }
+    const errors = validate(this.schema, document);
+    if (errors.length > 0) return { error: `Invalid bulk query: ${errors.map((e) => e.message).join('; ')}` };
+    const operations = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
+    if (operations.length !== 1 || operations[0]!.operation !== 'query') return { error: 'Bulk queries must contain exactly one query operation.' };
+    const fragments = this.fragments(document);
+    let connections = 0;
+    let deepest = 0;
+    const walk = (type: GraphQLObjectType, set: SelectionSetNode | undefined, depth: number) => {
+      for (const field of this.fields(type, set, fragments)) {
+        const definition = type.getFields()[field.name.value];
+        if (!definition) continue;
+        const named = getNamedType(definition.type);
+        if (isConnectionType(named)) {
+          connections++;
+          deepest = Math.max(deepest, depth + 1);
+          const nodeType = getNamedType((named as GraphQLObjectType).getFields()['nodes']!.type) as GraphQLObjectType;
+          for (const inner of this.nodeSelections(field, fragments)) walk(nodeType, inner, depth + 1);
+        } else if (isObjectType(named)) {
+          walk(named, field.selectionSet, depth);
+        }
+      }
+    };
+    walk(this.schema.getQueryType()!, operations[0]!.selectionSet, 0);
+    if (connections === 0) return { error: 'Bulk queries must contain at least one connection.' };
+    if (connections > MAX_CONNECTIONS) return { error: `Bulk queries cannot contain more than ${MAX_CONNECTIONS} connections.` };
+    if (deepest > MAX_NESTING + 1) return { error: `Bulk queries cannot contain connections nested more than ${MAX_NESTING} levels deep.` };
+    return { document };
+  }
+
+  private fragments(document: DocumentNode): Record<string, FragmentDefinitionNode> {
+    const out: Record<string, FragmentDefinitionNode> = {};
+    for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) out[definition.name.value] = definition;
+    return out;
+  }
+
+  /** Fields of a selection set on a concrete type, fragments flattened. */
+  private fields(type: GraphQLObjectType, set: SelectionSetNode | undefined, fragments: Record<string, FragmentDefinitionNode>): FieldNode[] {
+    const out: FieldNode[] = [];
+    for (const selection of set?.selections ?? []) {
+      if (selection.kind === Kind.FIELD) out.push(selection);
+      else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        if (!selection.typeCondition || this.applies(type, selection.typeCondition.name.value)) out.push(...this.fields(type, selection.selectionSet, fragments));
+      } else {
+        const fragment = fragments[selection.name.value];
+        if (fragment && this.applies(type, fragment.typeCondition.name.value)) out.push(...this.fields(type, fragment.selectionSet, fragments));
+      }
+    }
+    return out;
+  }
+
+  private applies(type: GraphQLObjectType, condition: string): boolean {
+    return condition === type.name || type.getInterfaces().some((i) => i.name === condition);
+  }
+
+  /** The node selections of a connection field: edges { node { … } } and nodes { … }. */
+  private nodeSelections(field: FieldNode, fragments: Record<string, FragmentDefinitionNode>): SelectionSetNode[] {
+    const out: SelectionSetNode[] = [];
+    const connectionType = { name: '', getInterfaces: () => [] } as unknown as GraphQLObjectType;
+    for (const child of this.fields(connectionType, field.selectionSet, fragments)) {
+      if (child.name.value === 'nodes' && child.selectionSet) out.push(child.selectionSet);
+      if (child.name.value === 'edges') {
+        for (const edgeField of this.fields(connectionType, child.selectionSet, fragments)) {
+          if (edgeField.name.value === 'node' && edgeField.selectionSet) out.push(edgeField.selectionSet);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Projects one node to its JSONL object; nested connections are returned to be written as their own lines. */
+  private project(type: GraphQLObjectType, sets: SelectionSetNode[], source: unknown, fragments: Record<string, FragmentDefinitionNode>): ProjectedNode {
+    const line: Record<string, unknown> = {};
+    const children: ProjectedNode['children'] = [];
+    const context = this.context();
+    for (const set of sets) {
+      for (const field of this.fields(type, set, fragments)) {
+        const key = field.alias?.value ?? field.name.value;
+        if (field.name.value === '__typename') {
+          line[key] = type.name;
+          continue;
+        }
+        const definition = type.getFields()[field.name.value]!;
+        const args = getArgumentValues(definition, field, {});
+        const named = getNamedType(definition.type);
+        if (isConnectionType(named)) {
+          const iterate = bulkIterators[`${type.name}.${field.name.value}`];
+          if (!iterate) throw new Error(`bulk operations cannot walk ${type.name}.${field.name.value}`);
+          children.push({ field, type: getNamedType((named as GraphQLObjectType).getFields()['nodes']!.type) as GraphQLObjectType, nodes: iterate(source, args, context) });
+          continue;
+        }
+        const resolve = definition.resolve ?? defaultFieldResolver;
+        const info = { fieldName: field.name.value, fieldNodes: [field], variableValues: {}, schema: this.schema } as unknown as GraphQLResolveInfo;
+        const value = resolve(source, args, context, info);
+        line[key] = this.complete(definition.type, value, field, fragments, children);
+      }
+    }
+    return { line, children };
+  }
+
+  private complete(type: GraphQLOutputType, value: unknown, field: FieldNode, fragments: Record<string, FragmentDefinitionNode>, children: ProjectedNode['children']): unknown {
+    if (value === null || value === undefined) return null;
+    const nullable = getNullableType(type);
+    if (isListType(nullable)) return (value as unknown[]).map((entry) => this.complete(nullable.ofType, entry, field, fragments, children));
+    if (isLeafType(nullable)) return nullable.serialize(value);
+    const objectType = isObjectType(nullable) ? nullable : (this.schema.getType((value as { kind: string }).kind) as GraphQLObjectType);
+    const projected = this.project(objectType, field.selectionSet ? [field.selectionSet] : [], value, fragments);
+    // A connection under a plain object (rare) still becomes lines of its own.
+    children.push(...projected.children);
+    return projected.line;
+  }
+
+  private idOf(type: GraphQLObjectType, source: unknown): string {
+    const resolve = type.getFields()['id']?.resolve;
+    return resolve ? String(resolve(source, {}, this.context(), {} as GraphQLResolveInfo)) : '';
+  }
+
+  private directory(): string {
+    this.dir ??= mkdtempSync(join(tmpdir(), 'invrecon-emulator-'));
+    return this.dir;
+  }
+
+  private async run(number: string, operation: BulkOperationRecord, document: DocumentNode): Promise<void> {
+    const path = join(this.directory(), `bulk-${number}.jsonl`);
+    const sink = new LineSink(createWriteStream(path));
+    const fragments = this.fragments(document);
+    const query = document.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION)!;
+    const root = this.schema.getQueryType()!;
+    const deferred: string[] = [];
+    let childNumber = 0;
+    let sinceYield = 0;
+    operation.status = 'RUNNING';
+    try {
+      // A held-back line holds back its own children too, so every child still follows its parent.
+      const writeChildren = async (parentId: string, projected: ProjectedNode, holding: boolean): Promise<void> => {
+        for (const child of projected.children) {
+          const sets = this.nodeSelections(child.field, fragments);
+          for (const node of child.nodes) {
+            const inner = this.project(child.type, sets, node, fragments);
+            const text = JSON.stringify({ ...inner.line, __parentId: parentId });
+            operation.objectCount++;
+            const hold = holding || ++childNumber % DEFER_EVERY === 1;
+            if (hold) deferred.push(text);
+            else await sink.write(text);
+            await writeChildren(this.idOf(child.type, node), inner, hold);
+          }
+        }
+      };
+      for (const field of this.fields(root, query.selectionSet, fragments)) {
+        if (this.closed) break;
+        const definition = root.getFields()[field.name.value]!;
+        const args = getArgumentValues(definition, field, {});
+        const named = getNamedType(definition.type);
+        const context = this.context();
+        let roots: Iterable<unknown>;
+        let rootType: GraphQLObjectType;
+        let sets: SelectionSetNode[];
+        if (isConnectionType(named)) {
+          roots = bulkIterators[`QueryRoot.${field.name.value}`]!(undefined, args, context);
+          rootType = getNamedType((named as GraphQLObjectType).getFields()['nodes']!.type) as GraphQLObjectType;
+          sets = this.nodeSelections(field, fragments);
+        } else {
+          // A single object at the root (e.g. location(id:)) whose connections are walked.
+          const resolve = definition.resolve ?? defaultFieldResolver;
+          const value = resolve(undefined, args, context, {} as GraphQLResolveInfo);
+          roots = value === null || value === undefined ? [] : [value];
+          rootType = named as GraphQLObjectType;
+          sets = field.selectionSet ? [field.selectionSet] : [];
+        }
+        for (const node of roots) {
+          if (this.closed) break;
+          const projected = this.project(rootType, sets, node, fragments);
+          await sink.write(JSON.stringify(projected.line));
+          operation.objectCount++;
+          operation.rootObjectCount++;
+          // Children held back from earlier parents land here, after a later parent.
+          for (const text of deferred.splice(0)) await sink.write(text);
+          await writeChildren(this.idOf(rootType, node), projected, false);
+          if (++sinceYield >= 500) {
+            sinceYield = 0;
+            await yieldToEventLoop();
+          }
+        }
+      }
+      for (const text of deferred.splice(0)) await sink.write(text);
+      await sink.close();
+      if (this.closed) return;
+      this.files.set(number, path);
+      operation.fileSize = statSync(path).size;
+      operation.url = operation.objectCount > 0 ? `${this.baseUrl}/_emulator/bulk/${number}.jsonl` : null;
+      operation.completedAt = new Date().toISOString();
+      operation.status = 'COMPLETED';
+    } catch (error) {
+      await sink.close().catch(() => undefined);
+      operation.status = 'FAILED';
+      operation.errorCode = 'INTERNAL_SERVER_ERROR';
+      operation.completedAt = new Date().toISOString();
+      process.stderr.write(`emulator: bulk operation ${operation.id} failed: ${(error as Error).stack ?? String(error)}\n`);
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+  }
+}

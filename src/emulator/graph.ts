@@ -1,0 +1,342 @@
+// The executable schema: Shopify's names (sdl.ts) plus resolvers over the in-memory shop.
+import {
+  buildSchema,
+  getDirectiveValues,
+  GraphQLError,
+  GraphQLScalarType,
+  type GraphQLFieldResolver,
+  type GraphQLObjectType,
+  type GraphQLSchema,
+} from 'graphql';
+import { adjustQuantities, setQuantities, type AdjustmentGroup, type ChangeRow, type MutationLedger, type AdjustQuantitiesInput, type SetQuantitiesInput } from './mutations.js';
+import { EMULATOR_SDL } from './sdl.js';
+import { QUANTITY_NAMES, type QuantityName } from './seed.js';
+import { gidTail, quantityIndex, type ShopStore } from './store.js';
+import type { BulkManager } from './bulk.js';
+
+export const MAX_PAGE_SIZE = 250;
+
+export interface EmulatorContext {
+  store: ShopStore;
+  ledger: MutationLedger;
+  bulk: BulkManager;
+}
+
+export interface ItemNode {
+  readonly kind: 'InventoryItem';
+  readonly index: number;
+}
+export interface LevelNode {
+  readonly kind: 'InventoryLevel';
+  readonly index: number;
+}
+export interface LocationNode {
+  readonly kind: 'Location';
+  readonly index: number;
+}
+
+const item = (index: number): ItemNode => ({ kind: 'InventoryItem', index });
+const level = (index: number): LevelNode => ({ kind: 'InventoryLevel', index });
+const location = (index: number): LocationNode => ({ kind: 'Location', index });
+
+// ---- cursors and pages -------------------------------------------------------------------------
+
+/** Opaque cursors, like Shopify's: base64 of a small JSON object. */
+export function encodeCursor(key: number): string {
+  return Buffer.from(JSON.stringify({ last_id: key })).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): number {
+  try {
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { last_id?: unknown };
+    if (typeof value.last_id === 'number' && Number.isInteger(value.last_id)) return value.last_id;
+  } catch {
+    // fall through
+  }
+  throw new GraphQLError(`Invalid cursor: ${JSON.stringify(cursor)}.`, { extensions: { code: 'BAD_REQUEST' } });
+}
+
+/** An ordered list of node keys: keys grow along the list (or shrink, when reversed). */
+export interface KeyList {
+  length: number;
+  at(position: number): number;
+}
+
+export function rangeKeys(length: number): KeyList {
+  return { length, at: (position) => position };
+}
+
+export function arrayKeys(keys: ArrayLike<number>): KeyList {
+  return { length: keys.length, at: (position) => keys[position]! };
+}
+
+function reversedKeys(keys: KeyList): KeyList {
+  return { length: keys.length, at: (position) => keys.at(keys.length - 1 - position) };
+}
+
+export interface PageArgs {
+  first?: number | null;
+  after?: string | null;
+  reverse?: boolean | null;
+}
+
+export function checkFirst(args: PageArgs): number {
+  if (args.first === undefined || args.first === null) {
+    throw new GraphQLError('you must provide one of first or last', { extensions: { code: 'BAD_REQUEST' } });
+  }
+  if (args.first < 0) throw new GraphQLError(`The value of 'first' must be a positive integer, got ${args.first}.`, { extensions: { code: 'BAD_REQUEST' } });
+  if (args.first > MAX_PAGE_SIZE) {
+    throw new GraphQLError(`The value of 'first' (${args.first}) exceeds the maximum page size of ${MAX_PAGE_SIZE}.`, { extensions: { code: 'BAD_REQUEST' } });
+  }
+  return args.first;
+}
+
+export interface Connection<T> {
+  edges: { cursor: string; node: T }[];
+  nodes: T[];
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+}
+
+/** One page of a keyed list after the `after` cursor (binary search: keys are monotonic). */
+export function paginate<T>(allKeys: KeyList, args: PageArgs, toNode: (key: number) => T): Connection<T> {
+  const first = checkFirst(args);
+  const keys = args.reverse ? reversedKeys(allKeys) : allKeys;
+  let start = 0;
+  if (args.after) {
+    const after = decodeCursor(args.after);
+    const beyond = (key: number) => (args.reverse ? key < after : key > after);
+    let low = 0;
+    let high = keys.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if (beyond(keys.at(mid))) high = mid;
+      else low = mid + 1;
+    }
+    start = low;
+  }
+  const end = Math.min(keys.length, start + first);
+  const edges: { cursor: string; node: T }[] = [];
+  for (let position = start; position < end; position++) {
+    const key = keys.at(position);
+    edges.push({ cursor: encodeCursor(key), node: toNode(key) });
+  }
+  return {
+    edges,
+    nodes: edges.map((edge) => edge.node),
+    pageInfo: {
+      hasNextPage: end < keys.length,
+      hasPreviousPage: start > 0,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges[edges.length - 1]?.cursor ?? null,
+    },
+  };
+}
+
+// ---- search syntax -----------------------------------------------------------------------------
+
+/** The subset of Shopify's search syntax the emulator understands on inventoryItems: sku:, id:, OR, AND. */
+export function itemMatcher(store: ShopStore, query: string | null | undefined): ((index: number) => boolean) | undefined {
+  if (!query || !query.trim()) return undefined;
+  const tokens = query.match(/(?:[^\s"]+:"[^"]*"|"[^"]*"|\S+)/g) ?? [];
+  const groups: { field: string; value: string }[][] = [[]];
+  for (const token of tokens) {
+    if (token === 'OR') {
+      groups.push([]);
+      continue;
+    }
+    if (token === 'AND') continue;
+    const match = /^(sku|id):(.*)$/.exec(token);
+    if (!match) {
+      throw new GraphQLError(`The emulator's inventoryItems(query:) understands sku:VALUE and id:VALUE terms joined by OR/AND, not ${JSON.stringify(token)}.`, {
+        extensions: { code: 'BAD_REQUEST' },
+      });
+    }
+    groups[groups.length - 1]!.push({ field: match[1]!, value: match[2]!.replace(/^"(.*)"$/, '$1') });
+  }
+  const nonEmpty = groups.filter((group) => group.length > 0);
+  return (index) =>
+    nonEmpty.some((group) =>
+      group.every((term) => (term.field === 'sku' ? store.itemSkus[index] === term.value : gidTail(store.itemIds[index]!) === gidTail(term.value))),
+    );
+}
+
+/** Item keys matching a query: a direct SKU lookup when possible, a scan otherwise. */
+export function itemKeys(store: ShopStore, query: string | null | undefined): KeyList {
+  const matcher = itemMatcher(store, query);
+  if (!matcher) return rangeKeys(store.itemCount);
+  const single = /^sku:("?)([^"\s]*)\1$/.exec(query!.trim());
+  if (single) return arrayKeys(store.itemsWithSku(single[2]!));
+  const matches: number[] = [];
+  for (let index = 0; index < store.itemCount; index++) if (matcher(index)) matches.push(index);
+  return arrayKeys(matches);
+}
+
+function itemLevelKeys(store: ShopStore, index: number): KeyList {
+  const start = store.levelStart[index]!;
+  return { length: store.levelStart[index + 1]! - start, at: (position) => start + position };
+}
+
+/** Locations in Shopify's default order (sortKey NAME) or by id; keys are positions in that order. */
+function locationOrder(store: ShopStore, sortKey: string): number[] {
+  const order = store.locations.map((_, i) => i);
+  if (sortKey === 'NAME') order.sort((a, b) => store.locations[a]!.name.localeCompare(store.locations[b]!.name) || a - b);
+  return order;
+}
+
+// ---- quantities --------------------------------------------------------------------------------
+
+export function checkQuantityNames(names: readonly string[]): QuantityName[] {
+  for (const name of names) {
+    if (quantityIndex(name) === undefined) {
+      throw new GraphQLError(`The quantity name '${name}' is invalid. Valid names are: ${QUANTITY_NAMES.join(', ')}.`, { extensions: { code: 'BAD_REQUEST' } });
+    }
+  }
+  return names as QuantityName[];
+}
+
+// ---- the schema --------------------------------------------------------------------------------
+
+type Resolvers = Record<string, Record<string, GraphQLFieldResolver<never, EmulatorContext, never>>>;
+
+/** Connection fields a bulk operation walks completely (no `first`), by "Type.field". */
+export type BulkIterator = (source: unknown, args: Record<string, unknown>, context: EmulatorContext) => Iterable<unknown>;
+
+function* keyIterator<T>(keys: KeyList, toNode: (key: number) => T): Generator<T> {
+  for (let position = 0; position < keys.length; position++) yield toNode(keys.at(position));
+}
+
+export const bulkIterators: Record<string, BulkIterator> = {
+  'QueryRoot.inventoryItems': (_source, args, { store }) => keyIterator(itemKeys(store, args['query'] as string | undefined), item),
+  'QueryRoot.locations': (_source, args, { store }) => locationOrder(store, (args['sortKey'] as string) ?? 'NAME').map(location),
+  'InventoryItem.inventoryLevels': (source, _args, { store }) => keyIterator(itemLevelKeys(store, (source as ItemNode).index), level),
+  'Location.inventoryLevels': (source, _args, { store }) => keyIterator(arrayKeys(store.levelsAtLocation((source as LocationNode).index)), level),
+};
+
+function changesOf(group: AdjustmentGroup, args: { inventoryItemIds?: string[] | null; locationIds?: string[] | null; quantityNames?: string[] | null }, store: ShopStore) {
+  const names = args.quantityNames ? checkQuantityNames(args.quantityNames) : undefined;
+  const out: { row: ChangeRow; name: QuantityName; delta: number; quantityAfterChange: number }[] = [];
+  for (const row of group.rows) {
+    if (args.inventoryItemIds && !args.inventoryItemIds.includes(store.itemIds[row.item]!)) continue;
+    if (args.locationIds && !args.locationIds.includes(store.locations[row.location]!.id)) continue;
+    const selected = names ?? (Object.keys(row.deltas) as QuantityName[]);
+    for (const name of selected) out.push({ row, name, delta: row.deltas[name] ?? 0, quantityAfterChange: row.after[name] });
+  }
+  return out;
+}
+
+function idempotencyKey(info: Parameters<GraphQLFieldResolver<unknown, unknown>>[3]): string | undefined {
+  const directive = info.schema.getDirective('idempotent')!;
+  const values = getDirectiveValues(directive, info.fieldNodes[0]!, info.variableValues);
+  return values ? (values['key'] as string) : undefined;
+}
+
+const resolvers: Resolvers = {
+  QueryRoot: {
+    location: (_s, args: { id?: string | null }, { store }) => {
+      if (args.id === undefined || args.id === null) return store.locations.length > 0 ? location(0) : null;
+      const index = store.locationIndex(args.id);
+      return index === undefined ? null : location(index);
+    },
+    locations: (_s, args: PageArgs & { sortKey: string; query?: string | null }, { store }) => {
+      if (args.query) throw new GraphQLError("The emulator's locations(query:) filter is not supported.", { extensions: { code: 'BAD_REQUEST' } });
+      const order = locationOrder(store, args.sortKey);
+      return paginate(rangeKeys(order.length), args, (position) => location(order[position]!));
+    },
+    inventoryItem: (_s, args: { id: string }, { store }) => {
+      const index = store.itemIndex(args.id);
+      return index === undefined ? null : item(index);
+    },
+    inventoryItems: (_s, args: PageArgs & { query?: string | null }, { store }) => paginate(itemKeys(store, args.query), args, item),
+    inventoryLevel: (_s, args: { id: string }, { store }) => {
+      const match = /^gid:\/\/shopify\/InventoryLevel\/(\d+)(?:\?inventory_item_id=(.*))?$/.exec(args.id);
+      if (!match) return null;
+      const index = Number(match[1]) - 1;
+      return index >= 0 && index < store.levelCount && store.levelId(index) === args.id ? level(index) : null;
+    },
+    bulkOperation: (_s, args: { id: string }, { bulk }) => bulk.get(args.id) ?? null,
+    currentBulkOperation: (_s, args: { type: string }, { bulk }) => (args.type === 'QUERY' ? (bulk.current() ?? null) : null),
+  },
+  Mutation: {
+    inventorySetQuantities: (_s, args: { input: SetQuantitiesInput }, { ledger }, info) => setQuantities(ledger, args.input, idempotencyKey(info)),
+    inventoryAdjustQuantities: (_s, args: { input: AdjustQuantitiesInput }, { ledger }, info) => adjustQuantities(ledger, args.input, idempotencyKey(info)),
+    bulkOperationRunQuery: (_s, args: { query: string; groupObjects: boolean }, { bulk }) => bulk.start(args.query, args.groupObjects),
+  },
+  Location: {
+    id: (s: LocationNode, _a, { store }) => store.locations[s.index]!.id,
+    name: (s: LocationNode, _a, { store }) => store.locations[s.index]!.name,
+    isActive: () => true,
+    legacyResourceId: (s: LocationNode, _a, { store }) => gidTail(store.locations[s.index]!.id),
+    inventoryLevel: (s: LocationNode, args: { inventoryItemId: string }, { store }) => {
+      const index = store.itemIndex(args.inventoryItemId);
+      const found = index === undefined ? undefined : store.levelIndex(index, s.index);
+      return found === undefined ? null : level(found);
+    },
+    inventoryLevels: (s: LocationNode, args: PageArgs & { query?: string | null }, { store }) => {
+      if (args.query) throw new GraphQLError("The emulator's inventoryLevels(query:) filter is not supported.", { extensions: { code: 'BAD_REQUEST' } });
+      return paginate(arrayKeys(store.levelsAtLocation(s.index)), args, level);
+    },
+  },
+  InventoryItem: {
+    id: (s: ItemNode, _a, { store }) => store.itemIds[s.index],
+    legacyResourceId: (s: ItemNode, _a, { store }) => gidTail(store.itemIds[s.index]!),
+    sku: (s: ItemNode, _a, { store }) => store.itemSkus[s.index],
+    tracked: () => true,
+    duplicateSkuCount: (s: ItemNode, _a, { store }) => {
+      const sku = store.itemSkus[s.index];
+      return sku ? store.itemsWithSku(sku).length - 1 : 0;
+    },
+    inventoryLevel: (s: ItemNode, args: { locationId: string }, { store }) => {
+      const index = store.locationIndex(args.locationId);
+      const found = index === undefined ? undefined : store.levelIndex(s.index, index);
+      return found === undefined ? null : level(found);
+    },
+    inventoryLevels: (s: ItemNode, args: PageArgs & { query?: string | null }, { store }) => {
+      if (args.query) throw new GraphQLError("The emulator's inventoryLevels(query:) filter is not supported.", { extensions: { code: 'BAD_REQUEST' } });
+      return paginate(itemLevelKeys(store, s.index), args, level);
+    },
+  },
+  InventoryLevel: {
+    id: (s: LevelNode, _a, { store }) => store.levelId(s.index),
+    item: (s: LevelNode, _a, { store }) => item(store.levelItem(s.index)),
+    location: (s: LevelNode, _a, { store }) => location(store.levelLocation[s.index]!),
+    quantities: (s: LevelNode, args: { names: string[] }, { store }) =>
+      checkQuantityNames(args.names).map((name) => ({
+        id: `gid://shopify/InventoryQuantity/${s.index + 1}?inventory_item_id=${gidTail(store.itemIds[store.levelItem(s.index)]!)}&name=${name}`,
+        name,
+        quantity: store.get(s.index, name),
+        updatedAt: null,
+      })),
+  },
+  InventoryAdjustmentGroup: {
+    changes: (s: AdjustmentGroup, args: { inventoryItemIds?: string[]; locationIds?: string[]; quantityNames?: string[] }, { store }) => changesOf(s, args, store),
+  },
+  InventoryChange: {
+    delta: (s: { delta: number }) => s.delta,
+    name: (s: { name: string }) => s.name,
+    quantityAfterChange: (s: { quantityAfterChange: number }) => s.quantityAfterChange,
+    ledgerDocumentUri: (s: { row: ChangeRow }) => s.row.ledgerDocumentUri,
+    item: (s: { row: ChangeRow }) => item(s.row.item),
+    location: (s: { row: ChangeRow }) => location(s.row.location),
+  },
+};
+
+/** Builds the executable schema (Shopify's names, emulator resolvers). */
+export function buildEmulatorSchema(): GraphQLSchema {
+  const schema = buildSchema(EMULATOR_SDL);
+  for (const [typeName, fields] of Object.entries(resolvers)) {
+    const type = schema.getType(typeName) as GraphQLObjectType;
+    const defined = type.getFields();
+    for (const [fieldName, resolve] of Object.entries(fields)) {
+      if (!defined[fieldName]) throw new Error(`resolver for unknown field ${typeName}.${fieldName}`);
+      defined[fieldName].resolve = resolve as GraphQLFieldResolver<unknown, unknown>;
+    }
+  }
+  // Shopify serializes UnsignedInt64 as a string (it may exceed 2^53).
+  const unsigned = schema.getType('UnsignedInt64') as GraphQLScalarType;
+  unsigned.serialize = (value: unknown) => String(value);
+  for (const name of ['Node', 'DisplayableError'] as const) {
+    const abstract = schema.getType(name) as { resolveType?: (value: unknown) => string | undefined };
+    abstract.resolveType = (value) => (value as { kind?: string }).kind;
+  }
+  return schema;
+}

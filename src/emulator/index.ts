@@ -1,0 +1,73 @@
+// The in-process API of the Shopify emulator: start one on a free loopback port, inspect it, close it.
+import { Emulator, type BucketOptions, type EmulatorCounters, type FaultOptions } from './server.js';
+import type { QuantityName, SeedSource } from './seed.js';
+import type { HistoryEntry } from './store.js';
+
+export { loadSeed, parseSeed, generateSeed, generateSeedSource, generateSeedItems, parseGenerateSpec, QUANTITY_NAMES } from './seed.js';
+export type { Seed, SeedSource, SeedItem, SeedLevel, SeedLocation, GenerateSeedOptions, QuantityName } from './seed.js';
+export type { HistoryEntry } from './store.js';
+export type { BucketOptions, EmulatorCounters, FaultOptions } from './server.js';
+export { INVENTORY_REASONS } from './mutations.js';
+export { EMULATOR_SDL } from './sdl.js';
+
+export interface StartEmulatorOptions {
+  /** The shop: a Seed (from loadSeed or generateSeed) or a SeedSource with lazily generated items. */
+  seed: SeedSource;
+  /** 0 or absent: a free port. */
+  port?: number;
+  /** Loopback only: 127.0.0.1 (default), ::1 or localhost. */
+  host?: string;
+  /** When set, X-Shopify-Access-Token must equal it; otherwise any non-empty token passes. */
+  token?: string;
+  /** Leaky bucket; defaults are Shopify's Standard plan (2000 points, 100/s). */
+  bucket?: BucketOptions;
+  /** All off by default. */
+  faults?: FaultOptions;
+  /** Log sink (the CLI passes stderr); silent by default. */
+  log?: (line: string) => void;
+}
+
+export interface EmulatorState {
+  /** Current quantities of item × location (all eight names), or undefined when the item isn't stocked there. */
+  level(inventoryItemId: string, locationId: string): Record<QuantityName, number> | undefined;
+  /** Every quantity change, in order (a set of available records available and on_hand). Live array. */
+  readonly history: HistoryEntry[];
+  /** Calls per operation, throttled answers, injected faults… Live object. */
+  readonly counters: EmulatorCounters;
+  /** Changes fault settings while running (e.g. start the sales stream mid-test). */
+  setFaults(partial: FaultOptions): void;
+  /** An order on one level: available −quantity, committed +quantity (emulator-only; history kind 'sale'). */
+  sell(inventoryItemId: string, locationId: string, quantity?: number): Record<QuantityName, number>;
+}
+
+export interface RunningEmulator {
+  /** Base URL, e.g. http://127.0.0.1:43121; GraphQL at `${url}/admin/api/2026-04/graphql.json`. */
+  url: string;
+  /** The GraphQL endpoint for an API version (default 2026-04). */
+  graphqlUrl(apiVersion?: string): string;
+  state: EmulatorState;
+  close(): Promise<void>;
+}
+
+export async function startEmulator(options: StartEmulatorOptions): Promise<RunningEmulator> {
+  const emulator = new Emulator(options);
+  const url = await emulator.listen();
+  const store = emulator.store;
+  return {
+    url,
+    graphqlUrl: (apiVersion = '2026-04') => `${url}/admin/api/${apiVersion}/graphql.json`,
+    close: () => emulator.close(),
+    state: {
+      level(inventoryItemId, locationId) {
+        const item = store.itemIndex(inventoryItemId);
+        const location = store.locationIndex(locationId);
+        const level = item === undefined || location === undefined ? undefined : store.levelIndex(item, location);
+        return level === undefined ? undefined : store.levelQuantities(level);
+      },
+      history: store.history,
+      counters: emulator.counters,
+      setFaults: (partial) => emulator.setFaults(partial),
+      sell: (inventoryItemId, locationId, quantity = 1) => emulator.saleByIds(inventoryItemId, locationId, quantity),
+    },
+  };
+}

@@ -1,0 +1,331 @@
+// inventorySetQuantities and inventoryAdjustQuantities with Shopify's 2026-04 rules: compare-and-swap on every row,
+// an idempotency key, all-or-nothing validation, and available/on_hand moving together.
+import { GraphQLError } from 'graphql';
+import type { QuantityName } from './seed.js';
+import type { HistoryEntry, ShopStore } from './store.js';
+
+/** Shopify's documented inventory reasons. */
+export const INVENTORY_REASONS = new Set([
+  'correction',
+  'cycle_count_available',
+  'damaged',
+  'movement_canceled',
+  'movement_created',
+  'movement_received',
+  'movement_updated',
+  'other',
+  'promotion',
+  'quality_control',
+  'received',
+  'reservation_created',
+  'reservation_deleted',
+  'reservation_updated',
+  'restock',
+  'safety_stock',
+  'shrinkage',
+]);
+
+export const MAX_INPUT_ARRAY = 250;
+const SET_LIMIT = 1_000_000_000;
+const ADJUST_LIMIT = 2_000_000_000;
+/** Names inventoryAdjustQuantities accepts (committed only moves with orders). */
+const ADJUSTABLE = new Set<QuantityName>(['available', 'on_hand', 'reserved', 'damaged', 'safety_stock', 'quality_control', 'incoming']);
+const UNAVAILABLE = new Set<QuantityName>(['reserved', 'damaged', 'safety_stock', 'quality_control']);
+
+export interface UserError {
+  code: string;
+  field: string[] | null;
+  message: string;
+}
+
+/** One item × location touched by a mutation, with the quantities right after it (what changes(...) reports). */
+export interface ChangeRow {
+  item: number;
+  location: number;
+  ledgerDocumentUri: string | null;
+  deltas: Partial<Record<QuantityName, number>>;
+  after: Record<QuantityName, number>;
+}
+
+export interface AdjustmentGroup {
+  id: string;
+  createdAt: string;
+  reason: string;
+  referenceDocumentUri: string | null;
+  rows: ChangeRow[];
+}
+
+export interface InventoryPayload {
+  inventoryAdjustmentGroup: AdjustmentGroup | null;
+  userErrors: UserError[];
+}
+
+export interface SetQuantitiesInput {
+  reason: string;
+  name: string;
+  referenceDocumentUri?: string | null;
+  quantities: { inventoryItemId: string; locationId: string; quantity: number; changeFromQuantity?: number | null }[];
+}
+
+export interface AdjustQuantitiesInput {
+  reason: string;
+  name: string;
+  referenceDocumentUri?: string | null;
+  changes: { inventoryItemId: string; locationId: string; delta: number; changeFromQuantity?: number | null; ledgerDocumentUri?: string | null }[];
+}
+
+/** Idempotency records and group numbering, shared by both mutations. */
+export class MutationLedger {
+  private readonly byKey = new Map<string, { fingerprint: string; payload: InventoryPayload }>();
+  private groupNumber = 0;
+  replays = 0;
+  constructor(
+    readonly store: ShopStore,
+    private readonly onHistory: (entries: HistoryEntry[]) => void = (entries) => {
+      for (const entry of entries) store.history.push(entry);
+    },
+  ) {}
+
+  nextGroupId(): string {
+    return `gid://shopify/InventoryAdjustmentGroup/${++this.groupNumber}`;
+  }
+
+  /** A replayed key answers the first payload; a key reused with other parameters is a user error. */
+  remembered(key: string, fingerprint: string, errorCode: string): InventoryPayload | undefined {
+    const previous = this.byKey.get(key);
+    if (!previous) return undefined;
+    if (previous.fingerprint === fingerprint) {
+      this.replays++;
+      return previous.payload;
+    }
+    return {
+      inventoryAdjustmentGroup: null,
+      userErrors: [{ code: errorCode, field: null, message: 'The same idempotency key cannot be used with different operation parameters.' }],
+    };
+  }
+
+  remember(key: string, fingerprint: string, payload: InventoryPayload): InventoryPayload {
+    this.byKey.set(key, { fingerprint, payload });
+    return payload;
+  }
+
+  record(entries: HistoryEntry[]): void {
+    this.onHistory(entries);
+  }
+}
+
+/** Stable JSON (sorted keys): the idempotency fingerprint of a call's parameters. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+/** Top-level errors Shopify gives before any business rule runs. */
+export function checkInputShape(
+  rows: readonly object[],
+  rowsField: 'quantities' | 'changes',
+  inputTypeName: string,
+  mutationName: string,
+  idempotencyKey: string | undefined,
+): void {
+  if (rows.length > MAX_INPUT_ARRAY) {
+    throw new GraphQLError(`The input array size of ${rows.length} is greater than the maximum allowed of ${MAX_INPUT_ARRAY}.`, {
+      path: [mutationName, 'input', rowsField],
+      extensions: { code: 'MAX_INPUT_SIZE_EXCEEDED' },
+    });
+  }
+  if (idempotencyKey === undefined) {
+    throw new GraphQLError('The @idempotent directive is required for this mutation but was not provided.', { path: [mutationName], extensions: { code: 'BAD_REQUEST' } });
+  }
+  // Absent and null differ: null opts out of compare-and-swap, absent is refused (2026-04).
+  const missing = rows.findIndex((row) => !Object.prototype.hasOwnProperty.call(row, 'changeFromQuantity'));
+  if (missing >= 0) {
+    throw new GraphQLError(`${inputTypeName} must include the following argument: changeFromQuantity.`, {
+      path: [mutationName, 'input', rowsField, missing],
+      extensions: { code: 'INVALID_FIELD_ARGUMENTS' },
+    });
+  }
+}
+
+function validUri(uri: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\S+$/i.test(uri) && !/^gid:\/\/[^/]*\/?$/i.test(uri);
+}
+
+function checkCommon(input: { reason: string; referenceDocumentUri?: string | null }, errors: UserError[]): void {
+  if (!INVENTORY_REASONS.has(input.reason)) {
+    errors.push({ code: 'INVALID_REASON', field: ['input', 'reason'], message: 'The specified reason is invalid.' });
+  }
+  if (input.referenceDocumentUri != null && !validUri(input.referenceDocumentUri)) {
+    errors.push({ code: 'INVALID_REFERENCE_DOCUMENT', field: ['input', 'referenceDocumentUri'], message: 'The specified reference document is invalid.' });
+  }
+}
+
+/** Resolves a row's item and location; pushes Shopify's errors when either is unknown or the item isn't stocked there. */
+function resolveLevel(store: ShopStore, row: { inventoryItemId: string; locationId: string }, field: string[], errors: UserError[]): { item: number; location: number; level: number } | undefined {
+  const item = store.itemIndex(row.inventoryItemId);
+  const location = store.locationIndex(row.locationId);
+  if (item === undefined) errors.push({ code: 'INVALID_INVENTORY_ITEM', field: [...field, 'inventoryItemId'], message: 'The specified inventory item could not be found.' });
+  if (location === undefined) errors.push({ code: 'INVALID_LOCATION', field: [...field, 'locationId'], message: 'The specified location could not be found.' });
+  if (item === undefined || location === undefined) return undefined;
+  const level = store.levelIndex(item, location);
+  if (level === undefined) {
+    errors.push({ code: 'ITEM_NOT_STOCKED_AT_LOCATION', field: [...field, 'locationId'], message: 'The specified inventory item is not stocked at the location.' });
+    return undefined;
+  }
+  return { item, location, level };
+}
+
+/** Which quantities move with a change of `name`: available and on_hand move together; unavailable states move on_hand. */
+function companions(name: QuantityName): QuantityName[] {
+  if (name === 'available') return ['available', 'on_hand'];
+  if (name === 'on_hand') return ['on_hand', 'available'];
+  if (UNAVAILABLE.has(name)) return [name, 'on_hand'];
+  return [name];
+}
+
+interface PlannedRow {
+  item: number;
+  location: number;
+  level: number;
+  delta: number;
+  ledgerDocumentUri: string | null;
+}
+
+function applyRows(
+  ledger: MutationLedger,
+  kind: 'set' | 'adjust',
+  name: QuantityName,
+  planned: PlannedRow[],
+  input: { reason: string; referenceDocumentUri?: string | null },
+  idempotencyKey: string,
+  now: Date,
+): AdjustmentGroup {
+  const store = ledger.store;
+  const at = now.toISOString();
+  const history: HistoryEntry[] = [];
+  const rows: ChangeRow[] = planned.map((row) => {
+    const deltas: Partial<Record<QuantityName, number>> = {};
+    for (const moved of companions(name)) {
+      const before = store.get(row.level, moved);
+      const after = before + row.delta;
+      store.set(row.level, moved, after);
+      deltas[moved] = row.delta;
+      history.push({
+        at,
+        kind,
+        inventoryItemId: store.itemIds[row.item]!,
+        locationId: store.locations[row.location]!.id,
+        name: moved,
+        before,
+        after,
+        delta: row.delta,
+        idempotencyKey,
+        ...(input.referenceDocumentUri ? { referenceDocumentUri: input.referenceDocumentUri } : {}),
+      });
+    }
+    return { item: row.item, location: row.location, ledgerDocumentUri: row.ledgerDocumentUri, deltas, after: store.levelQuantities(row.level) };
+  });
+  ledger.record(history);
+  return { id: ledger.nextGroupId(), createdAt: at, reason: input.reason, referenceDocumentUri: input.referenceDocumentUri ?? null, rows };
+}
+
+export function setQuantities(ledger: MutationLedger, input: SetQuantitiesInput, idempotencyKey: string | undefined, now = new Date()): InventoryPayload {
+  checkInputShape(input.quantities, 'quantities', 'InventoryQuantityInput', 'inventorySetQuantities', idempotencyKey);
+  const key = idempotencyKey!;
+  const fingerprint = canonicalJson({ mutation: 'inventorySetQuantities', input });
+  const replay = ledger.remembered(key, fingerprint, 'IDEMPOTENCY_KEY_PARAMETER_MISMATCH');
+  if (replay) return replay;
+
+  const store = ledger.store;
+  const errors: UserError[] = [];
+  const nameOk = input.name === 'available' || input.name === 'on_hand';
+  if (!nameOk) errors.push({ code: 'INVALID_NAME', field: ['input', 'name'], message: "The quantity name must be either 'available' or 'on_hand'." });
+  checkCommon(input, errors);
+  const name = input.name as QuantityName;
+  const seen = new Set<number>();
+  const planned: PlannedRow[] = [];
+  input.quantities.forEach((row, i) => {
+    const field = ['input', 'quantities', String(i)];
+    const rowErrors: UserError[] = [];
+    if (row.quantity > SET_LIMIT) rowErrors.push({ code: 'INVALID_QUANTITY_TOO_HIGH', field: [...field, 'quantity'], message: "The total quantity can't be higher than 1,000,000,000." });
+    else if (row.quantity < -SET_LIMIT) rowErrors.push({ code: 'INVALID_QUANTITY_TOO_LOW', field: [...field, 'quantity'], message: "The total quantity can't be lower than -1,000,000,000." });
+    else if (row.quantity < 0 && input.name === 'on_hand') rowErrors.push({ code: 'INVALID_QUANTITY_NEGATIVE', field: [...field, 'quantity'], message: "The quantity can't be negative." });
+    const target = resolveLevel(store, row, field, rowErrors);
+    if (target) {
+      if (seen.has(target.level)) {
+        rowErrors.push({ code: 'NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR', field, message: 'The combination of inventoryItemId and locationId must be unique.' });
+      }
+      seen.add(target.level);
+      if (nameOk) {
+        const current = store.get(target.level, name);
+        if (row.changeFromQuantity !== null && row.changeFromQuantity !== undefined && row.changeFromQuantity !== current) {
+          rowErrors.push({ code: 'CHANGE_FROM_QUANTITY_STALE', field: [...field, 'changeFromQuantity'], message: 'The changeFromQuantity value does not match persisted value.' });
+        }
+        const delta = row.quantity - current;
+        const other = name === 'available' ? 'on_hand' : 'available';
+        if (rowErrors.length === 0 && store.get(target.level, other) + delta > SET_LIMIT) {
+          rowErrors.push({ code: 'INVALID_QUANTITY_TOO_HIGH', field: [...field, 'quantity'], message: "The total quantity can't be higher than 1,000,000,000." });
+        }
+        planned.push({ ...target, delta, ledgerDocumentUri: null });
+      }
+    }
+    errors.push(...rowErrors);
+  });
+  if (errors.length > 0) return ledger.remember(key, fingerprint, { inventoryAdjustmentGroup: null, userErrors: errors });
+  const group = applyRows(ledger, 'set', name, planned, input, key, now);
+  return ledger.remember(key, fingerprint, { inventoryAdjustmentGroup: group, userErrors: [] });
+}
+
+export function adjustQuantities(ledger: MutationLedger, input: AdjustQuantitiesInput, idempotencyKey: string | undefined, now = new Date()): InventoryPayload {
+  checkInputShape(input.changes, 'changes', 'InventoryChangeInput', 'inventoryAdjustQuantities', idempotencyKey);
+  const key = idempotencyKey!;
+  const fingerprint = canonicalJson({ mutation: 'inventoryAdjustQuantities', input });
+  const replay = ledger.remembered(key, fingerprint, 'IDEMPOTENCY_KEY_PARAMETER_MISMATCH');
+  if (replay) return replay;
+
+  const store = ledger.store;
+  const errors: UserError[] = [];
+  const nameOk = ADJUSTABLE.has(input.name as QuantityName);
+  if (!nameOk) errors.push({ code: 'INVALID_QUANTITY_NAME', field: ['input', 'name'], message: 'The specified quantity name is invalid.' });
+  checkCommon(input, errors);
+  const name = input.name as QuantityName;
+  // Running values, so two changes of one level in one call see each other (as sequential adjustments would).
+  const running = new Map<number, number>();
+  const planned: PlannedRow[] = [];
+  input.changes.forEach((change, i) => {
+    const field = ['input', 'changes', String(i)];
+    const rowErrors: UserError[] = [];
+    const ledgerUri = change.ledgerDocumentUri ?? null;
+    if (nameOk && name === 'available' && ledgerUri !== null) {
+      rowErrors.push({ code: 'INVALID_AVAILABLE_DOCUMENT', field: [...field, 'ledgerDocumentUri'], message: 'A ledger document URI is not allowed when adjusting available.' });
+    } else if (nameOk && name !== 'available' && ledgerUri === null) {
+      rowErrors.push({ code: 'INVALID_QUANTITY_DOCUMENT', field: [...field, 'ledgerDocumentUri'], message: 'A ledger document URI is required except when adjusting available.' });
+    } else if (ledgerUri !== null && /^gid:\/\/shopify\//i.test(ledgerUri)) {
+      rowErrors.push({ code: 'INTERNAL_LEDGER_DOCUMENT', field: [...field, 'ledgerDocumentUri'], message: 'Internal (gid://shopify/) ledger documents are not allowed to be adjusted via API.' });
+    } else if (ledgerUri !== null && !validUri(ledgerUri)) {
+      rowErrors.push({ code: 'INVALID_LEDGER_DOCUMENT', field: [...field, 'ledgerDocumentUri'], message: 'The specified ledger document is invalid.' });
+    }
+    const target = resolveLevel(store, change, field, rowErrors);
+    if (target && nameOk) {
+      const current = running.get(target.level) ?? store.get(target.level, name);
+      if (change.changeFromQuantity !== null && change.changeFromQuantity !== undefined && change.changeFromQuantity !== current) {
+        rowErrors.push({ code: 'CHANGE_FROM_QUANTITY_STALE', field: [...field, 'changeFromQuantity'], message: 'The changeFromQuantity argument no longer matches the persisted quantity.' });
+      }
+      const after = current + change.delta;
+      const onHandAfter = name === 'incoming' || name === 'on_hand' ? after : store.get(target.level, 'on_hand') + change.delta;
+      if (after > ADJUST_LIMIT || onHandAfter > ADJUST_LIMIT) rowErrors.push({ code: 'INVALID_QUANTITY_TOO_HIGH', field: [...field, 'delta'], message: "The quantity can't be higher than 2,000,000,000." });
+      else if (after < -ADJUST_LIMIT || onHandAfter < -ADJUST_LIMIT) rowErrors.push({ code: 'INVALID_QUANTITY_TOO_LOW', field: [...field, 'delta'], message: "The quantity can't be lower than -2,000,000,000." });
+      running.set(target.level, after);
+      planned.push({ ...target, delta: change.delta, ledgerDocumentUri: ledgerUri });
+    }
+    errors.push(...rowErrors);
+  });
+  if (errors.length > 0) return ledger.remember(key, fingerprint, { inventoryAdjustmentGroup: null, userErrors: errors });
+  const group = applyRows(ledger, 'adjust', name, planned, input, key, now);
+  return ledger.remember(key, fingerprint, { inventoryAdjustmentGroup: group, userErrors: [] });
+}
+

@@ -1,0 +1,194 @@
+// The emulated shop in memory, laid out in typed arrays so 1,000,000 levels cost tens of MB, not hundreds.
+import { InputError } from '../errors.js';
+import { ON_HAND_PARTS, QUANTITY_NAMES, type QuantityName, type SeedSource } from './seed.js';
+
+export interface StoredLocation {
+  id: string;
+  name: string;
+}
+
+/** One recorded change of one quantity (emulator-only; Shopify has no such endpoint). */
+export interface HistoryEntry {
+  at: string;
+  kind: 'set' | 'adjust' | 'sale';
+  inventoryItemId: string;
+  locationId: string;
+  name: QuantityName;
+  before: number;
+  after: number;
+  delta: number;
+  idempotencyKey?: string;
+  referenceDocumentUri?: string;
+}
+
+const NAME_INDEX = new Map<string, number>(QUANTITY_NAMES.map((name, i) => [name, i]));
+
+export function quantityIndex(name: string): number | undefined {
+  return NAME_INDEX.get(name);
+}
+
+/** A growable Int32Array: the seed's size is unknown until it has been read. */
+class IntBuffer {
+  data = new Int32Array(1024);
+  length = 0;
+  push(value: number): void {
+    if (this.length === this.data.length) {
+      const bigger = new Int32Array(this.data.length * 2);
+      bigger.set(this.data);
+      this.data = bigger;
+    }
+    this.data[this.length++] = value;
+  }
+  trimmed(): Int32Array {
+    return this.data.slice(0, this.length);
+  }
+}
+
+/** The id's last path segment, e.g. "101" for gid://shopify/InventoryItem/101. */
+export function gidTail(gid: string): string {
+  return gid.slice(gid.lastIndexOf('/') + 1);
+}
+
+export class ShopStore {
+  readonly locations: StoredLocation[];
+  private readonly locationIndexById = new Map<string, number>();
+  readonly itemIds: string[] = [];
+  readonly itemSkus: (string | null)[] = [];
+  private readonly itemIndexById = new Map<string, number>();
+  /** Levels of item i are levelStart[i] … levelStart[i+1]-1. */
+  readonly levelStart: Int32Array;
+  readonly levelLocation: Int32Array;
+  /** quantities[q][level], q in QUANTITY_NAMES order. */
+  readonly quantities: Int32Array[];
+  private skuIndex: Map<string, number[]> | undefined;
+  private levelsByLocation: Int32Array[] | undefined;
+  readonly history: HistoryEntry[] = [];
+
+  constructor(seed: SeedSource) {
+    this.locations = seed.locations.map((location, i) => {
+      if (this.locationIndexById.has(location.id)) throw new InputError(`emulator seed: locations[${i}].id ${location.id} appears twice`);
+      this.locationIndexById.set(location.id, i);
+      return { id: location.id, name: location.name };
+    });
+    const starts = new IntBuffer();
+    const levelLocations = new IntBuffer();
+    const buffers = QUANTITY_NAMES.map(() => new IntBuffer());
+    let itemNumber = 0;
+    for (const item of seed.items) {
+      const where = `items[${itemNumber}]`;
+      if (this.itemIndexById.has(item.inventoryItemId)) throw new InputError(`emulator seed: ${where}.inventoryItemId ${item.inventoryItemId} appears twice`);
+      this.itemIndexById.set(item.inventoryItemId, itemNumber);
+      this.itemIds.push(item.inventoryItemId);
+      this.itemSkus.push(item.sku ?? null);
+      starts.push(levelLocations.length);
+      const seen = new Set<number>();
+      (item.levels ?? []).forEach((level, j) => {
+        const location = this.locationIndexById.get(level.locationId);
+        if (location === undefined) throw new InputError(`emulator seed: ${where}.levels[${j}].locationId ${level.locationId} is not one of the seed's locations`);
+        if (seen.has(location)) throw new InputError(`emulator seed: ${where}.levels[${j}]: item ${item.inventoryItemId} is stocked twice at ${level.locationId}`);
+        seen.add(location);
+        const values = QUANTITY_NAMES.map((name) => (name === 'on_hand' ? 0 : (level[name] ?? 0)));
+        const parts = ON_HAND_PARTS.reduce((sum, name) => sum + (level[name] ?? 0), 0);
+        if (level.on_hand !== undefined && level.on_hand !== parts) {
+          throw new InputError(
+            `emulator seed: ${where}.levels[${j}].on_hand is ${level.on_hand}, but ${ON_HAND_PARTS.join(' + ')} is ${parts}`,
+            ['Shopify keeps on_hand equal to that sum: give the missing states (for example committed or reserved), or leave on_hand out to have it computed'],
+          );
+        }
+        values[QUANTITY_NAMES.indexOf('on_hand')] = parts;
+        levelLocations.push(location);
+        values.forEach((value, q) => buffers[q]!.push(value));
+      });
+      itemNumber++;
+    }
+    starts.push(levelLocations.length);
+    this.levelStart = starts.trimmed();
+    this.levelLocation = levelLocations.trimmed();
+    this.quantities = buffers.map((buffer) => buffer.trimmed());
+  }
+
+  get itemCount(): number {
+    return this.itemIds.length;
+  }
+
+  get levelCount(): number {
+    return this.levelLocation.length;
+  }
+
+  itemIndex(id: string): number | undefined {
+    return this.itemIndexById.get(id);
+  }
+
+  locationIndex(id: string): number | undefined {
+    return this.locationIndexById.get(id);
+  }
+
+  /** The level of item × location, or undefined when the item is not stocked there. */
+  levelIndex(item: number, location: number): number | undefined {
+    for (let level = this.levelStart[item]!; level < this.levelStart[item + 1]!; level++) {
+      if (this.levelLocation[level] === location) return level;
+    }
+    return undefined;
+  }
+
+  /** Item of a level, by binary search over levelStart (levels are grouped by item). */
+  levelItem(level: number): number {
+    let low = 0;
+    let high = this.itemCount - 1;
+    while (low < high) {
+      const mid = (low + high + 1) >> 1;
+      if (this.levelStart[mid]! <= level) low = mid;
+      else high = mid - 1;
+    }
+    return low;
+  }
+
+  /** Shopify's InventoryLevel id shape: gid://shopify/InventoryLevel/<n>?inventory_item_id=<item>. */
+  levelId(level: number): string {
+    return `gid://shopify/InventoryLevel/${level + 1}?inventory_item_id=${gidTail(this.itemIds[this.levelItem(level)]!)}`;
+  }
+
+  get(level: number, name: QuantityName): number {
+    return this.quantities[NAME_INDEX.get(name)!]![level]!;
+  }
+
+  set(level: number, name: QuantityName, value: number): void {
+    this.quantities[NAME_INDEX.get(name)!]![level] = value;
+  }
+
+  levelQuantities(level: number): Record<QuantityName, number> {
+    const out = {} as Record<QuantityName, number>;
+    QUANTITY_NAMES.forEach((name, q) => (out[name] = this.quantities[q]![level]!));
+    return out;
+  }
+
+  /** Items whose SKU is exactly sku (SKUs are case-sensitive in Shopify), in id order. */
+  itemsWithSku(sku: string): number[] {
+    if (!this.skuIndex) {
+      this.skuIndex = new Map();
+      this.itemSkus.forEach((value, i) => {
+        if (value === null) return;
+        const list = this.skuIndex!.get(value);
+        if (list) list.push(i);
+        else this.skuIndex!.set(value, [i]);
+      });
+    }
+    return this.skuIndex.get(sku) ?? [];
+  }
+
+  /** Levels stocked at a location, in item order (built once, on first use). */
+  levelsAtLocation(location: number): Int32Array {
+    if (!this.levelsByLocation) {
+      const counts = new Int32Array(this.locations.length);
+      for (let level = 0; level < this.levelCount; level++) counts[this.levelLocation[level]!]!++;
+      const lists = Array.from(counts, (count) => new Int32Array(count));
+      const fill = new Int32Array(this.locations.length);
+      for (let level = 0; level < this.levelCount; level++) {
+        const location = this.levelLocation[level]!;
+        lists[location]![fill[location]!++] = level;
+      }
+      this.levelsByLocation = lists;
+    }
+    return this.levelsByLocation[location]!;
+  }
+}

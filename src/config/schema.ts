@@ -29,29 +29,75 @@ const erpCsvSchema = z.strictObject({
 const secretEnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected the name of an environment variable' });
 
 // The ERP API source (generic JSON-over-HTTP, or a preset). Secrets are named by environment variable only.
-const erpApiSchema = z.strictObject({
-  preset: z.enum(['generic', 'erpnext', 'odoo'], { error: 'expected "generic", "erpnext" or "odoo"' }).default('generic'),
-  url: z.url({ error: 'expected an http(s) URL' }),
-  database: nonEmptyString.optional(),
-  apiKeyEnv: secretEnvName.optional(),
-  apiSecretEnv: secretEnvName.optional(),
-  headers: z.record(z.string(), z.string()).default({}).describe('Plain headers (no secrets)'),
-  headersFromEnv: z.record(z.string(), secretEnvName).default({}).describe('Header name -> environment variable holding its value'),
-  recordsPath: z.string().optional().describe('Dot path to the array of records in each page body'),
-  fields: z.partialRecord(z.enum(erpColumnKeys), z.string()).default({}).describe('ERP column -> dot path in a record'),
-  pagination: z
-    .discriminatedUnion('style', [
-      z.strictObject({ style: z.literal('none') }),
-      z.strictObject({ style: z.literal('offset'), offsetParam: z.string().default('offset'), limitParam: z.string().default('limit'), pageSize: z.int().min(1).default(500) }),
-      z.strictObject({ style: z.literal('page'), pageParam: z.string().default('page'), sizeParam: z.string().default('per_page'), pageSize: z.int().min(1).default(500), firstPage: z.int().min(0).default(1) }),
-      z.strictObject({ style: z.literal('cursor'), cursorParam: z.string().default('cursor'), nextCursorPath: z.string() }),
-      z.strictObject({ style: z.literal('next-link'), nextLinkPath: z.string() }),
-      z.strictObject({ style: z.literal('link-header') }),
-    ])
-    .default({ style: 'none' }),
-  timeoutMs: z.int().min(1).default(30_000),
-  retries: z.int().min(0).default(5),
-});
+/** Loopback hosts may be reached over plain http (local fakes, SSH tunnels); anything else must be https. */
+export function isLoopbackHostname(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+const erpApiUrl = z
+  .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
+  .refine((text) => {
+    const url = new URL(text);
+    return url.protocol === 'https:' || isLoopbackHostname(url.hostname);
+  }, { error: 'plain http:// is accepted for loopback addresses only (127.0.0.1, ::1, localhost); use https://' });
+const paramName = nonEmptyString;
+const dotPath = z.string({ error: 'expected a dot path such as "data.items"' }).describe('Dot path into the JSON body, e.g. "data.items" or "meta.next"');
+const erpApiPaginationSchema = z.discriminatedUnion(
+  'style',
+  [
+    z.strictObject({ style: z.literal('none') }),
+    z.strictObject({ style: z.literal('offset'), offsetParam: paramName.default('offset'), limitParam: paramName.default('limit') }),
+    z.strictObject({ style: z.literal('page'), pageParam: paramName.default('page'), sizeParam: paramName.default('per_page'), firstPage: z.int().min(0).default(1) }),
+    z.strictObject({ style: z.literal('cursor'), cursorParam: paramName.default('cursor'), nextCursorPath: dotPath, sizeParam: paramName.optional() }),
+    z.strictObject({ style: z.literal('next-link'), nextLinkPath: dotPath, sizeParam: paramName.optional() }),
+    z.strictObject({ style: z.literal('link-header'), sizeParam: paramName.optional() }),
+  ],
+  { error: 'expected a pagination style: "none", "offset", "page", "cursor", "next-link" or "link-header"' },
+);
+export type ErpApiPagination = z.infer<typeof erpApiPaginationSchema>;
+const erpApiSchema = z
+  .strictObject({
+    preset: z.enum(['generic', 'erpnext', 'odoo'], { error: 'expected "generic", "erpnext" or "odoo"' }).default('generic'),
+    url: erpApiUrl.describe('generic: the records endpoint; erpnext/odoo: the site root, e.g. https://erp.example.com'),
+    database: nonEmptyString.optional().describe('Odoo database name (X-Odoo-Database header)'),
+    apiKeyEnv: secretEnvName.optional().describe('Environment variable holding the API key (generic: sent as a bearer token, or Basic with apiSecretEnv)'),
+    apiSecretEnv: secretEnvName.optional().describe('Environment variable holding the API secret (ERPNext)'),
+    username: nonEmptyString.optional().describe('Odoo login, only needed for the legacy /jsonrpc fallback (Odoo before 19)'),
+    query: z.record(z.string(), z.string()).default({}).describe('Extra query parameters sent with every request (generic)'),
+    headers: z.record(z.string(), z.string()).default({}).describe('Plain headers (no secrets)'),
+    headersFromEnv: z.record(z.string(), secretEnvName).default({}).describe('Header name -> environment variable holding its value'),
+    recordsPath: dotPath.optional().describe('Dot path to the array of records in each page body; omitted: the body is the array'),
+    fields: z.partialRecord(z.enum(erpColumnKeys), dotPath).default({}).describe('ERP column -> dot path in a record; a column not listed is read from the key of the same name'),
+    pagination: erpApiPaginationSchema.default({ style: 'none' }),
+    pageSize: z.int().min(1).max(100_000).default(500).describe('Records asked per page'),
+    stopAt: z
+      .enum(['short-page', 'empty-page'], { error: 'expected "short-page" or "empty-page"' })
+      .default('short-page')
+      .describe('offset/page styles: stop after a page shorter than pageSize, or only after an empty page (for servers that cap the page size)'),
+    timeoutMs: z.int().min(1).default(30_000).describe('Per request, body included'),
+    retries: z.int().min(0).max(20).default(5).describe('Retries on 429, 5xx, timeouts and network errors'),
+    retryDelayMs: z.int().min(0).default(500).describe('First backoff delay; doubles on each retry, with jitter'),
+    maxRetryDelayMs: z.int().min(0).default(60_000).describe('Cap on any one wait, Retry-After included'),
+  })
+  .superRefine((api, ctx) => {
+    const require = (key: 'apiKeyEnv' | 'apiSecretEnv' | 'database') => {
+      if (api[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `required for the ${api.preset} preset` });
+    };
+    if (api.preset === 'erpnext') ['apiKeyEnv', 'apiSecretEnv'].forEach((key) => require(key as 'apiKeyEnv'));
+    if (api.preset === 'odoo') ['apiKeyEnv', 'database'].forEach((key) => require(key as 'apiKeyEnv'));
+    if (api.preset !== 'generic') {
+      const genericOnly = { recordsPath: api.recordsPath !== undefined, fields: Object.keys(api.fields).length > 0, pagination: api.pagination.style !== 'none' };
+      for (const [key, set] of Object.entries(genericOnly)) {
+        if (set) ctx.addIssue({ code: 'custom', path: [key], message: `only for the generic preset; the ${api.preset} preset sets it itself` });
+      }
+    }
+    for (const name of Object.keys(api.headers)) {
+      if (/^(authorization|proxy-authorization|cookie|x-api-key)$/i.test(name)) {
+        ctx.addIssue({ code: 'custom', path: ['headers', name], message: 'looks like a secret; name its environment variable in headersFromEnv instead' });
+      }
+    }
+  });
+export type ErpApiConfig = z.infer<typeof erpApiSchema>;
 
 const locationSchema = z.strictObject({
   warehouses: z.array(nonEmptyString, { error: 'expected a list of warehouse codes' }).min(1, { error: 'expected a non-empty list' }),

@@ -115,14 +115,22 @@ export class SnapshotTransaction {
   }
 }
 
-export const ERP_ROWS_IN_KEY_ORDER =
-  'SELECT sku, warehouse, on_hand, reserved, incoming, safety_stock, category FROM erp_levels WHERE snapshot_id = ? ORDER BY sku, warehouse';
+const ERP_COLUMNS = '(snapshot_id, sku, warehouse, on_hand, reserved, incoming, safety_stock, category, line)';
+const ERP_PLACEHOLDERS = '(?, ?, ?, ?, ?, ?, ?, ?, ?)';
+/** Rows per multi-row INSERT: fewer calls into SQLite is most of the speed of a large pull. */
+const ERP_CHUNK = 50;
 
-/** Writes ERP rows into an open snapshot; reports a repeated (sku, warehouse) with the line that had it first. */
+/**
+ * Writes ERP rows into an open snapshot and hashes them as they come (sha256 over the normalized rows in
+ * the source's order). A repeated (sku, warehouse) is reported with the ordinal that had it first.
+ */
 export class ErpSnapshotWriter {
   readonly tx: SnapshotTransaction;
-  private readonly insert;
-  private readonly firstLine;
+  private readonly insertOne;
+  private readonly insertChunk;
+  private readonly firstOrdinal;
+  private readonly hash = createHash('sha256');
+  private readonly chunkArgs = new Array<unknown>(ERP_CHUNK * 9);
   rows = 0;
 
   constructor(
@@ -130,45 +138,75 @@ export class ErpSnapshotWriter {
     source: string,
   ) {
     this.tx = new SnapshotTransaction(db, 'erp', source);
-    this.insert = db.prepare(
-      'INSERT INTO erp_levels (snapshot_id, sku, warehouse, on_hand, reserved, incoming, safety_stock, category, line) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    );
-    this.firstLine = db.prepare('SELECT line FROM erp_levels WHERE snapshot_id = ? AND sku = ? AND warehouse = ?').pluck();
+    this.insertOne = db.prepare(`INSERT INTO erp_levels ${ERP_COLUMNS} VALUES ${ERP_PLACEHOLDERS}`);
+    this.insertChunk = db.prepare(`INSERT INTO erp_levels ${ERP_COLUMNS} VALUES ${new Array(ERP_CHUNK).fill(ERP_PLACEHOLDERS).join(', ')}`);
+    this.firstOrdinal = db.prepare('SELECT line FROM erp_levels WHERE snapshot_id = ? AND sku = ? AND warehouse = ?').pluck();
   }
 
-  /** Returns the line of an earlier row with the same (sku, warehouse), or null when added. */
-  add(row: ErpRow, line: number): number | null {
-    try {
-      this.insert.run(this.tx.id, row.sku, row.warehouse, row.onHand, row.reserved, row.incoming, row.safetyStock, row.category, line);
-    } catch (error) {
-      if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-        return this.firstLine.get(this.tx.id, row.sku, row.warehouse) as number;
+  /** Adds rows (ordinals[i] is where rows[i] came from); returns the duplicates found, with the first ordinal of each. */
+  addBatch(rows: readonly ErpRow[], ordinals: readonly number[]): { index: number; firstOrdinal: number }[] {
+    const duplicates: { index: number; firstOrdinal: number }[] = [];
+    let text = '';
+    let i = 0;
+    for (; i + ERP_CHUNK <= rows.length; i += ERP_CHUNK) {
+      const args = this.chunkArgs;
+      for (let j = 0; j < ERP_CHUNK; j++) {
+        const row = rows[i + j]!;
+        const at = j * 9;
+        args[at] = this.tx.id;
+        args[at + 1] = row.sku;
+        args[at + 2] = row.warehouse;
+        args[at + 3] = row.onHand;
+        args[at + 4] = row.reserved;
+        args[at + 5] = row.incoming;
+        args[at + 6] = row.safetyStock;
+        args[at + 7] = row.category;
+        args[at + 8] = ordinals[i + j];
       }
-      throw error;
+      try {
+        this.insertChunk.run(args);
+      } catch (error) {
+        if (!isPrimaryKeyViolation(error)) throw error;
+        // The failed statement changed nothing: find the duplicates row by row.
+        for (let j = i; j < i + ERP_CHUNK; j++) this.addOne(rows[j]!, ordinals[j]!, j, duplicates);
+      }
     }
-    this.rows++;
-    return null;
+    for (; i < rows.length; i++) this.addOne(rows[i]!, ordinals[i]!, i, duplicates);
+    for (const row of rows) text += `${row.sku}\x1f${row.warehouse}\x1f${row.onHand}\x1f${row.reserved}\x1f${row.incoming}\x1f${row.safetyStock ?? ''}\x1f${row.category ?? ''}\n`;
+    this.hash.update(text);
+    this.rows += rows.length - duplicates.length;
+    return duplicates;
   }
 
-  /** Per-warehouse row counts and the number of distinct SKUs, read back from the open snapshot. */
+  private addOne(row: ErpRow, ordinal: number, index: number, duplicates: { index: number; firstOrdinal: number }[]): void {
+    try {
+      this.insertOne.run(this.tx.id, row.sku, row.warehouse, row.onHand, row.reserved, row.incoming, row.safetyStock, row.category, ordinal);
+    } catch (error) {
+      if (!isPrimaryKeyViolation(error)) throw error;
+      duplicates.push({ index, firstOrdinal: this.firstOrdinal.get(this.tx.id, row.sku, row.warehouse) as number });
+    }
+  }
+
+  /** Per-warehouse row counts and the number of distinct SKUs in the open snapshot. */
   stats(): { skus: number; warehouses: Map<string, number> } {
     const warehouses = new Map<string, number>();
-    for (const { warehouse, n } of this.db.prepare('SELECT warehouse, count(*) AS n FROM erp_levels WHERE snapshot_id = ? GROUP BY warehouse').all(this.tx.id) as {
-      warehouse: string;
-      n: number;
-    }[])
-      warehouses.set(warehouse, n);
+    for (const row of this.db.prepare('SELECT warehouse, count(*) AS n FROM erp_levels WHERE snapshot_id = ? GROUP BY warehouse').raw().iterate(this.tx.id) as Iterable<[string, number]>)
+      warehouses.set(row[0], row[1]);
     const skus = this.db.prepare('SELECT count(DISTINCT sku) FROM erp_levels WHERE snapshot_id = ?').pluck().get(this.tx.id) as number;
     return { skus, warehouses };
   }
 
   finish(meta: Record<string, unknown>): SnapshotInfo {
-    return this.tx.finish(this.rows, hashRows(this.db, ERP_ROWS_IN_KEY_ORDER, this.tx.id), meta);
+    return this.tx.finish(this.rows, this.hash.digest('hex'), meta);
   }
 
   abort(): void {
     this.tx.abort();
   }
+}
+
+function isPrimaryKeyViolation(error: unknown): boolean {
+  return (error as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
 
 /** Keeps the newest `keep` snapshots of each side, plus any still needed; returns the ids removed. */

@@ -4,7 +4,8 @@ import { basename } from 'node:path';
 import { parse, CsvError } from 'csv-parse';
 import { erpColumnKeys, type ErpColumn } from '../../config/schema.js';
 import { InputError } from '../../errors.js';
-import type { ErpRecord, ErpSource, ErpSourceProblem } from './ingest.js';
+import { emptyBatch, type ErpBatch, type ErpSource } from './ingest.js';
+import { normalizeErpRecord } from './rows.js';
 
 export type Delimiter = ',' | ';' | '\t';
 const REQUIRED: readonly ErpColumn[] = ['sku', 'warehouse', 'on_hand'];
@@ -73,46 +74,96 @@ export interface CsvSourceOptions {
   delimiter?: Delimiter | 'auto';
 }
 
-/** A streaming CSV reader: one record at a time, never the whole file in memory. */
+type LinedRecord = string[] & { line?: number };
+
+/**
+ * A streaming CSV reader: records are validated in batches as they are parsed, never the whole file in
+ * memory. csv-parse's `info` option costs more than the parse itself, so the line of each record is read
+ * off the parser's running counter at the moment the record is pushed (the line the record ends on).
+ */
 export function csvErpSource(path: string, options: CsvSourceOptions = {}): ErpSource {
   const file = path;
   const short = basename(path);
   return {
     name: path,
     describeOrdinal: (line) => `${short}:${line}`,
-    async *records(): AsyncGenerator<ErpRecord | ErpSourceProblem> {
+    async *batches(): AsyncGenerator<ErpBatch> {
       const firstLine = await readFirstLine(path);
       const delimiter = !options.delimiter || options.delimiter === 'auto' ? detectDelimiter(firstLine.replace(/^\uFEFF/, '')) : options.delimiter;
-      const parser = createReadStream(path).pipe(
-        parse({ bom: true, delimiter, relax_column_count: true, skip_empty_lines: true, info: true, relax_quotes: false }),
-      );
+      const parser = parse({ bom: true, delimiter, relax_column_count: true, skip_empty_lines: true });
+      const push = parser.push.bind(parser);
+      parser.push = (record: LinedRecord | null) => {
+        if (record !== null) record.line = parser.info.lines;
+        return push(record);
+      };
+      let failure: unknown;
+      let ended = false;
+      parser.on('error', (error) => (failure = error));
+      parser.on('end', () => (ended = true));
+      const input = createReadStream(path);
+      input.on('error', (error) => parser.destroy(error));
+      input.pipe(parser);
+      const waitForData = () =>
+        new Promise<void>((resolve) => {
+          const done = () => {
+            parser.off('readable', done).off('end', done).off('error', done).off('close', done);
+            resolve();
+          };
+          parser.on('readable', done).on('end', done).on('error', done).on('close', done);
+        });
+
       let mapping: Map<ErpColumn, number> | undefined;
+      let picks: [ErpColumn, number][] = [];
       let width = 0;
-      try {
-        for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-          const line = info.lines;
+      let batch = emptyBatch();
+      for (;;) {
+        let record: LinedRecord | null;
+        while ((record = parser.read() as LinedRecord | null) !== null) {
+          const line = record.line ?? 0;
           if (!mapping) {
             mapping = mapHeader(record, options.columns ?? {}, file);
+            picks = [...mapping];
             width = record.length;
             continue;
           }
           if (record.length !== width) {
             // A short last line is what a truncated export looks like.
-            yield { problem: `${file}:${line}: expected ${width} fields as in the header, found ${record.length}${record.length < width ? ' (truncated row?)' : ''}` };
+            batch.problems.push(`${file}:${line}: expected ${width} fields as in the header, found ${record.length}${record.length < width ? ' (truncated row?)' : ''}`);
             continue;
           }
           const fields: Partial<Record<ErpColumn, string>> = {};
-          for (const [column, at] of mapping) fields[column] = record[at];
-          yield { fields, ordinal: line, locate: (column) => `${file}:${line}:${(mapping!.get(column) ?? 0) + 1}` };
+          for (const [column, at] of picks) fields[column] = record[at];
+          const { row, problems } = normalizeErpRecord(fields);
+          for (const problem of problems) batch.problems.push(`${file}:${line}:${mapping.get(problem.column)! + 1}: ${problem.column} ${problem.message}`);
+          if (row) {
+            batch.rows.push(row);
+            batch.ordinals.push(line);
+          }
+          if (batch.rows.length >= BATCH_ROWS) {
+            yield batch;
+            batch = emptyBatch();
+          }
         }
-      } catch (error) {
-        if (error instanceof CsvError) {
-          const where = error as CsvError & { lines?: number; column?: number | string };
-          throw new InputError(`${file}:${where.lines ?? '?'}: malformed CSV: ${error.message.replace(/^Invalid \w+: /, '')}`);
+        if (failure) {
+          input.destroy();
+          throw csvFailure(file, failure);
         }
-        throw error;
+        if (ended) break;
+        await waitForData();
       }
       if (!mapping) throw new InputError(`${file}:1: the file is empty; expected a header line (${REQUIRED.join(', ')}, …)`);
+      if (batch.rows.length + batch.problems.length > 0) yield batch;
     },
   };
+}
+
+const BATCH_ROWS = 2000;
+
+function csvFailure(file: string, error: unknown): Error {
+  if (error instanceof CsvError) {
+    const where = error as CsvError & { lines?: number };
+    return new InputError(`${file}:${where.lines ?? '?'}: malformed CSV: ${error.message.replace(/^Invalid \w+: /, '')}`);
+  }
+  const code = (error as NodeJS.ErrnoException).code;
+  return code ? new InputError(`${file}: cannot read: ${(error as Error).message}`) : (error as Error);
 }

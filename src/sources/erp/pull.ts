@@ -2,7 +2,8 @@ import { resolve } from 'node:path';
 import type { LoadedConfig } from '../../config/load.js';
 import { UsageError } from '../../errors.js';
 import type { Db } from '../../store/db.js';
-import { csvErpSource } from './csv.js';
+import { threadedCsvErpSource } from './csv-threaded.js';
+import { apiErpSource } from './api/index.js';
 import { ingestErp, type ErpPullResult, type ErpSource } from './ingest.js';
 
 export interface PullErpOptions {
@@ -12,11 +13,10 @@ export interface PullErpOptions {
 
 function chooseSource(config: LoadedConfig, options: PullErpOptions): ErpSource {
   if (options.csvPath && options.api) throw new UsageError('--csv and --api: choose one source');
-  if (options.csvPath) return csvErpSource(resolve(options.csvPath), { columns: config.erp.csv?.columns, delimiter: config.erp.csv?.delimiter });
-  if (options.api || !config.erp.csv) {
-    throw new UsageError('the ERP API source is not available yet; set erp.csv.path or pass --csv FILE');
-  }
-  return csvErpSource(config.erp.csv.path, { columns: config.erp.csv.columns, delimiter: config.erp.csv.delimiter });
+  if (options.csvPath) return threadedCsvErpSource(resolve(options.csvPath), { columns: config.erp.csv?.columns, delimiter: config.erp.csv?.delimiter });
+  // --api reads erp.api even when erp.csv is set; with neither flag, erp.csv wins when both are configured.
+  if (options.api || !config.erp.csv) return apiErpSource(config);
+  return threadedCsvErpSource(config.erp.csv.path, { columns: config.erp.csv.columns, delimiter: config.erp.csv.delimiter });
 }
 
 export function mappedWarehouses(config: LoadedConfig): Set<string> {

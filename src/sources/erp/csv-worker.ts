@@ -1,0 +1,32 @@
+// Parses and validates a CSV export off the main thread, which meanwhile writes the previous batches
+// to SQLite: on two cores a large pull takes about as long as the slower of the two halves.
+import { parentPort, workerData } from 'node:worker_threads';
+import { InvreconError } from '../../errors.js';
+import { csvErpSource, type CsvSourceOptions } from './csv.js';
+import { packBatch, type WorkerMessage } from './csv-threaded.js';
+
+const { path, options, credits: initialCredits } = workerData as { path: string; options: CsvSourceOptions; credits: number };
+const port = parentPort!;
+let credits = initialCredits;
+let wake: (() => void) | undefined;
+port.on('message', (message: { credit: number }) => {
+  credits += message.credit;
+  wake?.();
+});
+
+function send(message: WorkerMessage): void {
+  port.postMessage(message);
+}
+
+try {
+  for await (const batch of csvErpSource(path, options).batches!()) {
+    while (credits === 0) await new Promise<void>((resolve) => (wake = resolve));
+    credits--;
+    send({ type: 'batch', batch: packBatch(batch) });
+  }
+  send({ type: 'done' });
+} catch (error) {
+  if (error instanceof InvreconError) send({ type: 'error', kind: error.kind, message: error.message, details: error.details });
+  else send({ type: 'error', kind: 'internal', message: error instanceof Error ? (error.stack ?? error.message) : String(error), details: [] });
+}
+port.close();

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { EXIT } from '../../errors.js';
 import { pullErp } from '../../sources/erp/pull.js';
 import { renderErpPull } from '../../views/pull.js';
+import { registerPullShopify } from './pull-shopify.js';
 import type { ExitCodeSink } from '../main.js';
 import { configOption, formatOption, withWorkspace, write, type Format } from '../shared.js';
 
@@ -17,5 +18,6 @@ export function registerPull(program: Command, setExitCode: ExitCodeSink): Comma
       write.out(renderErpPull(result, options.format));
       setExitCode(EXIT.ok);
     });
+  registerPullShopify(pull, setExitCode);
   return pull;
 }

@@ -59,7 +59,7 @@ export interface RequestResult<T> {
 export interface RequestOptions {
   /** Names the call in events and errors; defaults to the document's operation name. */
   operationName?: string;
-  /** Points the call is expected to cost; defaults to the last requested cost seen for this operation. */
+  /** Points the call is expected to cost; defaults to the last requested cost seen for this operation, else DEFAULT_EXPECTED_COST. */
   expectedCost?: number;
 }
 
@@ -106,15 +106,24 @@ interface GraphQLErrorShape {
 export class ShopifyGraphQLError extends SourceError {
   readonly operation: string;
   readonly codes: string[];
-  constructor(operation: string, errors: GraphQLErrorShape[], codes = errors.map((e) => e.extensions?.code).filter((c): c is string => typeof c === 'string')) {
-    const messages = errors.map((e) => (e.extensions?.code ? `${e.message ?? 'error'} (${e.extensions.code})` : (e.message ?? 'error')));
+  /** The errors' `extensions` (for example MAX_COST_EXCEEDED carries `cost` and `maxCost`). */
+  readonly extensions: Record<string, unknown>[];
+  constructor(operation: string, errors: GraphQLErrorShape[]) {
+    // Shopify's messages can run to several paragraphs: the first line says it.
+    const messages = errors.map((e) => {
+      const text = (e.message ?? 'error').split('\n')[0]!.trim();
+      return e.extensions?.code ? `${text} (${e.extensions.code})` : text;
+    });
     super(redactSecrets(`Shopify ${operation}: ${messages[0] ?? 'unknown error'}`), messages.slice(1).map(redactSecrets));
     this.operation = operation;
-    this.codes = codes;
+    this.codes = errors.map((e) => e.extensions?.code).filter((c): c is string => typeof c === 'string');
+    this.extensions = errors.map((e) => e.extensions ?? {});
   }
 }
 
 export const DEFAULT_MAX_RETRIES = 8;
+/** What an operation never seen before is expected to cost (Shopify's price of a simple mutation). */
+export const DEFAULT_EXPECTED_COST = 10;
 
 export function operationNameOf(document: string): string {
   return /\b(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)/.exec(document)?.[1] ?? 'anonymous';
@@ -270,8 +279,8 @@ export function createShopifyClient(config: LoadedConfig, options: ShopifyClient
         await sleep(backoffWait);
         waited += backoffWait;
       }
-      const expected = opts.expectedCost ?? lastRequested.get(operation);
-      if (expected !== undefined) waited += await pace(expected);
+      const expected = opts.expectedCost ?? lastRequested.get(operation) ?? DEFAULT_EXPECTED_COST;
+      waited += await pace(expected);
       counters.waitedMs += waited;
       waitedTotal += waited;
       counters.calls++;
@@ -314,7 +323,9 @@ export function createShopifyClient(config: LoadedConfig, options: ShopifyClient
           const requested = cost?.requestedQueryCost;
           if (status && requested !== undefined && requested > status.maximumAvailable) {
             // Waiting cannot help: the bucket never holds that many points.
-            throw new ShopifyGraphQLError(operation, [{ message: `query cost ${requested} exceeds the bucket maximum of ${status.maximumAvailable}`, extensions: { code: 'MAX_COST_EXCEEDED' } }]);
+            throw new ShopifyGraphQLError(operation, [
+              { message: `query cost ${requested} exceeds the bucket maximum of ${status.maximumAvailable}`, extensions: { code: 'MAX_COST_EXCEEDED', cost: requested, maxCost: status.maximumAvailable } },
+            ]);
           }
           lastCause = `THROTTLED (requested ${requested ?? '?'} points, ${status ? Math.floor(status.currentlyAvailable) : '?'} available)`;
           // The next attempt's pacing waits for the refill the status implies; the jitter spreads callers out.

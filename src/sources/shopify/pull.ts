@@ -1,0 +1,170 @@
+import type { LoadedConfig } from '../../config/load.js';
+import { UsageError } from '../../errors.js';
+import type { Db } from '../../store/db.js';
+import { ShopifySnapshotWriter, type SkuReport } from '../../store/shopify-snapshots.js';
+import type { SnapshotInfo } from '../../store/snapshots.js';
+import { readInventoryBulk, type BulkProgress } from './bulk.js';
+import { createShopifyClient, type ShopifyClient, type ShopifyClientOptions } from './client.js';
+import { AboveBulkThreshold, readInventoryPaged, readLocations } from './paged.js';
+
+export type PullMode = 'auto' | 'paged' | 'bulk';
+
+export interface PullShopifyProgress {
+  phase: 'locations' | 'paged' | 'bulk-running' | 'bulk-download' | 'finishing';
+  items: number;
+  levels: number;
+  /** Bulk: objects to read (known once the operation completed). */
+  total?: number;
+  /** Bulk: lines read so far. */
+  done?: number;
+  calls: number;
+}
+
+export interface PullShopifyOptions {
+  mode?: PullMode;
+  /** A ready client (tests); otherwise one is made from the config and environment. */
+  client?: ShopifyClient;
+  clientOptions?: ShopifyClientOptions;
+  onProgress?: (progress: PullShopifyProgress) => void;
+  sleep?: (ms: number) => Promise<void>;
+  bulkPollMs?: number;
+}
+
+export interface ShopifyPullResult {
+  snapshot: SnapshotInfo;
+  mode: 'paged' | 'bulk';
+  /** True when an automatic pull found more than shopify.bulkThreshold items and went bulk. */
+  switchedToBulk: boolean;
+  rows: number;
+  locations: number;
+  items: number;
+  skus: SkuReport;
+  warnings: string[];
+  calls: number;
+  retries: number;
+  throttled: number;
+  throttledWaits: number;
+  waitedMs: number;
+  durationMs: number;
+  bulkOperationId?: string;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const SAMPLE = 20;
+
+export function chooseMode(flags: { bulk?: boolean; paged?: boolean }): PullMode {
+  if (flags.bulk && flags.paged) throw new UsageError('--bulk and --paged: choose one');
+  return flags.bulk ? 'bulk' : flags.paged ? 'paged' : 'auto';
+}
+
+function skuWarnings(report: SkuReport): string[] {
+  const warnings: string[] = [];
+  const { withoutSku, shared } = report;
+  if (withoutSku.count > 0) {
+    const ids = withoutSku.inventoryItemIds.slice(0, SAMPLE).join(', ');
+    warnings.push(
+      `${withoutSku.count} inventory item${withoutSku.count === 1 ? ' has' : 's have'} no SKU and cannot be reconciled (kept in the snapshot with sku NULL): ${ids}${withoutSku.count > SAMPLE ? ', …' : ''}`,
+    );
+  }
+  for (const { sku, inventoryItemIds } of shared.skus.slice(0, SAMPLE)) {
+    warnings.push(`SKU "${sku}" is shared by ${inventoryItemIds.length} inventory items (${inventoryItemIds.join(', ')}): reconciling it is ambiguous`);
+  }
+  if (shared.count > SAMPLE) warnings.push(`… and ${shared.count - SAMPLE} more SKUs shared by several inventory items`);
+  return warnings;
+}
+
+/** Reads locations and every inventory item with its levels into one new Shopify snapshot. */
+export async function pullShopify(db: Db, config: LoadedConfig, options: PullShopifyOptions = {}): Promise<ShopifyPullResult> {
+  const started = Date.now();
+  const mode = options.mode ?? 'auto';
+  const sleep = options.sleep ?? defaultSleep;
+  // The client first: a missing token or a bad endpoint fails before anything is opened.
+  const client = options.client ?? createShopifyClient(config, { sleep, ...options.clientOptions });
+  const writer = new ShopifySnapshotWriter(db, config.shopify.shop);
+  const warnings: string[] = [];
+  const report = (progress: Omit<PullShopifyProgress, 'calls'>) => options.onProgress?.({ ...progress, calls: client.counters.calls });
+  try {
+    report({ phase: 'locations', items: 0, levels: 0 });
+    const locationCount = await readLocations(client, writer);
+
+    let usedMode: 'paged' | 'bulk' = mode === 'bulk' ? 'bulk' : 'paged';
+    let switchedToBulk = false;
+    if (usedMode === 'paged') {
+      try {
+        await readInventoryPaged(client, writer, {
+          locationCount,
+          bulkThreshold: mode === 'auto' ? config.shopify.bulkThreshold : undefined,
+          onProgress: (p) => report({ phase: 'paged', ...p }),
+        });
+      } catch (error) {
+        if (!(error instanceof AboveBulkThreshold)) throw error;
+        writer.clearItemsAndLevels();
+        usedMode = 'bulk';
+        switchedToBulk = true;
+      }
+    }
+
+    let bulkOperationId: string | undefined;
+    if (usedMode === 'bulk') {
+      const bulk = await readInventoryBulk(client, writer, {
+        sleep,
+        pollMs: options.bulkPollMs,
+        idleTimeoutMs: config.shopify.timeoutMs,
+        onProgress: (p: BulkProgress) =>
+          report(p.phase === 'running' ? { phase: 'bulk-running', items: 0, levels: 0, total: p.objectCount } : { phase: 'bulk-download', items: 0, levels: 0, total: p.objectCount, done: p.lines }),
+      });
+      bulkOperationId = bulk.operationId;
+      if (bulk.join.orphans > 0) {
+        warnings.push(`${bulk.join.orphans} level line(s) of the bulk result name an inventory item that is not in it (${bulk.join.orphanParents.join(', ')}); left out`);
+      }
+      if (bulk.join.duplicates > 0) warnings.push(`${bulk.join.duplicates} level line(s) of the bulk result repeat an item/location pair; kept once`);
+      if (bulk.unknownLines > 0) warnings.push(`${bulk.unknownLines} line(s) of the bulk result are neither an inventory item nor a level; ignored`);
+      if (bulk.downloadRestarts > 0) warnings.push(`the bulk result download broke off and was restarted ${bulk.downloadRestarts} time(s)`);
+    }
+
+    const counts = writer.counts();
+    report({ phase: 'finishing', items: counts.items, levels: counts.levels });
+    const skus = writer.skuReport(SAMPLE * 5);
+    if (switchedToBulk) warnings.unshift(`more than ${config.shopify.bulkThreshold} inventory items (shopify.bulkThreshold): switched to a bulk operation`);
+    warnings.push(...client.warnings, ...skuWarnings(skus));
+    if (writer.duplicateItems > 0) warnings.push(`${writer.duplicateItems} inventory item(s) came twice (the catalog changed during the pull); kept once`);
+    if (writer.duplicateLevels > 0) warnings.push(`${writer.duplicateLevels} level(s) came twice; kept once`);
+    const stray = writer.levelsAtUnlistedLocations();
+    if (stray.count > 0) {
+      warnings.push(`${stray.count} level(s) are at locations the locations query did not list (inactive?): ${stray.locationIds.join(', ')}`);
+    }
+
+    const counters = { ...client.counters };
+    const durationMs = Date.now() - started;
+    const snapshot = writer.finish({
+      mode: usedMode,
+      switchedToBulk,
+      apiVersion: config.shopify.apiVersion,
+      endpoint: client.endpoint.graphqlUrl,
+      locations: counts.locations,
+      items: counts.items,
+      itemsWithoutSku: skus.withoutSku.count,
+      sharedSkus: skus.shared.count,
+      bulkOperationId,
+      warnings,
+      ...counters,
+      durationMs,
+    });
+    return {
+      snapshot,
+      mode: usedMode,
+      switchedToBulk,
+      rows: counts.levels,
+      locations: counts.locations,
+      items: counts.items,
+      skus,
+      warnings,
+      ...counters,
+      durationMs,
+      bulkOperationId,
+    };
+  } catch (error) {
+    writer.abort();
+    throw error;
+  }
+}

@@ -1,0 +1,193 @@
+import { createHash } from 'node:crypto';
+import type BetterSqlite3 from 'better-sqlite3';
+import type { Db } from './db.js';
+import { SnapshotTransaction, hashRows, type SnapshotInfo } from './snapshots.js';
+
+/** The quantities a Shopify snapshot keeps per inventory item × location. */
+export interface LevelQuantities {
+  available: number;
+  on_hand: number;
+  committed: number;
+  reserved: number;
+  incoming: number;
+}
+
+export const SHOPIFY_LOCATIONS_IN_KEY_ORDER = 'SELECT location_id, name FROM shopify_locations WHERE snapshot_id = ? ORDER BY location_id';
+export const SHOPIFY_ITEMS_IN_KEY_ORDER = 'SELECT inventory_item_id, sku FROM shopify_items WHERE snapshot_id = ? ORDER BY inventory_item_id';
+export const SHOPIFY_LEVELS_IN_KEY_ORDER =
+  'SELECT inventory_item_id, location_id, sku, available, on_hand, committed, reserved, incoming FROM shopify_levels WHERE snapshot_id = ? ORDER BY inventory_item_id, location_id';
+
+/** Content hash of a Shopify snapshot: its locations, items and levels, each in key order. */
+export function shopifyContentHash(db: Db, snapshotId: number): string {
+  const parts = [SHOPIFY_LOCATIONS_IN_KEY_ORDER, SHOPIFY_ITEMS_IN_KEY_ORDER, SHOPIFY_LEVELS_IN_KEY_ORDER].map((sql) => hashRows(db, sql, snapshotId));
+  return createHash('sha256').update(`locations:${parts[0]}\nitems:${parts[1]}\nlevels:${parts[2]}\n`).digest('hex');
+}
+
+/** A blank SKU is no SKU: stored as NULL so it never joins an ERP row. */
+export function normalizeSku(sku: string | null | undefined): string | null {
+  return sku === null || sku === undefined || sku.trim() === '' ? null : sku;
+}
+
+export interface SkuReport {
+  withoutSku: { count: number; inventoryItemIds: string[] };
+  shared: { count: number; skus: { sku: string; inventoryItemIds: string[] }[] };
+}
+
+export interface StagedJoin {
+  /** Levels written from the staged rows. */
+  levels: number;
+  /** Staged levels whose parent item never appeared. */
+  orphans: number;
+  orphanParents: string[];
+  /** Staged levels that repeated an (item, location) pair. */
+  duplicates: number;
+}
+
+const LEVEL_COLUMNS = 'available, on_hand, committed, reserved, incoming';
+
+/**
+ * Writes one Shopify snapshot (locations, items, levels) inside one transaction. Bulk results can
+ * deliver levels before their item: stageLevel() parks them in a temporary table keyed by parent id,
+ * and joinStagedLevels() writes them once every item is in, so memory stays flat.
+ */
+export class ShopifySnapshotWriter {
+  readonly tx: SnapshotTransaction;
+  private readonly insertLocation;
+  private readonly insertItem;
+  private readonly insertLevel;
+  private insertStaged: BetterSqlite3.Statement<unknown[]> | undefined;
+  private stagedTable = false;
+  duplicateItems = 0;
+  duplicateLevels = 0;
+
+  constructor(
+    private readonly db: Db,
+    source: string,
+  ) {
+    this.tx = new SnapshotTransaction(db, 'shopify', source);
+    this.insertLocation = db.prepare('INSERT OR IGNORE INTO shopify_locations (snapshot_id, location_id, name) VALUES (?, ?, ?)');
+    this.insertItem = db.prepare('INSERT OR IGNORE INTO shopify_items (snapshot_id, inventory_item_id, sku) VALUES (?, ?, ?)');
+    this.insertLevel = db.prepare(
+      `INSERT OR IGNORE INTO shopify_levels (snapshot_id, inventory_item_id, location_id, sku, ${LEVEL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+  }
+
+  get id(): number {
+    return this.tx.id;
+  }
+
+  addLocation(locationId: string, name: string): void {
+    this.insertLocation.run(this.tx.id, locationId, name);
+  }
+
+  /** Returns false when the item was already written (a page that shifted under us). */
+  addItem(inventoryItemId: string, sku: string | null): boolean {
+    const added = this.insertItem.run(this.tx.id, inventoryItemId, normalizeSku(sku)).changes > 0;
+    if (!added) this.duplicateItems++;
+    return added;
+  }
+
+  addLevel(inventoryItemId: string, locationId: string, sku: string | null, q: LevelQuantities): boolean {
+    const added =
+      this.insertLevel.run(this.tx.id, inventoryItemId, locationId, normalizeSku(sku), q.available, q.on_hand, q.committed, q.reserved, q.incoming).changes > 0;
+    if (!added) this.duplicateLevels++;
+    return added;
+  }
+
+  /** Parks a level whose item may not have been read yet. */
+  stageLevel(parentItemId: string, locationId: string, q: LevelQuantities): void {
+    if (!this.insertStaged) {
+      this.db.exec(`CREATE TEMP TABLE IF NOT EXISTS shopify_staged_levels (
+        parent_id TEXT NOT NULL, location_id TEXT NOT NULL,
+        available INTEGER NOT NULL, on_hand INTEGER NOT NULL, committed INTEGER NOT NULL, reserved INTEGER NOT NULL, incoming INTEGER NOT NULL)`);
+      this.stagedTable = true;
+      this.insertStaged = this.db.prepare(`INSERT INTO temp.shopify_staged_levels (parent_id, location_id, ${LEVEL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`);
+    }
+    this.insertStaged.run(parentItemId, locationId, q.available, q.on_hand, q.committed, q.reserved, q.incoming);
+  }
+
+  /** Writes the staged levels joined to their items (taking the item's SKU), in key order. */
+  joinStagedLevels(sampleLimit = 5): StagedJoin {
+    if (!this.stagedTable) return { levels: 0, orphans: 0, orphanParents: [], duplicates: 0 };
+    const staged = this.db.prepare('SELECT count(*) FROM temp.shopify_staged_levels').pluck().get() as number;
+    const levels = this.db
+      .prepare(
+        `INSERT OR IGNORE INTO shopify_levels (snapshot_id, inventory_item_id, location_id, sku, ${LEVEL_COLUMNS})
+         SELECT i.snapshot_id, s.parent_id, s.location_id, i.sku, s.available, s.on_hand, s.committed, s.reserved, s.incoming
+         FROM temp.shopify_staged_levels s JOIN shopify_items i ON i.snapshot_id = ? AND i.inventory_item_id = s.parent_id
+         ORDER BY s.parent_id, s.location_id`,
+      )
+      .run(this.tx.id).changes;
+    const orphanWhere = 'NOT EXISTS (SELECT 1 FROM shopify_items i WHERE i.snapshot_id = ? AND i.inventory_item_id = s.parent_id)';
+    const orphans = this.db.prepare(`SELECT count(*) FROM temp.shopify_staged_levels s WHERE ${orphanWhere}`).pluck().get(this.tx.id) as number;
+    const orphanParents = this.db
+      .prepare(`SELECT DISTINCT parent_id FROM temp.shopify_staged_levels s WHERE ${orphanWhere} ORDER BY parent_id LIMIT ?`)
+      .pluck()
+      .all(this.tx.id, sampleLimit) as string[];
+    this.dropStaged();
+    return { levels, orphans, orphanParents, duplicates: staged - orphans - levels };
+  }
+
+  /** Forgets every item and level written so far (a bulk download restarted, or paged switched to bulk). */
+  clearItemsAndLevels(): void {
+    this.db.prepare('DELETE FROM shopify_levels WHERE snapshot_id = ?').run(this.tx.id);
+    this.db.prepare('DELETE FROM shopify_items WHERE snapshot_id = ?').run(this.tx.id);
+    if (this.stagedTable) this.db.exec('DELETE FROM temp.shopify_staged_levels');
+    this.duplicateItems = 0;
+    this.duplicateLevels = 0;
+  }
+
+  counts(): { locations: number; items: number; levels: number } {
+    const count = (table: string) => this.db.prepare(`SELECT count(*) FROM ${table} WHERE snapshot_id = ?`).pluck().get(this.tx.id) as number;
+    return { locations: count('shopify_locations'), items: count('shopify_items'), levels: count('shopify_levels') };
+  }
+
+  /** Items without a SKU and SKUs held by several items, with up to `sampleLimit` examples of each. */
+  skuReport(sampleLimit = 50): SkuReport {
+    const id = this.tx.id;
+    const withoutSkuCount = this.db.prepare('SELECT count(*) FROM shopify_items WHERE snapshot_id = ? AND sku IS NULL').pluck().get(id) as number;
+    const withoutSkuIds = this.db
+      .prepare('SELECT inventory_item_id FROM shopify_items WHERE snapshot_id = ? AND sku IS NULL ORDER BY inventory_item_id LIMIT ?')
+      .pluck()
+      .all(id, sampleLimit) as string[];
+    const sharedCount = this.db
+      .prepare('SELECT count(*) FROM (SELECT sku FROM shopify_items WHERE snapshot_id = ? AND sku IS NOT NULL GROUP BY sku HAVING count(*) > 1)')
+      .pluck()
+      .get(id) as number;
+    const sharedSkus = this.db
+      .prepare('SELECT sku FROM shopify_items WHERE snapshot_id = ? AND sku IS NOT NULL GROUP BY sku HAVING count(*) > 1 ORDER BY sku LIMIT ?')
+      .pluck()
+      .all(id, sampleLimit) as string[];
+    const itemsOf = this.db.prepare('SELECT inventory_item_id FROM shopify_items WHERE snapshot_id = ? AND sku = ? ORDER BY inventory_item_id').pluck();
+    return {
+      withoutSku: { count: withoutSkuCount, inventoryItemIds: withoutSkuIds },
+      shared: { count: sharedCount, skus: sharedSkus.map((sku) => ({ sku, inventoryItemIds: itemsOf.all(id, sku) as string[] })) },
+    };
+  }
+
+  /** Levels at a location the snapshot's location list lacks (an inactive location, say). */
+  levelsAtUnlistedLocations(sampleLimit = 5): { count: number; locationIds: string[] } {
+    const where = 'l.snapshot_id = ? AND NOT EXISTS (SELECT 1 FROM shopify_locations o WHERE o.snapshot_id = l.snapshot_id AND o.location_id = l.location_id)';
+    const count = this.db.prepare(`SELECT count(*) FROM shopify_levels l WHERE ${where}`).pluck().get(this.tx.id) as number;
+    const locationIds = count === 0 ? [] : (this.db.prepare(`SELECT DISTINCT location_id FROM shopify_levels l WHERE ${where} ORDER BY location_id LIMIT ?`).pluck().all(this.tx.id, sampleLimit) as string[]);
+    return { count, locationIds };
+  }
+
+  finish(meta: Record<string, unknown>): SnapshotInfo {
+    if (this.stagedTable) this.dropStaged();
+    const { levels } = this.counts();
+    return this.tx.finish(levels, shopifyContentHash(this.db, this.tx.id), meta);
+  }
+
+  abort(): void {
+    this.tx.abort();
+    this.stagedTable = false;
+    this.insertStaged = undefined;
+  }
+
+  private dropStaged(): void {
+    this.db.exec('DROP TABLE IF EXISTS temp.shopify_staged_levels');
+    this.stagedTable = false;
+    this.insertStaged = undefined;
+  }
+}

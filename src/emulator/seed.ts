@@ -76,6 +76,78 @@ export function parseSeed(value: unknown, source = 'seed'): Seed {
   return value as Seed;
 }
 
+/** Offset of the first JSON syntax error (V8's messages do not always carry a position). */
+export function jsonErrorOffset(text: string): number {
+  let i = 0;
+  const fail = (): never => {
+    throw i;
+  };
+  const space = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
+  };
+  const literal = (word: string) => {
+    for (const char of word) if (text[i++] !== char) (i--, fail());
+  };
+  const string = () => {
+    i++;
+    while (i < text.length && text[i] !== '"') {
+      if (text[i] === '\\') i++;
+      else if (text.charCodeAt(i) < 0x20) fail();
+      i++;
+    }
+    if (i >= text.length) fail();
+    i++;
+  };
+  const value = (): void => {
+    space();
+    const char = text[i];
+    if (char === '{') {
+      i++;
+      space();
+      if (text[i] === '}') return void i++;
+      for (;;) {
+        space();
+        if (text[i] !== '"') fail();
+        string();
+        space();
+        if (text[i] !== ':') fail();
+        i++;
+        value();
+        space();
+        if (text[i] === ',') i++;
+        else if (text[i] === '}') return void i++;
+        else fail();
+      }
+    }
+    if (char === '[') {
+      i++;
+      space();
+      if (text[i] === ']') return void i++;
+      for (;;) {
+        value();
+        space();
+        if (text[i] === ',') i++;
+        else if (text[i] === ']') return void i++;
+        else fail();
+      }
+    }
+    if (char === '"') return string();
+    if (char === 't') return literal('true');
+    if (char === 'f') return literal('false');
+    if (char === 'n') return literal('null');
+    const number = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 64));
+    if (!number) fail();
+    i += number![0].length;
+  };
+  try {
+    value();
+    space();
+    return i < text.length ? i : text.length;
+  } catch (offset) {
+    return typeof offset === 'number' ? Math.min(offset, text.length) : 0;
+  }
+}
+
 /** Reads and validates a seed file (JSON). Errors name the file, and the line and column of a syntax error. */
 export function loadSeed(path: string): Seed {
   let text: string;
@@ -88,15 +160,10 @@ export function loadSeed(path: string): Seed {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    const message = errorMessage(error);
-    const position = /position (\d+)/.exec(message);
-    let where = '';
-    if (position) {
-      const offset = Number(position[1]);
-      const before = text.slice(0, offset).split('\n');
-      where = `:${before.length}:${before[before.length - 1]!.length + 1}`;
-    }
-    throw new InputError(`emulator seed ${path}${where} is not valid JSON: ${message}`);
+    const offset = jsonErrorOffset(text);
+    const before = text.slice(0, offset).split('\n');
+    const where = `:${before.length}:${before[before.length - 1]!.length + 1}`;
+    throw new InputError(`emulator seed ${path}${where} is not valid JSON: ${errorMessage(error)}`);
   }
   return parseSeed(value, path);
 }

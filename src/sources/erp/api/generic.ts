@@ -2,7 +2,7 @@ import { erpColumnKeys, type ErpApiPagination, type ErpColumn } from '../../../c
 import { SourceError } from '../../../errors.js';
 import type { ErpRecord, ErpSource, ErpSourceProblem } from '../ingest.js';
 import type { HttpJsonClient, JsonResponse } from './http.js';
-import { checkFollowedUrl, displayUrl, fieldValue, getPath, nextFromLinkHeader, PageIndex } from './support.js';
+import { checkFollowedUrl, displayUrl, fieldValue, getKeys, getPath, nextFromLinkHeader, PageIndex, splitPath } from './support.js';
 
 export interface GenericApiSourceOptions {
   url: URL;
@@ -125,7 +125,7 @@ export function genericApiSource(options: GenericApiSourceOptions): ErpSource {
   const name = options.name ?? displayUrl(options.url);
   const index = new PageIndex();
   const where = (page: number) => `${name} page ${page}`;
-  const fields = new Map<ErpColumn, string>(erpColumnKeys.map((column) => [column, options.fields?.[column] ?? column]));
+  const fields = erpColumnKeys.map((column) => [column, splitPath(options.fields?.[column] ?? column)] as const);
   const recordsLabel = options.recordsPath === undefined ? 'the top level' : `"${options.recordsPath}"`;
 
   return {
@@ -164,7 +164,7 @@ export function genericApiSource(options: GenericApiSourceOptions): ErpSource {
             }
             const picked: ErpRecord['fields'] = {};
             for (const [column, path] of fields) {
-              const value = fieldValue(getPath(record, path));
+              const value = fieldValue(getKeys(record, path));
               if (value !== undefined) picked[column] = value;
             }
             yield { fields: picked, ordinal, locate: () => at };

@@ -4,9 +4,17 @@ import { registerSecret } from '../../../secrets.js';
 
 /** Reads a dot path ("data.items", "lines.0.qty") in parsed JSON; "" is the value itself. */
 export function getPath(value: unknown, path: string): unknown {
-  if (path === '') return value;
+  return getKeys(value, splitPath(path));
+}
+
+/** A dot path split once, for reading it in every record. */
+export function splitPath(path: string): string[] {
+  return path === '' ? [] : path.split('.');
+}
+
+export function getKeys(value: unknown, keys: readonly string[]): unknown {
   let current = value;
-  for (const key of path.split('.')) {
+  for (const key of keys) {
     if (current === null || typeof current !== 'object') return undefined;
     current = (current as Record<string, unknown>)[key];
   }

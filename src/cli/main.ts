@@ -5,6 +5,7 @@ import { write } from './shared.js';
 import { registerInit } from './commands/init.js';
 import { registerPull } from './commands/pull.js';
 import { registerSnapshots } from './commands/snapshots.js';
+import { registerDiff } from './commands/diff.js';
 import { registerEmulator } from './commands/emulator.js';
 import { toolVersion } from '../version.js';
 
@@ -20,6 +21,7 @@ export function buildProgram(setExitCode: ExitCodeSink): Command {
   registerInit(program, setExitCode);
   registerPull(program, setExitCode);
   registerSnapshots(program, setExitCode);
+  registerDiff(program, setExitCode);
   registerEmulator(program, setExitCode);
   return program;
 }

@@ -1,0 +1,502 @@
+import type { LoadedConfig } from '../config/load.js';
+import type { Authority } from '../config/schema.js';
+import { InputError, UsageError } from '../errors.js';
+import type { Db } from '../store/db.js';
+import { getSnapshot, latestSnapshot, type SnapshotInfo, type Side } from '../store/snapshots.js';
+import { bundleAvailable, bundleOrder, readBundles, type BundleMap } from './bundles.js';
+import { resolveLocations, type ResolvedLocation } from './locations.js';
+import { signed, type SafetySource } from './rules.js';
+import { plural } from '../views/common.js';
+
+export type RowStatus = 'ok' | 'change' | 'erp-correction' | 'conflict' | 'not-in-shopify' | 'not-stocked' | 'not-in-erp' | 'ambiguous-sku';
+
+/** Statuses that mean the two sides disagree about a level both have. */
+export const DRIFT_STATUSES: readonly RowStatus[] = ['change', 'erp-correction', 'conflict'];
+
+export interface DiffRow {
+  sku: string;
+  locationId: string;
+  locationName: string;
+  inventoryItemId: string | null;
+  /** What Shopify's available should be (by the ERP's numbers, or the hybrid merge); null when unknown. */
+  target: number | null;
+  /** Shopify's available in the snapshot; null when the item is not stocked there or not in Shopify. */
+  observed: number | null;
+  delta: number | null;
+  status: RowStatus;
+  authority: Authority;
+  reason: string;
+  kind: 'level' | 'bundle' | 'shopify-only';
+  erp: { onHand: number; reserved: number; safetyStock: number; safetySource: SafetySource; shopifyCommitted: number; available: number; clamped: boolean } | null;
+  hybrid: { baseErp: number; baseShopify: number; erpDelta: number; shopifyDelta: number } | null;
+  category: string | null;
+}
+
+export interface LocationSummary {
+  locationId: string;
+  locationName: string;
+  levelsCompared: number;
+  levelsDrifting: number;
+  totalAbsDrift: number;
+  oversell: { levels: number; units: number };
+  lostSales: { levels: number; units: number };
+}
+
+export interface DiffSummary extends Omit<LocationSummary, 'locationId' | 'locationName'> {
+  threshold: number;
+  byLocation: LocationSummary[];
+  reported: Record<Exclude<RowStatus, 'ok' | 'change'>, number> & { clamped: number };
+}
+
+export interface DiffResult {
+  erpSnapshot: SnapshotInfo;
+  shopifySnapshot: SnapshotInfo;
+  summary: DiffSummary;
+  rows: DiffRow[];
+  /** Problems of the mapping and the catalogue as a whole (unmapped warehouses, locations, …). */
+  issues: string[];
+}
+
+export interface DiffOptions {
+  erpSnapshotId?: number;
+  shopifySnapshotId?: number;
+  /** Include rows with nothing to do (delta 0, or within the threshold). */
+  all?: boolean;
+  /** |delta| at or below this is not drift. */
+  threshold?: number;
+  /** Glob on SKU (`TEE-*`). */
+  sku?: string;
+  /** Shopify location name or id. */
+  location?: string;
+}
+
+function pickSnapshot(db: Db, side: Side, id: number | undefined): SnapshotInfo {
+  if (id !== undefined) {
+    const snapshot = getSnapshot(db, id);
+    if (!snapshot) throw new UsageError(`--${side}-snapshot ${id}: no such snapshot (see "invrecon snapshots")`);
+    if (snapshot.side !== side) throw new UsageError(`--${side}-snapshot ${id}: snapshot ${id} is a ${snapshot.side} snapshot`);
+    return snapshot;
+  }
+  const latest = latestSnapshot(db, side);
+  if (!latest) throw new InputError(`no ${side === 'erp' ? 'ERP' : 'Shopify'} snapshot yet: run "invrecon pull ${side}" first`);
+  return latest;
+}
+
+// Per-level expressions shared by the ERP-driven and the Shopify-driven halves of the outer join.
+// Inputs by alias: k = ERP SKU, l = location, sh = Shopify SKU, sl = Shopify level, b = hybrid base,
+// and the ERP sums :on_hand, :reserved, :safety (NULL: the export has no safety stock there).
+function levelSelect(sums: { onHand: string; reserved: string; safety: string }, subtractCommitted: boolean): string {
+  const safety = `COALESCE(${sums.safety}, k.rule_safety, l.safety, @default_safety)`;
+  const committed = subtractCommitted ? 'COALESCE(sl.committed, 0)' : '0';
+  const raw = `(${sums.onHand} - ${sums.reserved} - ${safety} - ${committed})`;
+  const authority = 'COALESCE(k.authority, l.authority, @default_authority)';
+  return `
+    sh.item_id, ${sums.onHand}, ${sums.reserved}, ${safety},
+    CASE WHEN ${sums.safety} IS NOT NULL THEN 'erp' ELSE COALESCE(k.rule_source, l.safety_source, 'default') END,
+    ${committed}, MAX(${raw}, 0), ${raw} < 0,
+    sl.available, ${authority},
+    CASE WHEN k.authority IS NOT NULL THEN 'category' WHEN l.authority IS NOT NULL THEN 'location' ELSE 'default' END,
+    b.erp_available, b.shopify_available, k.category,
+    CASE
+      WHEN sh.sku IS NULL THEN 'not-in-shopify'
+      WHEN sh.n_items > 1 THEN 'ambiguous-sku'
+      WHEN sl.available IS NULL THEN 'not-stocked'
+      ELSE 'pending'
+    END`;
+}
+
+const DIFF_COLUMNS = `(sku, location_id, kind, inventory_item_id, on_hand, reserved, safety, safety_source, committed, erp_available, clamped,
+  observed, authority, authority_source, base_erp, base_shopify, category, status)`;
+
+/** Creates the per-run temporary tables that carry the config's rules into SQL. */
+function stageRules(db: Db, config: LoadedConfig, locations: ResolvedLocation[], erpId: number, shopifyId: number, bundles: BundleMap): void {
+  db.exec(`
+    DROP TABLE IF EXISTS temp.t_loc; DROP TABLE IF EXISTS temp.t_wh; DROP TABLE IF EXISTS temp.t_erp_sku;
+    DROP TABLE IF EXISTS temp.t_erp; DROP TABLE IF EXISTS temp.t_shop_sku; DROP TABLE IF EXISTS temp.t_bundle; DROP TABLE IF EXISTS temp.t_diff;
+    CREATE TEMP TABLE t_loc (location_id TEXT PRIMARY KEY, name TEXT NOT NULL, authority TEXT, safety INTEGER, safety_source TEXT) WITHOUT ROWID;
+    CREATE TEMP TABLE t_wh (warehouse TEXT PRIMARY KEY, location_id TEXT NOT NULL) WITHOUT ROWID;
+    CREATE TEMP TABLE t_bundle (sku TEXT PRIMARY KEY) WITHOUT ROWID;
+    CREATE TEMP TABLE t_erp_sku (sku TEXT PRIMARY KEY, category TEXT, rule_safety INTEGER, rule_source TEXT, authority TEXT) WITHOUT ROWID;
+    CREATE TEMP TABLE t_erp (sku TEXT NOT NULL, location_id TEXT NOT NULL, on_hand INTEGER NOT NULL, reserved INTEGER NOT NULL, safety INTEGER,
+      PRIMARY KEY (sku, location_id)) WITHOUT ROWID;
+    CREATE TEMP TABLE t_shop_sku (sku TEXT PRIMARY KEY, item_id TEXT NOT NULL, n_items INTEGER NOT NULL) WITHOUT ROWID;
+    CREATE TEMP TABLE t_diff (sku TEXT NOT NULL, location_id TEXT NOT NULL, kind TEXT NOT NULL, inventory_item_id TEXT,
+      on_hand INTEGER, reserved INTEGER, safety INTEGER, safety_source TEXT, committed INTEGER, erp_available INTEGER, clamped INTEGER,
+      observed INTEGER, authority TEXT, authority_source TEXT, base_erp INTEGER, base_shopify INTEGER, category TEXT, status TEXT NOT NULL,
+      target INTEGER, limited_by TEXT);
+  `);
+  const insertLoc = db.prepare('INSERT INTO t_loc VALUES (?, ?, ?, ?, ?)');
+  const insertWh = db.prepare('INSERT INTO t_wh VALUES (?, ?)');
+  for (const location of locations) {
+    const byLocation = config.safetyStock.byLocation;
+    const safety = Object.hasOwn(byLocation, location.locationName) ? byLocation[location.locationName]! : null;
+    insertLoc.run(location.locationId, location.locationName, location.authority ?? null, safety, safety === null ? null : 'byLocation');
+    for (const warehouse of location.warehouses) insertWh.run(warehouse, location.locationId);
+  }
+  const insertBundle = db.prepare('INSERT INTO t_bundle VALUES (?)');
+  for (const sku of bundles.keys()) insertBundle.run(sku);
+
+  // One row per ERP SKU, with the SKU-level rules resolved once: bySku > byCategory for safety stock,
+  // and the category's authority.
+  db.prepare(`INSERT INTO t_erp_sku (sku, category) SELECT sku, MAX(category) FROM erp_levels WHERE snapshot_id = ? GROUP BY sku`).run(erpId);
+  const setSkuSafety = db.prepare(`UPDATE t_erp_sku SET rule_safety = ?, rule_source = 'bySku' WHERE sku = ?`);
+  for (const [sku, quantity] of Object.entries(config.safetyStock.bySku)) setSkuSafety.run(quantity, sku);
+  const setCategorySafety = db.prepare(`UPDATE t_erp_sku SET rule_safety = ?, rule_source = 'byCategory' WHERE category = ? AND rule_source IS NULL`);
+  for (const [category, quantity] of Object.entries(config.safetyStock.byCategory)) setCategorySafety.run(quantity, category);
+  const setAuthority = db.prepare('UPDATE t_erp_sku SET authority = ? WHERE category = ?');
+  for (const [category, authority] of Object.entries(config.authority.byCategory)) setAuthority.run(authority, category);
+
+  // The pool: warehouses mapped to one location add up. safety stays NULL where no pooled row has one.
+  db.prepare(
+    `INSERT INTO t_erp (sku, location_id, on_hand, reserved, safety)
+     SELECT e.sku, w.location_id, SUM(e.on_hand), SUM(e.reserved), SUM(e.safety_stock)
+     FROM erp_levels e JOIN t_wh w ON w.warehouse = e.warehouse
+     WHERE e.snapshot_id = ? GROUP BY e.sku, w.location_id`,
+  ).run(erpId);
+  db.prepare(
+    `INSERT INTO t_shop_sku (sku, item_id, n_items)
+     SELECT sku, MIN(inventory_item_id), COUNT(*) FROM shopify_items WHERE snapshot_id = ? AND sku IS NOT NULL AND sku <> '' GROUP BY sku`,
+  ).run(shopifyId);
+}
+
+/** Fills t_diff: the full outer join of pooled ERP levels and Shopify levels at mapped locations. */
+function joinLevels(db: Db, config: LoadedConfig, shopifyId: number): void {
+  const subtract = config.shopifyCommitted === 'subtract';
+  const params = { shop: shopifyId, default_safety: config.safetyStock.default, default_authority: config.authority.default };
+  // ERP side: every (SKU, location) the export has stock rows for.
+  db.prepare(
+    `INSERT INTO t_diff ${DIFF_COLUMNS}
+     SELECT e.sku, e.location_id, 'level', ${levelSelect({ onHand: 'e.on_hand', reserved: 'e.reserved', safety: 'e.safety' }, subtract)}
+     FROM t_erp e
+     JOIN t_loc l ON l.location_id = e.location_id
+     JOIN t_erp_sku k ON k.sku = e.sku
+     LEFT JOIN t_shop_sku sh ON sh.sku = e.sku
+     LEFT JOIN shopify_levels sl ON sl.snapshot_id = @shop AND sl.inventory_item_id = sh.item_id AND sl.location_id = e.location_id AND sh.n_items = 1
+     LEFT JOIN reconciled_levels b ON b.sku = e.sku AND b.location_id = e.location_id
+     WHERE e.sku NOT IN (SELECT sku FROM t_bundle)`,
+  ).run(params);
+  // Shopify side: levels of ERP SKUs at mapped locations where the export lists no row: an empty bin, 0 on hand.
+  db.prepare(
+    `INSERT INTO t_diff ${DIFF_COLUMNS}
+     SELECT sl.sku, sl.location_id, 'level', ${levelSelect({ onHand: '0', reserved: '0', safety: 'NULL' }, subtract)}
+     FROM shopify_levels sl
+     JOIN t_loc l ON l.location_id = sl.location_id
+     JOIN t_erp_sku k ON k.sku = sl.sku
+     JOIN t_shop_sku sh ON sh.sku = sl.sku AND sh.n_items = 1 AND sh.item_id = sl.inventory_item_id
+     LEFT JOIN reconciled_levels b ON b.sku = sl.sku AND b.location_id = sl.location_id
+     WHERE sl.snapshot_id = @shop
+       AND NOT EXISTS (SELECT 1 FROM t_erp e WHERE e.sku = sl.sku AND e.location_id = sl.location_id)
+       AND sl.sku NOT IN (SELECT sku FROM t_bundle)`,
+  ).run(params);
+
+  // Authority decides the target of each level both sides have.
+  db.exec(`
+    UPDATE t_diff SET
+      target = CASE
+        WHEN status <> 'pending' THEN erp_available
+        WHEN authority = 'hybrid' AND base_erp IS NOT NULL THEN observed + (erp_available - base_erp)
+        ELSE erp_available END,
+      status = CASE
+        WHEN status <> 'pending' THEN status
+        WHEN authority = 'shopify' THEN CASE WHEN erp_available = observed THEN 'ok' ELSE 'erp-correction' END
+        WHEN authority = 'hybrid' AND base_erp IS NOT NULL
+             AND observed + (erp_available - base_erp) < 0 AND erp_available <> base_erp AND observed <> base_shopify THEN 'conflict'
+        WHEN authority = 'hybrid' AND base_erp IS NOT NULL THEN CASE WHEN MAX(0, observed + (erp_available - base_erp)) = observed THEN 'ok' ELSE 'change' END
+        ELSE CASE WHEN erp_available = observed THEN 'ok' ELSE 'change' END END
+    WHERE kind = 'level';
+    UPDATE t_diff SET target = MAX(0, target) WHERE kind = 'level' AND status <> 'conflict';
+    -- An item neither stocked nor with anything to sell there is not worth a line.
+    DELETE FROM t_diff WHERE status = 'not-stocked' AND target = 0;
+  `);
+
+  if (config.unknownSkus !== 'ignore') {
+    // Shopify levels at mapped locations whose SKU the ERP does not list at all.
+    const zero = config.unknownSkus === 'zero';
+    db.prepare(
+      `INSERT INTO t_diff (sku, location_id, kind, inventory_item_id, observed, authority, authority_source, status, target)
+       SELECT sl.sku, sl.location_id, 'shopify-only', sl.inventory_item_id, sl.available,
+         COALESCE(l.authority, @default_authority), CASE WHEN l.authority IS NOT NULL THEN 'location' ELSE 'default' END,
+         CASE WHEN @zero AND COALESCE(l.authority, @default_authority) = 'erp' AND sl.available <> 0 THEN 'change'
+              WHEN @zero AND COALESCE(l.authority, @default_authority) = 'erp' THEN 'ok'
+              ELSE 'not-in-erp' END,
+         CASE WHEN @zero AND COALESCE(l.authority, @default_authority) = 'erp' THEN 0 END
+       FROM shopify_levels sl JOIN t_loc l ON l.location_id = sl.location_id
+       WHERE sl.snapshot_id = @shop AND sl.sku IS NOT NULL AND sl.sku <> ''
+         AND NOT EXISTS (SELECT 1 FROM t_erp_sku k WHERE k.sku = sl.sku)
+         AND sl.sku NOT IN (SELECT sku FROM t_bundle)`,
+    ).run({ shop: shopifyId, default_authority: config.authority.default, zero: zero ? 1 : 0 });
+  }
+}
+
+/** Bundles: per location, the minimum over components of floor(component available / quantity). */
+function joinBundles(db: Db, config: LoadedConfig, locations: ResolvedLocation[], shopifyId: number, bundles: BundleMap, issues: string[]): void {
+  if (bundles.size === 0) return;
+  const inErp = db.prepare('SELECT sku FROM t_erp_sku WHERE sku IN (SELECT sku FROM t_bundle) ORDER BY sku').pluck().all() as string[];
+  if (inErp.length > 0) {
+    throw new InputError(
+      `${config.bundles.csv}: bundle SKU${inErp.length > 1 ? 's' : ''} ${inErp.map((s) => JSON.stringify(s)).join(', ')} also in the ERP export; a bundle has no stock of its own (remove it from one of the two)`,
+    );
+  }
+  const components = new Set([...bundles.values()].flatMap((list) => list.map((c) => c.sku)));
+  const missing = [...components].filter((sku) => !bundles.has(sku) && !db.prepare('SELECT 1 FROM t_erp_sku WHERE sku = ?').get(sku)).sort();
+  for (const sku of missing) issues.push(`bundle component ${JSON.stringify(sku)} is not in the ERP export: counted as 0 available`);
+
+  const componentAvailable = db.prepare('SELECT erp_available FROM t_diff WHERE sku = ? AND location_id = ? AND kind = ?').pluck();
+  const level = db.prepare(
+    `SELECT sh.item_id, sh.n_items, sl.available, sl.committed FROM t_shop_sku sh
+     LEFT JOIN shopify_levels sl ON sl.snapshot_id = ? AND sl.inventory_item_id = sh.item_id AND sl.location_id = ? WHERE sh.sku = ?`,
+  );
+  const base = db.prepare('SELECT erp_available, shopify_available FROM reconciled_levels WHERE sku = ? AND location_id = ?');
+  const insert = db.prepare(
+    `INSERT INTO t_diff (sku, location_id, kind, inventory_item_id, safety, safety_source, erp_available, clamped, observed, authority, authority_source,
+       base_erp, base_shopify, status, target, limited_by)
+     VALUES (@sku, @location, 'bundle', @item, @safety, @safetySource, @available, 0, @observed, @authority, @authoritySource, @baseErp, @baseShopify, @status, @target, @limitedBy)`,
+  );
+  for (const location of locations) {
+    const computed = new Map<string, number>();
+    for (const bundle of bundleOrder(bundles)) {
+      const safety = Object.hasOwn(config.safetyStock.bySku, bundle) ? config.safetyStock.bySku[bundle]! : 0;
+      const { available, limitedBy } = bundleAvailable(
+        bundles.get(bundle)!,
+        (sku) => computed.get(sku) ?? ((componentAvailable.get(sku, location.locationId, 'level') as number | undefined) ?? 0),
+        safety,
+      );
+      computed.set(bundle, available);
+      const shop = level.get(shopifyId, location.locationId, bundle) as { item_id: string; n_items: number; available: number | null } | undefined;
+      const authority = location.authority ?? config.authority.default;
+      const authoritySource = location.authority ? 'location' : 'default';
+      const prior = base.get(bundle, location.locationId) as { erp_available: number; shopify_available: number } | undefined;
+      let status: RowStatus;
+      let target = available;
+      if (!shop) status = 'not-in-shopify';
+      else if (shop.n_items > 1) status = 'ambiguous-sku';
+      else if (shop.available === null) status = available > 0 ? 'not-stocked' : 'ok';
+      else if (authority === 'shopify') status = available === shop.available ? 'ok' : 'erp-correction';
+      else if (authority === 'hybrid' && prior) {
+        const merged = shop.available + (available - prior.erp_available);
+        target = Math.max(0, merged);
+        status = merged < 0 && available !== prior.erp_available && shop.available !== prior.shopify_available ? 'conflict' : target === shop.available ? 'ok' : 'change';
+      } else status = available === shop.available ? 'ok' : 'change';
+      if (status === 'ok' && shop?.available === null) continue;
+      insert.run({
+        sku: bundle,
+        location: location.locationId,
+        item: shop?.item_id ?? null,
+        safety,
+        safetySource: safety ? 'bySku' : 'default',
+        available,
+        observed: shop?.n_items === 1 ? shop.available : null,
+        authority,
+        authoritySource,
+        baseErp: prior?.erp_available ?? null,
+        baseShopify: prior?.shopify_available ?? null,
+        status,
+        target,
+        limitedBy,
+      });
+    }
+  }
+}
+
+interface DiffRecord {
+  sku: string;
+  location_id: string;
+  location_name: string;
+  kind: DiffRow['kind'];
+  inventory_item_id: string | null;
+  on_hand: number | null;
+  reserved: number | null;
+  safety: number | null;
+  safety_source: SafetySource | null;
+  committed: number | null;
+  erp_available: number | null;
+  clamped: number | null;
+  observed: number | null;
+  authority: Authority;
+  base_erp: number | null;
+  base_shopify: number | null;
+  category: string | null;
+  status: RowStatus;
+  target: number | null;
+  limited_by: string | null;
+}
+
+function clampNote(r: DiffRecord): string {
+  if (!r.clamped) return '';
+  return (r.on_hand ?? 0) < (r.reserved ?? 0) ? ' (reserved exceeds on hand: clamped to 0, check the ERP data)' : ' (clamped to 0)';
+}
+
+export function explain(r: DiffRecord, bundles: BundleMap): string {
+  const safetyLabel = r.safety_source === 'erp' ? 'ERP column' : `safetyStock.${r.safety_source}`;
+  const committed = r.committed ? ` − Shopify committed ${r.committed}` : '';
+  const formula =
+    r.kind === 'bundle'
+      ? `bundle: min over ${(bundles.get(r.sku) ?? []).map((c) => `${c.sku}/${c.quantity}`).join(', ')} = ${r.erp_available}${r.limited_by ? ` (limited by ${r.limited_by}${r.safety ? `, less safety ${r.safety}` : ''})` : ''}`
+      : `on_hand ${r.on_hand} − reserved ${r.reserved} − safety ${r.safety} (${safetyLabel})${committed} = ${r.erp_available}${clampNote(r)}`;
+  switch (r.status) {
+    case 'not-in-shopify':
+      return `not in Shopify (no item has this SKU): ${formula}`;
+    case 'ambiguous-sku':
+      return `several Shopify items share this SKU: not changed`;
+    case 'not-stocked':
+      return `item not stocked at this location in Shopify: ${formula}`;
+    case 'not-in-erp':
+      return 'not in the ERP export (unknownSkus: report)';
+    case 'erp-correction':
+      return `authority shopify: ERP should change by ${signed((r.observed ?? 0) - (r.erp_available ?? 0))}; ${formula}`;
+    case 'conflict':
+      return `hybrid conflict: base ${r.base_shopify}, ERP ${signed((r.erp_available ?? 0) - (r.base_erp ?? 0))}, Shopify ${signed((r.observed ?? 0) - (r.base_shopify ?? 0))} would give ${(r.observed ?? 0) + (r.erp_available ?? 0) - (r.base_erp ?? 0)}`;
+    default:
+      break;
+  }
+  if (r.kind === 'shopify-only') return 'not in the ERP export (unknownSkus: zero)';
+  if (r.authority === 'hybrid') {
+    if (r.base_erp === null) return `hybrid, no reconciled base yet (ERP taken): ${formula}`;
+    return `hybrid: Shopify ${r.observed} + ERP ${signed((r.erp_available ?? 0) - r.base_erp)} since base = ${r.target}; ${formula}`;
+  }
+  return formula;
+}
+
+function toRow(r: DiffRecord, bundles: BundleMap): DiffRow {
+  const delta = r.target === null || r.observed === null ? null : r.target - r.observed;
+  return {
+    sku: r.sku,
+    locationId: r.location_id,
+    locationName: r.location_name,
+    inventoryItemId: r.inventory_item_id,
+    target: r.target,
+    observed: r.observed,
+    delta,
+    status: r.status,
+    authority: r.authority,
+    reason: explain(r, bundles),
+    kind: r.kind,
+    erp:
+      r.kind === 'shopify-only'
+        ? null
+        : {
+            onHand: r.on_hand ?? 0,
+            reserved: r.reserved ?? 0,
+            safetyStock: r.safety ?? 0,
+            safetySource: r.safety_source ?? 'default',
+            shopifyCommitted: r.committed ?? 0,
+            available: r.erp_available ?? 0,
+            clamped: r.clamped === 1,
+          },
+    hybrid:
+      r.base_erp === null || r.base_shopify === null || r.observed === null
+        ? null
+        : { baseErp: r.base_erp, baseShopify: r.base_shopify, erpDelta: (r.erp_available ?? 0) - r.base_erp, shopifyDelta: r.observed - r.base_shopify },
+    category: r.category,
+  };
+}
+
+function locationIssues(db: Db, shopifyId: number, erpId: number, problems: string[]): string[] {
+  const issues = [...problems];
+  const unmappedWarehouses = db
+    .prepare('SELECT warehouse, COUNT(*) AS n FROM erp_levels WHERE snapshot_id = ? AND warehouse NOT IN (SELECT warehouse FROM t_wh) GROUP BY warehouse ORDER BY warehouse')
+    .all(erpId) as { warehouse: string; n: number }[];
+  for (const w of unmappedWarehouses) issues.push(`ERP warehouse ${JSON.stringify(w.warehouse)} is not mapped to a Shopify location (${plural(w.n, 'row')} ignored)`);
+  const unmappedLocations = db
+    .prepare(
+      `SELECT l.location_id, l.name, COUNT(sl.inventory_item_id) AS n FROM shopify_locations l
+       JOIN shopify_levels sl ON sl.snapshot_id = l.snapshot_id AND sl.location_id = l.location_id
+       WHERE l.snapshot_id = ? AND l.location_id NOT IN (SELECT location_id FROM t_loc) GROUP BY l.location_id ORDER BY l.name`,
+    )
+    .all(shopifyId) as { location_id: string; name: string; n: number }[];
+  for (const l of unmappedLocations) issues.push(`Shopify location ${JSON.stringify(l.name)} (${l.location_id}) stocks ${plural(l.n, 'item')} but no ERP warehouse is mapped to it: left as it is`);
+  return issues;
+}
+
+function summarize(db: Db, where: string, params: Record<string, unknown>, threshold: number): DiffSummary {
+  const drift = `status IN ('change', 'erp-correction') AND ABS(target - observed) > @threshold`;
+  const byLocation = db
+    .prepare(
+      `SELECT d.location_id AS locationId, l.name AS locationName,
+         SUM(d.observed IS NOT NULL AND d.target IS NOT NULL AND d.status <> 'ambiguous-sku') AS levelsCompared,
+         SUM(${drift}) AS levelsDrifting,
+         SUM(CASE WHEN ${drift} THEN ABS(target - observed) ELSE 0 END) AS totalAbsDrift,
+         SUM(${drift} AND observed > target) AS oversellLevels, SUM(CASE WHEN ${drift} AND observed > target THEN observed - target ELSE 0 END) AS oversellUnits,
+         SUM(${drift} AND observed < target) AS lostLevels, SUM(CASE WHEN ${drift} AND observed < target THEN target - observed ELSE 0 END) AS lostUnits
+       FROM t_diff d JOIN t_loc l ON l.location_id = d.location_id ${where}
+       GROUP BY d.location_id ORDER BY l.name`,
+    )
+    .all({ ...params, threshold }) as Record<string, number | string>[];
+  const locations: LocationSummary[] = byLocation.map((r) => ({
+    locationId: r.locationId as string,
+    locationName: r.locationName as string,
+    levelsCompared: Number(r.levelsCompared ?? 0),
+    levelsDrifting: Number(r.levelsDrifting ?? 0),
+    totalAbsDrift: Number(r.totalAbsDrift ?? 0),
+    oversell: { levels: Number(r.oversellLevels ?? 0), units: Number(r.oversellUnits ?? 0) },
+    lostSales: { levels: Number(r.lostLevels ?? 0), units: Number(r.lostUnits ?? 0) },
+  }));
+  const counts = new Map(
+    (db.prepare(`SELECT status, COUNT(*) AS n FROM t_diff d JOIN t_loc l ON l.location_id = d.location_id ${where} GROUP BY status`).all(params) as { status: string; n: number }[]).map(
+      (r) => [r.status, r.n],
+    ),
+  );
+  const clamped = db.prepare(`SELECT COUNT(*) FROM t_diff d JOIN t_loc l ON l.location_id = d.location_id ${where} ${where ? 'AND' : 'WHERE'} clamped = 1`).pluck().get(params) as number;
+  const sum = (pick: (l: LocationSummary) => number) => locations.reduce((total, l) => total + pick(l), 0);
+  return {
+    threshold,
+    levelsCompared: sum((l) => l.levelsCompared),
+    levelsDrifting: sum((l) => l.levelsDrifting),
+    totalAbsDrift: sum((l) => l.totalAbsDrift),
+    oversell: { levels: sum((l) => l.oversell.levels), units: sum((l) => l.oversell.units) },
+    lostSales: { levels: sum((l) => l.lostSales.levels), units: sum((l) => l.lostSales.units) },
+    byLocation: locations,
+    reported: {
+      'erp-correction': counts.get('erp-correction') ?? 0,
+      conflict: counts.get('conflict') ?? 0,
+      'not-in-shopify': counts.get('not-in-shopify') ?? 0,
+      'not-stocked': counts.get('not-stocked') ?? 0,
+      'not-in-erp': counts.get('not-in-erp') ?? 0,
+      'ambiguous-sku': counts.get('ambiguous-sku') ?? 0,
+      clamped,
+    },
+  };
+}
+
+/**
+ * Joins an ERP and a Shopify snapshot (the newest of each unless given) and computes, per SKU and
+ * Shopify location, the target and observed available with the rule that decided. Reads snapshots
+ * only: no network.
+ */
+export function computeDiff(db: Db, config: LoadedConfig, options: DiffOptions = {}): DiffResult {
+  const erpSnapshot = pickSnapshot(db, 'erp', options.erpSnapshotId);
+  const shopifySnapshot = pickSnapshot(db, 'shopify', options.shopifySnapshotId);
+  const threshold = options.threshold ?? 0;
+  const bundles = config.bundles.csv ? readBundles(config.bundles.csv) : new Map();
+  const shopifyLocations = db.prepare('SELECT location_id AS id, name FROM shopify_locations WHERE snapshot_id = ? ORDER BY name').all(shopifySnapshot.id) as { id: string; name: string }[];
+  const { resolved, problems } = resolveLocations(config, shopifyLocations);
+  const issues: string[] = [];
+  db.pragma('temp_store = MEMORY');
+  const run = db.transaction(() => {
+    stageRules(db, config, resolved, erpSnapshot.id, shopifySnapshot.id, bundles);
+    joinLevels(db, config, shopifySnapshot.id);
+    joinBundles(db, config, resolved, shopifySnapshot.id, bundles, issues);
+    issues.unshift(...locationIssues(db, shopifySnapshot.id, erpSnapshot.id, problems));
+
+    const filters: string[] = [];
+    const params: Record<string, unknown> = {};
+    if (options.sku) {
+      filters.push('d.sku GLOB @sku');
+      params.sku = options.sku;
+    }
+    if (options.location) {
+      filters.push('(l.name = @location OR l.location_id = @location)');
+      params.location = options.location;
+    }
+    const where = filters.length ? `WHERE ${filters.join(' AND ')}` : '';
+    const summary = summarize(db, where, params, threshold);
+    const hidden = `d.status = 'ok' OR (d.status IN ('change', 'erp-correction') AND ABS(d.target - d.observed) <= @threshold)`;
+    const rowFilter = options.all ? where : `${where ? `${where} AND` : 'WHERE'} NOT (${hidden})`;
+    const records = db
+      .prepare(`SELECT d.*, l.name AS location_name FROM t_diff d JOIN t_loc l ON l.location_id = d.location_id ${rowFilter} ORDER BY l.name, d.sku`)
+      .all(options.all ? params : { ...params, threshold }) as DiffRecord[];
+    return { summary, rows: records.map((r) => toRow(r, bundles)) };
+  });
+  const { summary, rows } = run();
+  return { erpSnapshot, shopifySnapshot, summary, rows, issues };
+}

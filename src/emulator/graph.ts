@@ -300,12 +300,13 @@ const resolvers: Resolvers = {
     item: (s: LevelNode, _a, { store }) => item(store.levelItem(s.index)),
     location: (s: LevelNode, _a, { store }) => location(store.levelLocation[s.index]!),
     quantities: (s: LevelNode, args: { names: string[] }, { store }) =>
-      checkQuantityNames(args.names).map((name) => ({
-        id: `gid://shopify/InventoryQuantity/${s.index + 1}?inventory_item_id=${gidTail(store.itemIds[store.levelItem(s.index)]!)}&name=${name}`,
-        name,
-        quantity: store.get(s.index, name),
-        updatedAt: null,
-      })),
+      checkQuantityNames(args.names).map((name) => ({ level: s.index, name, quantity: store.get(s.index, name) })),
+  },
+  InventoryQuantity: {
+    // Built only when asked for: bulk reads of a million levels rarely want it.
+    id: (s: { level: number; name: string }, _a, { store }) =>
+      `gid://shopify/InventoryQuantity/${s.level + 1}?inventory_item_id=${gidTail(store.itemIds[store.levelItem(s.level)]!)}&name=${s.name}`,
+    updatedAt: () => null,
   },
   InventoryAdjustmentGroup: {
     changes: (s: AdjustmentGroup, args: { inventoryItemIds?: string[]; locationIds?: string[]; quantityNames?: string[] }, { store }) => changesOf(s, args, store),

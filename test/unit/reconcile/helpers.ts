@@ -1,0 +1,112 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { resolveConfig, type LoadedConfig } from '../../../src/config/load.js';
+import { computeDiff, type DiffOptions, type DiffResult, type DiffRow } from '../../../src/reconcile/diff.js';
+import { openDb, type Db } from '../../../src/store/db.js';
+import { shopifyContentHash, ShopifySnapshotWriter } from '../../../src/store/shopify-snapshots.js';
+import { ErpSnapshotWriter, type SnapshotInfo } from '../../../src/store/snapshots.js';
+import { tempDir } from '../../helpers/cli.js';
+
+// Builds snapshots straight into a temporary database, so each rule is tested on a handful of rows
+// written out in the test itself.
+
+export const LOC = (n: number) => `gid://shopify/Location/${n}`;
+export const ITEM = (n: number) => `gid://shopify/InventoryItem/${n}`;
+
+export interface ErpLine {
+  sku: string;
+  wh: string;
+  onHand: number;
+  reserved?: number;
+  safety?: number | null;
+  category?: string | null;
+}
+
+export interface ShopLevel {
+  sku: string | null;
+  item: string;
+  location: string;
+  available: number;
+  committed?: number;
+}
+
+export interface Workspace {
+  dir: string;
+  db: Db;
+  /** A config as a user writes it (the loader fills the defaults); `bundles` writes bundles.csv. */
+  config(raw: Record<string, unknown>, bundles?: string): LoadedConfig;
+  erp(lines: ErpLine[]): SnapshotInfo;
+  shopify(shop: { locations: { id: string; name: string }[]; items?: { id: string; sku: string | null }[]; levels: ShopLevel[] }): SnapshotInfo;
+  /** A reconciled base for hybrid authority. */
+  base(sku: string, locationId: string, erpAvailable: number, shopifyAvailable: number): void;
+  diff(config: LoadedConfig, options?: DiffOptions): DiffResult;
+  close(): void;
+}
+
+export function workspace(): Workspace {
+  const temp = tempDir('invrecon-reconcile-');
+  const db = openDb(join(temp.dir, 'snapshot.db'));
+  return {
+    dir: temp.dir,
+    db,
+    config(raw, bundles) {
+      const full: Record<string, unknown> = { shopify: { shop: 'test-shop.myshopify.com' }, erp: { csv: { path: 'erp.csv' } }, ...raw };
+      if (bundles !== undefined) {
+        writeFileSync(join(temp.dir, 'bundles.csv'), bundles);
+        full.bundles = { csv: 'bundles.csv' };
+      }
+      return resolveConfig(full, join(temp.dir, 'invrecon.config.json'));
+    },
+    erp(lines) {
+      const writer = new ErpSnapshotWriter(db, 'test');
+      const duplicates = writer.addBatch(
+        lines.map((l) => ({ sku: l.sku, warehouse: l.wh, onHand: l.onHand, reserved: l.reserved ?? 0, incoming: 0, safetyStock: l.safety ?? null, category: l.category ?? null })),
+        lines.map((_, i) => i + 2),
+      );
+      if (duplicates.length) throw new Error(`duplicate ERP test rows: ${JSON.stringify(duplicates)}`);
+      return writer.finish({});
+    },
+    shopify(shop) {
+      const writer = new ShopifySnapshotWriter(db, 'test-shop.myshopify.com');
+      for (const location of shop.locations) writer.addLocation(location.id, location.name);
+      const items = shop.items ?? [...new Map(shop.levels.map((l) => [l.item, { id: l.item, sku: l.sku }])).values()];
+      for (const item of items) writer.addItem(item.id, item.sku);
+      for (const l of shop.levels) writer.addLevel(l.item, l.location, l.sku, { available: l.available, on_hand: l.available + (l.committed ?? 0), committed: l.committed ?? 0, reserved: 0, incoming: 0 });
+      return writer.tx.finish(shop.levels.length, shopifyContentHash(db, writer.id), {});
+    },
+    base(sku, locationId, erpAvailable, shopifyAvailable) {
+      db.prepare(
+        `INSERT OR REPLACE INTO reconciled_levels (sku, location_id, erp_available, shopify_available, reconciled_at) VALUES (?, ?, ?, ?, '2026-01-01T00:00:00Z')`,
+      ).run(sku, locationId, erpAvailable, shopifyAvailable);
+    },
+    diff(config, options = {}) {
+      return computeDiff(db, config, options);
+    },
+    close() {
+      db.close();
+      temp.cleanup();
+    },
+  };
+}
+
+/** The row for (sku, location id), or a failure naming what was there. */
+export function rowOf(result: DiffResult, sku: string, locationId: string): DiffRow {
+  const row = result.rows.find((r) => r.sku === sku && r.locationId === locationId);
+  if (!row) throw new Error(`no diff row for ${sku} @ ${locationId}; rows: ${result.rows.map((r) => `${r.sku}@${r.locationId}`).join(', ')}`);
+  return row;
+}
+
+/** The rows as compact tuples [sku, location, target, observed, status], in output order. */
+export function brief(result: DiffResult): [string, string, number | null, number | null, string][] {
+  return result.rows.map((r) => [r.sku, r.locationName, r.target, r.observed, r.status]);
+}
+
+/** Two locations, one warehouse each, the most common test layout. */
+export const TWO_LOCATIONS = [
+  { id: LOC(1), name: 'Main' },
+  { id: LOC(2), name: 'Store' },
+];
+export const TWO_MAPPINGS = [
+  { warehouses: ['WH-A'], shopifyLocation: 'Main' },
+  { warehouses: ['WH-S'], shopifyLocation: 'Store' },
+];

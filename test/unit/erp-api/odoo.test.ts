@@ -91,7 +91,7 @@ describe('Odoo preset', () => {
     const server = await odoo({ legacy: true, login: 'bot@acme.test' });
     const missing = await pullApi(preset(server), ENV);
     assert.equal(missing.error?.kind, 'input');
-    assert.match(missing.error!.message, /erp\.api\.username: .*\/json\/2 answered 404 \(Odoo before 19 has no JSON-2 API\)/);
+    assert.match(missing.error!.message, /erp\.api\.username: .*\/json\/2 answered 404 \(Odoo before 19 has no JSON-2 API, or database "acme" is not on that server\)/);
 
     const refused = await pullApi(preset(server, { username: 'someone-else' }), ENV);
     const printed = renderError(refused.error);

@@ -100,7 +100,7 @@ class OdooTransport {
     const site = displayUrl(siteUrl(this.options.url, '/json/2'));
     if (!this.options.username) {
       throw new InputError(
-        `${this.options.configPath}: erp.api.username: ${site} answered 404 (Odoo before 19 has no JSON-2 API); set erp.api.username to the login the API key belongs to, to use the legacy /jsonrpc endpoint`,
+        `${this.options.configPath}: erp.api.username: ${site} answered 404 (Odoo before 19 has no JSON-2 API, or database ${JSON.stringify(this.options.database)} is not on that server); set erp.api.username to the login the API key belongs to, to use the legacy /jsonrpc endpoint`,
       );
     }
     const where = `${displayUrl(siteUrl(this.options.url, '/jsonrpc'))} common.authenticate`;

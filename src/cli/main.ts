@@ -6,6 +6,7 @@ import { registerInit } from './commands/init.js';
 import { registerPull } from './commands/pull.js';
 import { registerSnapshots } from './commands/snapshots.js';
 import { registerDiff } from './commands/diff.js';
+import { registerPlanCommands } from './commands/plan.js';
 import { registerEmulator } from './commands/emulator.js';
 import { toolVersion } from '../version.js';
 
@@ -22,6 +23,7 @@ export function buildProgram(setExitCode: ExitCodeSink): Command {
   registerPull(program, setExitCode);
   registerSnapshots(program, setExitCode);
   registerDiff(program, setExitCode);
+  registerPlanCommands(program, setExitCode);
   registerEmulator(program, setExitCode);
   return program;
 }

@@ -147,6 +147,24 @@ mutation InventoryAdjustQuantities($idempotencyKey: String!, $referenceDocumentU
   }
 }`;
 
+/**
+ * Re-reads `available` of given items at one location: apply uses it after a compare-and-swap miss.
+ * An item not stocked there has inventoryLevel null.
+ */
+export const AVAILABLE_AT_LOCATION = /* GraphQL */ `
+query AvailableAtLocation($ids: [ID!]!, $locationId: ID!) {
+  nodes(ids: $ids) {
+    ... on InventoryItem {
+      id
+      inventoryLevel(locationId: $locationId) { quantities(names: ["available"]) { name quantity } }
+    }
+  }
+}`;
+
+export interface AvailableAtLocationData {
+  nodes: ({ id: string; inventoryLevel: { quantities: QuantityNode[] } | null } | null)[];
+}
+
 /** Every document above, by export name: the schema test validates each one. */
 export const allDocuments: Readonly<Record<string, string>> = {
   LOCATIONS_PAGE,
@@ -158,6 +176,7 @@ export const allDocuments: Readonly<Record<string, string>> = {
   BULK_OPERATION_STATUS,
   CURRENT_BULK_OPERATION,
   INVENTORY_SET_QUANTITIES,
+  AVAILABLE_AT_LOCATION,
   INVENTORY_ADJUST_QUANTITIES,
 };
 

@@ -1,0 +1,103 @@
+import { renameSync, writeFileSync, mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { EXIT } from '../../errors.js';
+import { applyPlan } from '../../plan/apply.js';
+import { buildPlan } from '../../plan/build.js';
+import { readPlan, serializePlan, type Plan } from '../../plan/model.js';
+import { readLog } from '../../store/audit.js';
+import { renderApply, renderErpCorrections, renderLog, renderPlan } from '../../views/plan.js';
+import type { ExitCodeSink } from '../main.js';
+import { configOption, formatOption, parseCount, withWorkspace, write, type Format } from '../shared.js';
+import { snapshotOptions } from './diff.js';
+
+/** Writes via a temporary file and a rename: a reader never sees half a file. */
+export function writeFileAtomic(path: string, text: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeFileSync(temporary, text, { mode: 0o600 });
+  renameSync(temporary, path);
+}
+
+export function defaultPlanPath(snapshotPath: string, plan: Plan): string {
+  return join(dirname(snapshotPath), 'plans', `plan-${plan.digest.slice(0, 12)}.json`);
+}
+
+export function planExitCode(plan: Plan, detailed: boolean | undefined): number {
+  if (!detailed) return EXIT.ok;
+  return plan.changes.length + plan.erpCorrections.length + plan.summary.conflicts > 0 ? EXIT.drift : EXIT.ok;
+}
+
+export function registerPlanCommands(program: Command, setExitCode: ExitCodeSink): void {
+  snapshotOptions(formatOption(configOption(program.command('plan'))))
+    .description('write the correction plan (review it, then apply it)')
+    .option('-o, --out <file>', 'plan file (default: plans/ beside the snapshot database)')
+    .option('--erp-out <file>', 'write the ERP corrections (Shopify-authoritative levels) as CSV')
+    .option('--force', 'make the plan applyable even when a guard fails (recorded in the plan)')
+    .option('--sku <pattern>', 'only SKUs matching this glob')
+    .option('--location <name>', 'only this Shopify location (name or id)')
+    .option('--threshold <n>', 'leave out changes with |delta| at or below n', '0')
+    .option('--detailed-exitcode', 'exit 2 when the plan has changes, 0 when none')
+    .action(
+      (options: {
+        config: string;
+        format: Format;
+        out?: string;
+        erpOut?: string;
+        force?: boolean;
+        sku?: string;
+        location?: string;
+        threshold: string;
+        detailedExitcode?: boolean;
+        erpSnapshot?: string;
+        shopifySnapshot?: string;
+      }) =>
+        withWorkspace(options, (config, db) => {
+          const { plan } = buildPlan(db, config, {
+            force: options.force,
+            sku: options.sku,
+            location: options.location,
+            threshold: parseCount(options.threshold, '--threshold'),
+            erpSnapshotId: options.erpSnapshot === undefined ? undefined : parseCount(options.erpSnapshot, '--erp-snapshot'),
+            shopifySnapshotId: options.shopifySnapshot === undefined ? undefined : parseCount(options.shopifySnapshot, '--shopify-snapshot'),
+          });
+          const planFile = options.out ? resolve(options.out) : defaultPlanPath(config.snapshot.path, plan);
+          writeFileAtomic(planFile, serializePlan(plan));
+          const erpOut = options.erpOut ? resolve(options.erpOut) : undefined;
+          if (erpOut) writeFileAtomic(erpOut, renderErpCorrections(plan));
+          write.out(renderPlan(plan, planFile, options.format, erpOut));
+          if (!plan.guards.applyable) write.err('invrecon: the plan is not applyable: a guard failed (see above)');
+          setExitCode(planExitCode(plan, options.detailedExitcode));
+        }),
+    );
+
+  formatOption(configOption(program.command('apply')))
+    .description('apply a plan to Shopify: a dry run unless --commit')
+    .argument('<file>', 'plan file written by "invrecon plan"')
+    .option('--commit', 'send the changes (without it nothing is sent)')
+    .option('--max-misses <n>', 'compare-and-swap misses per level before it is reported as a conflict', '5')
+    .action(async (file: string, options: { config: string; format: Format; commit?: boolean; maxMisses: string }) => {
+      const plan = readPlan(resolve(file));
+      await withWorkspace(options, async (config, db) => {
+        const result = await applyPlan(db, config, plan, {
+          commit: Boolean(options.commit),
+          planPath: resolve(file),
+          maxMisses: Math.max(1, parseCount(options.maxMisses, '--max-misses')),
+        });
+        write.out(renderApply(result, options.format));
+        setExitCode(result.conflicts + result.failed > 0 ? EXIT.conflicts : EXIT.ok);
+      });
+    });
+
+  formatOption(configOption(program.command('log')), ['table', 'json', 'csv'])
+    .description('show the audit log: every call to Shopify and every level change')
+    .option('--plan <digest>', 'only this plan (digest or its first characters)')
+    .option('--sku <sku>', 'only changes of this SKU')
+    .option('--limit <n>', 'newest entries to show', '1000')
+    .action((options: { config: string; format: Format; plan?: string; sku?: string; limit: string }) =>
+      withWorkspace(options, (_config, db) => {
+        write.out(renderLog(readLog(db, { plan: options.plan, sku: options.sku, limit: parseCount(options.limit, '--limit') }), options.format));
+        setExitCode(EXIT.ok);
+      }),
+    );
+}

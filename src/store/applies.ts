@@ -1,0 +1,91 @@
+import type { Db } from './db.js';
+
+// Apply progress: every attempt of every batch is recorded (its exact request and key) before it is
+// sent, and its outcome after. A killed apply resumes from here, re-sending an open attempt with the
+// same idempotency key, so Shopify applies it at most once.
+
+export type ApplyStatus = 'running' | 'done' | 'conflicts' | 'failed';
+
+export interface BatchRow {
+  /** Index into plan.changes. */
+  change: number;
+  changeFromQuantity: number;
+  /** set: the absolute quantity; adjust: the delta. */
+  value: number;
+  /** Compare-and-swap misses so far for this row. */
+  misses: number;
+}
+
+export interface BatchOutcome {
+  applied: { change: number; before: number; after: number }[];
+  /** Rows that kept going stale and were given up, with the last value seen. */
+  conflicts: { change: number; current: number | null; message: string }[];
+  failed: { change: number; code: string; message: string }[];
+  /** Rows already at their target when re-read: nothing to send. */
+  skipped: { change: number; current: number }[];
+}
+
+export interface BatchAttempt {
+  batchNo: number;
+  attempt: number;
+  idempotencyKey: string;
+  status: 'open' | 'done';
+  rows: BatchRow[];
+  outcome: BatchOutcome | null;
+}
+
+export function startApply(db: Db, digest: string, planPath: string, shop: string): { status: ApplyStatus; resumed: boolean } {
+  const existing = db.prepare('SELECT status FROM applies WHERE plan_digest = ?').pluck().get(digest) as ApplyStatus | undefined;
+  if (existing) {
+    if (existing !== 'done') db.prepare("UPDATE applies SET status = 'running', plan_path = ? WHERE plan_digest = ?").run(planPath, digest);
+    return { status: existing, resumed: true };
+  }
+  db.prepare("INSERT INTO applies (plan_digest, plan_path, shop, started_at, status) VALUES (?, ?, ?, ?, 'running')").run(digest, planPath, shop, new Date().toISOString());
+  return { status: 'running', resumed: false };
+}
+
+export function finishApply(db: Db, digest: string, status: ApplyStatus): void {
+  db.prepare('UPDATE applies SET status = ?, finished_at = ? WHERE plan_digest = ?').run(status, new Date().toISOString(), digest);
+}
+
+export function applyStatus(db: Db, digest: string): ApplyStatus | undefined {
+  return db.prepare('SELECT status FROM applies WHERE plan_digest = ?').pluck().get(digest) as ApplyStatus | undefined;
+}
+
+export function latestAttempt(db: Db, digest: string, batchNo: number): BatchAttempt | undefined {
+  const row = db
+    .prepare('SELECT batch_no, attempt, idempotency_key, status, request, result FROM apply_batches WHERE plan_digest = ? AND batch_no = ? ORDER BY attempt DESC LIMIT 1')
+    .get(digest, batchNo) as { batch_no: number; attempt: number; idempotency_key: string; status: 'open' | 'done'; request: string; result: string | null } | undefined;
+  if (!row) return undefined;
+  return {
+    batchNo: row.batch_no,
+    attempt: row.attempt,
+    idempotencyKey: row.idempotency_key,
+    status: row.status,
+    rows: JSON.parse(row.request) as BatchRow[],
+    outcome: row.result ? (JSON.parse(row.result) as BatchOutcome) : null,
+  };
+}
+
+export function allOutcomes(db: Db, digest: string): BatchOutcome[] {
+  return (db.prepare("SELECT result FROM apply_batches WHERE plan_digest = ? AND status = 'done' ORDER BY batch_no, attempt").pluck().all(digest) as string[]).map(
+    (r) => JSON.parse(r) as BatchOutcome,
+  );
+}
+
+/** Records an attempt before it is sent: its rows and key are fixed from here on. */
+export function openAttempt(db: Db, digest: string, batchNo: number, attempt: number, key: string, rows: BatchRow[]): void {
+  db.prepare(
+    "INSERT INTO apply_batches (plan_digest, batch_no, attempt, idempotency_key, status, request, updated_at) VALUES (?, ?, ?, ?, 'open', ?, ?)",
+  ).run(digest, batchNo, attempt, key, JSON.stringify(rows), new Date().toISOString());
+}
+
+export function closeAttempt(db: Db, digest: string, batchNo: number, attempt: number, outcome: BatchOutcome): void {
+  db.prepare("UPDATE apply_batches SET status = 'done', result = ?, updated_at = ? WHERE plan_digest = ? AND batch_no = ? AND attempt = ?").run(
+    JSON.stringify(outcome),
+    new Date().toISOString(),
+    digest,
+    batchNo,
+    attempt,
+  );
+}

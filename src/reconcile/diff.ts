@@ -204,7 +204,8 @@ function joinLevels(db: Db, config: LoadedConfig, shopifyId: number): void {
         WHEN authority = 'hybrid' AND base_erp IS NOT NULL THEN CASE WHEN MAX(0, observed + (erp_available - base_erp)) = observed THEN 'ok' ELSE 'change' END
         ELSE CASE WHEN erp_available = observed THEN 'ok' ELSE 'change' END END
     WHERE kind = 'level';
-    UPDATE t_diff SET target = MAX(0, target) WHERE kind = 'level' AND status <> 'conflict';
+    -- A conflict has no target: a person decides (the merge it would have been is in the reason).
+    UPDATE t_diff SET target = CASE WHEN status = 'conflict' THEN NULL ELSE MAX(0, target) END WHERE kind = 'level';
     -- An item neither stocked nor with anything to sell there is not worth a line.
     DELETE FROM t_diff WHERE status = 'not-stocked' AND target = 0;
   `);
@@ -267,15 +268,16 @@ function joinBundles(db: Db, config: LoadedConfig, locations: ResolvedLocation[]
       const authoritySource = location.authority ? 'location' : 'default';
       const prior = base.get(bundle, location.locationId) as { erp_available: number; shopify_available: number } | undefined;
       let status: RowStatus;
-      let target = available;
+      let target: number | null = available;
       if (!shop) status = 'not-in-shopify';
       else if (shop.n_items > 1) status = 'ambiguous-sku';
       else if (shop.available === null) status = available > 0 ? 'not-stocked' : 'ok';
       else if (authority === 'shopify') status = available === shop.available ? 'ok' : 'erp-correction';
       else if (authority === 'hybrid' && prior) {
         const merged = shop.available + (available - prior.erp_available);
-        target = Math.max(0, merged);
-        status = merged < 0 && available !== prior.erp_available && shop.available !== prior.shopify_available ? 'conflict' : target === shop.available ? 'ok' : 'change';
+        const conflict = merged < 0 && available !== prior.erp_available && shop.available !== prior.shopify_available;
+        target = conflict ? null : Math.max(0, merged);
+        status = conflict ? 'conflict' : target === shop.available ? 'ok' : 'change';
       } else status = available === shop.available ? 'ok' : 'change';
       if (status === 'ok' && shop?.available === null) continue;
       insert.run({
@@ -413,7 +415,7 @@ function summarize(db: Db, where: string, params: Record<string, unknown>, thres
   const byLocation = db
     .prepare(
       `SELECT d.location_id AS locationId, l.name AS locationName,
-         SUM(d.observed IS NOT NULL AND d.target IS NOT NULL AND d.status <> 'ambiguous-sku') AS levelsCompared,
+         SUM(d.observed IS NOT NULL AND (d.target IS NOT NULL OR d.status = 'conflict') AND d.status <> 'ambiguous-sku') AS levelsCompared,
          SUM(${drift}) AS levelsDrifting,
          SUM(CASE WHEN ${drift} THEN ABS(target - observed) ELSE 0 END) AS totalAbsDrift,
          SUM(${drift} AND observed > target) AS oversellLevels, SUM(CASE WHEN ${drift} AND observed > target THEN observed - target ELSE 0 END) AS oversellUnits,

@@ -356,6 +356,37 @@ describe('computeDiff: authority', () => {
     assert.match(rowOf(result, 'BOTH', LOC(1)).reason, /^hybrid: Shopify 7 \+ ERP \+5 since base = 12; /);
   });
 
+  it('hybrid: a merge that would go negative after both sides moved is a conflict with no target', (t) => {
+    const ws = open(t);
+    const config = ws.config({ locations: [{ warehouses: ['WH-A'], shopifyLocation: 'Main' }], authority: { byCategory: { seasonal: 'hybrid' } } });
+    ws.erp([
+      { sku: 'CLASH', wh: 'WH-A', onHand: 1, category: 'seasonal' },
+      { sku: 'ERP-DROP', wh: 'WH-A', onHand: 0, category: 'seasonal' },
+    ]);
+    ws.shopify({
+      locations: TWO_LOCATIONS,
+      levels: [
+        { sku: 'CLASH', item: ITEM(1), location: LOC(1), available: 2 },
+        { sku: 'ERP-DROP', item: ITEM(2), location: LOC(1), available: 2 },
+      ],
+    });
+    // CLASH: base 5; the ERP wrote off 4, Shopify sold 3: 5 − 4 − 3 = −2.
+    ws.base('CLASH', LOC(1), 5, 5);
+    // ERP-DROP: only the ERP moved (−5): the merge clamps to 0, a plain change.
+    ws.base('ERP-DROP', LOC(1), 5, 2);
+    const result = ws.diff(config);
+    const clash = rowOf(result, 'CLASH', LOC(1));
+    assert.equal(clash.status, 'conflict');
+    assert.equal(clash.target, null);
+    assert.equal(clash.delta, null);
+    assert.equal(clash.reason, 'hybrid conflict: base 5, ERP -4, Shopify -3 would give -2');
+    assert.deepEqual(clash.hybrid, { baseErp: 5, baseShopify: 5, erpDelta: -4, shopifyDelta: -3 });
+    const drop = rowOf(result, 'ERP-DROP', LOC(1));
+    assert.deepEqual([drop.status, drop.target, drop.delta], ['change', 0, -2]);
+    assert.equal(result.summary.reported.conflict, 1);
+    // A conflict fails the gate even when nothing else drifts.
+    assert.equal(driftExitCode(ws.diff(config, { sku: 'CLASH' }).summary, { detailedExitcode: true }), 2);
+  });
 });
 
 describe('computeDiff: bundles', () => {
@@ -411,6 +442,22 @@ describe('computeDiff: bundles', () => {
       ['KIT', 'Main', 3, 9, 'change'],
     ]);
     assert.equal(rowOf(result, 'KIT', LOC(1)).reason, 'bundle: min over A/2, B/1 = 3 (limited by A, less safety 1)');
+  });
+
+  it('merges a hybrid bundle like a level, and gives a conflict no target', (t) => {
+    const ws = open(t);
+    scene(ws);
+    const config = ws.config({ locations: [{ warehouses: ['WH-A'], shopifyLocation: 'Main', authority: 'hybrid' }, { warehouses: ['WH-S'], shopifyLocation: 'Store' }] }, BUNDLES);
+    // KIT at Main: ERP side now 4. Base 6/12: ERP −2, Shopify −3 (now 9): 12 − 2 − 3 = 7.
+    ws.base('KIT', LOC(1), 6, 12);
+    // LONELY at Main: ERP side now 0. Base 3/3: ERP −3, Shopify −1 (now 2): 3 − 3 − 1 = −1, a conflict.
+    ws.base('LONELY', LOC(1), 3, 3);
+    const result = ws.diff(config, { location: 'Main', sku: '[KL]*' });
+    assert.deepEqual(brief(result), [
+      ['KIT', 'Main', 7, 9, 'change'],
+      ['LONELY', 'Main', null, 2, 'conflict'],
+    ]);
+    assert.equal(rowOf(result, 'LONELY', LOC(1)).reason, 'hybrid conflict: base 3, ERP -3, Shopify -1 would give -1');
   });
 
   it('refuses a bundle that is also in the ERP export', (t) => {

@@ -195,6 +195,15 @@ describe('generic ERP API source: bad pages and records', () => {
     assert.equal(outcome.snapshots, 0);
   });
 
+  it('stops reading pages after 50 errors, cancelling the page fetched ahead', async () => {
+    const records = genericRecords(5000).map((record) => ({ ...record, qty: { onHand: 'n/a' } }));
+    const server = await serve(offsetHandler(records));
+    const outcome = await pullApi(offsetApi(server, { pageSize: 100 }));
+    assert.match(errorText(outcome), /\(stopped after 50 errors\)/);
+    assert.ok(server.requests.length < 50, `read ${server.requests.length} of 50 pages`);
+    assert.equal(outcome.snapshots, 0);
+  });
+
   it('a truncated page (invalid JSON) is an error naming the page, and nothing is kept', async () => {
     const server = await serve(
       offsetHandler(genericRecords(6), (request, response) => {

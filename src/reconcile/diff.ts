@@ -472,6 +472,12 @@ export function computeDiff(db: Db, config: LoadedConfig, options: DiffOptions =
   const bundles = config.bundles.csv ? readBundles(config.bundles.csv) : new Map();
   const shopifyLocations = db.prepare('SELECT location_id AS id, name FROM shopify_locations WHERE snapshot_id = ? ORDER BY name').all(shopifySnapshot.id) as { id: string; name: string }[];
   const { resolved, problems } = resolveLocations(config, shopifyLocations);
+  if (options.location !== undefined && !resolved.some((l) => l.locationName === options.location || l.locationId === options.location)) {
+    // A typo must not pass the CI gate as "no drift".
+    throw new UsageError(
+      `--location ${JSON.stringify(options.location)}: no mapped Shopify location has this name or id (mapped: ${resolved.map((l) => l.locationName).join(', ') || 'none'})`,
+    );
+  }
   const issues: string[] = [];
   db.pragma('temp_store = MEMORY');
   const run = db.transaction(() => {

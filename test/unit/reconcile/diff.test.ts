@@ -549,6 +549,13 @@ describe('computeDiff: filters, threshold, snapshots, summary', () => {
     assert.deepEqual([store.levelsCompared, store.levelsDrifting, store.byLocation.length], [2, 1, 1]);
   });
 
+  it('--location naming no mapped location is an error, not an empty pass', (t) => {
+    const ws = open(t);
+    scene(ws);
+    const config = ws.config({ locations: TWO_MAPPINGS });
+    assert.throws(() => ws.diff(config, { location: 'Stroe' }), (error) => error instanceof UsageError && error.message === '--location "Stroe": no mapped Shopify location has this name or id (mapped: Main, Store)');
+  });
+
   it('diffs an older pair of snapshots with --erp-snapshot/--shopify-snapshot', (t) => {
     const ws = open(t);
     const oldShop = scene(ws);

@@ -8,6 +8,9 @@ import {
   Kind,
   valueFromAST,
   GraphQLInt,
+  GraphQLID,
+  GraphQLList,
+  GraphQLNonNull,
   type FragmentDefinitionNode,
   type GraphQLCompositeType,
   type GraphQLNamedType,
@@ -36,6 +39,13 @@ function firstArgument(field: FieldNode, variables: Record<string, unknown>): nu
   if (!arg) return 0;
   const value = valueFromAST(arg.value, GraphQLInt, variables);
   return typeof value === 'number' && value > 0 ? value : 0;
+}
+
+function idsArgument(field: FieldNode, variables: Record<string, unknown>): number | undefined {
+  const arg = field.arguments?.find((a) => a.name.value === 'ids');
+  if (!arg) return undefined;
+  const value = valueFromAST(arg.value, new GraphQLList(new GraphQLNonNull(GraphQLID)), variables);
+  return Array.isArray(value) ? value.length : undefined;
 }
 
 /** The selections describing one node of a connection: edges { node { … } } and nodes { … }. */
@@ -118,11 +128,17 @@ function selectionCost(input: CostInput, parentType: GraphQLCompositeType, set: 
       continue;
     }
     const child = named as GraphQLCompositeType;
+    // A list fetched by ids (nodes(ids:)) costs per id; other lists of objects cost like one object.
+    const ids = idsArgument(selection, input.variables);
     if (!actual) {
-      cost += 1 + selectionCost(input, child, selection.selectionSet, undefined, false);
+      cost += (ids ?? 1) * (1 + selectionCost(input, child, selection.selectionSet, undefined, false));
     } else {
       const value = data?.[key];
       if (value === null || value === undefined) continue;
+      if (ids !== undefined && Array.isArray(value)) {
+        for (const entry of value) if (entry !== null) cost += 1 + selectionCost(input, child, selection.selectionSet, record(entry), true);
+        continue;
+      }
       const first = Array.isArray(value) ? value[0] : value;
       cost += 1 + selectionCost(input, child, selection.selectionSet, record(first), true);
     }

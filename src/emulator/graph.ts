@@ -230,8 +230,39 @@ function idempotencyKey(info: Parameters<GraphQLFieldResolver<unknown, unknown>>
   return values ? (values['key'] as string) : undefined;
 }
 
+/** Any object the emulator knows by its global id (for node/nodes). */
+function nodeById(context: EmulatorContext, id: string): unknown {
+  const { store, bulk } = context;
+  const type = /^gid:\/\/shopify\/([A-Za-z]+)\//.exec(id)?.[1];
+  if (type === 'InventoryItem') {
+    const index = store.itemIndex(id);
+    return index === undefined ? null : item(index);
+  }
+  if (type === 'Location') {
+    const index = store.locationIndex(id);
+    return index === undefined ? null : location(index);
+  }
+  if (type === 'InventoryLevel') {
+    const match = /^gid:\/\/shopify\/InventoryLevel\/(\d+)(?:\?inventory_item_id=(.*))?$/.exec(id);
+    const index = match ? Number(match[1]) - 1 : -1;
+    return index >= 0 && index < store.levelCount && store.levelId(index) === id ? level(index) : null;
+  }
+  if (type === 'BulkOperation') return bulk.get(id) ?? null;
+  return null;
+}
+
 const resolvers: Resolvers = {
   QueryRoot: {
+    node: (_s, args: { id: string }, context) => nodeById(context, args.id),
+    nodes: (_s, args: { ids: string[] }, context) => {
+      if (args.ids.length > MAX_PAGE_SIZE) {
+        throw new GraphQLError(`The input array size of ${args.ids.length} is greater than the maximum allowed of ${MAX_PAGE_SIZE}.`, {
+          path: ['nodes', 'ids'],
+          extensions: { code: 'MAX_INPUT_SIZE_EXCEEDED' },
+        });
+      }
+      return args.ids.map((id) => nodeById(context, id));
+    },
     location: (_s, args: { id?: string | null }, { store }) => {
       if (args.id === undefined || args.id === null) return store.locations.length > 0 ? location(0) : null;
       const index = store.locationIndex(args.id);
@@ -247,12 +278,7 @@ const resolvers: Resolvers = {
       return index === undefined ? null : item(index);
     },
     inventoryItems: (_s, args: PageArgs & { query?: string | null }, { store }) => paginate(itemKeys(store, args.query), args, item),
-    inventoryLevel: (_s, args: { id: string }, { store }) => {
-      const match = /^gid:\/\/shopify\/InventoryLevel\/(\d+)(?:\?inventory_item_id=(.*))?$/.exec(args.id);
-      if (!match) return null;
-      const index = Number(match[1]) - 1;
-      return index >= 0 && index < store.levelCount && store.levelId(index) === args.id ? level(index) : null;
-    },
+    inventoryLevel: (_s, args: { id: string }, context) => (/^gid:\/\/shopify\/InventoryLevel\//.test(args.id) ? nodeById(context, args.id) : null),
     bulkOperation: (_s, args: { id: string }, { bulk }) => bulk.get(args.id) ?? null,
     currentBulkOperation: (_s, args: { type: string }, { bulk }) => (args.type === 'QUERY' ? (bulk.current() ?? null) : null),
   },
@@ -337,7 +363,8 @@ export function buildEmulatorSchema(): GraphQLSchema {
   unsigned.serialize = (value: unknown) => String(value);
   for (const name of ['Node', 'DisplayableError'] as const) {
     const abstract = schema.getType(name) as { resolveType?: (value: unknown) => string | undefined };
-    abstract.resolveType = (value) => (value as { kind?: string }).kind;
+    // Store-backed nodes carry their kind; records (bulk operations, adjustment groups) are known by their gid.
+    abstract.resolveType = (value) => (value as { kind?: string }).kind ?? /^gid:\/\/shopify\/([A-Za-z]+)\//.exec(String((value as { id?: unknown }).id))?.[1];
   }
   return schema;
 }

@@ -29,6 +29,8 @@ type PageInfo {
 }
 
 type QueryRoot {
+  node(id: ID!): Node
+  nodes(ids: [ID!]!): [Node]!
   location(id: ID): Location
   locations(first: Int, after: String, reverse: Boolean = false, sortKey: LocationSortKeys = NAME, query: String): LocationConnection!
   inventoryItem(id: ID!): InventoryItem

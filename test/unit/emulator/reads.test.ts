@@ -110,6 +110,27 @@ describe('emulator reads', () => {
     assert.deepEqual(level.body.data!.inventoryLevel, { location: { id: LOC_1 } });
   });
 
+  it('reads objects by global id with node(id:) and nodes(ids:), null for unknown ids', async () => {
+    const answer = await gql(
+      emulator,
+      `query($ids: [ID!]!) { nodes(ids: $ids) { __typename id ... on InventoryItem { sku inventoryLevel(locationId: "${LOC_1}") { quantities(names: ["available"]) { quantity } } } ... on Location { name } }
+        node(id: "${LOC_3}") { ... on Location { name } } }`,
+      { ids: [ITEM_101, 'gid://shopify/InventoryItem/999', LOC_2] },
+    );
+    assert.deepEqual(answer.body.data, {
+      nodes: [
+        { __typename: 'InventoryItem', id: ITEM_101, sku: 'TEE-RED-M', inventoryLevel: { quantities: [{ quantity: 5 }] } },
+        null,
+        { __typename: 'Location', id: LOC_2, name: 'Downtown Store' },
+      ],
+      node: { name: 'Pop-up Kiosk' },
+    });
+    // nodes(ids:) costs per id requested: 3 × (node 1 + inventoryLevel 1 + quantities 1); node(id:) 1, like an object.
+    assert.equal(answer.body.extensions!.cost.requestedQueryCost, 3 * (1 + 1 + 1) + 1);
+    const tooMany = await gql(emulator, 'query($ids: [ID!]!) { nodes(ids: $ids) { id } }', { ids: Array.from({ length: 251 }, () => ITEM_101) });
+    assert.equal((tooMany.body.errors as any[])[0].extensions.code, 'MAX_INPUT_SIZE_EXCEEDED');
+  });
+
   it('refuses an unknown quantity name with an error, as Shopify does', async () => {
     const answer = await gql(emulator, `{ inventoryItem(id: "${ITEM_101}") { inventoryLevel(locationId: "${LOC_1}") { quantities(names: ["available", "sellable"]) { name quantity } } } }`);
     const errors = answer.body.errors as any[];

@@ -393,12 +393,25 @@ function toRow(r: DiffRecord, bundles: BundleMap): DiffRow {
   };
 }
 
-function locationIssues(db: Db, shopifyId: number, erpId: number, problems: string[]): string[] {
+function locationIssues(db: Db, config: LoadedConfig, resolved: ResolvedLocation[], shopifyId: number, erpId: number, problems: string[]): string[] {
   const issues = [...problems];
+  // Warehouses of a config entry that could not be used (location missing, ambiguous or mapped twice): mapped, but to nothing.
+  const resolvedEntries = new Set(resolved.map((l) => l.configIndex));
+  const unusedEntry = new Map<string, number>();
+  config.locations.forEach((entry, index) => {
+    if (!resolvedEntries.has(index)) for (const warehouse of entry.warehouses) unusedEntry.set(warehouse, index);
+  });
   const unmappedWarehouses = db
     .prepare('SELECT warehouse, COUNT(*) AS n FROM erp_levels WHERE snapshot_id = ? AND warehouse NOT IN (SELECT warehouse FROM t_wh) GROUP BY warehouse ORDER BY warehouse')
     .all(erpId) as { warehouse: string; n: number }[];
-  for (const w of unmappedWarehouses) issues.push(`ERP warehouse ${JSON.stringify(w.warehouse)} is not mapped to a Shopify location (${plural(w.n, 'row')} ignored)`);
+  for (const w of unmappedWarehouses) {
+    const entry = unusedEntry.get(w.warehouse);
+    issues.push(
+      entry === undefined
+        ? `ERP warehouse ${JSON.stringify(w.warehouse)} is not mapped to a Shopify location (${plural(w.n, 'row')} ignored)`
+        : `ERP warehouse ${JSON.stringify(w.warehouse)} belongs to locations[${entry}], which cannot be used (see above) (${plural(w.n, 'row')} ignored)`,
+    );
+  }
   const unmappedLocations = db
     .prepare(
       `SELECT l.location_id, l.name, COUNT(sl.inventory_item_id) AS n FROM shopify_locations l
@@ -484,7 +497,7 @@ export function computeDiff(db: Db, config: LoadedConfig, options: DiffOptions =
     stageRules(db, config, resolved, erpSnapshot.id, shopifySnapshot.id, bundles);
     joinLevels(db, config, shopifySnapshot.id);
     joinBundles(db, config, resolved, shopifySnapshot.id, bundles, issues);
-    issues.unshift(...locationIssues(db, shopifySnapshot.id, erpSnapshot.id, problems));
+    issues.unshift(...locationIssues(db, config, resolved, shopifySnapshot.id, erpSnapshot.id, problems));
 
     const filters: string[] = [];
     const params: Record<string, unknown> = {};

@@ -171,6 +171,20 @@ describe('computeDiff: locations', () => {
     assert.deepEqual(brief(result), [['A', 'Main', 5, 5, 'ok']]);
   });
 
+  it('does not call the warehouses of a mapping whose location is missing "not mapped"', (t) => {
+    const ws = open(t);
+    const config = ws.config({ locations: [{ warehouses: ['WH-A'], shopifyLocation: 'Main' }, { warehouses: ['WH-GONE'], shopifyLocation: 'Closed Store' }] });
+    ws.erp([
+      { sku: 'A', wh: 'WH-A', onHand: 5 },
+      { sku: 'A', wh: 'WH-GONE', onHand: 3 },
+    ]);
+    ws.shopify({ locations: TWO_LOCATIONS, levels: [{ sku: 'A', item: ITEM(1), location: LOC(1), available: 5 }] });
+    assert.deepEqual(ws.diff(config).issues, [
+      'locations[1].shopifyLocation: no Shopify location is named "Closed Store"',
+      'ERP warehouse "WH-GONE" belongs to locations[1], which cannot be used (see above) (1 row ignored)',
+    ]);
+  });
+
   it('reports a location name shared by two Shopify locations and one location mapped twice', (t) => {
     const ws = open(t);
     const config = ws.config({
@@ -191,6 +205,8 @@ describe('computeDiff: locations', () => {
     const result = ws.diff(config);
     assert.equal(result.issues[0], `locations[0].shopifyLocation: 2 Shopify locations are named "Kiosk"; use the id (${LOC(3)}, ${LOC(4)})`);
     assert.equal(result.issues[1], 'locations[2].shopifyLocation: "Main" is already mapped by locations[1]; list all its warehouses in one entry');
+    assert.equal(result.issues[2], 'ERP warehouse "WH-A2" belongs to locations[2], which cannot be used (see above) (1 row ignored)');
+    assert.equal(result.issues.length, 3);
     // Only the first mapping of Main counts: 5, not 10.
     assert.deepEqual(brief(result), [['A', 'Main', 5, 4, 'change']]);
   });

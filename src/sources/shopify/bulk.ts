@@ -117,7 +117,7 @@ async function streamResult(client: ShopifyClient, url: string, writer: ShopifyS
         if (typeof locationId !== 'string') throw new SourceError(`Shopify bulk operation result, line ${lineNo}: a level without location.id`);
         writer.stageLevel(record.__parentId, locationId, toLevelQuantities(record.quantities, `bulk operation result, line ${lineNo}`));
       } else if (typeof record.id === 'string' && record.id.startsWith('gid://shopify/InventoryItem/')) {
-        writer.addItem(record.id, typeof record.sku === 'string' ? record.sku : null);
+        writer.addBulkItem(record.id, typeof record.sku === 'string' ? record.sku : null);
         items++;
       } else {
         unknownLines++;

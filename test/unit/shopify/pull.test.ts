@@ -127,3 +127,14 @@ describe('pull shopify (against a scripted Shopify)', () => {
     assert.equal(chooseMode({ paged: true }), 'paged');
   });
 });
+
+describe('snapshot hashing', () => {
+  it('hashLevels reads in pages and gives exactly hashRows over the levels in key order', async () => {
+    const { hashLevels, SHOPIFY_LEVELS_IN_KEY_ORDER } = await import('../../../src/store/shopify-snapshots.js');
+    const { hashRows } = await import('../../../src/store/snapshots.js');
+    const { db, result } = await pull(sampleShop(30), 'bulk', { bulkOrder: 'children-first' });
+    const id = (await result).snapshot.id;
+    assert.equal(hashLevels(db, id, 7), hashRows(db, SHOPIFY_LEVELS_IN_KEY_ORDER, id));
+    db.close();
+  });
+});

@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { binPath } from '../helpers/cli.js';
+import { rng } from '../helpers/generate.js';
+import { TEST_TOKEN, generateShop, generatedFiles, openShopWorkspace, type ShopWorkspace } from '../helpers/shop.js';
+
+interface PlanChange {
+  sku: string;
+  inventoryItemId: string;
+  locationId: string;
+  from: number;
+  to: number;
+}
+
+const levelKey = (item: string, location: string) => `${item} ${location}`;
+
+async function pullAndPlan(shop: ShopWorkspace): Promise<PlanChange[]> {
+  for (const args of [['pull', 'erp'], ['pull', 'shopify'], ['plan', '--out', 'plan.json']]) {
+    const result = await shop.cli(args);
+    assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
+  }
+  return (JSON.parse(readFileSync(join(shop.dir, 'plan.json'), 'utf8')) as { changes: PlanChange[] }).changes;
+}
+
+/** Starts `apply plan.json --commit` and kills it with SIGKILL after `killAfterMs`; resolves with its exit. */
+function applyAndKill(shop: ShopWorkspace, killAfterMs: number): Promise<{ code: number | null; signal: string | null }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [binPath, 'apply', 'plan.json', '--commit'], {
+      cwd: shop.dir,
+      env: { ...process.env, SHOPIFY_ADMIN_TOKEN: TEST_TOKEN, INVRECON_SHOPIFY_ENDPOINT: shop.emulator.url, NO_COLOR: '1' },
+      stdio: 'ignore',
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal });
+    });
+  });
+}
+
+describe('apply under concurrency', () => {
+  it('preserves every sale made while it runs: final available = target − sales after the snapshot', async () => {
+    const generated = generateShop(300, 2, 11);
+    // Each call waits 150 ms, so the sales stream keeps moving levels between the snapshot and each batch.
+    const shop = await openShopWorkspace({ seed: generated.seed, files: generatedFiles(generated), emulator: { faults: { latencyMs: 150, seed: 5 } } });
+    try {
+      await pullAndPlan(shop);
+      const planned = (JSON.parse(readFileSync(join(shop.dir, 'plan.json'), 'utf8')) as { changes: PlanChange[] }).changes;
+      assert.ok(planned.length > 400, `expected most levels to drift, got ${planned.length}`);
+      // Sales from the moment the snapshot was taken (none happened before: the stream starts now).
+      const salesFrom = shop.emulator.state.history.length;
+      shop.emulator.state.setFaults({ salesPerSecond: 400 });
+      const result = await shop.cli(['apply', 'plan.json', '--commit', '--format', 'json']);
+      shop.emulator.state.setFaults({ salesPerSecond: 0 });
+      assert.ok(result.code === 0 || result.code === 3, result.stderr);
+      const json = JSON.parse(result.stdout);
+
+      const sales = new Map<string, number>();
+      for (const entry of shop.emulator.state.history.slice(salesFrom)) {
+        if (entry.kind === 'sale' && entry.name === 'available') sales.set(levelKey(entry.inventoryItemId, entry.locationId), (sales.get(levelKey(entry.inventoryItemId, entry.locationId)) ?? 0) - entry.delta);
+      }
+      const conflicted = new Set((json.conflictRows as { sku: string }[]).map((r) => r.sku));
+      let salesDuringApply = 0;
+      for (const change of planned) {
+        const sold = sales.get(levelKey(change.inventoryItemId, change.locationId)) ?? 0;
+        salesDuringApply += sold;
+        const now = shop.emulator.state.level(change.inventoryItemId, change.locationId)!.available;
+        if (conflicted.has(change.sku)) continue;
+        assert.equal(now, Math.max(0, change.to - sold), `${change.sku} at ${change.locationId}: to ${change.to}, sold ${sold}`);
+      }
+      assert.ok(salesDuringApply > 20, `the sales stream should have hit planned levels (${salesDuringApply} units)`);
+      assert.ok(json.applied + json.skipped + json.conflicts === planned.length);
+    } finally {
+      await shop.close();
+    }
+  });
+
+  it('survives kill -9 at random points: the rerun finishes exactly, and no level is changed twice', async () => {
+    const random = rng(2024);
+    for (let trial = 0; trial < 3; trial++) {
+      const generated = generateShop(650, 1, 100 + trial);
+      // 3 batches (250, 250, 150), each call 250 ms, and some answers lost after the mutation ran.
+      const shop = await openShopWorkspace({
+        seed: generated.seed,
+        files: generatedFiles(generated),
+        emulator: { faults: { latencyMs: 250, dropRate: 0.2, seed: trial + 1 } },
+      });
+      try {
+        const planned = await pullAndPlan(shop);
+        let kills = 0;
+        for (let round = 0; round < 4; round++) {
+          const outcome = await applyAndKill(shop, 100 + Math.floor(random() * 900));
+          if (outcome.signal === 'SIGKILL') kills++;
+          else break;
+        }
+        assert.ok(kills > 0, 'at least one run was killed');
+        const finished = await shop.cli(['apply', 'plan.json', '--commit', '--format', 'json']);
+        assert.equal(finished.code, 0, finished.stderr);
+
+        for (const change of planned) {
+          assert.equal(shop.emulator.state.level(change.inventoryItemId, change.locationId)!.available, change.to, `trial ${trial}: ${change.sku}`);
+        }
+        // The emulator's own history: exactly one set of `available` per planned level.
+        const sets = new Map<string, number>();
+        for (const entry of shop.emulator.state.history) {
+          if (entry.kind === 'set' && entry.name === 'available') sets.set(levelKey(entry.inventoryItemId, entry.locationId), (sets.get(levelKey(entry.inventoryItemId, entry.locationId)) ?? 0) + 1);
+        }
+        const changedLevels = planned.filter((c) => c.to !== c.from);
+        assert.equal(sets.size, changedLevels.length, `trial ${trial}: levels set`);
+        assert.ok([...sets.values()].every((n) => n === 1), `trial ${trial}: a level was set twice`);
+        // And the audit log: one recorded change per level.
+        const db = new Database(join(shop.dir, '.invrecon', 'snapshot.db'), { readonly: true });
+        const perLevel = db.prepare('SELECT COUNT(*) AS n FROM audit_changes GROUP BY inventory_item_id, location_id').pluck().all() as number[];
+        db.close();
+        assert.equal(perLevel.length, planned.length, `trial ${trial}: audited levels`);
+        assert.ok(perLevel.every((n) => n === 1), `trial ${trial}: a level was audited twice`);
+      } finally {
+        await shop.close();
+      }
+    }
+  });
+});

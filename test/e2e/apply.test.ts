@@ -1,0 +1,171 @@
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { loadSeed } from '../../src/emulator/index.js';
+import { demoDir } from '../helpers/cli.js';
+import { openShopWorkspace, type ShopWorkspace } from '../helpers/shop.js';
+
+interface PlanFile {
+  digest: string;
+  guards: { applyable: boolean; forced: boolean; checks: { name: string; ok: boolean }[] };
+  changes: { sku: string; inventoryItemId: string; locationId: string; from: number; to: number }[];
+}
+
+const readJson = <T>(path: string): T => JSON.parse(readFileSync(path, 'utf8')) as T;
+
+describe('plan and apply against the emulator (demo shop)', () => {
+  let shop: ShopWorkspace;
+  before(async () => {
+    shop = await openShopWorkspace({ seed: loadSeed(join(demoDir, 'shop.json')), demo: true });
+    for (const side of ['erp', 'shopify']) {
+      const pulled = await shop.cli(['pull', side]);
+      assert.equal(pulled.code, 0, pulled.stderr);
+    }
+  });
+  after(() => shop.close());
+
+  it('plan writes a sorted plan with a digest; the same inputs give the same file', async () => {
+    const first = await shop.cli(['plan', '--out', 'plan.json', '--format', 'json', '--detailed-exitcode']);
+    assert.equal(first.code, 2, first.stderr);
+    const summary = JSON.parse(first.stdout);
+    assert.equal(summary.applyable, true);
+    const bytes = readFileSync(join(shop.dir, 'plan.json'), 'utf8');
+    const again = await shop.cli(['plan', '--out', 'plan-again.json']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(readFileSync(join(shop.dir, 'plan-again.json'), 'utf8'), bytes);
+    const plan = readJson<PlanFile>(join(shop.dir, 'plan.json'));
+    assert.equal(plan.digest, summary.digest);
+    const keys = plan.changes.map((c) => `${c.locationId} ${c.sku}`);
+    assert.deepEqual(keys, [...keys].sort());
+    assert.deepEqual(
+      plan.changes.map((c) => [c.sku, c.locationId.slice(-1), c.from, c.to]),
+      [
+        ['CAP-BLK', '1', 1, 0],
+        ['GIFT-SET', '1', 4, 12],
+        ['MUG-WHT', '1', 30, 24],
+        ['TEE-RED-M', '1', 5, 13],
+        ['GIFT-SET', '2', 0, 2],
+        ['TEE-RED-L', '2', 2, 0],
+        ['TEE-RED-M', '2', 3, 2],
+      ],
+    );
+  });
+
+  it('a dry run prints the batches and sends no mutation', async () => {
+    const mutationsBefore = shop.emulator.state.history.length;
+    const result = await shop.cli(['apply', 'plan.json', '--format', 'json']);
+    assert.equal(result.code, 0, result.stderr);
+    const json = JSON.parse(result.stdout);
+    assert.equal(json.dryRun, true);
+    assert.equal(json.applied, 0);
+    assert.equal(json.batches.length, 1);
+    assert.equal(json.batches[0].rows.length, 7);
+    assert.equal(shop.emulator.state.history.length, mutationsBefore);
+  });
+
+  it('refuses a plan whose digest does not match its content', async () => {
+    const plan = readJson<PlanFile>(join(shop.dir, 'plan.json'));
+    plan.changes[0]!.to = 99;
+    writeFileSync(join(shop.dir, 'tampered.json'), JSON.stringify(plan));
+    const result = await shop.cli(['apply', 'tampered.json', '--commit']);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /digest does not match/);
+  });
+
+  it('refuses a plan made for another shop', async () => {
+    const config = readJson<Record<string, { shop: string }>>(join(shop.dir, 'invrecon.config.json'));
+    config.shopify!.shop = 'other-shop.myshopify.com';
+    writeFileSync(join(shop.dir, 'other.config.json'), JSON.stringify(config));
+    const result = await shop.cli(['apply', 'plan.json', '--commit', '--config', 'other.config.json']);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /made for demo-shop\.myshopify\.com, but the config is for other-shop\.myshopify\.com/);
+  });
+
+  it('apply --commit leaves the emulator exactly at the targets, and applying again changes nothing', async () => {
+    const plan = readJson<PlanFile>(join(shop.dir, 'plan.json'));
+    const result = await shop.cli(['apply', 'plan.json', '--commit', '--format', 'json']);
+    assert.equal(result.code, 0, result.stderr);
+    const json = JSON.parse(result.stdout);
+    assert.deepEqual([json.applied, json.conflicts, json.failed, json.dryRun], [7, 0, 0, false]);
+    for (const change of plan.changes) {
+      assert.equal(shop.emulator.state.level(change.inventoryItemId, change.locationId)?.available, change.to, `${change.sku} at ${change.locationId}`);
+    }
+    const historyLength = shop.emulator.state.history.length;
+    const again = await shop.cli(['apply', 'plan.json', '--commit', '--format', 'json']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(JSON.parse(again.stdout).alreadyApplied, true);
+    assert.equal(shop.emulator.state.history.length, historyLength);
+
+    const log = await shop.cli(['log', '--plan', plan.digest.slice(0, 10), '--format', 'json']);
+    const entries = JSON.parse(log.stdout);
+    assert.equal(entries.changes.length, 7);
+    assert.ok(entries.calls.some((c: { operation: string; outcome: string }) => c.operation === 'InventorySetQuantities' && c.outcome === 'ok'));
+    const csv = await shop.cli(['log', '--sku', 'MUG-WHT', '--format', 'csv']);
+    assert.match(csv.stdout, /^at,plan,sku,inventory_item_id,location_id,before,after,rule\n.*MUG-WHT,gid:\/\/shopify\/InventoryItem\/104,gid:\/\/shopify\/Location\/1,30,24,/m);
+
+    const pulled = await shop.cli(['pull', 'shopify']);
+    assert.equal(pulled.code, 0, pulled.stderr);
+    const diff = await shop.cli(['diff', '--format', 'json']);
+    const changes = JSON.parse(diff.stdout).rows.filter((r: { status: string }) => r.status === 'change');
+    assert.deepEqual(changes, []);
+  });
+
+  it('refuses a plan older than a newer snapshot that shows other values', async () => {
+    const made = await shop.cli(['plan', '--out', 'plan-old.json']);
+    assert.equal(made.code, 0, made.stderr);
+    // A plan with nothing left to change is never stale, so make drift first: a sale on a level the ERP disagrees with.
+    shop.emulator.state.sell('gid://shopify/InventoryItem/102', 'gid://shopify/Location/1', 3);
+    assert.equal((await shop.cli(['pull', 'shopify'])).code, 0);
+    const fresh = await shop.cli(['plan', '--out', 'plan-fresh.json']);
+    assert.equal(fresh.code, 0, fresh.stderr);
+    shop.emulator.state.sell('gid://shopify/InventoryItem/102', 'gid://shopify/Location/1', 1);
+    assert.equal((await shop.cli(['pull', 'shopify'])).code, 0);
+    const result = await shop.cli(['apply', 'plan-fresh.json', '--commit']);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /the plan is stale: Shopify snapshot #\d+ is newer than its baseline #\d+ and shows other values for 1 of its levels/);
+    assert.match(result.stderr, /TEE-RED-L at Main Warehouse: planned from 5, now 4/);
+  });
+});
+
+describe('guards against a bad ERP export', () => {
+  let shop: ShopWorkspace;
+  before(async () => {
+    shop = await openShopWorkspace({ seed: loadSeed(join(demoDir, 'shop.json')), demo: true });
+    assert.equal((await shop.cli(['pull', 'erp'])).code, 0);
+    assert.equal((await shop.cli(['pull', 'shopify'])).code, 0);
+  });
+  after(() => shop.close());
+
+  it('an empty export makes a plan that is not applyable, and apply refuses it', async () => {
+    writeFileSync(join(shop.dir, 'empty.csv'), 'sku,warehouse,on_hand\n');
+    assert.equal((await shop.cli(['pull', 'erp', '--csv', 'empty.csv'])).code, 0);
+    const plan = await shop.cli(['plan', '--out', 'empty-plan.json', '--format', 'json']);
+    const json = JSON.parse(plan.stdout);
+    assert.equal(json.applyable, false);
+    assert.match(plan.stderr, /not applyable/);
+    const failed = json.guards.filter((g: { ok: boolean }) => !g.ok).map((g: { name: string }) => g.name);
+    assert.deepEqual(failed, ['emptyErp', 'maxRowDrop']);
+    const historyLength = shop.emulator.state.history.length;
+    const applied = await shop.cli(['apply', 'empty-plan.json', '--commit']);
+    assert.equal(applied.code, 1);
+    assert.match(applied.stderr, /not applyable.*--force/);
+    assert.match(applied.stderr, /emptyErp: the ERP export is empty/);
+    assert.equal(shop.emulator.state.history.length, historyLength);
+  });
+
+  it('a truncated export (most rows missing) is caught by the row-drop and zeroed-share guards; --force is recorded', async () => {
+    assert.equal((await shop.cli(['pull', 'erp'])).code, 0);
+    const full = readFileSync(join(shop.dir, 'erp.csv'), 'utf8').split('\n');
+    writeFileSync(join(shop.dir, 'truncated.csv'), full.slice(0, 4).join('\n') + '\n');
+    assert.equal((await shop.cli(['pull', 'erp', '--csv', 'truncated.csv'])).code, 0);
+    const plan = await shop.cli(['plan', '--out', 'truncated-plan.json', '--format', 'json']);
+    const json = JSON.parse(plan.stdout);
+    assert.equal(json.applyable, false);
+    assert.ok(json.guards.some((g: { name: string; ok: boolean }) => g.name === 'maxRowDrop' && !g.ok));
+    const forced = await shop.cli(['plan', '--out', 'forced-plan.json', '--force', '--format', 'json']);
+    const forcedJson = JSON.parse(forced.stdout);
+    assert.deepEqual([forcedJson.applyable, forcedJson.forced], [true, true]);
+    assert.equal(readJson<PlanFile>(join(shop.dir, 'forced-plan.json')).guards.forced, true);
+  });
+});

@@ -8,6 +8,7 @@ import { registerSnapshots } from './commands/snapshots.js';
 import { registerDiff } from './commands/diff.js';
 import { registerPlanCommands } from './commands/plan.js';
 import { registerEmulator } from './commands/emulator.js';
+import { registerSync } from './commands/sync.js';
 import { toolVersion } from '../version.js';
 
 /** Each command's action returns its exit code; it lands here. */
@@ -25,6 +26,7 @@ export function buildProgram(setExitCode: ExitCodeSink): Command {
   registerDiff(program, setExitCode);
   registerPlanCommands(program, setExitCode);
   registerEmulator(program, setExitCode);
+  registerSync(program, setExitCode);
   return program;
 }
 

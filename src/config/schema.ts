@@ -40,6 +40,8 @@ const erpApiUrl = z
     const url = new URL(text);
     return url.protocol === 'https:' || isLoopbackHostname(url.hostname);
   }, { error: 'plain http:// is accepted for loopback addresses only (127.0.0.1, ::1, localhost); use https://' });
+// Alert webhooks: same rule as the ERP API (plain http only to loopback).
+const alertWebhookUrl = erpApiUrl;
 const paramName = nonEmptyString;
 const dotPath = z.string({ error: 'expected a dot path such as "data.items"' }).describe('Dot path into the JSON body, e.g. "data.items" or "meta.next"');
 const erpApiPaginationSchema = z.discriminatedUnion(
@@ -142,11 +144,14 @@ export const configSchema = z
     snapshot: z.strictObject({ path: nonEmptyString.default('.invrecon/snapshot.db') }).default({ path: '.invrecon/snapshot.db' }),
     alerts: z
       .strictObject({
-        maxDeviation: z.int().min(0).optional().describe('Alert when any level drifts by more than this'),
-        webhookUrl: z.url().optional(),
-        timeoutMs: z.int().min(1).default(5000),
-        retries: z.int().min(0).default(2),
+        maxDeviation: z.int().min(0).optional().describe('Alert when, after a sync, any level still differs from its target by more than this many units'),
+        onFailure: z.boolean().default(true).describe('Also alert when a sync fails, is refused by a guard, or leaves conflicts'),
+        webhookUrl: alertWebhookUrl.optional().describe('JSON POST target (Slack-compatible "text" field); https, or http for loopback hosts only'),
+        webhookUrlEnv: secretEnvName.optional().describe('Environment variable holding the webhook URL, for URLs that carry a secret'),
+        timeoutMs: z.int().min(1).default(5000).describe('Per webhook attempt'),
+        retries: z.int().min(0).max(10).default(2).describe('Webhook retries after the first attempt (5xx, 429, network errors, timeouts)'),
       })
+      .refine((alerts) => !(alerts.webhookUrl && alerts.webhookUrlEnv), { error: 'set webhookUrl or webhookUrlEnv, not both' })
       .optional(),
   })
   .superRefine((config, ctx) => {

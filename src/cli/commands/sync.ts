@@ -1,0 +1,67 @@
+import { Option, type Command } from 'commander';
+import { requireToken } from '../../sources/shopify/client.js';
+import { createLogger, type LogFormat } from '../../ops/log.js';
+import { DEFAULT_STALE_MS, LockHeldError } from '../../ops/lock.js';
+import { EXIT } from '../../errors.js';
+import { renderJson } from '../../views/common.js';
+import { runSync } from '../../ops/sync.js';
+import { renderSync } from '../../views/sync.js';
+import type { ExitCodeSink } from '../main.js';
+import { configOption, formatOption, parseCount, withWorkspace, write, type Format } from '../shared.js';
+
+export function logFormatOption(command: Command): Command {
+  return command.addOption(new Option('--log-format <format>', 'stderr logs: text, or JSON lines for log shippers').choices(['text', 'json']).default('text'));
+}
+
+export function registerSync(program: Command, setExitCode: ExitCodeSink): Command {
+  return logFormatOption(formatOption(configOption(program.command('sync'))))
+    .description('the nightly job: pull ERP and Shopify, plan, check guards, apply (dry run unless --commit), record the run; one at a time per database')
+    .option('--commit', 'send the changes (without it the apply is a dry run)')
+    .option('--csv <file>', 'read this ERP CSV export instead of the configured source')
+    .option('--api', 'read the configured ERP API (erp.api) even when erp.csv is set')
+    .option('--force', 'apply even when a guard fails (recorded in the plan and the run)')
+    .option('--detailed-exitcode', 'exit 2 when a dry run found drift or a level is off by more than alerts.maxDeviation')
+    .option('--stale-lock <seconds>', 'a lock whose heartbeat is older than this is taken over', String(DEFAULT_STALE_MS / 1000))
+    .action(
+      async (options: {
+        config: string;
+        format: Format;
+        logFormat: LogFormat;
+        commit?: boolean;
+        csv?: string;
+        api?: boolean;
+        force?: boolean;
+        detailedExitcode?: boolean;
+        staleLock: string;
+      }) => {
+        const staleMs = parseCount(options.staleLock, '--stale-lock') * 1000;
+        requireToken(); // before the lock is taken
+        const logger = createLogger(options.logFormat);
+        let result;
+        try {
+          result = await withWorkspace(options, (config, db) =>
+          runSync(db, config, {
+            commit: Boolean(options.commit),
+            force: options.force,
+            csvPath: options.csv,
+            api: options.api,
+            detailedExitcode: options.detailedExitcode,
+            logger,
+            staleMs,
+            handleSignals: true,
+          }),
+          );
+        } catch (error) {
+          if (!(error instanceof LockHeldError)) throw error;
+          // Not a run: nothing was recorded. Say who holds the lock, in the formats asked for.
+          logger.error(error.message, { event: 'lock-held', owner: error.holder.owner, since: error.holder.acquiredAt, heartbeatAt: error.holder.heartbeatAt, runId: error.holder.runId });
+          if (options.format === 'json') write.out(renderJson({ outcome: 'locked', exitCode: EXIT.error, lock: error.holder }));
+          setExitCode(EXIT.error);
+          return;
+        }
+        // Failures were logged by the sync itself; the summary says the rest.
+        write.out(renderSync(result.runId, result.summary, options.format));
+        setExitCode(result.exitCode);
+      },
+    );
+}

@@ -1,0 +1,145 @@
+import type { LoadedConfig } from '../config/load.js';
+import { InputError, errorMessage } from '../errors.js';
+import { redactSecrets, registerSecret } from '../secrets.js';
+import { assertSafeUrl } from '../sources/shopify/endpoint.js';
+import type { AlertRecord, DriftingLevel, SyncSummary } from './runs.js';
+
+export type AlertsConfig = NonNullable<LoadedConfig['alerts']>;
+
+export interface AlertDecision {
+  reasons: string[];
+  /** Levels above alerts.maxDeviation after the sync, largest first. */
+  deviations: DriftingLevel[];
+}
+
+const FAILING = new Set(['error', 'refused', 'conflicts', 'interrupted']);
+
+/**
+ * Whether this sync deserves an alert: a level still off by more than maxDeviation, or (onFailure) a
+ * sync that failed, was refused by a guard, or left conflicts. `remaining` are the levels that still
+ * differ after the sync.
+ */
+export function decideAlert(alerts: LoadedConfig['alerts'], summary: Pick<SyncSummary, 'outcome' | 'error' | 'conflicts' | 'failed'>, remaining: DriftingLevel[]): AlertDecision {
+  if (!alerts) return { reasons: [], deviations: [] };
+  const reasons: string[] = [];
+  let deviations: DriftingLevel[] = [];
+  if (alerts.maxDeviation !== undefined) {
+    const limit = alerts.maxDeviation;
+    deviations = remaining.filter((level) => Math.abs(level.delta) > limit).sort((a, b) => Math.abs(b.delta) - Math.abs(a.delta));
+    if (deviations.length > 0) {
+      const worst = deviations[0]!;
+      reasons.push(
+        `${deviations.length} level${deviations.length === 1 ? '' : 's'} off by more than ${limit} (alerts.maxDeviation) after the sync; largest ${worst.sku} @ ${worst.locationName} ${worst.delta > 0 ? '+' : ''}${worst.delta}`,
+      );
+    }
+  }
+  if (alerts.onFailure && FAILING.has(summary.outcome)) {
+    if (summary.outcome === 'conflicts') reasons.push(`the apply left ${summary.conflicts + summary.failed} level(s) unapplied (conflicts or failures)`);
+    else if (summary.outcome === 'refused') reasons.push('a guard refused the plan: nothing was applied');
+    else reasons.push(`the sync ${summary.outcome === 'interrupted' ? 'was interrupted' : 'failed'}${summary.error ? `: ${summary.error}` : ''}`);
+  }
+  return { reasons, deviations };
+}
+
+/** The webhook URL from the config or its environment variable, checked (https, or http to loopback). */
+export function resolveWebhookUrl(alerts: LoadedConfig['alerts'], env: NodeJS.ProcessEnv = process.env): URL | undefined {
+  if (!alerts) return undefined;
+  let text = alerts.webhookUrl;
+  let where = 'alerts.webhookUrl';
+  if (alerts.webhookUrlEnv) {
+    where = `${alerts.webhookUrlEnv} (alerts.webhookUrlEnv)`;
+    text = env[alerts.webhookUrlEnv]?.trim();
+    if (!text) throw new InputError(`${where} is not set: export the webhook URL, or remove alerts.webhookUrlEnv`);
+  }
+  if (!text) return undefined;
+  // Webhook URLs often carry their secret in the path: never print them.
+  registerSecret(text);
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new InputError(`${where}: not a valid URL`);
+  }
+  assertSafeUrl(url, where);
+  return url;
+}
+
+export interface AlertPayload {
+  text: string;
+  event: 'sync-alert';
+  shop: string;
+  runId: number;
+  outcome: string;
+  dryRun: boolean;
+  reasons: string[];
+  maxDeviation: number | null;
+  deviations: DriftingLevel[];
+  summary: { levelsCompared: number; drifting: number; applied: number; conflicts: number; remaining: number };
+}
+
+export function alertPayload(config: LoadedConfig, runId: number, summary: SyncSummary, decision: AlertDecision): AlertPayload {
+  const lines = decision.deviations.slice(0, 10).map((d) => `• ${d.sku} @ ${d.locationName}: target ${d.target ?? '?'}, Shopify ${d.observed ?? '?'} (${d.delta > 0 ? '+' : ''}${d.delta})`);
+  const more = decision.deviations.length > 10 ? [`… and ${decision.deviations.length - 10} more`] : [];
+  const text = [`invrecon sync #${runId} on ${config.shopify.shop} (${summary.dryRun ? 'dry run' : 'commit'}): ${summary.outcome}`, ...decision.reasons.map((r) => `- ${r}`), ...lines, ...more].join('\n');
+  return {
+    text: redactSecrets(text),
+    event: 'sync-alert',
+    shop: config.shopify.shop,
+    runId,
+    outcome: summary.outcome,
+    dryRun: summary.dryRun,
+    reasons: decision.reasons.map(redactSecrets),
+    maxDeviation: config.alerts?.maxDeviation ?? null,
+    deviations: decision.deviations.slice(0, 100),
+    summary: { levelsCompared: summary.levelsCompared, drifting: summary.drifting, applied: summary.applied, conflicts: summary.conflicts + summary.failed, remaining: summary.remaining },
+  };
+}
+
+export interface PostOptions {
+  timeoutMs: number;
+  retries: number;
+  fetch?: typeof fetch;
+  sleep?: (ms: number) => Promise<void>;
+  /** First backoff; doubles per retry. */
+  backoffMs?: number;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * POSTs the alert; retries 5xx, 429, timeouts and network errors. Never throws: the outcome is
+ * returned for the run record. Redirects are not followed (they could leave loopback or https).
+ */
+export async function postWebhook(url: URL, payload: AlertPayload, options: PostOptions): Promise<AlertRecord['webhook']> {
+  const fetchImpl = options.fetch ?? fetch;
+  const sleep = options.sleep ?? defaultSleep;
+  const started = performance.now();
+  const body = JSON.stringify(payload);
+  let attempts = 0;
+  let last: { status?: number; error: string } = { error: 'not sent' };
+  for (let attempt = 0; attempt <= options.retries; attempt++) {
+    if (attempt > 0) await sleep((options.backoffMs ?? 500) * 2 ** (attempt - 1));
+    attempts++;
+    try {
+      const response = await fetchImpl(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'user-agent': 'invrecon-alerts' },
+        body,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(options.timeoutMs),
+      });
+      await response.arrayBuffer().catch(() => undefined);
+      if (response.status >= 200 && response.status < 300) {
+        return { configured: true, sent: true, attempts, status: response.status, durationMs: Math.round(performance.now() - started) };
+      }
+      last = { status: response.status, error: `HTTP ${response.status}` };
+      const retryable = response.status >= 500 || response.status === 429 || response.status === 408;
+      if (!retryable) break;
+    } catch (error) {
+      const name = (error as Error).name;
+      const cause = (error as { cause?: { code?: string } }).cause?.code;
+      last = { error: name === 'TimeoutError' ? `no answer within ${options.timeoutMs} ms` : `${errorMessage(error)}${cause ? ` (${cause})` : ''}` };
+    }
+  }
+  return { configured: true, sent: false, attempts, status: last.status, error: redactSecrets(last.error), durationMs: Math.round(performance.now() - started) };
+}

@@ -1,0 +1,176 @@
+import { hostname } from 'node:os';
+import { InvreconError } from '../errors.js';
+import type { Db } from '../store/db.js';
+
+/** One sync at a time per database. */
+export const SYNC_LOCK = 'sync';
+/** A holder whose heartbeat is older than this is presumed dead (other hosts, or a reused pid). */
+export const DEFAULT_STALE_MS = 15 * 60_000;
+export const DEFAULT_HEARTBEAT_MS = 10_000;
+
+export interface LockRow {
+  name: string;
+  owner: string;
+  pid: number;
+  host: string;
+  acquiredAt: string;
+  heartbeatAt: string;
+  runId: number | null;
+}
+
+export interface LockIdentity {
+  pid: number;
+  host: string;
+}
+
+export interface LockEnvironment {
+  now?: () => number;
+  /** Whether a pid runs on this host (default: signal 0). */
+  isAlive?: (pid: number) => boolean;
+  self?: LockIdentity;
+  staleMs?: number;
+}
+
+/** The lock is held by a live process: exit 1, naming it. */
+export class LockHeldError extends InvreconError {
+  readonly holder: LockRow;
+  constructor(holder: LockRow, note = '') {
+    super(
+      'usage',
+      `another sync holds the lock on this database: ${holder.owner} since ${holder.acquiredAt}` +
+        `${holder.runId !== null ? ` (run #${holder.runId})` : ''}, last heartbeat ${holder.heartbeatAt}${note}`,
+      ['wait for it to finish; a holder that died is taken over automatically once its process is gone or its heartbeat is stale'],
+    );
+    this.holder = holder;
+  }
+}
+
+export function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function currentIdentity(): LockIdentity {
+  return { pid: process.pid, host: hostname() };
+}
+
+interface RawLock {
+  name: string;
+  owner: string;
+  pid: number;
+  host: string;
+  acquired_at: string;
+  heartbeat_at: string;
+  run_id: number | null;
+}
+
+function toRow(raw: RawLock): LockRow {
+  return { name: raw.name, owner: raw.owner, pid: raw.pid, host: raw.host, acquiredAt: raw.acquired_at, heartbeatAt: raw.heartbeat_at, runId: raw.run_id };
+}
+
+export function readLock(db: Db, name: string = SYNC_LOCK): LockRow | undefined {
+  const raw = db.prepare('SELECT * FROM locks WHERE name = ?').get(name) as RawLock | undefined;
+  return raw ? toRow(raw) : undefined;
+}
+
+/** Why a holder is presumed dead, or undefined while it looks alive. */
+export function staleReason(row: LockRow, env: LockEnvironment = {}): string | undefined {
+  const self = env.self ?? currentIdentity();
+  const isAlive = env.isAlive ?? processIsAlive;
+  const now = (env.now ?? Date.now)();
+  const staleMs = env.staleMs ?? DEFAULT_STALE_MS;
+  if (row.host === self.host && row.pid !== self.pid && !isAlive(row.pid)) return `process ${row.pid} is gone`;
+  const age = now - Date.parse(row.heartbeatAt);
+  if (!(age <= staleMs)) return `no heartbeat for ${Math.round(age / 1000)} s (stale after ${Math.round(staleMs / 1000)} s)`;
+  return undefined;
+}
+
+export interface AcquiredLock {
+  lock: LockRow;
+  /** The dead holder taken over, and why it was judged dead. */
+  tookOver?: { holder: LockRow; reason: string };
+}
+
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: string }).code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
+}
+
+/**
+ * Takes the lock atomically (check and insert in one BEGIN IMMEDIATE transaction). A live holder
+ * throws LockHeldError; a dead one (its pid gone on this host, or its heartbeat stale) is replaced.
+ */
+export function acquireLock(db: Db, options: LockEnvironment & { name?: string; runId?: number | null } = {}): AcquiredLock {
+  const name = options.name ?? SYNC_LOCK;
+  const self = options.self ?? currentIdentity();
+  const now = options.now ?? Date.now;
+  // Read first: a live holder is reported without waiting for the write lock it may be holding.
+  const seen = readLock(db, name);
+  if (seen && staleReason(seen, options) === undefined) throw new LockHeldError(seen);
+  let tookOver: AcquiredLock['tookOver'];
+  try {
+    db.exec('BEGIN IMMEDIATE');
+  } catch (error) {
+    if (!isBusy(error)) throw error;
+    const holder = readLock(db, name);
+    if (holder) throw new LockHeldError(holder, ' (the database is busy: its holder is writing)');
+    throw error;
+  }
+  try {
+    const current = readLock(db, name);
+    if (current) {
+      const reason = staleReason(current, options);
+      if (reason === undefined) throw new LockHeldError(current);
+      db.prepare('DELETE FROM locks WHERE name = ?').run(name);
+      tookOver = { holder: current, reason };
+    }
+    const at = new Date(now()).toISOString();
+    const owner = `${self.pid}@${self.host}`;
+    db.prepare('INSERT INTO locks (name, owner, pid, host, acquired_at, heartbeat_at, run_id) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+      name,
+      owner,
+      self.pid,
+      self.host,
+      at,
+      at,
+      options.runId ?? null,
+    );
+    db.exec('COMMIT');
+    return { lock: { name, owner, pid: self.pid, host: self.host, acquiredAt: at, heartbeatAt: at, runId: options.runId ?? null }, tookOver };
+  } catch (error) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw error;
+  }
+}
+
+/** True while the row is still ours (a takeover by someone else makes it false). */
+export function stillHeld(db: Db, lock: LockRow): boolean {
+  const current = readLock(db, lock.name);
+  return current !== undefined && current.owner === lock.owner && current.acquiredAt === lock.acquiredAt;
+}
+
+/**
+ * Refreshes the heartbeat. On the caller's connection: while a snapshot transaction is open, the update
+ * joins it (and becomes visible with it). Returns false when the lock is no longer ours.
+ */
+export function heartbeat(db: Db, lock: LockRow, now: () => number = Date.now): boolean {
+  const at = new Date(now()).toISOString();
+  const changed = db.prepare('UPDATE locks SET heartbeat_at = ? WHERE name = ? AND owner = ? AND acquired_at = ?').run(at, lock.name, lock.owner, lock.acquiredAt).changes;
+  if (changed > 0) lock.heartbeatAt = at;
+  return changed > 0;
+}
+
+export function setLockRun(db: Db, lock: LockRow, runId: number): void {
+  db.prepare('UPDATE locks SET run_id = ? WHERE name = ? AND owner = ? AND acquired_at = ?').run(runId, lock.name, lock.owner, lock.acquiredAt);
+  lock.runId = runId;
+}
+
+/** Removes the lock if it is still ours. */
+export function releaseLock(db: Db, lock: LockRow): void {
+  db.prepare('DELETE FROM locks WHERE name = ? AND owner = ? AND acquired_at = ?').run(lock.name, lock.owner, lock.acquiredAt);
+}

@@ -62,7 +62,7 @@ export function generateShop(items: number, locations: number, seed = 7): Genera
       shopify: { shop: 'test-shop.myshopify.com' },
       erp: { csv: { path: 'erp.csv' } },
       locations: locs.map((l, j) => ({ warehouses: [`WH-${j + 1}`], shopifyLocation: l.name })),
-      guards: { maxChanges: 100_000, maxZeroedShare: 0.5, maxRowDrop: 0.5 },
+      guards: { maxChanges: 1_000_000, maxZeroedShare: 0.5, maxRowDrop: 0.5 },
     },
   };
 }

@@ -165,6 +165,26 @@ describe('pull shopify against the emulator', () => {
     }
   });
 
+  it('dropped answers (the request ran, the answer was lost): both modes still complete, exact', async () => {
+    const emulator = await startEmulator(['--seed', seedPath, '--drop-rate', '0.25', '--fault-seed', '3']);
+    const workspace = workspaceWithConfig();
+    cleanups.push(workspace.cleanup);
+    try {
+      let retries = 0;
+      for (const mode of ['paged', 'bulk', 'bulk']) {
+        const result = await pullShopify(workspace.dir, emulator.url, [`--${mode}`]);
+        assert.equal(result.code, 0, result.stderr);
+        const json = JSON.parse(result.stdout);
+        assert.deepEqual(snapshotAsSeed(workspace.dir, json.snapshotId), expected);
+        retries += json.retries;
+      }
+      const state = await emulator.state();
+      assert.ok(retries >= state.counters.faults.drops, `retries ${retries}, drops ${state.counters.faults.drops}`);
+    } finally {
+      await emulator.stop();
+    }
+  });
+
   it('automatic mode goes bulk above shopify.bulkThreshold', async () => {
     const emulator = await startEmulator(['--seed', seedPath]);
     const workspace = workspaceWithConfig({ bulkThreshold: 4 });

@@ -1,6 +1,7 @@
 // A scripted stand-in for Shopify's GraphQL endpoint, answering the documents of
 // src/sources/shopify/documents.ts by operation name, for unit tests of the pull.
 import { operationNameOf } from '../../../src/sources/shopify/client.js';
+import { BULK_INVENTORY_QUERY } from '../../../src/sources/shopify/documents.js';
 
 export interface FakeLevel {
   locationId: string;
@@ -26,6 +27,8 @@ export interface FakeShopOptions {
   /** Fails the n-th GraphQL call (1-based) with a GraphQL error. */
   failCall?: number;
   bulkUrl?: string;
+  /** A bulk query is already running when the pull starts one: the pull's own (a lost answer) or another. */
+  bulkAlreadyRunning?: 'same-query' | 'other-query';
 }
 
 const quantities = (level: FakeLevel) => [
@@ -92,7 +95,18 @@ export function fakeShop(shop: FakeShopData, options: FakeShopOptions = {}) {
         return answer({ inventoryItem: item ? { id: item.id, inventoryLevels: levelsConnection(item.levels, first, v.after as string) } : null }, 2 + 3 * first);
       }
       case 'BulkOperationRunQuery':
+        if (options.bulkAlreadyRunning) {
+          return answer(
+            { bulkOperationRunQuery: { bulkOperation: null, userErrors: [{ code: 'OPERATION_IN_PROGRESS', field: null, message: 'A bulk query operation for this app and shop is already in progress: gid://shopify/BulkOperation/1.' }] } },
+            10,
+          );
+        }
         return answer({ bulkOperationRunQuery: { bulkOperation: { id: 'gid://shopify/BulkOperation/1', status: 'CREATED' }, userErrors: [] } }, 10);
+      case 'CurrentBulkOperation':
+        return answer(
+          { currentBulkOperation: { id: 'gid://shopify/BulkOperation/1', status: 'RUNNING', query: options.bulkAlreadyRunning === 'same-query' ? `  ${BULK_INVENTORY_QUERY.replace(/\n/g, '\n  ')}` : '{ products { edges { node { id } } } }' } },
+          1,
+        );
       case 'BulkOperationStatus': {
         polls++;
         const done = polls >= 2;

@@ -121,6 +121,22 @@ describe('pull shopify (against a scripted Shopify)', () => {
     db.close();
   });
 
+  it('adopts its own bulk query when a retried start finds it running', async () => {
+    const { db, result, calls } = await pull(shop, 'bulk', { bulkAlreadyRunning: 'same-query' });
+    const r = await result;
+    assert.equal(r.bulkOperationId, 'gid://shopify/BulkOperation/1');
+    assert.deepEqual(levelsOf(db, r.snapshot.id), expectedLevels(shop));
+    assert.ok(calls.some((c) => c.operation === 'CurrentBulkOperation'));
+    db.close();
+  });
+
+  it("refuses to wait on someone else's bulk query, and says so", async () => {
+    const { db, result } = await pull(shop, 'bulk', { bulkAlreadyRunning: 'other-query' });
+    await assert.rejects(result, /another bulk query \(gid:\/\/shopify\/BulkOperation\/1\) is running on this shop/);
+    assert.equal(db.prepare('SELECT count(*) FROM snapshots').pluck().get(), 0);
+    db.close();
+  });
+
   it('--bulk and --paged together is a usage error', () => {
     assert.throws(() => chooseMode({ bulk: true, paged: true }), UsageError);
     assert.equal(chooseMode({}), 'auto');

@@ -9,6 +9,7 @@ import { registerDiff } from './commands/diff.js';
 import { registerPlanCommands } from './commands/plan.js';
 import { registerEmulator } from './commands/emulator.js';
 import { registerSync } from './commands/sync.js';
+import { registerStatus } from './commands/status.js';
 import { toolVersion } from '../version.js';
 
 /** Each command's action returns its exit code; it lands here. */
@@ -27,6 +28,7 @@ export function buildProgram(setExitCode: ExitCodeSink): Command {
   registerPlanCommands(program, setExitCode);
   registerEmulator(program, setExitCode);
   registerSync(program, setExitCode);
+  registerStatus(program, setExitCode);
   return program;
 }
 

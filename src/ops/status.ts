@@ -1,0 +1,155 @@
+import type { LoadedConfig } from '../config/load.js';
+import { InvreconError, errorMessage } from '../errors.js';
+import { computeDiff } from '../reconcile/diff.js';
+import type { Db } from '../store/db.js';
+import { latestSnapshot } from '../store/snapshots.js';
+import { readLock, staleReason, type LockEnvironment, type LockRow } from './lock.js';
+import { lastRunWith, recentRuns, type RunOutcome, type RunRecord } from './runs.js';
+
+export interface RunLine {
+  id: number;
+  startedAt: string;
+  finishedAt: string | null;
+  outcome: RunOutcome;
+  dryRun: boolean | null;
+  durationMs: number | null;
+  levelsCompared: number | null;
+  drifting: number | null;
+  applied: number | null;
+  conflicts: number | null;
+  retries: number;
+  throttledWaits: number;
+  alert: boolean;
+  error: string | null;
+}
+
+export interface DriftNow {
+  erpSnapshotId: number;
+  shopifySnapshotId: number;
+  erpTakenAt: string;
+  shopifyTakenAt: string;
+  levelsCompared: number;
+  /** Levels Shopify must change (status change). */
+  shopifyChanges: number;
+  totalAbsDrift: number;
+  erpCorrections: number;
+  conflicts: number;
+  /** Levels above alerts.maxDeviation, when it is set. */
+  aboveMaxDeviation: number | null;
+  byLocation: { locationName: string; levelsCompared: number; levelsDrifting: number; totalAbsDrift: number }[];
+}
+
+export interface Status {
+  generatedAt: string;
+  lock: (LockRow & { stale: string | null }) | null;
+  lastSuccess: { runId: number; finishedAt: string; dryRun: boolean; ageMs: number } | null;
+  lastCommitted: { runId: number; finishedAt: string; ageMs: number } | null;
+  /** Time since the last successful sync that committed: how far Shopify may lag the ERP. */
+  syncLatencyMs: number | null;
+  driftNow: DriftNow | null;
+  /** Why driftNow is null (no snapshots yet, a config problem, ...). */
+  driftNote: string | null;
+  window: {
+    runs: number;
+    outcomes: Partial<Record<RunOutcome, number>>;
+    calls: number;
+    retries: number;
+    retriedRequests: number;
+    recoveredRequests: number;
+    /** recovered / retried requests; null when nothing needed a retry. */
+    retrySuccessRate: number | null;
+    throttled: number;
+    throttledWaits: number;
+    waitedMs: number;
+  };
+  runs: RunLine[];
+}
+
+/** Completed without error (a dry run that found drift completed too). */
+export const SUCCESS: RunOutcome[] = ['ok', 'drift'];
+
+function runLine(run: RunRecord): RunLine {
+  const s = run.summary;
+  const finished = run.finishedAt ? Date.parse(run.finishedAt) - Date.parse(run.startedAt) : null;
+  return {
+    id: run.id,
+    startedAt: run.startedAt,
+    finishedAt: run.finishedAt,
+    outcome: run.outcome,
+    dryRun: s.dryRun ?? null,
+    durationMs: s.durationMs ?? finished,
+    levelsCompared: s.guards ? (s.levelsCompared ?? null) : null,
+    drifting: s.guards ? (s.drifting ?? null) : null,
+    applied: s.dryRun === false && s.phases?.apply !== undefined ? (s.applied ?? 0) : null,
+    conflicts: s.phases?.apply !== undefined ? (s.conflicts ?? 0) + (s.failed ?? 0) : null,
+    retries: s.retries ?? 0,
+    throttledWaits: s.throttledWaits ?? 0,
+    alert: (s.alert?.reasons.length ?? 0) > 0,
+    error: s.error ?? null,
+  };
+}
+
+function driftNow(db: Db, config: LoadedConfig): { drift: DriftNow | null; note: string | null } {
+  const erp = latestSnapshot(db, 'erp');
+  const shopify = latestSnapshot(db, 'shopify');
+  if (!erp || !shopify) return { drift: null, note: `no ${!erp ? 'ERP' : 'Shopify'} snapshot yet` };
+  try {
+    const diff = computeDiff(db, config, {});
+    const changes = diff.rows.filter((row) => row.status === 'change');
+    const limit = config.alerts?.maxDeviation;
+    return {
+      note: null,
+      drift: {
+        erpSnapshotId: diff.erpSnapshot.id,
+        shopifySnapshotId: diff.shopifySnapshot.id,
+        erpTakenAt: diff.erpSnapshot.takenAt,
+        shopifyTakenAt: diff.shopifySnapshot.takenAt,
+        levelsCompared: diff.summary.levelsCompared,
+        shopifyChanges: changes.length,
+        totalAbsDrift: changes.reduce((n, row) => n + Math.abs(row.delta ?? 0), 0),
+        erpCorrections: diff.summary.reported['erp-correction'],
+        conflicts: diff.summary.reported.conflict,
+        aboveMaxDeviation: limit === undefined ? null : diff.rows.filter((row) => row.delta !== null && Math.abs(row.delta) > limit && row.status !== 'ok').length,
+        byLocation: diff.summary.byLocation.map((l) => ({ locationName: l.locationName, levelsCompared: l.levelsCompared, levelsDrifting: l.levelsDrifting, totalAbsDrift: l.totalAbsDrift })),
+      },
+    };
+  } catch (error) {
+    // Status must still show the runs when the snapshots cannot be compared.
+    return { drift: null, note: error instanceof InvreconError ? error.message : errorMessage(error) };
+  }
+}
+
+/** The last runs, the lock, drift now, sync latency, retry success and throttling over the last N runs. */
+export function buildStatus(db: Db, config: LoadedConfig, options: { runs: number; now?: () => number; lockEnv?: LockEnvironment }): Status {
+  const now = (options.now ?? Date.now)();
+  const runs = recentRuns(db, 'sync', options.runs);
+  const lock = readLock(db);
+  const success = lastRunWith(db, 'sync', SUCCESS);
+  const committed = lastRunWith(db, 'sync', ['ok'], { committed: true });
+  const { drift, note } = driftNow(db, config);
+  const window: Status['window'] = { runs: runs.length, outcomes: {}, calls: 0, retries: 0, retriedRequests: 0, recoveredRequests: 0, retrySuccessRate: null, throttled: 0, throttledWaits: 0, waitedMs: 0 };
+  for (const run of runs) {
+    window.outcomes[run.outcome] = (window.outcomes[run.outcome] ?? 0) + 1;
+    const s = run.summary;
+    window.calls += s.calls ?? 0;
+    window.retries += s.retries ?? 0;
+    window.retriedRequests += s.retriedRequests ?? 0;
+    window.recoveredRequests += s.recoveredRequests ?? 0;
+    window.throttled += s.throttled ?? 0;
+    window.throttledWaits += s.throttledWaits ?? 0;
+    window.waitedMs += s.waitedMs ?? 0;
+  }
+  if (window.retriedRequests > 0) window.retrySuccessRate = window.recoveredRequests / window.retriedRequests;
+  const age = (at: string) => Math.max(0, now - Date.parse(at));
+  return {
+    generatedAt: new Date(now).toISOString(),
+    lock: lock ? { ...lock, stale: staleReason(lock, { ...options.lockEnv, now: () => now }) ?? null } : null,
+    lastSuccess: success?.finishedAt ? { runId: success.id, finishedAt: success.finishedAt, dryRun: success.summary.dryRun ?? true, ageMs: age(success.finishedAt) } : null,
+    lastCommitted: committed?.finishedAt ? { runId: committed.id, finishedAt: committed.finishedAt, ageMs: age(committed.finishedAt) } : null,
+    syncLatencyMs: committed?.finishedAt ? age(committed.finishedAt) : null,
+    driftNow: drift,
+    driftNote: note,
+    window,
+    runs: runs.map(runLine),
+  };
+}

@@ -1,0 +1,79 @@
+import type { Status } from '../ops/status.js';
+import { formatMs, plural, renderJson, renderTable } from './common.js';
+
+/** 3 h 12 min, 2 d 4 h, 45 s: how long ago, roughly. */
+export function formatAge(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h} h ${m % 60} min`;
+  return `${Math.floor(h / 24)} d ${h % 24} h`;
+}
+
+const dash = (value: number | null | undefined) => (value === null || value === undefined ? '-' : String(value));
+
+export function renderStatusText(status: Status): string {
+  const out: string[] = [];
+  const lock = status.lock;
+  out.push(
+    lock
+      ? `Sync lock: held by ${lock.owner} since ${lock.acquiredAt}${lock.runId !== null ? ` (run #${lock.runId})` : ''}, heartbeat ${lock.heartbeatAt}${lock.stale ? ` — stale (${lock.stale}); the next sync takes it over` : ''}`
+      : 'Sync lock: free',
+  );
+  out.push(
+    status.lastSuccess
+      ? `Last successful sync: #${status.lastSuccess.runId} (${status.lastSuccess.dryRun ? 'dry run' : 'commit'}), ${formatAge(status.lastSuccess.ageMs)} ago`
+      : 'Last successful sync: none yet',
+  );
+  out.push(
+    status.syncLatencyMs !== null && status.lastCommitted
+      ? `Sync latency: ${formatAge(status.syncLatencyMs)} since the last committed sync (#${status.lastCommitted.runId})`
+      : 'Sync latency: no committed sync yet',
+  );
+  const d = status.driftNow;
+  if (d) {
+    const extra = [d.erpCorrections > 0 ? plural(d.erpCorrections, 'ERP correction') : '', d.conflicts > 0 ? plural(d.conflicts, 'conflict') : '', d.aboveMaxDeviation !== null ? `${d.aboveMaxDeviation} above alerts.maxDeviation` : '']
+      .filter(Boolean)
+      .join(', ');
+    out.push(
+      `Drift now (ERP #${d.erpSnapshotId} vs Shopify #${d.shopifySnapshotId}, Shopify read ${d.shopifyTakenAt}): ${plural(d.levelsCompared, 'level')} compared, ${d.shopifyChanges} to change in Shopify (|drift| ${d.totalAbsDrift})${extra ? `, ${extra}` : ''}`,
+    );
+  } else out.push(`Drift now: unknown (${status.driftNote ?? 'no snapshots'})`);
+  const w = status.window;
+  const outcomes = Object.entries(w.outcomes)
+    .map(([outcome, n]) => `${n} ${outcome}`)
+    .join(', ');
+  const rate = w.retrySuccessRate === null ? 'no request needed a retry' : `${w.recoveredRequests} of ${w.retriedRequests} retried requests succeeded (${Math.round(w.retrySuccessRate * 100)}%)`;
+  out.push(
+    `Last ${plural(w.runs, 'sync', 'syncs')}: ${outcomes || 'none'}; ${plural(w.calls, 'call')}, ${plural(w.retries, 'retry', 'retries')}, ${rate}; throttled ${plural(w.throttled, 'time')}, ${plural(w.throttledWaits, 'throttle wait')} (${formatMs(w.waitedMs)} waited)`,
+  );
+  if (status.runs.length > 0) {
+    out.push('');
+    out.push(
+      renderTable(
+        ['run', 'started', 'mode', 'outcome', 'took', 'drifting', 'applied', 'conflicts', 'retries', 'throttle waits', 'note'],
+        status.runs.map((r) => [
+          `#${r.id}`,
+          r.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
+          r.dryRun === null ? '-' : r.dryRun ? 'dry run' : 'commit',
+          r.outcome,
+          r.durationMs === null ? '-' : formatMs(r.durationMs),
+          dash(r.drifting),
+          dash(r.applied),
+          dash(r.conflicts),
+          r.retries,
+          r.throttledWaits,
+          [r.alert ? 'ALERT' : '', r.error ?? ''].filter(Boolean).join(': ').slice(0, 80),
+        ]),
+        ['left', 'left', 'left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'left'],
+      ).trimEnd(),
+    );
+  }
+  return out.join('\n') + '\n';
+}
+
+export function renderStatus(status: Status, format: string): string {
+  return format === 'json' ? renderJson(status) : renderStatusText(status);
+}

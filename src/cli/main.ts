@@ -10,6 +10,7 @@ import { registerPlanCommands } from './commands/plan.js';
 import { registerEmulator } from './commands/emulator.js';
 import { registerSync } from './commands/sync.js';
 import { registerStatus } from './commands/status.js';
+import { registerReport } from './commands/report.js';
 import { toolVersion } from '../version.js';
 
 /** Each command's action returns its exit code; it lands here. */
@@ -29,6 +30,7 @@ export function buildProgram(setExitCode: ExitCodeSink): Command {
   registerEmulator(program, setExitCode);
   registerSync(program, setExitCode);
   registerStatus(program, setExitCode);
+  registerReport(program, setExitCode);
   return program;
 }
 

@@ -1,0 +1,117 @@
+import type { LoadedConfig } from '../config/load.js';
+import type { Db } from '../store/db.js';
+import { recentRuns, type PhaseTimes, type RunOutcome } from './runs.js';
+import { buildStatus, type DriftNow } from './status.js';
+
+export interface ReportRun {
+  id: number;
+  startedAt: string;
+  outcome: RunOutcome;
+  dryRun: boolean | null;
+  durationMs: number | null;
+  phases: PhaseTimes;
+  levelsCompared: number | null;
+  /** Levels the sync found drifting (Shopify to change). */
+  drifting: number | null;
+  totalAbsDrift: number | null;
+  /** Levels still off after the sync. */
+  remaining: number | null;
+  applied: number | null;
+  conflicts: number | null;
+  retries: number;
+  throttledWaits: number;
+  alert: boolean;
+  error: string | null;
+}
+
+export interface SkuDrift {
+  sku: string;
+  locationName: string;
+  /** Syncs that found it drifting, of the runs in the report. */
+  times: number;
+  totalAbsDelta: number;
+  lastDelta: number;
+  lastStatus: string;
+}
+
+export interface ReportData {
+  formatVersion: 1;
+  generatedAt: string;
+  shop: string;
+  /** Oldest first: the chart's x axis. */
+  runs: ReportRun[];
+  /** Drift per location found by the newest sync that planned. */
+  byLocation: { runId: number | null; locations: { locationName: string; levelsCompared: number; drifting: number; totalAbsDrift: number }[] };
+  topDrifting: SkuDrift[];
+  driftNow: DriftNow | null;
+  driftNote: string | null;
+  lastSuccess: { runId: number; finishedAt: string } | null;
+  syncLatencyMs: number | null;
+}
+
+const TOP_SKUS = 15;
+
+/** Everything the HTML report shows, from the runs table and the newest snapshots. */
+export function buildReportData(db: Db, config: LoadedConfig, options: { runs: number; now?: () => number }): ReportData {
+  const status = buildStatus(db, config, { runs: options.runs, now: options.now });
+  const records = recentRuns(db, 'sync', options.runs).reverse();
+  const runs: ReportRun[] = records.map((run) => {
+    const s = run.summary;
+    const planned = s.guards !== undefined;
+    return {
+      id: run.id,
+      startedAt: run.startedAt,
+      outcome: run.outcome,
+      dryRun: s.dryRun ?? null,
+      durationMs: s.durationMs ?? null,
+      phases: s.phases ?? {},
+      levelsCompared: planned ? (s.levelsCompared ?? null) : null,
+      drifting: planned ? (s.drifting ?? null) : null,
+      totalAbsDrift: planned ? (s.totalAbsDrift ?? null) : null,
+      remaining: planned && run.finishedAt ? (s.remaining ?? null) : null,
+      applied: s.phases?.apply !== undefined && s.dryRun === false ? (s.applied ?? 0) : null,
+      conflicts: s.phases?.apply !== undefined ? (s.conflicts ?? 0) + (s.failed ?? 0) : null,
+      retries: s.retries ?? 0,
+      throttledWaits: s.throttledWaits ?? 0,
+      alert: (s.alert?.reasons.length ?? 0) > 0,
+      error: s.error ?? null,
+    };
+  });
+
+  const newestPlanned = [...records].reverse().find((run) => run.summary.byLocation && run.summary.guards);
+  const byLocation = newestPlanned
+    ? { runId: newestPlanned.id, locations: (newestPlanned.summary.byLocation ?? []).map(({ locationName, levelsCompared, drifting, totalAbsDrift }) => ({ locationName, levelsCompared, drifting, totalAbsDrift })) }
+    : {
+        runId: null,
+        locations: (status.driftNow?.byLocation ?? []).map((l) => ({ locationName: l.locationName, levelsCompared: l.levelsCompared, drifting: l.levelsDrifting, totalAbsDrift: l.totalAbsDrift })),
+      };
+
+  const skus = new Map<string, SkuDrift>();
+  for (const run of records) {
+    for (const level of run.summary.topDrifting ?? []) {
+      const key = `${level.sku}\u0000${level.locationName}`;
+      const entry = skus.get(key) ?? { sku: level.sku, locationName: level.locationName, times: 0, totalAbsDelta: 0, lastDelta: 0, lastStatus: level.status };
+      entry.times++;
+      entry.totalAbsDelta += Math.abs(level.delta);
+      entry.lastDelta = level.delta;
+      entry.lastStatus = level.status;
+      skus.set(key, entry);
+    }
+  }
+  const topDrifting = [...skus.values()]
+    .sort((a, b) => b.totalAbsDelta - a.totalAbsDelta || b.times - a.times || (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0))
+    .slice(0, TOP_SKUS);
+
+  return {
+    formatVersion: 1,
+    generatedAt: status.generatedAt,
+    shop: config.shopify.shop,
+    runs,
+    byLocation,
+    topDrifting,
+    driftNow: status.driftNow,
+    driftNote: status.driftNote,
+    lastSuccess: status.lastSuccess ? { runId: status.lastSuccess.runId, finishedAt: status.lastSuccess.finishedAt } : null,
+    syncLatencyMs: status.syncLatencyMs,
+  };
+}

@@ -31,8 +31,11 @@ describe('plan and apply against the emulator (demo shop)', () => {
     const summary = JSON.parse(first.stdout);
     assert.equal(summary.applyable, true);
     const bytes = readFileSync(join(shop.dir, 'plan.json'), 'utf8');
-    const again = await shop.cli(['plan', '--out', 'plan-again.json']);
+    const again = await shop.cli(['plan', '--out', 'plan-again.json', '--erp-out', 'erp-corrections.csv']);
     assert.equal(again.code, 0, again.stderr);
+    // POS-BAG is Shopify-authoritative (category pos-only): the ERP is the side to correct.
+    assert.equal(readFileSync(join(shop.dir, 'erp-corrections.csv'), 'utf8'), 'sku,warehouse,current,proposed,delta\nPOS-BAG,STORE-1,40,36,-4\n');
+    assert.match(again.stdout, /~ MUG-WHT {2}30 → 24 \(-6\) {2}on_hand 30 − reserved 4 − safety 2 \(safetyStock\.bySku\) = 24/);
     assert.equal(readFileSync(join(shop.dir, 'plan-again.json'), 'utf8'), bytes);
     const plan = readJson<PlanFile>(join(shop.dir, 'plan.json'));
     assert.equal(plan.digest, summary.digest);

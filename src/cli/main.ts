@@ -11,6 +11,7 @@ import { registerEmulator } from './commands/emulator.js';
 import { registerSync } from './commands/sync.js';
 import { registerStatus } from './commands/status.js';
 import { registerReport } from './commands/report.js';
+import { registerDemo } from './commands/demo.js';
 import { toolVersion } from '../version.js';
 
 /** Each command's action returns its exit code; it lands here. */
@@ -31,6 +32,7 @@ export function buildProgram(setExitCode: ExitCodeSink): Command {
   registerSync(program, setExitCode);
   registerStatus(program, setExitCode);
   registerReport(program, setExitCode);
+  registerDemo(program, setExitCode);
   return program;
 }
 

@@ -183,10 +183,11 @@ export async function runSync(db: Db, config: LoadedConfig, options: SyncOptions
     currentPhase = name;
     const at = performance.now();
     try {
-      return await work();
+      const result = await work();
+      currentPhase = undefined; // a failure keeps it: the run records where it stopped
+      return result;
     } finally {
       summary.phases[name] = Math.round(performance.now() - at);
-      currentPhase = undefined;
     }
   };
   const warn = (text: string, phaseName: keyof PhaseTimes) => {

@@ -1,0 +1,89 @@
+// Shared by the operations e2e tests (sync, status, report): a spawned emulator and a demo workspace.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import Database from 'better-sqlite3';
+import { binPath, demoDir, repoRoot, runCli, tempDir, type CliResult } from '../helpers/cli.js';
+
+export const TOKEN = 'shpat_ops_e2e_0123456789_secret';
+
+export interface SpawnedEmulator {
+  url: string;
+  levels(): Promise<Map<string, number>>;
+  setFaults(faults: Record<string, unknown>): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** `invrecon emulator --port 0` on the demo shop; resolves with its URL (first stdout line). */
+export function spawnEmulator(args: string[] = []): Promise<SpawnedEmulator> {
+  const child: ChildProcess = spawn(process.execPath, [binPath, 'emulator', '--port', '0', '--token', TOKEN, '--seed', join(demoDir, 'shop.json'), ...args], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  return new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', (url) =>
+      resolve({
+        url,
+        async levels() {
+          const state = (await (await fetch(`${url}/_emulator/state`)).json()) as { levels: { sku: string; locationId: string; quantities: { available: number } }[] };
+          return new Map(state.levels.map((l) => [`${l.sku}@${l.locationId.replace('gid://shopify/Location/', 'L')}`, l.quantities.available]));
+        },
+        async setFaults(faults) {
+          const response = await fetch(`${url}/_emulator/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(faults) });
+          if (!response.ok) throw new Error(`faults: HTTP ${response.status}`);
+        },
+        async stop() {
+          child.kill('SIGTERM');
+          await exited;
+        },
+      }),
+    );
+    child.once('close', (code) => reject(new Error(`emulator exited (${code}) before printing its URL: ${stderr}`)));
+  });
+}
+
+/** A temporary copy of fixtures/demo (config, ERP export, bundles), the config patched as asked. */
+export function demoWorkspace(patch: (config: Record<string, any>) => void = () => undefined) {
+  const workspace = tempDir('invrecon-ops-');
+  for (const file of ['erp.csv', 'bundles.csv']) copyFileSync(join(demoDir, file), join(workspace.dir, file));
+  const config = JSON.parse(readFileSync(join(demoDir, 'invrecon.config.json'), 'utf8')) as Record<string, any>;
+  delete config.$schema;
+  patch(config);
+  writeFileSync(join(workspace.dir, 'invrecon.config.json'), JSON.stringify(config, null, 2));
+  return workspace;
+}
+
+export function cliEnv(url: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { SHOPIFY_ADMIN_TOKEN: TOKEN, INVRECON_SHOPIFY_ENDPOINT: url, ...extra };
+}
+
+export function sync(dir: string, url: string, args: string[] = [], env: Record<string, string> = {}): Promise<CliResult> {
+  return runCli(['sync', ...args], { cwd: dir, env: cliEnv(url, env) });
+}
+
+/** Reads the runs table directly, as a monitoring tool would. */
+export function runsOf(dir: string): { id: number; outcome: string; finished_at: string | null; summary: any }[] {
+  const db = new Database(join(dir, '.invrecon', 'snapshot.db'), { readonly: true });
+  try {
+    return (db.prepare("SELECT id, outcome, finished_at, summary FROM runs WHERE command = 'sync' ORDER BY id").all() as { id: number; outcome: string; finished_at: string | null; summary: string }[]).map(
+      (r) => ({ ...r, summary: JSON.parse(r.summary) }),
+    );
+  } finally {
+    db.close();
+  }
+}
+
+/** The targets the demo ERP export asks for, per SKU@location, as the demo diff shows them. */
+export const DEMO_TARGETS: Record<string, number> = {
+  'TEE-RED-M@L1': 13,
+  'GIFT-SET@L1': 12,
+  'MUG-WHT@L1': 24,
+  'CAP-BLK@L1': 0,
+  'TEE-RED-M@L2': 2,
+  'TEE-RED-L@L2': 0,
+  'GIFT-SET@L2': 2,
+};

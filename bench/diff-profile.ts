@@ -15,7 +15,10 @@ const db = openDb(join(out, '.invrecon', 'snapshot.db'));
 
 const timings = new Map<string, { ms: number; calls: number }>();
 const record = (sql: string, ms: number) => {
-  const key = sql.replace(/\s+/g, ' ').trim().slice(0, 110);
+  const flat = sql.replace(/\s+/g, ' ').trim();
+  // Statements that share a long prefix (the two halves of the level join) differ in their FROM.
+  const from = flat.indexOf(' FROM ', flat.indexOf('SELECT ', 20));
+  const key = flat.length > 110 && from > 0 ? `${flat.slice(0, 50)} … ${flat.slice(from, from + 60)}` : flat.slice(0, 110);
   const entry = timings.get(key) ?? { ms: 0, calls: 0 };
   entry.ms += ms;
   entry.calls++;

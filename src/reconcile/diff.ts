@@ -91,22 +91,50 @@ function levelSelect(sums: { onHand: string; reserved: string; safety: string },
   const raw = `(${sums.onHand} - ${sums.reserved} - ${safety} - ${committed})`;
   const authority = 'COALESCE(k.authority, l.authority, @default_authority)';
   return `
-    sh.item_id, ${sums.onHand}, ${sums.reserved}, ${safety},
-    CASE WHEN ${sums.safety} IS NOT NULL THEN 'erp' ELSE COALESCE(k.rule_source, l.safety_source, 'default') END,
-    ${committed}, MAX(${raw}, 0), ${raw} < 0,
-    sl.available, ${authority},
-    CASE WHEN k.authority IS NOT NULL THEN 'category' WHEN l.authority IS NOT NULL THEN 'location' ELSE 'default' END,
-    b.erp_available, b.shopify_available, k.category,
+    sh.item_id AS inventory_item_id, ${sums.onHand} AS on_hand, ${sums.reserved} AS reserved, ${safety} AS safety,
+    CASE WHEN ${sums.safety} IS NOT NULL THEN 'erp' ELSE COALESCE(k.rule_source, l.safety_source, 'default') END AS safety_source,
+    ${committed} AS committed, MAX(${raw}, 0) AS erp_available, ${raw} < 0 AS clamped,
+    sl.available AS observed, ${authority} AS authority,
+    CASE WHEN k.authority IS NOT NULL THEN 'category' WHEN l.authority IS NOT NULL THEN 'location' ELSE 'default' END AS authority_source,
+    b.erp_available AS base_erp, b.shopify_available AS base_shopify, k.category AS category,
     CASE
       WHEN sh.sku IS NULL THEN 'not-in-shopify'
       WHEN sh.n_items > 1 THEN 'ambiguous-sku'
       WHEN sl.available IS NULL THEN 'not-stocked'
       ELSE 'pending'
-    END`;
+    END AS pre_status`;
 }
 
 const DIFF_COLUMNS = `(sku, location_id, kind, inventory_item_id, on_hand, reserved, safety, safety_source, committed, erp_available, clamped,
-  observed, authority, authority_source, base_erp, base_shopify, category, status)`;
+  observed, authority, authority_source, base_erp, base_shopify, category, status, target)`;
+
+// Authority decides the target and status of each level both sides have, in the same pass as the join
+// (SQLite flattens the subquery): hybrid merges onto the base, a merge that cannot hold is a conflict
+// with no target, and an item neither stocked nor with anything to sell there is not worth a line.
+const MERGED = 'observed + (erp_available - base_erp)';
+const HYBRID = `authority = 'hybrid' AND base_erp IS NOT NULL`;
+const CONFLICT = `${HYBRID} AND ${MERGED} < 0 AND erp_available <> base_erp AND observed <> base_shopify`;
+function insertLevels(select: string): string {
+  return `INSERT INTO t_diff ${DIFF_COLUMNS}
+    SELECT sku, location_id, 'level', inventory_item_id, on_hand, reserved, safety, safety_source, committed, erp_available, clamped,
+      observed, authority, authority_source, base_erp, base_shopify, category,
+      CASE
+        WHEN pre_status <> 'pending' THEN pre_status
+        WHEN authority = 'shopify' THEN CASE WHEN erp_available = observed THEN 'ok' ELSE 'erp-correction' END
+        WHEN ${CONFLICT} THEN 'conflict'
+        WHEN ${HYBRID} THEN CASE WHEN MAX(0, ${MERGED}) = observed THEN 'ok' ELSE 'change' END
+        WHEN erp_available = observed THEN 'ok' ELSE 'change'
+      END,
+      CASE
+        WHEN pre_status <> 'pending' THEN erp_available
+        WHEN authority = 'shopify' THEN erp_available
+        WHEN ${CONFLICT} THEN NULL
+        WHEN ${HYBRID} THEN MAX(0, ${MERGED})
+        ELSE erp_available
+      END
+    FROM (${select})
+    WHERE NOT (pre_status = 'not-stocked' AND erp_available = 0)`;
+}
 
 /** Creates the per-run temporary tables that carry the config's rules into SQL. */
 function stageRules(db: Db, config: LoadedConfig, locations: ResolvedLocation[], erpId: number, shopifyId: number, bundles: BundleMap): void {
@@ -114,7 +142,8 @@ function stageRules(db: Db, config: LoadedConfig, locations: ResolvedLocation[],
     DROP TABLE IF EXISTS temp.t_loc; DROP TABLE IF EXISTS temp.t_wh; DROP TABLE IF EXISTS temp.t_erp_sku;
     DROP TABLE IF EXISTS temp.t_erp; DROP TABLE IF EXISTS temp.t_shop_sku; DROP TABLE IF EXISTS temp.t_bundle; DROP TABLE IF EXISTS temp.t_diff;
     CREATE TEMP TABLE t_loc (location_id TEXT PRIMARY KEY, name TEXT NOT NULL, authority TEXT, safety INTEGER, safety_source TEXT) WITHOUT ROWID;
-    CREATE TEMP TABLE t_wh (warehouse TEXT PRIMARY KEY, location_id TEXT NOT NULL) WITHOUT ROWID;
+    CREATE TEMP TABLE t_wh (warehouse TEXT PRIMARY KEY, location_id TEXT NOT NULL, pooled INTEGER NOT NULL) WITHOUT ROWID;
+    CREATE INDEX temp.t_wh_location ON t_wh (location_id, warehouse);
     CREATE TEMP TABLE t_bundle (sku TEXT PRIMARY KEY) WITHOUT ROWID;
     CREATE TEMP TABLE t_erp_sku (sku TEXT PRIMARY KEY, category TEXT, rule_safety INTEGER, rule_source TEXT, authority TEXT) WITHOUT ROWID;
     CREATE TEMP TABLE t_erp (sku TEXT NOT NULL, location_id TEXT NOT NULL, on_hand INTEGER NOT NULL, reserved INTEGER NOT NULL, safety INTEGER,
@@ -126,12 +155,12 @@ function stageRules(db: Db, config: LoadedConfig, locations: ResolvedLocation[],
       target INTEGER, limited_by TEXT);
   `);
   const insertLoc = db.prepare('INSERT INTO t_loc VALUES (?, ?, ?, ?, ?)');
-  const insertWh = db.prepare('INSERT INTO t_wh VALUES (?, ?)');
+  const insertWh = db.prepare('INSERT INTO t_wh VALUES (?, ?, ?)');
   for (const location of locations) {
     const byLocation = config.safetyStock.byLocation;
     const safety = Object.hasOwn(byLocation, location.locationName) ? byLocation[location.locationName]! : null;
     insertLoc.run(location.locationId, location.locationName, location.authority ?? null, safety, safety === null ? null : 'byLocation');
-    for (const warehouse of location.warehouses) insertWh.run(warehouse, location.locationId);
+    for (const warehouse of location.warehouses) insertWh.run(warehouse, location.locationId, location.warehouses.length > 1 ? 1 : 0);
   }
   const insertBundle = db.prepare('INSERT INTO t_bundle VALUES (?)');
   for (const sku of bundles.keys()) insertBundle.run(sku);
@@ -147,10 +176,12 @@ function stageRules(db: Db, config: LoadedConfig, locations: ResolvedLocation[],
   for (const [category, authority] of Object.entries(config.authority.byCategory)) setAuthority.run(authority, category);
 
   // The pool: warehouses mapped to one location add up. safety stays NULL where no pooled row has one.
+  // Only locations with several warehouses need the GROUP BY (a sort); single-warehouse locations are
+  // read straight from erp_levels by the join.
   db.prepare(
     `INSERT INTO t_erp (sku, location_id, on_hand, reserved, safety)
      SELECT e.sku, w.location_id, SUM(e.on_hand), SUM(e.reserved), SUM(e.safety_stock)
-     FROM erp_levels e JOIN t_wh w ON w.warehouse = e.warehouse
+     FROM erp_levels e JOIN t_wh w ON w.warehouse = e.warehouse AND w.pooled = 1
      WHERE e.snapshot_id = ? GROUP BY e.sku, w.location_id`,
   ).run(erpId);
   db.prepare(
@@ -160,55 +191,45 @@ function stageRules(db: Db, config: LoadedConfig, locations: ResolvedLocation[],
 }
 
 /** Fills t_diff: the full outer join of pooled ERP levels and Shopify levels at mapped locations. */
-function joinLevels(db: Db, config: LoadedConfig, shopifyId: number): void {
+function joinLevels(db: Db, config: LoadedConfig, erpId: number, shopifyId: number): void {
   const subtract = config.shopifyCommitted === 'subtract';
-  const params = { shop: shopifyId, default_safety: config.safetyStock.default, default_authority: config.authority.default };
-  // ERP side: every (SKU, location) the export has stock rows for.
+  const params = { erp: erpId, shop: shopifyId, default_safety: config.safetyStock.default, default_authority: config.authority.default };
+  // ERP side: every (SKU, location) the export has stock rows for; single-warehouse locations straight
+  // from the snapshot, pooled ones from t_erp.
+  const erpSide = (from: string, e: { sku: string; location: string; onHand: string; reserved: string; safety: string }, where = '') =>
+    insertLevels(`
+     SELECT ${e.sku} AS sku, ${e.location} AS location_id, ${levelSelect({ onHand: e.onHand, reserved: e.reserved, safety: e.safety }, subtract)}
+     FROM ${from}
+     JOIN t_loc l ON l.location_id = ${e.location}
+     JOIN t_erp_sku k ON k.sku = ${e.sku}
+     LEFT JOIN t_shop_sku sh ON sh.sku = ${e.sku}
+     LEFT JOIN shopify_levels sl ON sl.snapshot_id = @shop AND sl.inventory_item_id = sh.item_id AND sl.location_id = ${e.location} AND sh.n_items = 1
+     LEFT JOIN reconciled_levels b ON b.sku = ${e.sku} AND b.location_id = ${e.location}
+     WHERE ${e.sku} NOT IN (SELECT sku FROM t_bundle) ${where}`);
   db.prepare(
-    `INSERT INTO t_diff ${DIFF_COLUMNS}
-     SELECT e.sku, e.location_id, 'level', ${levelSelect({ onHand: 'e.on_hand', reserved: 'e.reserved', safety: 'e.safety' }, subtract)}
-     FROM t_erp e
-     JOIN t_loc l ON l.location_id = e.location_id
-     JOIN t_erp_sku k ON k.sku = e.sku
-     LEFT JOIN t_shop_sku sh ON sh.sku = e.sku
-     LEFT JOIN shopify_levels sl ON sl.snapshot_id = @shop AND sl.inventory_item_id = sh.item_id AND sl.location_id = e.location_id AND sh.n_items = 1
-     LEFT JOIN reconciled_levels b ON b.sku = e.sku AND b.location_id = e.location_id
-     WHERE e.sku NOT IN (SELECT sku FROM t_bundle)`,
+    erpSide('erp_levels e JOIN t_wh w ON w.warehouse = e.warehouse AND w.pooled = 0', {
+      sku: 'e.sku',
+      location: 'w.location_id',
+      onHand: 'e.on_hand',
+      reserved: 'e.reserved',
+      safety: 'e.safety_stock',
+    }, 'AND e.snapshot_id = @erp'),
   ).run(params);
+  db.prepare(erpSide('t_erp e', { sku: 'e.sku', location: 'e.location_id', onHand: 'e.on_hand', reserved: 'e.reserved', safety: 'e.safety' })).run(params);
   // Shopify side: levels of ERP SKUs at mapped locations where the export lists no row: an empty bin, 0 on hand.
   db.prepare(
-    `INSERT INTO t_diff ${DIFF_COLUMNS}
-     SELECT sl.sku, sl.location_id, 'level', ${levelSelect({ onHand: '0', reserved: '0', safety: 'NULL' }, subtract)}
+    insertLevels(`
+     SELECT sl.sku AS sku, sl.location_id AS location_id, ${levelSelect({ onHand: '0', reserved: '0', safety: 'NULL' }, subtract)}
      FROM shopify_levels sl
      JOIN t_loc l ON l.location_id = sl.location_id
      JOIN t_erp_sku k ON k.sku = sl.sku
      JOIN t_shop_sku sh ON sh.sku = sl.sku AND sh.n_items = 1 AND sh.item_id = sl.inventory_item_id
      LEFT JOIN reconciled_levels b ON b.sku = sl.sku AND b.location_id = sl.location_id
      WHERE sl.snapshot_id = @shop
-       AND NOT EXISTS (SELECT 1 FROM t_erp e WHERE e.sku = sl.sku AND e.location_id = sl.location_id)
-       AND sl.sku NOT IN (SELECT sku FROM t_bundle)`,
+       AND NOT EXISTS (
+         SELECT 1 FROM t_wh w JOIN erp_levels e ON e.snapshot_id = @erp AND e.sku = sl.sku AND e.warehouse = w.warehouse WHERE w.location_id = sl.location_id)
+       AND sl.sku NOT IN (SELECT sku FROM t_bundle)`),
   ).run(params);
-
-  // Authority decides the target of each level both sides have.
-  db.exec(`
-    UPDATE t_diff SET
-      target = CASE
-        WHEN status <> 'pending' THEN erp_available
-        WHEN authority = 'hybrid' AND base_erp IS NOT NULL THEN observed + (erp_available - base_erp)
-        ELSE erp_available END,
-      status = CASE
-        WHEN status <> 'pending' THEN status
-        WHEN authority = 'shopify' THEN CASE WHEN erp_available = observed THEN 'ok' ELSE 'erp-correction' END
-        WHEN authority = 'hybrid' AND base_erp IS NOT NULL
-             AND observed + (erp_available - base_erp) < 0 AND erp_available <> base_erp AND observed <> base_shopify THEN 'conflict'
-        WHEN authority = 'hybrid' AND base_erp IS NOT NULL THEN CASE WHEN MAX(0, observed + (erp_available - base_erp)) = observed THEN 'ok' ELSE 'change' END
-        ELSE CASE WHEN erp_available = observed THEN 'ok' ELSE 'change' END END
-    WHERE kind = 'level';
-    -- A conflict has no target: a person decides (the merge it would have been is in the reason).
-    UPDATE t_diff SET target = CASE WHEN status = 'conflict' THEN NULL ELSE MAX(0, target) END WHERE kind = 'level';
-    -- An item neither stocked nor with anything to sell there is not worth a line.
-    DELETE FROM t_diff WHERE status = 'not-stocked' AND target = 0;
-  `);
 
   if (config.unknownSkus !== 'ignore') {
     // Shopify levels at mapped locations whose SKU the ERP does not list at all.
@@ -414,45 +435,73 @@ function locationIssues(db: Db, config: LoadedConfig, resolved: ResolvedLocation
   }
   const unmappedLocations = db
     .prepare(
-      `SELECT l.location_id, l.name, COUNT(sl.inventory_item_id) AS n FROM shopify_locations l
-       JOIN shopify_levels sl ON sl.snapshot_id = l.snapshot_id AND sl.location_id = l.location_id
-       WHERE l.snapshot_id = ? AND l.location_id NOT IN (SELECT location_id FROM t_loc) GROUP BY l.location_id ORDER BY l.name`,
+      // Counts levels only at unmapped locations (usually none), not over the whole snapshot.
+      `SELECT l.location_id, l.name,
+         (SELECT COUNT(*) FROM shopify_levels sl WHERE sl.snapshot_id = l.snapshot_id AND sl.location_id = l.location_id) AS n
+       FROM shopify_locations l
+       WHERE l.snapshot_id = ? AND l.location_id NOT IN (SELECT location_id FROM t_loc) ORDER BY l.name`,
     )
     .all(shopifyId) as { location_id: string; name: string; n: number }[];
-  for (const l of unmappedLocations) issues.push(`Shopify location ${JSON.stringify(l.name)} (${l.location_id}) stocks ${plural(l.n, 'item')} but no ERP warehouse is mapped to it: left as it is`);
+  for (const l of unmappedLocations.filter((l) => l.n > 0)) issues.push(`Shopify location ${JSON.stringify(l.name)} (${l.location_id}) stocks ${plural(l.n, 'item')} but no ERP warehouse is mapped to it: left as it is`);
   return issues;
 }
 
-function summarize(db: Db, where: string, params: Record<string, unknown>, threshold: number): DiffSummary {
-  const drift = `status IN ('change', 'erp-correction') AND ABS(target - observed) > @threshold`;
-  const byLocation = db
+function summarize(db: Db, locations: readonly ResolvedLocation[], where: string, params: Record<string, unknown>, threshold: number): DiffSummary {
+  // One pass over t_diff, grouped by (location, status); the rest is added up here. Drift is a change
+  // (or an ERP correction) beyond the threshold; oversell is observed above target, lost sales below.
+  const groups = db
     .prepare(
-      `SELECT d.location_id AS locationId, l.name AS locationName,
-         SUM(d.observed IS NOT NULL AND (d.target IS NOT NULL OR d.status = 'conflict') AND d.status <> 'ambiguous-sku') AS levelsCompared,
-         SUM(${drift}) AS levelsDrifting,
-         SUM(CASE WHEN ${drift} THEN ABS(target - observed) ELSE 0 END) AS totalAbsDrift,
-         SUM(${drift} AND observed > target) AS oversellLevels, SUM(CASE WHEN ${drift} AND observed > target THEN observed - target ELSE 0 END) AS oversellUnits,
-         SUM(${drift} AND observed < target) AS lostLevels, SUM(CASE WHEN ${drift} AND observed < target THEN target - observed ELSE 0 END) AS lostUnits
-       FROM t_diff d JOIN t_loc l ON l.location_id = d.location_id ${where}
-       GROUP BY d.location_id ORDER BY l.name`,
+      `SELECT location_id AS locationId, status, COUNT(*) AS n,
+         SUM(observed IS NOT NULL AND (target IS NOT NULL OR status = 'conflict')) AS compared,
+         SUM(observed - target > @threshold) AS oversellLevels, SUM(CASE WHEN observed - target > @threshold THEN observed - target ELSE 0 END) AS oversellUnits,
+         SUM(target - observed > @threshold) AS lostLevels, SUM(CASE WHEN target - observed > @threshold THEN target - observed ELSE 0 END) AS lostUnits,
+         SUM(clamped) AS clamped
+       FROM t_diff d ${where}
+       GROUP BY location_id, status`,
     )
-    .all({ ...params, threshold }) as Record<string, number | string>[];
-  const locations: LocationSummary[] = byLocation.map((r) => ({
-    locationId: r.locationId as string,
-    locationName: r.locationName as string,
-    levelsCompared: Number(r.levelsCompared ?? 0),
-    levelsDrifting: Number(r.levelsDrifting ?? 0),
-    totalAbsDrift: Number(r.totalAbsDrift ?? 0),
-    oversell: { levels: Number(r.oversellLevels ?? 0), units: Number(r.oversellUnits ?? 0) },
-    lostSales: { levels: Number(r.lostLevels ?? 0), units: Number(r.lostUnits ?? 0) },
-  }));
-  const counts = new Map(
-    (db.prepare(`SELECT status, COUNT(*) AS n FROM t_diff d JOIN t_loc l ON l.location_id = d.location_id ${where} GROUP BY status`).all(params) as { status: string; n: number }[]).map(
-      (r) => [r.status, r.n],
-    ),
-  );
-  const clamped = db.prepare(`SELECT COUNT(*) FROM t_diff d JOIN t_loc l ON l.location_id = d.location_id ${where} ${where ? 'AND' : 'WHERE'} clamped = 1`).pluck().get(params) as number;
-  const sum = (pick: (l: LocationSummary) => number) => locations.reduce((total, l) => total + pick(l), 0);
+    .all({ ...params, threshold }) as {
+    locationId: string;
+    status: RowStatus;
+    n: number;
+    compared: number | null;
+    oversellLevels: number | null;
+    oversellUnits: number | null;
+    lostLevels: number | null;
+    lostUnits: number | null;
+    clamped: number | null;
+  }[];
+  const names = new Map(locations.map((l) => [l.locationId, l.locationName]));
+  const byId = new Map<string, LocationSummary>();
+  const counts = new Map<string, number>();
+  let clamped = 0;
+  for (const g of groups) {
+    counts.set(g.status, (counts.get(g.status) ?? 0) + g.n);
+    clamped += g.clamped ?? 0;
+    let location = byId.get(g.locationId);
+    if (!location) {
+      location = {
+        locationId: g.locationId,
+        locationName: names.get(g.locationId) ?? g.locationId,
+        levelsCompared: 0,
+        levelsDrifting: 0,
+        totalAbsDrift: 0,
+        oversell: { levels: 0, units: 0 },
+        lostSales: { levels: 0, units: 0 },
+      };
+      byId.set(g.locationId, location);
+    }
+    if (g.status !== 'ambiguous-sku') location.levelsCompared += g.compared ?? 0;
+    if (g.status === 'change' || g.status === 'erp-correction') {
+      location.oversell.levels += g.oversellLevels ?? 0;
+      location.oversell.units += g.oversellUnits ?? 0;
+      location.lostSales.levels += g.lostLevels ?? 0;
+      location.lostSales.units += g.lostUnits ?? 0;
+      location.levelsDrifting += (g.oversellLevels ?? 0) + (g.lostLevels ?? 0);
+      location.totalAbsDrift += (g.oversellUnits ?? 0) + (g.lostUnits ?? 0);
+    }
+  }
+  const byLocation = [...byId.values()].sort((a, b) => (a.locationName < b.locationName ? -1 : a.locationName > b.locationName ? 1 : 0));
+  const sum = (pick: (l: LocationSummary) => number) => byLocation.reduce((total, l) => total + pick(l), 0);
   return {
     threshold,
     levelsCompared: sum((l) => l.levelsCompared),
@@ -460,7 +509,7 @@ function summarize(db: Db, where: string, params: Record<string, unknown>, thres
     totalAbsDrift: sum((l) => l.totalAbsDrift),
     oversell: { levels: sum((l) => l.oversell.levels), units: sum((l) => l.oversell.units) },
     lostSales: { levels: sum((l) => l.lostSales.levels), units: sum((l) => l.lostSales.units) },
-    byLocation: locations,
+    byLocation,
     reported: {
       'erp-correction': counts.get('erp-correction') ?? 0,
       conflict: counts.get('conflict') ?? 0,
@@ -495,7 +544,7 @@ export function computeDiff(db: Db, config: LoadedConfig, options: DiffOptions =
   db.pragma('temp_store = MEMORY');
   const run = db.transaction(() => {
     stageRules(db, config, resolved, erpSnapshot.id, shopifySnapshot.id, bundles);
-    joinLevels(db, config, shopifySnapshot.id);
+    joinLevels(db, config, erpSnapshot.id, shopifySnapshot.id);
     joinBundles(db, config, resolved, shopifySnapshot.id, bundles, issues);
     issues.unshift(...locationIssues(db, config, resolved, shopifySnapshot.id, erpSnapshot.id, problems));
 
@@ -506,11 +555,11 @@ export function computeDiff(db: Db, config: LoadedConfig, options: DiffOptions =
       params.sku = options.sku;
     }
     if (options.location) {
-      filters.push('(l.name = @location OR l.location_id = @location)');
-      params.location = options.location;
+      filters.push('d.location_id = @location');
+      params.location = resolved.find((l) => l.locationName === options.location || l.locationId === options.location)!.locationId;
     }
     const where = filters.length ? `WHERE ${filters.join(' AND ')}` : '';
-    const summary = summarize(db, where, params, threshold);
+    const summary = summarize(db, resolved, where, params, threshold);
     const hidden = `d.status = 'ok' OR (d.status IN ('change', 'erp-correction') AND ABS(d.target - d.observed) <= @threshold)`;
     const rowFilter = options.all ? where : `${where ? `${where} AND` : 'WHERE'} NOT (${hidden})`;
     const records = db

@@ -232,6 +232,7 @@ class Applier {
       openAttempt(this.db, this.plan.digest, batch.batchNo, 0, key, rows);
       attempt = { batchNo: batch.batchNo, attempt: 0, idempotencyKey: key, status: 'open', rows, outcome: null };
     }
+    let concurrentWaits = 0;
     for (;;) {
       this.context = { batchNo: batch.batchNo, key: attempt.idempotencyKey };
       const response = await this.send(batch.mode, attempt.rows, attempt.idempotencyKey);
@@ -249,7 +250,8 @@ class Applier {
         return;
       }
       const unplaced = response.userErrors.filter((e) => rowIndexOf(e) === undefined || rowIndexOf(e)! >= attempt!.rows.length);
-      if (unplaced.some((e) => e.code === 'IDEMPOTENCY_CONCURRENT_REQUEST')) {
+      // Shopify is still working on this very request (sent by an earlier, killed run): wait for it.
+      if (unplaced.some((e) => e.code === 'IDEMPOTENCY_CONCURRENT_REQUEST') && concurrentWaits++ < 30) {
         await sleep(1000);
         continue;
       }

@@ -85,7 +85,7 @@ function pickSnapshot(db: Db, side: Side, id: number | undefined): SnapshotInfo 
 // Per-level expressions shared by the ERP-driven and the Shopify-driven halves of the outer join.
 // Inputs by alias: k = ERP SKU, l = location, sh = Shopify SKU, sl = Shopify level, b = hybrid base,
 // and the ERP sums :on_hand, :reserved, :safety (NULL: the export has no safety stock there).
-function levelSelect(sums: { onHand: string; reserved: string; safety: string }, subtractCommitted: boolean): string {
+function levelSelect(sums: { onHand: string; reserved: string; safety: string }, subtractCommitted: boolean, withBase: boolean): string {
   const safety = `COALESCE(${sums.safety}, k.rule_safety, l.safety, @default_safety)`;
   const committed = subtractCommitted ? 'COALESCE(sl.committed, 0)' : '0';
   const raw = `(${sums.onHand} - ${sums.reserved} - ${safety} - ${committed})`;
@@ -96,7 +96,7 @@ function levelSelect(sums: { onHand: string; reserved: string; safety: string },
     ${committed} AS committed, MAX(${raw}, 0) AS erp_available, ${raw} < 0 AS clamped,
     sl.available AS observed, ${authority} AS authority,
     CASE WHEN k.authority IS NOT NULL THEN 'category' WHEN l.authority IS NOT NULL THEN 'location' ELSE 'default' END AS authority_source,
-    b.erp_available AS base_erp, b.shopify_available AS base_shopify, k.category AS category,
+    ${withBase ? 'b.erp_available' : 'NULL'} AS base_erp, ${withBase ? 'b.shopify_available' : 'NULL'} AS base_shopify, k.category AS category,
     CASE
       WHEN sh.sku IS NULL THEN 'not-in-shopify'
       WHEN sh.n_items > 1 THEN 'ambiguous-sku'
@@ -114,24 +114,31 @@ const DIFF_COLUMNS = `(sku, location_id, kind, inventory_item_id, on_hand, reser
 const MERGED = 'observed + (erp_available - base_erp)';
 const HYBRID = `authority = 'hybrid' AND base_erp IS NOT NULL`;
 const CONFLICT = `${HYBRID} AND ${MERGED} < 0 AND erp_available <> base_erp AND observed <> base_shopify`;
-function insertLevels(select: string): string {
+function insertLevels(select: string, withBase: boolean): string {
+  // SQLite substitutes the subquery's expressions where they are used: without a hybrid base, leave
+  // the merge out entirely (the target is then the ERP's available), which keeps the pass lean.
+  const hybridStatus = withBase
+    ? `WHEN ${CONFLICT} THEN 'conflict'
+        WHEN ${HYBRID} THEN CASE WHEN MAX(0, ${MERGED}) = observed THEN 'ok' ELSE 'change' END`
+    : '';
+  const target = withBase
+    ? `CASE
+        WHEN pre_status <> 'pending' OR authority = 'shopify' THEN erp_available
+        WHEN ${CONFLICT} THEN NULL
+        WHEN ${HYBRID} THEN MAX(0, ${MERGED})
+        ELSE erp_available
+      END`
+    : 'erp_available';
   return `INSERT INTO t_diff ${DIFF_COLUMNS}
     SELECT sku, location_id, 'level', inventory_item_id, on_hand, reserved, safety, safety_source, committed, erp_available, clamped,
       observed, authority, authority_source, base_erp, base_shopify, category,
       CASE
         WHEN pre_status <> 'pending' THEN pre_status
         WHEN authority = 'shopify' THEN CASE WHEN erp_available = observed THEN 'ok' ELSE 'erp-correction' END
-        WHEN ${CONFLICT} THEN 'conflict'
-        WHEN ${HYBRID} THEN CASE WHEN MAX(0, ${MERGED}) = observed THEN 'ok' ELSE 'change' END
+        ${hybridStatus}
         WHEN erp_available = observed THEN 'ok' ELSE 'change'
       END,
-      CASE
-        WHEN pre_status <> 'pending' THEN erp_available
-        WHEN authority = 'shopify' THEN erp_available
-        WHEN ${CONFLICT} THEN NULL
-        WHEN ${HYBRID} THEN MAX(0, ${MERGED})
-        ELSE erp_available
-      END
+      ${target}
     FROM (${select})
     WHERE NOT (pre_status = 'not-stocked' AND erp_available = 0)`;
 }
@@ -190,22 +197,30 @@ function stageRules(db: Db, config: LoadedConfig, locations: ResolvedLocation[],
   ).run(shopifyId);
 }
 
+function usesHybrid(config: LoadedConfig): boolean {
+  return config.authority.default === 'hybrid' || Object.values(config.authority.byCategory).includes('hybrid') || config.locations.some((l) => l.authority === 'hybrid');
+}
+
 /** Fills t_diff: the full outer join of pooled ERP levels and Shopify levels at mapped locations. */
-function joinLevels(db: Db, config: LoadedConfig, erpId: number, shopifyId: number): void {
+function joinLevels(db: Db, config: LoadedConfig, erpId: number, shopifyId: number, hasBundles: boolean): void {
   const subtract = config.shopifyCommitted === 'subtract';
+  // Lookups a level needs only in some configs are left out of the join when they cannot match.
+  const withBase = usesHybrid(config) && db.prepare('SELECT 1 FROM reconciled_levels LIMIT 1').get() !== undefined;
+  const baseJoin = (sku: string, location: string) => (withBase ? `LEFT JOIN reconciled_levels b ON b.sku = ${sku} AND b.location_id = ${location}` : '');
+  const notBundle = (sku: string) => (hasBundles ? `AND ${sku} NOT IN (SELECT sku FROM t_bundle)` : '');
   const params = { erp: erpId, shop: shopifyId, default_safety: config.safetyStock.default, default_authority: config.authority.default };
   // ERP side: every (SKU, location) the export has stock rows for; single-warehouse locations straight
   // from the snapshot, pooled ones from t_erp.
   const erpSide = (from: string, e: { sku: string; location: string; onHand: string; reserved: string; safety: string }, where = '') =>
     insertLevels(`
-     SELECT ${e.sku} AS sku, ${e.location} AS location_id, ${levelSelect({ onHand: e.onHand, reserved: e.reserved, safety: e.safety }, subtract)}
+     SELECT ${e.sku} AS sku, ${e.location} AS location_id, ${levelSelect({ onHand: e.onHand, reserved: e.reserved, safety: e.safety }, subtract, withBase)}
      FROM ${from}
      JOIN t_loc l ON l.location_id = ${e.location}
      JOIN t_erp_sku k ON k.sku = ${e.sku}
      LEFT JOIN t_shop_sku sh ON sh.sku = ${e.sku}
      LEFT JOIN shopify_levels sl ON sl.snapshot_id = @shop AND sl.inventory_item_id = sh.item_id AND sl.location_id = ${e.location} AND sh.n_items = 1
-     LEFT JOIN reconciled_levels b ON b.sku = ${e.sku} AND b.location_id = ${e.location}
-     WHERE ${e.sku} NOT IN (SELECT sku FROM t_bundle) ${where}`);
+     ${baseJoin(e.sku, e.location)}
+     WHERE 1 ${notBundle(e.sku)} ${where}`, withBase);
   db.prepare(
     erpSide('erp_levels e JOIN t_wh w ON w.warehouse = e.warehouse AND w.pooled = 0', {
       sku: 'e.sku',
@@ -219,16 +234,16 @@ function joinLevels(db: Db, config: LoadedConfig, erpId: number, shopifyId: numb
   // Shopify side: levels of ERP SKUs at mapped locations where the export lists no row: an empty bin, 0 on hand.
   db.prepare(
     insertLevels(`
-     SELECT sl.sku AS sku, sl.location_id AS location_id, ${levelSelect({ onHand: '0', reserved: '0', safety: 'NULL' }, subtract)}
+     SELECT sl.sku AS sku, sl.location_id AS location_id, ${levelSelect({ onHand: '0', reserved: '0', safety: 'NULL' }, subtract, withBase)}
      FROM shopify_levels sl
      JOIN t_loc l ON l.location_id = sl.location_id
      JOIN t_erp_sku k ON k.sku = sl.sku
      JOIN t_shop_sku sh ON sh.sku = sl.sku AND sh.n_items = 1 AND sh.item_id = sl.inventory_item_id
-     LEFT JOIN reconciled_levels b ON b.sku = sl.sku AND b.location_id = sl.location_id
+     ${baseJoin('sl.sku', 'sl.location_id')}
      WHERE sl.snapshot_id = @shop
        AND NOT EXISTS (
          SELECT 1 FROM t_wh w JOIN erp_levels e ON e.snapshot_id = @erp AND e.sku = sl.sku AND e.warehouse = w.warehouse WHERE w.location_id = sl.location_id)
-       AND sl.sku NOT IN (SELECT sku FROM t_bundle)`),
+       ${notBundle('sl.sku')}`, withBase),
   ).run(params);
 
   if (config.unknownSkus !== 'ignore') {
@@ -544,7 +559,7 @@ export function computeDiff(db: Db, config: LoadedConfig, options: DiffOptions =
   db.pragma('temp_store = MEMORY');
   const run = db.transaction(() => {
     stageRules(db, config, resolved, erpSnapshot.id, shopifySnapshot.id, bundles);
-    joinLevels(db, config, erpSnapshot.id, shopifySnapshot.id);
+    joinLevels(db, config, erpSnapshot.id, shopifySnapshot.id, bundles.size > 0);
     joinBundles(db, config, resolved, shopifySnapshot.id, bundles, issues);
     issues.unshift(...locationIssues(db, config, resolved, shopifySnapshot.id, erpSnapshot.id, problems));
 

@@ -37,6 +37,8 @@ export interface DriftNow {
   /** Levels above alerts.maxDeviation, when it is set. */
   aboveMaxDeviation: number | null;
   byLocation: { locationName: string; levelsCompared: number; levelsDrifting: number; totalAbsDrift: number }[];
+  /** A committed sync read this Shopify snapshot and then applied changes: the snapshot predates them. */
+  appliedSince: { runId: number; applied: number; remaining: number } | null;
 }
 
 export interface Status {
@@ -89,6 +91,11 @@ function runLine(run: RunRecord): RunLine {
   };
 }
 
+function appliedSince(db: Db, shopifySnapshotId: number): DriftNow['appliedSince'] {
+  const run = recentRuns(db, 'sync', 20).find((r) => r.summary.snapshots?.shopify === shopifySnapshotId && r.summary.dryRun === false && (r.summary.applied ?? 0) > 0);
+  return run ? { runId: run.id, applied: run.summary.applied ?? 0, remaining: run.summary.remaining ?? 0 } : null;
+}
+
 function driftNow(db: Db, config: LoadedConfig): { drift: DriftNow | null; note: string | null } {
   const erp = latestSnapshot(db, 'erp');
   const shopify = latestSnapshot(db, 'shopify');
@@ -111,6 +118,7 @@ function driftNow(db: Db, config: LoadedConfig): { drift: DriftNow | null; note:
         conflicts: diff.summary.reported.conflict,
         aboveMaxDeviation: limit === undefined ? null : diff.rows.filter((row) => row.delta !== null && Math.abs(row.delta) > limit && row.status !== 'ok').length,
         byLocation: diff.summary.byLocation.map((l) => ({ locationName: l.locationName, levelsCompared: l.levelsCompared, levelsDrifting: l.levelsDrifting, totalAbsDrift: l.totalAbsDrift })),
+        appliedSince: appliedSince(db, diff.shopifySnapshot.id),
       },
     };
   } catch (error) {

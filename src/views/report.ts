@@ -157,7 +157,14 @@ function runsTable(data: ReportData): string {
 function cards(data: ReportData): string {
   const d = data.driftNow;
   const items = [
-    ['Drift now', d ? `${d.shopifyChanges} level${d.shopifyChanges === 1 ? '' : 's'} to change in Shopify` : `unknown (${data.driftNote ?? 'no snapshots'})`],
+    [
+      'Drift now',
+      !d
+        ? `unknown (${data.driftNote ?? 'no snapshots'})`
+        : d.appliedSince
+          ? `${d.appliedSince.remaining} left after sync #${d.appliedSince.runId} (${d.shopifyChanges} before it)`
+          : `${d.shopifyChanges} level${d.shopifyChanges === 1 ? '' : 's'} to change in Shopify`,
+    ],
     ['|drift| now', d ? `${d.totalAbsDrift} units of ${d.levelsCompared} levels` : '–'],
     ['ERP corrections', d ? String(d.erpCorrections) : '–'],
     ['Last successful sync', data.lastSuccess ? `#${data.lastSuccess.runId} at ${data.lastSuccess.finishedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}` : 'none yet'],

@@ -40,6 +40,9 @@ export function renderStatusText(status: Status): string {
     out.push(
       `Drift now (ERP #${d.erpSnapshotId} vs Shopify #${d.shopifySnapshotId}, Shopify read ${d.shopifyTakenAt}): ${plural(d.levelsCompared, 'level')} compared, ${d.shopifyChanges} to change in Shopify (|drift| ${d.totalAbsDrift})${extra ? `, ${extra}` : ''}`,
     );
+    if (d.appliedSince) {
+      out.push(`  (that Shopify snapshot predates sync #${d.appliedSince.runId}, which then applied ${d.appliedSince.applied} change(s), leaving ${d.appliedSince.remaining}; pull shopify for a fresh view)`);
+    }
   } else out.push(`Drift now: unknown (${status.driftNote ?? 'no snapshots'})`);
   const w = status.window;
   const outcomes = Object.entries(w.outcomes)

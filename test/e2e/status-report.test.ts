@@ -44,8 +44,8 @@ describe('invrecon status and report after a few syncs', () => {
     const result = await runCli(['status', '--runs', '1'], { cwd: workspace.dir });
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^Sync lock: free$/m);
-    assert.match(result.stdout, /^Last successful sync: #3 \(dry run\), \d+ s ago$/m);
-    assert.match(result.stdout, /^Sync latency: \d+ s since the last committed sync \(#2\)$/m);
+    assert.match(result.stdout, /^Last successful sync: #3 \(dry run\), \d+ (s|min) ago$/m);
+    assert.match(result.stdout, /^Sync latency: \d+ (s|min) since the last committed sync \(#2\)$/m);
     assert.match(result.stdout, /^Drift now \(ERP #5 vs Shopify #6, .*\): 12 levels compared, 0 to change in Shopify \(\|drift\| 0\), 1 ERP correction$/m);
     assert.match(result.stdout, /^Last 1 sync: 1 ok;/m);
     assert.match(result.stdout, /│ #3 /);
@@ -81,5 +81,30 @@ describe('invrecon status and report after a few syncs', () => {
     const result = await runCli(['report'], { cwd: workspace.dir });
     assert.equal(result.code, 1);
     assert.match(result.stderr, /--html FILE is required/);
+  });
+});
+
+describe('retries and throttling are recorded per run and summed by status', () => {
+  it('a shop answering 5xx half the time with a small rate-limit bucket: every retried request recovers', async () => {
+    const emulator = await spawnEmulator(['--error-rate', '0.5', '--fault-seed', '3', '--max-available', '60', '--restore-rate', '60']);
+    const workspace = demoWorkspace();
+    try {
+      const result = await sync(workspace.dir, emulator.url, ['--commit', '--format', 'json']);
+      assert.equal(result.code, 0, result.stderr);
+      const summary = JSON.parse(result.stdout);
+      assert.equal(summary.outcome, 'ok');
+      assert.ok(summary.retries > 0, 'some calls were retried');
+      assert.ok(summary.retriedRequests > 0);
+      assert.equal(summary.recoveredRequests, summary.retriedRequests);
+      assert.ok(summary.throttledWaits > 0, 'the client waited for the bucket');
+      const status = JSON.parse((await runCli(['status', '--format', 'json'], { cwd: workspace.dir })).stdout);
+      assert.equal(status.window.retrySuccessRate, 1);
+      assert.equal(status.window.retries, summary.retries);
+      assert.equal(status.window.throttledWaits, summary.throttledWaits);
+      assert.deepEqual(status.driftNow.appliedSince, { runId: 1, applied: 7, remaining: 0 });
+    } finally {
+      await emulator.stop();
+      workspace.cleanup();
+    }
   });
 });

@@ -44,7 +44,7 @@ export interface SyncResult {
 
 const TOP_DRIFTING = 20;
 
-/** Counts requests that needed a retry and those that still succeeded, from the client's call events. */
+/** Counts requests that needed a retry and those whose retry got through, from the client's call events. */
 function retryTracker() {
   const counts = { calls: 0, retries: 0, retriedRequests: 0, recoveredRequests: 0, throttled: 0, waitedMs: 0 };
   const onCall = (event: CallEvent) => {
@@ -53,7 +53,8 @@ function retryTracker() {
     if (event.outcome === 'throttled') counts.throttled++;
     if (event.attempt > 1) counts.retries++;
     if (event.attempt === 2) counts.retriedRequests++;
-    if (event.attempt > 1 && event.outcome === 'ok') counts.recoveredRequests++;
+    // A retry succeeded when it got past the transient failure: an answer, even a GraphQL error the caller handles.
+    if (event.attempt > 1 && (event.outcome === 'ok' || event.outcome === 'error')) counts.recoveredRequests++;
   };
   return { counts, onCall };
 }

@@ -48,7 +48,7 @@ export function renderStatusText(status: Status): string {
   const outcomes = Object.entries(w.outcomes)
     .map(([outcome, n]) => `${n} ${outcome}`)
     .join(', ');
-  const rate = w.retrySuccessRate === null ? 'no request needed a retry' : `${w.recoveredRequests} of ${w.retriedRequests} retried requests succeeded (${Math.round(w.retrySuccessRate * 100)}%)`;
+  const rate = w.retrySuccessRate === null ? 'no request needed a retry' : `${w.recoveredRequests} of ${w.retriedRequests} retried requests got through (${Math.round(w.retrySuccessRate * 100)}%)`;
   out.push(
     `Last ${plural(w.runs, 'sync', 'syncs')}: ${outcomes || 'none'}; ${plural(w.calls, 'call')}, ${plural(w.retries, 'retry', 'retries')}, ${rate}; throttled ${plural(w.throttled, 'time')}, ${plural(w.throttledWaits, 'throttle wait')} (${formatMs(w.waitedMs)} waited)`,
   );

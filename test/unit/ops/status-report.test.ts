@@ -51,7 +51,7 @@ describe('status and report from recorded runs', () => {
     assert.match(status.driftNote!, /no ERP snapshot yet/);
     const text = renderStatus(status, 'table');
     assert.match(text, /Sync latency: 3 h 59 min since the last committed sync \(#1\)/);
-    assert.match(text, /2 of 4 retried requests succeeded \(50%\)/);
+    assert.match(text, /2 of 4 retried requests got through \(50%\)/);
     assert.match(text, /interrupted/);
   });
 

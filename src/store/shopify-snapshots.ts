@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type BetterSqlite3 from 'better-sqlite3';
+import { SourceError } from '../errors.js';
 import type { Db } from './db.js';
 import { SnapshotTransaction, hashRows, type SnapshotInfo } from './snapshots.js';
 
@@ -122,7 +123,14 @@ export class ShopifySnapshotWriter {
     private readonly db: Db,
     source: string,
   ) {
-    this.tx = new SnapshotTransaction(db, 'shopify', source);
+    try {
+      this.tx = new SnapshotTransaction(db, 'shopify', source);
+    } catch (error) {
+      if ((error as { code?: string }).code === 'SQLITE_BUSY') {
+        throw new SourceError(`${db.name}: the snapshot database is busy: another invrecon run is writing to it; try again when it has finished`);
+      }
+      throw error;
+    }
     this.insertLocation = db.prepare('INSERT OR IGNORE INTO shopify_locations (snapshot_id, location_id, name) VALUES (?, ?, ?)');
     this.insertItem = db.prepare('INSERT OR IGNORE INTO shopify_items (snapshot_id, inventory_item_id, sku) VALUES (?, ?, ?)');
     this.insertLevel = db.prepare(

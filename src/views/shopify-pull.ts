@@ -9,7 +9,7 @@ export function shopifyPullJson(result: ShopifyPullResult): Record<string, unkno
     locations: result.locations,
     items: result.items,
     mode: result.mode,
-    switchedToBulk: result.switchedToBulk,
+    modeReason: result.modeReason,
     itemsWithoutSku: result.skus.withoutSku,
     sharedSkus: result.skus.shared,
     warnings: result.warnings,

@@ -14,6 +14,24 @@ query LocationsPage($first: Int!, $after: String) {
   }
 }`;
 
+/**
+ * How many inventory items, cheaply, to choose paged or bulk: every variant has exactly one
+ * inventory item. Needs read_products; without it the pull counts with INVENTORY_ITEM_IDS_PAGE.
+ */
+export const PRODUCT_VARIANTS_COUNT = /* GraphQL */ `
+query ProductVariantsCount($limit: Int) {
+  productVariantsCount(limit: $limit) { count precision }
+}`;
+
+/** Inventory item ids only, one page: the fallback count (one point per item). */
+export const INVENTORY_ITEM_IDS_PAGE = /* GraphQL */ `
+query InventoryItemIdsPage($first: Int!, $after: String) {
+  inventoryItems(first: $first, after: $after) {
+    pageInfo { hasNextPage endCursor }
+    edges { node { id } }
+  }
+}`;
+
 /** Inventory items with their SKU and levels, one page (`$levelsFirst` levels per item). */
 export const INVENTORY_ITEMS_PAGE = /* GraphQL */ `
 query InventoryItemsPage($first: Int!, $after: String, $levelsFirst: Int!, $names: [String!]!) {
@@ -168,6 +186,8 @@ export interface AvailableAtLocationData {
 /** Every document above, by export name: the schema test validates each one. */
 export const allDocuments: Readonly<Record<string, string>> = {
   LOCATIONS_PAGE,
+  PRODUCT_VARIANTS_COUNT,
+  INVENTORY_ITEM_IDS_PAGE,
   INVENTORY_ITEMS_PAGE,
   INVENTORY_ITEM_LEVELS_PAGE,
   INVENTORY_LEVELS_BY_ITEM_IDS,
@@ -204,6 +224,12 @@ export interface ItemNode {
 }
 export interface LocationsPageData {
   locations: Connection<{ id: string; name: string }>;
+}
+export interface ProductVariantsCountData {
+  productVariantsCount: { count: number; precision: 'EXACT' | 'AT_LEAST' } | null;
+}
+export interface InventoryItemIdsPageData {
+  inventoryItems: Connection<{ id: string }>;
 }
 export interface InventoryItemsPageData {
   inventoryItems: Connection<ItemNode>;

@@ -2,8 +2,12 @@ import type { ShopifySnapshotWriter } from '../../store/shopify-snapshots.js';
 import { ShopifyGraphQLError, type ShopifyClient } from './client.js';
 import {
   INVENTORY_ITEMS_PAGE,
+  INVENTORY_ITEM_IDS_PAGE,
   INVENTORY_ITEM_LEVELS_PAGE,
   LOCATIONS_PAGE,
+  PRODUCT_VARIANTS_COUNT,
+  type InventoryItemIdsPageData,
+  type ProductVariantsCountData,
   SNAPSHOT_QUANTITY_NAMES,
   type Connection,
   type InventoryItemLevelsPageData,
@@ -21,13 +25,6 @@ const names = [...SNAPSHOT_QUANTITY_NAMES];
 export interface PagedProgress {
   items: number;
   levels: number;
-}
-
-/** Thrown (and caught by the pull) when an automatic pull finds more items than shopify.bulkThreshold. */
-export class AboveBulkThreshold extends Error {
-  constructor(readonly itemsSeen: number) {
-    super(`more than ${itemsSeen - 1} inventory items`);
-  }
 }
 
 /**
@@ -92,9 +89,50 @@ export async function readLocations(client: ShopifyClient, writer: ShopifySnapsh
   }
 }
 
+export interface ItemCount {
+  /** More than the threshold? */
+  above: boolean;
+  /** Items counted (a lower bound when above). */
+  counted: number;
+  how: 'productVariantsCount' | 'item ids';
+}
+
+/**
+ * Whether the shop has more than `threshold` inventory items, as cheaply as possible:
+ * productVariantsCount (one call; variants and inventory items are one to one), else a walk over
+ * item ids alone that stops as soon as the threshold is passed.
+ */
+export async function countItemsAbove(client: ShopifyClient, threshold: number): Promise<ItemCount> {
+  try {
+    const { data } = await client.request<ProductVariantsCountData>(PRODUCT_VARIANTS_COUNT, { limit: threshold + 1 });
+    if (data.productVariantsCount) {
+      return { above: data.productVariantsCount.count > threshold, counted: data.productVariantsCount.count, how: 'productVariantsCount' };
+    }
+  } catch (error) {
+    // No read_products scope, or a Shopify (or emulator) without the field: count ids instead.
+    if (!(error instanceof ShopifyGraphQLError)) throw error;
+  }
+  const sizer = new PageSizer(() => client.throttleStatus()?.maximumAvailable, 1);
+  let counted = 0;
+  let after: string | null = null;
+  for (;;) {
+    const first = Math.min(sizer.next(), threshold + 1 - counted);
+    let page: { data: InventoryItemIdsPageData; cost: { requested: number } };
+    try {
+      page = await client.request<InventoryItemIdsPageData>(INVENTORY_ITEM_IDS_PAGE, { first, after }, { expectedCost: sizer.expectedCost(first) });
+    } catch (error) {
+      if (isTooCostly(error) && sizer.tooCostly(first, error)) continue;
+      throw error;
+    }
+    sizer.learn(first, page.cost.requested);
+    counted += page.data.inventoryItems.edges.length;
+    if (counted > threshold) return { above: true, counted, how: 'item ids' };
+    if (!page.data.inventoryItems.pageInfo.hasNextPage) return { above: false, counted, how: 'item ids' };
+    after = page.data.inventoryItems.pageInfo.endCursor;
+  }
+}
+
 export interface PagedOptions {
-  /** Stop with AboveBulkThreshold once this many items have been read (auto mode). */
-  bulkThreshold?: number;
   locationCount: number;
   onProgress?: (progress: PagedProgress) => void;
 }
@@ -126,7 +164,6 @@ export async function readInventoryPaged(client: ShopifyClient, writer: ShopifyS
     for (const { node: item } of connection.edges) {
       writer.addItem(item.id, item.sku);
       progress.items++;
-      if (options.bulkThreshold !== undefined && progress.items > options.bulkThreshold) throw new AboveBulkThreshold(progress.items);
       progress.levels += writeLevels(writer, item.id, item.sku, item.inventoryLevels);
       let levels: Connection<LevelNode> = item.inventoryLevels;
       // An item stocked at more locations than the page asked for: read the rest of its levels.

@@ -5,7 +5,7 @@ import { ShopifySnapshotWriter, type SkuReport } from '../../store/shopify-snaps
 import type { SnapshotInfo } from '../../store/snapshots.js';
 import { readInventoryBulk, type BulkProgress } from './bulk.js';
 import { createShopifyClient, type ShopifyClient, type ShopifyClientOptions } from './client.js';
-import { AboveBulkThreshold, readInventoryPaged, readLocations } from './paged.js';
+import { countItemsAbove, readInventoryPaged, readLocations } from './paged.js';
 
 export type PullMode = 'auto' | 'paged' | 'bulk';
 
@@ -33,8 +33,8 @@ export interface PullShopifyOptions {
 export interface ShopifyPullResult {
   snapshot: SnapshotInfo;
   mode: 'paged' | 'bulk';
-  /** True when an automatic pull found more than shopify.bulkThreshold items and went bulk. */
-  switchedToBulk: boolean;
+  /** Why this mode: a flag, or the item count against shopify.bulkThreshold. */
+  modeReason: string;
   rows: number;
   locations: number;
   items: number;
@@ -87,21 +87,21 @@ export async function pullShopify(db: Db, config: LoadedConfig, options: PullSho
     report({ phase: 'locations', items: 0, levels: 0 });
     const locationCount = await readLocations(client, writer);
 
-    let usedMode: 'paged' | 'bulk' = mode === 'bulk' ? 'bulk' : 'paged';
-    let switchedToBulk = false;
+    let usedMode: 'paged' | 'bulk';
+    let modeReason: string;
+    if (mode === 'auto') {
+      const threshold = config.shopify.bulkThreshold;
+      const count = await countItemsAbove(client, threshold);
+      usedMode = count.above ? 'bulk' : 'paged';
+      modeReason = count.above
+        ? `more than ${threshold} inventory items (shopify.bulkThreshold; counted by ${count.how})`
+        : `${count.counted} inventory items, not above ${threshold} (shopify.bulkThreshold; counted by ${count.how})`;
+    } else {
+      usedMode = mode;
+      modeReason = `--${mode}`;
+    }
     if (usedMode === 'paged') {
-      try {
-        await readInventoryPaged(client, writer, {
-          locationCount,
-          bulkThreshold: mode === 'auto' ? config.shopify.bulkThreshold : undefined,
-          onProgress: (p) => report({ phase: 'paged', ...p }),
-        });
-      } catch (error) {
-        if (!(error instanceof AboveBulkThreshold)) throw error;
-        writer.clearItemsAndLevels();
-        usedMode = 'bulk';
-        switchedToBulk = true;
-      }
+      await readInventoryPaged(client, writer, { locationCount, onProgress: (p) => report({ phase: 'paged', ...p }) });
     }
 
     let bulkOperationId: string | undefined;
@@ -125,7 +125,6 @@ export async function pullShopify(db: Db, config: LoadedConfig, options: PullSho
     const counts = writer.counts();
     report({ phase: 'finishing', items: counts.items, levels: counts.levels });
     const skus = writer.skuReport(SAMPLE * 5);
-    if (switchedToBulk) warnings.unshift(`more than ${config.shopify.bulkThreshold} inventory items (shopify.bulkThreshold): switched to a bulk operation`);
     warnings.push(...client.warnings, ...skuWarnings(skus));
     if (writer.duplicateItems > 0) warnings.push(`${writer.duplicateItems} inventory item(s) came twice (the catalog changed during the pull); kept once`);
     if (writer.duplicateLevels > 0) warnings.push(`${writer.duplicateLevels} level(s) came twice; kept once`);
@@ -138,7 +137,7 @@ export async function pullShopify(db: Db, config: LoadedConfig, options: PullSho
     const durationMs = Date.now() - started;
     const snapshot = writer.finish({
       mode: usedMode,
-      switchedToBulk,
+      modeReason,
       apiVersion: config.shopify.apiVersion,
       endpoint: client.endpoint.graphqlUrl,
       locations: counts.locations,
@@ -153,7 +152,7 @@ export async function pullShopify(db: Db, config: LoadedConfig, options: PullSho
     return {
       snapshot,
       mode: usedMode,
-      switchedToBulk,
+      modeReason,
       rows: counts.levels,
       locations: counts.locations,
       items: counts.items,

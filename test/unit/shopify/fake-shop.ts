@@ -29,6 +29,8 @@ export interface FakeShopOptions {
   bulkUrl?: string;
   /** A bulk query is already running when the pull starts one: the pull's own (a lost answer) or another. */
   bulkAlreadyRunning?: 'same-query' | 'other-query';
+  /** Answer productVariantsCount (otherwise it is an unknown field, as without read_products). */
+  countVariants?: boolean;
 }
 
 const quantities = (level: FakeLevel) => [
@@ -79,6 +81,18 @@ export function fakeShop(shop: FakeShopData, options: FakeShopOptions = {}) {
         if (cost > maxCost) return tooCostly(cost, maxCost);
         const { slice, pageInfo } = page(shop.locations, first, v.after as string | null);
         return answer({ locations: { pageInfo, edges: slice.map((node) => ({ node })) } }, cost);
+      }
+      case 'ProductVariantsCount': {
+        if (!options.countVariants) return Response.json({ errors: [{ message: 'Access denied for productVariantsCount field. Required access: `read_products` access scope.', extensions: { code: 'ACCESS_DENIED' } }] });
+        const limit = v.limit as number | null;
+        const count = limit === null ? shop.items.length : Math.min(limit, shop.items.length);
+        return answer({ productVariantsCount: { count, precision: limit !== null && shop.items.length > limit ? 'AT_LEAST' : 'EXACT' } }, 1);
+      }
+      case 'InventoryItemIdsPage': {
+        const cost = 2 + first;
+        if (cost > maxCost) return tooCostly(cost, maxCost);
+        const { slice, pageInfo } = page(shop.items, first, v.after as string | null);
+        return answer({ inventoryItems: { pageInfo, edges: slice.map((item) => ({ node: { id: item.id } })) } }, cost);
       }
       case 'InventoryItemsPage': {
         const levelsFirst = Number(v.levelsFirst);

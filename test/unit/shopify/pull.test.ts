@@ -96,21 +96,30 @@ describe('pull shopify (against a scripted Shopify)', () => {
     db.close();
   });
 
-  it('auto mode goes bulk once the items exceed shopify.bulkThreshold, and stays exact', async () => {
-    const { db, result, calls } = await pull(shop, 'auto', {}, 2);
-    const r = await result;
-    assert.equal(r.mode, 'bulk');
-    assert.equal(r.switchedToBulk, true);
-    assert.ok(calls.some((c) => c.operation === 'InventoryItemsPage'));
-    assert.deepEqual(levelsOf(db, r.snapshot.id), expectedLevels(shop));
-    db.close();
-  });
+  for (const countVariants of [true, false]) {
+    const how = countVariants ? 'productVariantsCount' : 'item ids';
+    it(`auto mode counts items by ${how} and goes bulk above shopify.bulkThreshold`, async () => {
+      const { db, result, calls } = await pull(shop, 'auto', { countVariants }, 2);
+      const r = await result;
+      assert.equal(r.mode, 'bulk');
+      assert.equal(r.modeReason, `more than 2 inventory items (shopify.bulkThreshold; counted by ${how})`);
+      assert.ok(!calls.some((c) => c.operation === 'InventoryItemsPage'), 'no levels read page by page');
+      // The id walk stops as soon as the threshold is passed.
+      const counted = calls.filter((c) => c.operation === 'InventoryItemIdsPage').reduce((n, c) => n + Number(c.variables.first), 0);
+      assert.equal(counted, countVariants ? 0 : 3);
+      assert.deepEqual(levelsOf(db, r.snapshot.id), expectedLevels(shop));
+      db.close();
+    });
 
-  it('auto mode stays paged for a shop under the threshold', async () => {
-    const { db, result } = await pull(shop, 'auto', {}, 100);
-    assert.equal((await result).mode, 'paged');
-    db.close();
-  });
+    it(`auto mode stays paged at or under the threshold (${how})`, async () => {
+      const { db, result } = await pull(shop, 'auto', { countVariants }, 7);
+      const r = await result;
+      assert.equal(r.mode, 'paged');
+      assert.equal(r.modeReason, `7 inventory items, not above 7 (shopify.bulkThreshold; counted by ${how})`);
+      assert.deepEqual(levelsOf(db, r.snapshot.id), expectedLevels(shop));
+      db.close();
+    });
+  }
 
   it('writes nothing when the pull fails midway', async () => {
     const { db, result } = await pull(sampleShop(40), 'paged', { maxCost: 60, failCall: 4 });

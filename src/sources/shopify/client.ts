@@ -143,7 +143,7 @@ type Attempt =
   | { kind: 'throttled'; cost?: RawCost; status: number }
   | { kind: 'http-5xx' | 'http-429'; status: number; retryAfter?: number }
   | { kind: 'network' | 'timeout'; message: string }
-  | { kind: 'error'; error: SourceError; status?: number };
+  | { kind: 'error'; error: SourceError; status?: number; cost?: RawCost };
 
 interface RawCost {
   requestedQueryCost?: number;
@@ -258,7 +258,8 @@ export function createShopifyClient(config: LoadedConfig, options: ShopifyClient
       const cost = body.extensions?.cost;
       const errors = Array.isArray(body.errors) ? body.errors : [];
       if (errors.some((e) => e.extensions?.code === 'THROTTLED')) return { kind: 'throttled', cost, status };
-      if (errors.length > 0) return { kind: 'error', status, error: new ShopifyGraphQLError(operation, errors) };
+      // An error answer still reports the bucket (MAX_COST_EXCEEDED does): keep the model current.
+      if (errors.length > 0) return { kind: 'error', status, error: new ShopifyGraphQLError(operation, errors), cost };
       if (body.data === undefined || body.data === null) {
         return { kind: 'error', status, error: new SourceError(`Shopify ${operation}: the answer has neither data nor errors`) };
       }
@@ -291,9 +292,11 @@ export function createShopifyClient(config: LoadedConfig, options: ShopifyClient
       const result = await attemptOnce(operation, document, variables);
       const latencyMs = now() - started;
       const cost = 'cost' in result ? result.cost : undefined;
+      const failed = result.kind === 'error';
       const status = validStatus(cost?.throttleStatus);
       if (status) bucket.observe(status);
-      if (typeof cost?.requestedQueryCost === 'number') lastRequested.set(operation, cost.requestedQueryCost);
+      // A refused query's cost says nothing about the next, differently sized, call of that operation.
+      if (typeof cost?.requestedQueryCost === 'number' && !failed) lastRequested.set(operation, cost.requestedQueryCost);
       options.onCall?.({
         operation,
         attempt,

@@ -102,6 +102,17 @@ describe('Shopify client: pacing from throttleStatus', () => {
     assert.deepEqual(clock.sleeps, []);
   });
 
+  it('learns the bucket from error answers too (MAX_COST_EXCEEDED carries it)', async () => {
+    const tooCostly = Response.json({
+      errors: [{ message: 'Query cost is 252, which exceeds the single query max cost limit (50).', extensions: { code: 'MAX_COST_EXCEEDED', cost: 252, maxCost: 50 } }],
+      extensions: { cost: { requestedQueryCost: 252, actualQueryCost: null, throttleStatus: bucket(5, 50, 10) } },
+    });
+    const { client, clock } = setup([tooCostly, ok({ a: 1 }, cost(45, bucket(0, 50, 10)))]);
+    await assert.rejects(client.request(LOCATIONS_PAGE, { first: 250 }), (error: unknown) => error instanceof ShopifyGraphQLError && error.codes.includes('MAX_COST_EXCEEDED'));
+    await client.request(LOCATIONS_PAGE, { first: 43 }, { expectedCost: 45 });
+    assert.deepEqual(clock.sleeps, [4000], '5 points known to be there, 45 needed at 10/s');
+  });
+
   it('uses the caller estimate for an operation it has not seen', async () => {
     const { client, clock } = setup([ok({ a: 1 }, cost(1, bucket(20, 100, 10))), ok({ b: 1 }, cost(80, bucket(0, 100, 10)))]);
     await client.request(LOCATIONS_PAGE, { first: 1 });

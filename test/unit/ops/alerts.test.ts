@@ -7,7 +7,7 @@ import { createLogger } from '../../../src/ops/log.js';
 import type { DriftingLevel, SyncSummary } from '../../../src/ops/runs.js';
 import { InputError } from '../../../src/errors.js';
 import { redactSecrets } from '../../../src/secrets.js';
-import type { LoadedConfig } from '../../../src/config/load.js';
+import { resolveConfig, type LoadedConfig } from '../../../src/config/load.js';
 
 const alerts = (over: Partial<AlertsConfig> = {}): AlertsConfig => ({ onFailure: true, timeoutMs: 500, retries: 2, ...over });
 const level = (sku: string, delta: number, status = 'change'): DriftingLevel => ({ sku, locationName: 'Main', target: 10 + delta, observed: 10, delta, status });
@@ -138,5 +138,22 @@ describe('logger', () => {
     }
     assert.deepEqual(JSON.parse(lines[0]!), { ts: '2026-01-02T03:04:05.000Z', level: 'warn', msg: 'token [redacted] leaked?', runId: 3, detail: '[redacted]' });
     assert.equal(lines[1], 'error: plain');
+  });
+});
+
+describe('alerts config', () => {
+  const base = { shopify: { shop: 'demo-shop.myshopify.com' }, erp: { csv: { path: 'erp.csv' } }, locations: [{ warehouses: ['WH-A'], shopifyLocation: 'Main' }] };
+  const load = (alerts: unknown) => resolveConfig({ ...base, alerts }, '/tmp/invrecon.config.json');
+
+  it('fills defaults', () => {
+    assert.deepEqual(load({ maxDeviation: 3 }).alerts, { maxDeviation: 3, onFailure: true, timeoutMs: 5000, retries: 2 });
+  });
+
+  it('names the key of a bad value', () => {
+    assert.throws(() => load({ webhookUrl: 'http://hooks.example.com/x' }), (e: unknown) => e instanceof InputError && /alerts\.webhookUrl: plain http:\/\/ is accepted for loopback addresses only/.test(e.message));
+    assert.throws(() => load({ webhookUrl: 'https://a.example/x', webhookUrlEnv: 'HOOK' }), /alerts: set webhookUrl or webhookUrlEnv, not both/);
+    assert.throws(() => load({ maxDeviation: -1 }), /alerts\.maxDeviation/);
+    assert.throws(() => load({ webhookUrlEnv: 'not a name' }), /alerts\.webhookUrlEnv: expected the name of an environment variable/);
+    assert.throws(() => load({ extra: 1 }), /alerts\.extra: unknown key/);
   });
 });

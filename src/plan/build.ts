@@ -70,7 +70,7 @@ export interface BuiltPlan {
 
 /** Freezes the current diff into a plan: changes, ERP corrections, guard results, and a digest over all of it. */
 export function buildPlan(db: Db, config: LoadedConfig, options: BuildPlanOptions = {}): BuiltPlan {
-  const diff = computeDiff(db, config, { ...options, all: true });
+  const diff = computeDiff(db, config, { ...options, hybridOk: true });
   const drifting = (row: DiffRow) => row.status === 'change' && row.delta !== null && Math.abs(row.delta) > (options.threshold ?? 0);
   const changes = diff.rows.filter(drifting).map(toChange).sort(byLocationThenSku);
   const hybridBaseline = diff.rows

@@ -68,7 +68,23 @@ export interface DiffOptions {
   sku?: string;
   /** Shopify location name or id. */
   location?: string;
+  /** Also return the `ok` rows of hybrid levels (the plan records them as the new base). */
+  hybridOk?: boolean;
 }
+
+/**
+ * Which rows t_diff keeps. Most levels of a large shop are `ok`: they are only counted (by a function
+ * the join calls), not stored, so the join writes the ~1% that say something.
+ */
+interface KeepRules {
+  all: boolean;
+  hybridOk: boolean;
+  /** SQL over the row's sku and location_id: whether it is inside --sku / --location. */
+  inFilter: string;
+  filterParams: Record<string, unknown>;
+}
+
+const DROPPED_OK_FUNCTION = 'invrecon_count_dropped_ok';
 
 function pickSnapshot(db: Db, side: Side, id: number | undefined): SnapshotInfo {
   if (id !== undefined) {
@@ -114,7 +130,7 @@ const DIFF_COLUMNS = `(sku, location_id, kind, inventory_item_id, on_hand, reser
 const MERGED = 'observed + (erp_available - base_erp)';
 const HYBRID = `authority = 'hybrid' AND base_erp IS NOT NULL`;
 const CONFLICT = `${HYBRID} AND ${MERGED} < 0 AND erp_available <> base_erp AND observed <> base_shopify`;
-function insertLevels(select: string, withBase: boolean): string {
+function insertLevels(select: string, withBase: boolean, keep: KeepRules): string {
   // SQLite substitutes the subquery's expressions where they are used: without a hybrid base, leave
   // the merge out entirely (the target is then the ERP's available), which keeps the pass lean.
   const hybridStatus = withBase
@@ -129,29 +145,39 @@ function insertLevels(select: string, withBase: boolean): string {
         ELSE erp_available
       END`
     : 'erp_available';
-  return `INSERT INTO t_diff ${DIFF_COLUMNS}
-    SELECT sku, location_id, 'level', inventory_item_id, on_hand, reserved, safety, safety_source, committed, erp_available, clamped,
-      observed, authority, authority_source, base_erp, base_shopify, category,
-      CASE
+  const status = `CASE
         WHEN pre_status <> 'pending' THEN pre_status
         WHEN authority = 'shopify' THEN CASE WHEN erp_available = observed THEN 'ok' ELSE 'erp-correction' END
         ${hybridStatus}
         WHEN erp_available = observed THEN 'ok' ELSE 'change'
-      END,
-      ${target}
-    FROM (${select})
-    WHERE NOT (pre_status = 'not-stocked' AND erp_available = 0)`;
+      END`;
+  return `INSERT INTO t_diff ${DIFF_COLUMNS}
+    SELECT * FROM (
+      SELECT sku, location_id, 'level', inventory_item_id, on_hand, reserved, safety, safety_source, committed, erp_available, clamped,
+        observed, authority, authority_source, base_erp, base_shopify, category, ${status} AS status, ${target}
+      FROM (${select})
+      WHERE NOT (pre_status = 'not-stocked' AND erp_available = 0))
+    WHERE ${keepCondition(keep)}`;
+}
+
+/** Keeps a row that says something (or is needed later); counts and drops a plain `ok` one. */
+function keepCondition(keep: KeepRules): string {
+  if (keep.all) return '1';
+  // CASE, not OR: SQLite may evaluate OR terms in any order, and the count must see dropped rows only.
+  return `CASE WHEN status <> 'ok' OR sku IN (SELECT sku FROM t_component)${keep.hybridOk ? " OR authority = 'hybrid'" : ''} THEN 1
+      ELSE ${DROPPED_OK_FUNCTION}(location_id, ${keep.inFilter}) END`;
 }
 
 /** Creates the per-run temporary tables that carry the config's rules into SQL. */
 function stageRules(db: Db, config: LoadedConfig, locations: ResolvedLocation[], erpId: number, shopifyId: number, bundles: BundleMap): void {
   db.exec(`
     DROP TABLE IF EXISTS temp.t_loc; DROP TABLE IF EXISTS temp.t_wh; DROP TABLE IF EXISTS temp.t_erp_sku;
-    DROP TABLE IF EXISTS temp.t_erp; DROP TABLE IF EXISTS temp.t_shop_sku; DROP TABLE IF EXISTS temp.t_bundle; DROP TABLE IF EXISTS temp.t_diff;
+    DROP TABLE IF EXISTS temp.t_erp; DROP TABLE IF EXISTS temp.t_shop_sku; DROP TABLE IF EXISTS temp.t_bundle; DROP TABLE IF EXISTS temp.t_component; DROP TABLE IF EXISTS temp.t_diff;
     CREATE TEMP TABLE t_loc (location_id TEXT PRIMARY KEY, name TEXT NOT NULL, authority TEXT, safety INTEGER, safety_source TEXT) WITHOUT ROWID;
     CREATE TEMP TABLE t_wh (warehouse TEXT PRIMARY KEY, location_id TEXT NOT NULL, pooled INTEGER NOT NULL) WITHOUT ROWID;
     CREATE INDEX temp.t_wh_location ON t_wh (location_id, warehouse);
     CREATE TEMP TABLE t_bundle (sku TEXT PRIMARY KEY) WITHOUT ROWID;
+    CREATE TEMP TABLE t_component (sku TEXT PRIMARY KEY) WITHOUT ROWID;
     CREATE TEMP TABLE t_erp_sku (sku TEXT PRIMARY KEY, category TEXT, rule_safety INTEGER, rule_source TEXT, authority TEXT) WITHOUT ROWID;
     CREATE TEMP TABLE t_erp (sku TEXT NOT NULL, location_id TEXT NOT NULL, on_hand INTEGER NOT NULL, reserved INTEGER NOT NULL, safety INTEGER,
       PRIMARY KEY (sku, location_id)) WITHOUT ROWID;
@@ -171,6 +197,9 @@ function stageRules(db: Db, config: LoadedConfig, locations: ResolvedLocation[],
   }
   const insertBundle = db.prepare('INSERT INTO t_bundle VALUES (?)');
   for (const sku of bundles.keys()) insertBundle.run(sku);
+  // Bundle components keep their rows, ok or not: the bundles are computed from them.
+  const insertComponent = db.prepare('INSERT OR IGNORE INTO t_component VALUES (?)');
+  for (const components of bundles.values()) for (const c of components) insertComponent.run(c.sku);
 
   // One row per ERP SKU, with the SKU-level rules resolved once: bySku > byCategory for safety stock,
   // and the category's authority.
@@ -202,13 +231,13 @@ function usesHybrid(config: LoadedConfig): boolean {
 }
 
 /** Fills t_diff: the full outer join of pooled ERP levels and Shopify levels at mapped locations. */
-function joinLevels(db: Db, config: LoadedConfig, erpId: number, shopifyId: number, hasBundles: boolean): void {
+function joinLevels(db: Db, config: LoadedConfig, erpId: number, shopifyId: number, hasBundles: boolean, keep: KeepRules): void {
   const subtract = config.shopifyCommitted === 'subtract';
   // Lookups a level needs only in some configs are left out of the join when they cannot match.
   const withBase = usesHybrid(config) && db.prepare('SELECT 1 FROM reconciled_levels LIMIT 1').get() !== undefined;
   const baseJoin = (sku: string, location: string) => (withBase ? `LEFT JOIN reconciled_levels b ON b.sku = ${sku} AND b.location_id = ${location}` : '');
   const notBundle = (sku: string) => (hasBundles ? `AND ${sku} NOT IN (SELECT sku FROM t_bundle)` : '');
-  const params = { erp: erpId, shop: shopifyId, default_safety: config.safetyStock.default, default_authority: config.authority.default };
+  const params = { erp: erpId, shop: shopifyId, default_safety: config.safetyStock.default, default_authority: config.authority.default, ...keep.filterParams };
   // ERP side: every (SKU, location) the export has stock rows for; single-warehouse locations straight
   // from the snapshot, pooled ones from t_erp.
   const erpSide = (from: string, e: { sku: string; location: string; onHand: string; reserved: string; safety: string }, where = '') =>
@@ -220,7 +249,7 @@ function joinLevels(db: Db, config: LoadedConfig, erpId: number, shopifyId: numb
      LEFT JOIN t_shop_sku sh ON sh.sku = ${e.sku}
      LEFT JOIN shopify_levels sl ON sl.snapshot_id = @shop AND sl.inventory_item_id = sh.item_id AND sl.location_id = ${e.location} AND sh.n_items = 1
      ${baseJoin(e.sku, e.location)}
-     WHERE 1 ${notBundle(e.sku)} ${where}`, withBase);
+     WHERE 1 ${notBundle(e.sku)} ${where}`, withBase, keep);
   db.prepare(
     erpSide('erp_levels e JOIN t_wh w ON w.warehouse = e.warehouse AND w.pooled = 0', {
       sku: 'e.sku',
@@ -243,7 +272,7 @@ function joinLevels(db: Db, config: LoadedConfig, erpId: number, shopifyId: numb
      WHERE sl.snapshot_id = @shop
        AND NOT EXISTS (
          SELECT 1 FROM t_wh w JOIN erp_levels e ON e.snapshot_id = @erp AND e.sku = sl.sku AND e.warehouse = w.warehouse WHERE w.location_id = sl.location_id)
-       ${notBundle('sl.sku')}`, withBase),
+       ${notBundle('sl.sku')}`, withBase, keep),
   ).run(params);
 
   if (config.unknownSkus !== 'ignore') {
@@ -461,7 +490,11 @@ function locationIssues(db: Db, config: LoadedConfig, resolved: ResolvedLocation
   return issues;
 }
 
-function summarize(db: Db, locations: readonly ResolvedLocation[], where: string, params: Record<string, unknown>, threshold: number): DiffSummary {
+function emptyLocationSummary(locationId: string, locationName: string): LocationSummary {
+  return { locationId, locationName, levelsCompared: 0, levelsDrifting: 0, totalAbsDrift: 0, oversell: { levels: 0, units: 0 }, lostSales: { levels: 0, units: 0 } };
+}
+
+function summarize(db: Db, locations: readonly ResolvedLocation[], where: string, params: Record<string, unknown>, threshold: number, droppedOk: ReadonlyMap<string, number>): DiffSummary {
   // One pass over t_diff, grouped by (location, status); the rest is added up here. Drift is a change
   // (or an ERP correction) beyond the threshold; oversell is observed above target, lost sales below.
   const groups = db
@@ -494,15 +527,7 @@ function summarize(db: Db, locations: readonly ResolvedLocation[], where: string
     clamped += g.clamped ?? 0;
     let location = byId.get(g.locationId);
     if (!location) {
-      location = {
-        locationId: g.locationId,
-        locationName: names.get(g.locationId) ?? g.locationId,
-        levelsCompared: 0,
-        levelsDrifting: 0,
-        totalAbsDrift: 0,
-        oversell: { levels: 0, units: 0 },
-        lostSales: { levels: 0, units: 0 },
-      };
+      location = emptyLocationSummary(g.locationId, names.get(g.locationId) ?? g.locationId);
       byId.set(g.locationId, location);
     }
     if (g.status !== 'ambiguous-sku') location.levelsCompared += g.compared ?? 0;
@@ -514,6 +539,12 @@ function summarize(db: Db, locations: readonly ResolvedLocation[], where: string
       location.levelsDrifting += (g.oversellLevels ?? 0) + (g.lostLevels ?? 0);
       location.totalAbsDrift += (g.oversellUnits ?? 0) + (g.lostUnits ?? 0);
     }
+  }
+  for (const [locationId, n] of droppedOk) {
+    const location = byId.get(locationId) ?? emptyLocationSummary(locationId, names.get(locationId) ?? locationId);
+    location.levelsCompared += n;
+    counts.set('ok', (counts.get('ok') ?? 0) + n);
+    byId.set(locationId, location);
   }
   const byLocation = [...byId.values()].sort((a, b) => (a.locationName < b.locationName ? -1 : a.locationName > b.locationName ? 1 : 0));
   const sum = (pick: (l: LocationSummary) => number) => byLocation.reduce((total, l) => total + pick(l), 0);
@@ -556,27 +587,34 @@ export function computeDiff(db: Db, config: LoadedConfig, options: DiffOptions =
     );
   }
   const issues: string[] = [];
+  const filters: string[] = [];
+  const params: Record<string, unknown> = {};
+  if (options.sku) {
+    filters.push('sku GLOB @sku');
+    params.sku = options.sku;
+  }
+  if (options.location) {
+    filters.push('location_id = @location');
+    params.location = resolved.find((l) => l.locationName === options.location || l.locationId === options.location)!.locationId;
+  }
+  const droppedOk = new Map<string, number>();
+  db.function(DROPPED_OK_FUNCTION, { varargs: false }, (locationId: unknown, inFilter: unknown) => {
+    if (inFilter) droppedOk.set(locationId as string, (droppedOk.get(locationId as string) ?? 0) + 1);
+    return 0;
+  });
+  const keep: KeepRules = { all: Boolean(options.all), hybridOk: Boolean(options.hybridOk), inFilter: filters.length ? filters.join(' AND ') : '1', filterParams: params };
   db.pragma('temp_store = MEMORY');
   const run = db.transaction(() => {
     stageRules(db, config, resolved, erpSnapshot.id, shopifySnapshot.id, bundles);
-    joinLevels(db, config, erpSnapshot.id, shopifySnapshot.id, bundles.size > 0);
+    joinLevels(db, config, erpSnapshot.id, shopifySnapshot.id, bundles.size > 0, keep);
     joinBundles(db, config, resolved, shopifySnapshot.id, bundles, issues);
     issues.unshift(...locationIssues(db, config, resolved, shopifySnapshot.id, erpSnapshot.id, problems));
 
-    const filters: string[] = [];
-    const params: Record<string, unknown> = {};
-    if (options.sku) {
-      filters.push('d.sku GLOB @sku');
-      params.sku = options.sku;
-    }
-    if (options.location) {
-      filters.push('d.location_id = @location');
-      params.location = resolved.find((l) => l.locationName === options.location || l.locationId === options.location)!.locationId;
-    }
-    const where = filters.length ? `WHERE ${filters.join(' AND ')}` : '';
-    const summary = summarize(db, resolved, where, params, threshold);
+    const where = filters.length ? `WHERE ${filters.map((f) => `d.${f}`).join(' AND ')}` : '';
+    const summary = summarize(db, resolved, where, params, threshold, droppedOk);
     const hidden = `d.status = 'ok' OR (d.status IN ('change', 'erp-correction') AND ABS(d.target - d.observed) <= @threshold)`;
-    const rowFilter = options.all ? where : `${where ? `${where} AND` : 'WHERE'} NOT (${hidden})`;
+    const kept = options.hybridOk ? `(NOT (${hidden}) OR (d.status = 'ok' AND d.authority = 'hybrid'))` : `NOT (${hidden})`;
+    const rowFilter = options.all ? where : `${where ? `${where} AND` : 'WHERE'} ${kept}`;
     const records = db
       .prepare(`SELECT d.*, l.name AS location_name FROM t_diff d JOIN t_loc l ON l.location_id = d.location_id ${rowFilter} ORDER BY l.name, d.sku`)
       .all(options.all ? params : { ...params, threshold }) as DiffRecord[];

@@ -14,6 +14,15 @@ interface PlanFile {
 
 const readJson = <T>(path: string): T => JSON.parse(readFileSync(path, 'utf8')) as T;
 
+/** stdout as JSON, or a failure that shows what the command said instead. */
+function stdoutJson(result: { code: number | null; stdout: string; stderr: string }) {
+  try {
+    return JSON.parse(result.stdout);
+  } catch {
+    assert.fail(`expected JSON on stdout (exit ${result.code}); stderr: ${result.stderr}`);
+  }
+}
+
 describe('plan and apply against the emulator (demo shop)', () => {
   let shop: ShopWorkspace;
   before(async () => {
@@ -28,7 +37,7 @@ describe('plan and apply against the emulator (demo shop)', () => {
   it('plan writes a sorted plan with a digest; the same inputs give the same file', async () => {
     const first = await shop.cli(['plan', '--out', 'plan.json', '--format', 'json', '--detailed-exitcode']);
     assert.equal(first.code, 2, first.stderr);
-    const summary = JSON.parse(first.stdout);
+    const summary = stdoutJson(first);
     assert.equal(summary.applyable, true);
     const bytes = readFileSync(join(shop.dir, 'plan.json'), 'utf8');
     const again = await shop.cli(['plan', '--out', 'plan-again.json', '--erp-out', 'erp-corrections.csv']);
@@ -59,7 +68,7 @@ describe('plan and apply against the emulator (demo shop)', () => {
     const mutationsBefore = shop.emulator.state.history.length;
     const result = await shop.cli(['apply', 'plan.json', '--format', 'json']);
     assert.equal(result.code, 0, result.stderr);
-    const json = JSON.parse(result.stdout);
+    const json = stdoutJson(result);
     assert.equal(json.dryRun, true);
     assert.equal(json.applied, 0);
     assert.equal(json.batches.length, 1);
@@ -89,7 +98,7 @@ describe('plan and apply against the emulator (demo shop)', () => {
     const plan = readJson<PlanFile>(join(shop.dir, 'plan.json'));
     const result = await shop.cli(['apply', 'plan.json', '--commit', '--format', 'json']);
     assert.equal(result.code, 0, result.stderr);
-    const json = JSON.parse(result.stdout);
+    const json = stdoutJson(result);
     assert.deepEqual([json.applied, json.conflicts, json.failed, json.dryRun], [7, 0, 0, false]);
     for (const change of plan.changes) {
       assert.equal(shop.emulator.state.level(change.inventoryItemId, change.locationId)?.available, change.to, `${change.sku} at ${change.locationId}`);
@@ -97,11 +106,11 @@ describe('plan and apply against the emulator (demo shop)', () => {
     const historyLength = shop.emulator.state.history.length;
     const again = await shop.cli(['apply', 'plan.json', '--commit', '--format', 'json']);
     assert.equal(again.code, 0, again.stderr);
-    assert.equal(JSON.parse(again.stdout).alreadyApplied, true);
+    assert.equal(stdoutJson(again).alreadyApplied, true);
     assert.equal(shop.emulator.state.history.length, historyLength);
 
     const log = await shop.cli(['log', '--plan', plan.digest.slice(0, 10), '--format', 'json']);
-    const entries = JSON.parse(log.stdout);
+    const entries = stdoutJson(log);
     assert.equal(entries.changes.length, 7);
     assert.ok(entries.calls.some((c: { operation: string; outcome: string }) => c.operation === 'InventorySetQuantities' && c.outcome === 'ok'));
     const csv = await shop.cli(['log', '--sku', 'MUG-WHT', '--format', 'csv']);
@@ -110,7 +119,7 @@ describe('plan and apply against the emulator (demo shop)', () => {
     const pulled = await shop.cli(['pull', 'shopify']);
     assert.equal(pulled.code, 0, pulled.stderr);
     const diff = await shop.cli(['diff', '--format', 'json']);
-    const changes = JSON.parse(diff.stdout).rows.filter((r: { status: string }) => r.status === 'change');
+    const changes = stdoutJson(diff).rows.filter((r: { status: string }) => r.status === 'change');
     assert.deepEqual(changes, []);
   });
 
@@ -144,7 +153,7 @@ describe('guards against a bad ERP export', () => {
     writeFileSync(join(shop.dir, 'empty.csv'), 'sku,warehouse,on_hand\n');
     assert.equal((await shop.cli(['pull', 'erp', '--csv', 'empty.csv'])).code, 0);
     const plan = await shop.cli(['plan', '--out', 'empty-plan.json', '--format', 'json']);
-    const json = JSON.parse(plan.stdout);
+    const json = stdoutJson(plan);
     assert.equal(json.applyable, false);
     assert.match(plan.stderr, /not applyable/);
     const failed = json.guards.filter((g: { ok: boolean }) => !g.ok).map((g: { name: string }) => g.name);
@@ -163,11 +172,11 @@ describe('guards against a bad ERP export', () => {
     writeFileSync(join(shop.dir, 'truncated.csv'), full.slice(0, 4).join('\n') + '\n');
     assert.equal((await shop.cli(['pull', 'erp', '--csv', 'truncated.csv'])).code, 0);
     const plan = await shop.cli(['plan', '--out', 'truncated-plan.json', '--format', 'json']);
-    const json = JSON.parse(plan.stdout);
+    const json = stdoutJson(plan);
     assert.equal(json.applyable, false);
     assert.ok(json.guards.some((g: { name: string; ok: boolean }) => g.name === 'maxRowDrop' && !g.ok));
     const forced = await shop.cli(['plan', '--out', 'forced-plan.json', '--force', '--format', 'json']);
-    const forcedJson = JSON.parse(forced.stdout);
+    const forcedJson = stdoutJson(forced);
     assert.deepEqual([forcedJson.applyable, forcedJson.forced], [true, true]);
     assert.equal(readJson<PlanFile>(join(shop.dir, 'forced-plan.json')).guards.forced, true);
   });

@@ -9,7 +9,7 @@ import { readLog } from '../../store/audit.js';
 import { renderApply, renderErpCorrections, renderLog, renderPlan } from '../../views/plan.js';
 import type { ExitCodeSink } from '../main.js';
 import { configOption, formatOption, parseCount, withWorkspace, write, type Format } from '../shared.js';
-import { snapshotOptions } from './diff.js';
+import { parseSelection, selectionOptions, type SelectionFlags } from './diff.js';
 
 /** Writes via a temporary file and a rename: a reader never sees half a file. */
 export function writeFileAtomic(path: string, text: string): void {
@@ -29,38 +29,16 @@ export function planExitCode(plan: Plan, detailed: boolean | undefined): number 
 }
 
 export function registerPlanCommands(program: Command, setExitCode: ExitCodeSink): void {
-  snapshotOptions(formatOption(configOption(program.command('plan'))))
+  selectionOptions(formatOption(configOption(program.command('plan'))), 'leave out changes with |delta| at or below n')
     .description('write the correction plan (review it, then apply it)')
     .option('-o, --out <file>', 'plan file (default: plans/ beside the snapshot database)')
     .option('--erp-out <file>', 'write the ERP corrections (Shopify-authoritative levels) as CSV')
     .option('--force', 'make the plan applyable even when a guard fails (recorded in the plan)')
-    .option('--sku <pattern>', 'only SKUs matching this glob')
-    .option('--location <name>', 'only this Shopify location (name or id)')
-    .option('--threshold <n>', 'leave out changes with |delta| at or below n', '0')
     .option('--detailed-exitcode', 'exit 2 when the plan has changes, 0 when none')
     .action(
-      (options: {
-        config: string;
-        format: Format;
-        out?: string;
-        erpOut?: string;
-        force?: boolean;
-        sku?: string;
-        location?: string;
-        threshold: string;
-        detailedExitcode?: boolean;
-        erpSnapshot?: string;
-        shopifySnapshot?: string;
-      }) =>
+      (options: SelectionFlags & { config: string; format: Format; out?: string; erpOut?: string; force?: boolean; detailedExitcode?: boolean }) =>
         withWorkspace(options, (config, db) => {
-          const { plan } = buildPlan(db, config, {
-            force: options.force,
-            sku: options.sku,
-            location: options.location,
-            threshold: parseCount(options.threshold, '--threshold'),
-            erpSnapshotId: options.erpSnapshot === undefined ? undefined : parseCount(options.erpSnapshot, '--erp-snapshot'),
-            shopifySnapshotId: options.shopifySnapshot === undefined ? undefined : parseCount(options.shopifySnapshot, '--shopify-snapshot'),
-          });
+          const { plan } = buildPlan(db, config, { ...parseSelection(options), force: options.force });
           const planFile = options.out ? resolve(options.out) : defaultPlanPath(config.snapshot.path, plan);
           writeFileAtomic(planFile, serializePlan(plan));
           const erpOut = options.erpOut ? resolve(options.erpOut) : undefined;

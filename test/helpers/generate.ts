@@ -1,17 +1,8 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 
-/** Deterministic pseudo-random numbers (mulberry32), so generated data is the same on every run. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic pseudo-random numbers (the emulator's generator), so generated data is the same on every run. */
+export { createRng as rng } from '../../src/emulator/seed.js';
 
 export function skuName(i: number): string {
   return `SKU-${String(i).padStart(7, '0')}`;

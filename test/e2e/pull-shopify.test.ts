@@ -142,6 +142,27 @@ describe('pull shopify against the emulator', () => {
     });
   }
 
+  it('a tiny bucket (50 points, 10/s): paced from throttleStatus, waits instead of being THROTTLED', async () => {
+    const emulator = await startEmulator(['--seed', seedPath, '--max-available', '50', '--restore-rate', '10']);
+    const workspace = workspaceWithConfig();
+    cleanups.push(workspace.cleanup);
+    try {
+      let waits = 0;
+      for (const mode of ['paged', 'bulk']) {
+        const result = await pullShopify(workspace.dir, emulator.url, [`--${mode}`]);
+        assert.equal(result.code, 0, result.stderr);
+        const json = JSON.parse(result.stdout);
+        assert.deepEqual(snapshotAsSeed(workspace.dir, json.snapshotId), expected);
+        assert.equal(json.throttled, 0, `${mode}: no THROTTLED answer`);
+        waits += json.throttledWaits;
+      }
+      assert.ok(waits > 0, 'the client waited for the bucket to refill');
+      assert.equal((await emulator.state()).counters.throttled, 0);
+    } finally {
+      await emulator.stop();
+    }
+  });
+
   it('a tiny bucket (50 points, 10/s) and 10% 5xx answers: both modes still complete, exact', async () => {
     const emulator = await startEmulator(['--seed', seedPath, '--max-available', '50', '--restore-rate', '10', '--error-rate', '0.1', '--fault-seed', '7']);
     const workspace = workspaceWithConfig();

@@ -14,7 +14,14 @@ export class CostBucket {
   private status: ThrottleStatus | undefined;
   private observedAt = 0;
 
-  constructor(private readonly now: () => number) {}
+  /**
+   * `slackMs` of refill is asked for on top of the cost: the status was computed on the server a
+   * little before it reached us, so the model runs slightly ahead of the real bucket.
+   */
+  constructor(
+    private readonly now: () => number,
+    private readonly slackMs = 50,
+  ) {}
 
   get known(): ThrottleStatus | undefined {
     return this.status;
@@ -42,10 +49,11 @@ export class CostBucket {
   waitFor(cost: number): number {
     const available = this.available();
     if (available === undefined || !this.status || cost <= 0) return 0;
-    const needed = Math.min(cost, this.status.maximumAvailable) - available;
+    const { maximumAvailable, restoreRate } = this.status;
+    if (restoreRate <= 0) return 0;
+    const needed = Math.min(cost + (restoreRate * this.slackMs) / 1000, maximumAvailable) - available;
     if (needed <= 0) return 0;
-    if (this.status.restoreRate <= 0) return 0;
-    return Math.ceil((needed / this.status.restoreRate) * 1000);
+    return Math.ceil((needed / restoreRate) * 1000);
   }
 
   /** Takes `cost` points out of the model when a call is sent, so concurrent callers queue behind it. */

@@ -87,9 +87,9 @@ describe('Shopify client: pacing from throttleStatus', () => {
     await client.request(LOCATIONS_PAGE, { first: 1 });
     assert.deepEqual(clock.sleeps, [], 'the first call has nothing to wait for');
     await client.request(LOCATIONS_PAGE, { first: 1 });
-    // 10 available, 50 needed, 10 points/s: 4 s of refill, no THROTTLED answer needed to learn it.
-    assert.deepEqual(clock.sleeps, [4000]);
-    assert.equal(events[1]!.waitedMs, 4000);
+    // 10 available, 50 needed, 10 points/s: 4 s of refill (+50 ms slack), no THROTTLED answer needed to learn it.
+    assert.deepEqual(clock.sleeps, [4050]);
+    assert.equal(events[1]!.waitedMs, 4050);
     assert.equal(client.counters.throttledWaits, 1);
     assert.equal(client.counters.throttled, 0);
   });
@@ -97,7 +97,7 @@ describe('Shopify client: pacing from throttleStatus', () => {
   it('counts the refill since the last answer and does not wait when it is enough', async () => {
     const { client, clock } = setup([ok({ a: 1 }, cost(50, bucket(10, 100, 10))), ok({ a: 2 }, cost(50, bucket(0, 100, 10)))]);
     await client.request(LOCATIONS_PAGE, { first: 1 });
-    clock.t += 5000; // 50 points refilled meanwhile
+    clock.t += 5100; // 51 points refilled meanwhile
     await client.request(LOCATIONS_PAGE, { first: 1 });
     assert.deepEqual(clock.sleeps, []);
   });
@@ -110,14 +110,14 @@ describe('Shopify client: pacing from throttleStatus', () => {
     const { client, clock } = setup([tooCostly, ok({ a: 1 }, cost(45, bucket(0, 50, 10)))]);
     await assert.rejects(client.request(LOCATIONS_PAGE, { first: 250 }), (error: unknown) => error instanceof ShopifyGraphQLError && error.codes.includes('MAX_COST_EXCEEDED'));
     await client.request(LOCATIONS_PAGE, { first: 43 }, { expectedCost: 45 });
-    assert.deepEqual(clock.sleeps, [4000], '5 points known to be there, 45 needed at 10/s');
+    assert.deepEqual(clock.sleeps, [4050], '5 points known to be there, 45 needed at 10/s');
   });
 
   it('uses the caller estimate for an operation it has not seen', async () => {
     const { client, clock } = setup([ok({ a: 1 }, cost(1, bucket(20, 100, 10))), ok({ b: 1 }, cost(80, bucket(0, 100, 10)))]);
     await client.request(LOCATIONS_PAGE, { first: 1 });
     await client.request('query Other { shop { id } }', undefined, { expectedCost: 80 });
-    assert.deepEqual(clock.sleeps, [6000]);
+    assert.deepEqual(clock.sleeps, [6050]);
   });
 
   it('queues concurrent callers: the second waits for what the first reserved', async () => {
@@ -127,9 +127,9 @@ describe('Shopify client: pacing from throttleStatus', () => {
       ok({ a: 2 }, cost(40, bucket(0, 100, 10))),
     ]);
     await client.request(LOCATIONS_PAGE, { first: 1 });
-    // 60 in the bucket: the first concurrent call takes 40, the second waits 2 s for the 20 it lacks.
+    // 60 in the bucket: the first concurrent call takes 40, the second waits 2 s (+ slack) for the 20 it lacks.
     await Promise.all([client.request(LOCATIONS_PAGE, { first: 1 }), client.request(LOCATIONS_PAGE, { first: 1 })]);
-    assert.deepEqual(clock.sleeps, [2000]);
+    assert.deepEqual(clock.sleeps, [2050]);
   });
 });
 

@@ -12,7 +12,7 @@ describe('CostBucket', () => {
 
   it('extrapolates the refill since the last answer, capped at the maximum', () => {
     let t = 0;
-    const bucket = new CostBucket(() => t);
+    const bucket = new CostBucket(() => t, 0);
     bucket.observe({ maximumAvailable: 100, currentlyAvailable: 20, restoreRate: 10 });
     t = 3000;
     assert.equal(bucket.available(), 50);
@@ -22,16 +22,25 @@ describe('CostBucket', () => {
 
   it('waits exactly for the missing points, and never for more than a full bucket', () => {
     let t = 0;
-    const bucket = new CostBucket(() => t);
+    const bucket = new CostBucket(() => t, 0);
     bucket.observe({ maximumAvailable: 100, currentlyAvailable: 20, restoreRate: 10 });
     assert.equal(bucket.waitFor(20), 0);
     assert.equal(bucket.waitFor(45), 2500);
     assert.equal(bucket.waitFor(500), 8000, 'a cost above the maximum waits for a full bucket only');
   });
 
+  it('asks for a little slack on top, as the status is slightly old when it arrives', () => {
+    let t = 0;
+    const bucket = new CostBucket(() => t, 50);
+    bucket.observe({ maximumAvailable: 100, currentlyAvailable: 20, restoreRate: 10 });
+    assert.equal(bucket.waitFor(20), 50);
+    assert.equal(bucket.waitFor(19), 0);
+    assert.equal(bucket.waitFor(500), 8000, 'never more than a full bucket');
+  });
+
   it('reserves points for calls in flight', () => {
     let t = 0;
-    const bucket = new CostBucket(() => t);
+    const bucket = new CostBucket(() => t, 0);
     bucket.observe({ maximumAvailable: 100, currentlyAvailable: 100, restoreRate: 10 });
     bucket.reserve(80);
     assert.equal(bucket.waitFor(50), 3000);

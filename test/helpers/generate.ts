@@ -2,7 +2,9 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 
 /** Deterministic pseudo-random numbers (the emulator's generator), so generated data is the same on every run. */
-export { createRng as rng } from '../../src/emulator/seed.js';
+import { createRng as rng } from '../../src/emulator/seed.js';
+
+export { rng };
 
 export function skuName(i: number): string {
   return `SKU-${String(i).padStart(7, '0')}`;

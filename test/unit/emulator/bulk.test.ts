@@ -53,10 +53,11 @@ describe('emulator bulk operations', () => {
       assert.ok(seenAt.get(line.__parentId)! < index, `${line.id} comes after its parent`);
       // … but not always in the run right after it: another root line sits in between.
       const lastRoot = lines.slice(0, index).reverse().find((candidate) => !candidate.__parentId);
-      if (lastRoot.id !== line.__parentId) interleaved++;
+      if (lastRoot?.id !== line.__parentId) interleaved++;
     });
     assert.ok(interleaved > 0, 'some child lines follow a later parent');
     const level = children.find((line) => line.id.includes('inventory_item_id=101') && line.location.id === 'gid://shopify/Location/1');
+    assert.ok(level, 'the level of item 101 at location 1 is in the result');
     assert.deepEqual(level.quantities, [
       { name: 'available', quantity: 5 },
       { name: 'on_hand', quantity: 7 },

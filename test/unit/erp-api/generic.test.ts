@@ -254,7 +254,9 @@ describe('generic ERP API source: bad pages and records', () => {
     assert.match(errorText(outcome), /items page 1: HTTP 401 Unauthorized \(check the API credentials and their permissions\): \{"error":"bad token"\}/);
     assert.equal(denied.requests.length, 1);
 
-    const moved = await serve((_request, response) => response.writeHead(301, { location: 'https://erp.example.com/items' }).end());
+    const moved = await serve((_request, response) => {
+      response.writeHead(301, { location: 'https://erp.example.com/items' }).end();
+    });
     const redirected = await pullApi(offsetApi(moved));
     assert.match(errorText(redirected), /HTTP 301 Moved Permanently redirect to https:\/\/erp\.example\.com\/items; not followed/);
   });

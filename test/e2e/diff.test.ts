@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
-import { binPath, demoDir, repoRoot, runCli, tempDir } from '../helpers/cli.js';
+import { demoDir, runCli, tempDir } from '../helpers/cli.js';
+import { spawnEmulatorProcess, type EmulatorProcess } from '../helpers/emulator-process.js';
 
 // The demo: fixtures/demo/{erp.csv, bundles.csv, invrecon.config.json} against the emulator seeded with
 // fixtures/demo/shop.json. Every expected figure below is worked out by hand from those files and the
@@ -14,30 +13,12 @@ const TOKEN = 'shpat_e2e_diff_not_a_real_token';
 const MAIN = 'gid://shopify/Location/1';
 const STORE = 'gid://shopify/Location/2';
 
-function startEmulator(): Promise<{ url: string; stop(): Promise<void> }> {
-  const child: ChildProcess = spawn(process.execPath, [binPath, 'emulator', '--port', '0', '--seed', join(demoDir, 'shop.json')], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
-  return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', (url) =>
-      resolve({
-        url,
-        stop: async () => {
-          child.kill('SIGTERM');
-          await exited;
-        },
-      }),
-    );
-    child.once('close', (code) => reject(new Error(`emulator exited (${code}) before printing its URL: ${stderr}`)));
-  });
+function startEmulator(): Promise<EmulatorProcess> {
+  return spawnEmulatorProcess(['--port', '0', '--seed', join(demoDir, 'shop.json')]);
 }
 
 const workspace = tempDir('invrecon-e2e-diff-');
-let emulator: { url: string; stop(): Promise<void> };
+let emulator: EmulatorProcess;
 const cli = (args: string[]) => runCli(args, { cwd: workspace.dir, env: { SHOPIFY_ADMIN_TOKEN: TOKEN, INVRECON_SHOPIFY_ENDPOINT: emulator.url } });
 
 before(async () => {

@@ -1,21 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
-import { binPath, repoRoot, runCli } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
+import { spawnEmulatorProcess } from '../helpers/emulator-process.js';
 
-/** Spawns `invrecon emulator …` and resolves with its first stdout line (the base URL). */
-function spawnEmulator(args: string[]): Promise<{ child: ChildProcess; url: string; stderr: () => string; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, [binPath, 'emulator', ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.once('line', (url) => resolve({ child, url, stderr: () => stderr, exited }));
-    child.once('close', (code) => reject(new Error(`emulator exited (${code}) before printing its URL: ${stderr}`)));
-  });
-}
+const spawnEmulator = spawnEmulatorProcess;
 
 async function post(url: string, query: string, variables: Record<string, unknown> = {}): Promise<any> {
   const response = await fetch(`${url}/admin/api/2026-10/graphql.json`, {

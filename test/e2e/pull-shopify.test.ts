@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { binPath, demoDir, repoRoot, runCli, tempDir } from '../helpers/cli.js';
+import { demoDir, runCli, tempDir } from '../helpers/cli.js';
+import { spawnEmulatorProcess } from '../helpers/emulator-process.js';
 
 const TOKEN = 'shpat_e2e_0123456789abcdef_secret';
 const seedPath = join(demoDir, 'shop.json');
@@ -17,24 +16,9 @@ interface Emulator {
 }
 
 /** Spawns `invrecon emulator` on port 0 and waits for the base URL on its first stdout line. */
-function startEmulator(args: string[]): Promise<Emulator> {
-  const child: ChildProcess = spawn(process.execPath, [binPath, 'emulator', '--port', '0', '--token', TOKEN, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
-  return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', (url) =>
-      resolve({
-        url,
-        state: async () => (await fetch(`${url}/_emulator/state`)).json(),
-        stop: async () => {
-          child.kill('SIGTERM');
-          await exited;
-        },
-      }),
-    );
-    child.once('close', (code) => reject(new Error(`emulator exited (${code}) before printing its URL: ${stderr}`)));
-  });
+async function startEmulator(args: string[]): Promise<Emulator> {
+  const emulator = await spawnEmulatorProcess(['--port', '0', '--token', TOKEN, ...args]);
+  return { url: emulator.url, state: async () => (await fetch(`${emulator.url}/_emulator/state`)).json(), stop: emulator.stop };
 }
 
 function workspaceWithConfig(shopify: Record<string, unknown> = {}) {

@@ -1,10 +1,9 @@
 // Shared by the operations e2e tests (sync, status, report): a spawned emulator and a demo workspace.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
-import { binPath, demoDir, repoRoot, runCli, tempDir, type CliResult } from '../helpers/cli.js';
+import { demoDir, runCli, tempDir, type CliResult } from '../helpers/cli.js';
+import { spawnEmulatorProcess } from '../helpers/emulator-process.js';
 
 export const TOKEN = 'shpat_ops_e2e_0123456789_secret';
 
@@ -16,34 +15,21 @@ export interface SpawnedEmulator {
 }
 
 /** `invrecon emulator --port 0` on the demo shop; resolves with its URL (first stdout line). */
-export function spawnEmulator(args: string[] = []): Promise<SpawnedEmulator> {
-  const child: ChildProcess = spawn(process.execPath, [binPath, 'emulator', '--port', '0', '--token', TOKEN, '--seed', join(demoDir, 'shop.json'), ...args], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
-  return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', (url) =>
-      resolve({
-        url,
-        async levels() {
-          const state = (await (await fetch(`${url}/_emulator/state`)).json()) as { levels: { sku: string; locationId: string; quantities: { available: number } }[] };
-          return new Map(state.levels.map((l) => [`${l.sku}@${l.locationId.replace('gid://shopify/Location/', 'L')}`, l.quantities.available]));
-        },
-        async setFaults(faults) {
-          const response = await fetch(`${url}/_emulator/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(faults) });
-          if (!response.ok) throw new Error(`faults: HTTP ${response.status}`);
-        },
-        async stop() {
-          child.kill('SIGTERM');
-          await exited;
-        },
-      }),
-    );
-    child.once('close', (code) => reject(new Error(`emulator exited (${code}) before printing its URL: ${stderr}`)));
-  });
+export async function spawnEmulator(args: string[] = []): Promise<SpawnedEmulator> {
+  const emulator = await spawnEmulatorProcess(['--port', '0', '--token', TOKEN, '--seed', join(demoDir, 'shop.json'), ...args]);
+  const url = emulator.url;
+  return {
+    url,
+    async levels() {
+      const state = (await (await fetch(`${url}/_emulator/state`)).json()) as { levels: { sku: string; locationId: string; quantities: { available: number } }[] };
+      return new Map(state.levels.map((l) => [`${l.sku}@${l.locationId.replace('gid://shopify/Location/', 'L')}`, l.quantities.available]));
+    },
+    async setFaults(faults) {
+      const response = await fetch(`${url}/_emulator/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(faults) });
+      if (!response.ok) throw new Error(`faults: HTTP ${response.status}`);
+    },
+    stop: emulator.stop,
+  };
 }
 
 /** A temporary copy of fixtures/demo (config, ERP export, bundles), the config patched as asked. */

@@ -121,15 +121,29 @@ const ERP_PLACEHOLDERS = '(?, ?, ?, ?, ?, ?, ?, ?, ?)';
 const ERP_CHUNK = 50;
 
 /**
- * Writes ERP rows into an open snapshot and hashes them as they come (sha256 over the normalized rows in
- * the source's order). A repeated (sku, warehouse) is reported with the ordinal that had it first.
+ * The content hash of an ERP snapshot: sha256 over the normalized rows in the source's order. Kept apart
+ * from the writer so a source that parses on another thread can hash there too.
  */
+export class ErpRowsHash {
+  private readonly hash = createHash('sha256');
+
+  update(rows: readonly ErpRow[]): void {
+    let text = '';
+    for (const row of rows) text += `${row.sku}\x1f${row.warehouse}\x1f${row.onHand}\x1f${row.reserved}\x1f${row.incoming}\x1f${row.safetyStock ?? ''}\x1f${row.category ?? ''}\n`;
+    this.hash.update(text);
+  }
+
+  digest(): string {
+    return this.hash.digest('hex');
+  }
+}
+
+/** Writes ERP rows into an open snapshot. A repeated (sku, warehouse) is reported with the ordinal that had it first. */
 export class ErpSnapshotWriter {
   readonly tx: SnapshotTransaction;
   private readonly insertOne;
   private readonly insertChunk;
   private readonly firstOrdinal;
-  private readonly hash = createHash('sha256');
   private readonly chunkArgs = new Array<unknown>(ERP_CHUNK * 9);
   /** Rows per warehouse, counted as they go in: cheaper than a GROUP BY over a million rows after. */
   private readonly warehouseRows = new Map<string, number>();
@@ -148,7 +162,6 @@ export class ErpSnapshotWriter {
   /** Adds rows (ordinals[i] is where rows[i] came from); returns the duplicates found, with the first ordinal of each. */
   addBatch(rows: readonly ErpRow[], ordinals: readonly number[]): { index: number; firstOrdinal: number }[] {
     const duplicates: { index: number; firstOrdinal: number }[] = [];
-    let text = '';
     let i = 0;
     for (; i + ERP_CHUNK <= rows.length; i += ERP_CHUNK) {
       const args = this.chunkArgs;
@@ -174,8 +187,6 @@ export class ErpSnapshotWriter {
       }
     }
     for (; i < rows.length; i++) this.addOne(rows[i]!, ordinals[i]!, i, duplicates);
-    for (const row of rows) text += `${row.sku}\x1f${row.warehouse}\x1f${row.onHand}\x1f${row.reserved}\x1f${row.incoming}\x1f${row.safetyStock ?? ''}\x1f${row.category ?? ''}\n`;
-    this.hash.update(text);
     this.rows += rows.length - duplicates.length;
     const counts = this.warehouseRows;
     for (const row of rows) counts.set(row.warehouse, (counts.get(row.warehouse) ?? 0) + 1);
@@ -200,8 +211,8 @@ export class ErpSnapshotWriter {
     return { skus, warehouses };
   }
 
-  finish(meta: Record<string, unknown>): SnapshotInfo {
-    return this.tx.finish(this.rows, this.hash.digest('hex'), meta);
+  finish(contentHash: string, meta: Record<string, unknown>): SnapshotInfo {
+    return this.tx.finish(this.rows, contentHash, meta);
   }
 
   abort(): void {

@@ -10,50 +10,62 @@ import type { ErpRow } from './rows.js';
 const THREAD_THRESHOLD_BYTES = 4 * 1024 * 1024;
 /** Batches the worker may have in flight: bounds memory when SQLite is the slower side. */
 const IN_FLIGHT = 4;
-const FIELDS = 8;
+const NUMBERS = 5;
+const SEPARATOR = '\u0000';
+/** safety_stock absent (config rules apply), in the Int32Array. */
+const NO_SAFETY = -1;
 
-/** A batch as flat arrays: cheaper to copy between threads than objects. */
+/**
+ * A batch in columns: the numbers in an Int32Array (transferred, not copied) and the texts joined into
+ * one string. Copying millions of small strings and arrays between threads costs more than parsing them.
+ */
 export interface PackedBatch {
-  values: (string | number | null)[];
+  numbers: Int32Array;
+  /** sku, warehouse and category ('' = none) of each row, joined by NUL; or the rows themselves when a text holds a NUL. */
+  texts: string | string[];
   problems: string[];
 }
 
 export type WorkerMessage =
   | { type: 'batch'; batch: PackedBatch }
-  | { type: 'done' }
+  | { type: 'done'; contentHash: string }
   | { type: 'error'; kind: ErrorKind; message: string; details: string[] };
 
 export function packBatch(batch: ErpBatch): PackedBatch {
-  const values = new Array<string | number | null>(batch.rows.length * FIELDS);
+  const numbers = new Int32Array(batch.rows.length * NUMBERS);
+  const texts: string[] = new Array(batch.rows.length * 3);
   batch.rows.forEach((row, i) => {
-    const at = i * FIELDS;
-    values[at] = row.sku;
-    values[at + 1] = row.warehouse;
-    values[at + 2] = row.onHand;
-    values[at + 3] = row.reserved;
-    values[at + 4] = row.incoming;
-    values[at + 5] = row.safetyStock;
-    values[at + 6] = row.category;
-    values[at + 7] = batch.ordinals[i]!;
+    const at = i * NUMBERS;
+    numbers[at] = row.onHand;
+    numbers[at + 1] = row.reserved;
+    numbers[at + 2] = row.incoming;
+    numbers[at + 3] = row.safetyStock ?? NO_SAFETY;
+    numbers[at + 4] = batch.ordinals[i]!;
+    texts[i * 3] = row.sku;
+    texts[i * 3 + 1] = row.warehouse;
+    texts[i * 3 + 2] = row.category ?? '';
   });
-  return { values, problems: batch.problems };
+  const joinable = !texts.some((t) => t.includes(SEPARATOR));
+  return { numbers, texts: joinable ? texts.join(SEPARATOR) : texts, problems: batch.problems };
 }
 
 export function unpackBatch(packed: PackedBatch): ErpBatch {
-  const rows: ErpRow[] = [];
-  const ordinals: number[] = [];
-  const v = packed.values;
-  for (let at = 0; at < v.length; at += FIELDS) {
-    rows.push({
-      sku: v[at] as string,
-      warehouse: v[at + 1] as string,
-      onHand: v[at + 2] as number,
-      reserved: v[at + 3] as number,
-      incoming: v[at + 4] as number,
-      safetyStock: v[at + 5] as number | null,
-      category: v[at + 6] as string | null,
-    });
-    ordinals.push(v[at + 7] as number);
+  const texts = typeof packed.texts === 'string' ? (packed.texts === '' ? [] : packed.texts.split(SEPARATOR)) : packed.texts;
+  const n = packed.numbers;
+  const rows: ErpRow[] = new Array(n.length / NUMBERS);
+  const ordinals: number[] = new Array(n.length / NUMBERS);
+  for (let i = 0; i < rows.length; i++) {
+    const at = i * NUMBERS;
+    rows[i] = {
+      sku: texts[i * 3]!,
+      warehouse: texts[i * 3 + 1]!,
+      onHand: n[at]!,
+      reserved: n[at + 1]!,
+      incoming: n[at + 2]!,
+      safetyStock: n[at + 3] === NO_SAFETY ? null : n[at + 3]!,
+      category: texts[i * 3 + 2] || null,
+    };
+    ordinals[i] = n[at + 4]!;
   }
   return { rows, ordinals, problems: packed.problems };
 }
@@ -63,7 +75,10 @@ function workerUrl(): URL {
   return new URL(import.meta.url.endsWith('.ts') ? './csv-worker.ts' : './csv-worker.js', import.meta.url);
 }
 
-/** The CSV source, parsed in a worker thread when the file is large enough for that to pay. */
+/**
+ * The CSV source, parsed, validated and hashed in a worker thread when the file is large enough for
+ * that to pay, while this thread writes the previous batches to SQLite.
+ */
 export function threadedCsvErpSource(path: string, options: CsvSourceOptions = {}): ErpSource {
   let size = 0;
   try {
@@ -73,9 +88,14 @@ export function threadedCsvErpSource(path: string, options: CsvSourceOptions = {
   }
   if (size < THREAD_THRESHOLD_BYTES) return csvErpSource(path, options);
   const short = basename(path);
+  let contentHash: string | undefined;
   return {
     name: path,
     describeOrdinal: (line) => `${short}:${line}`,
+    contentHash: () => {
+      if (contentHash === undefined) throw new Error('the CSV worker has not finished');
+      return contentHash;
+    },
     async *batches(): AsyncGenerator<ErpBatch> {
       const worker = new Worker(workerUrl(), { workerData: { path, options, credits: IN_FLIGHT } });
       const queue: WorkerMessage[] = [];
@@ -100,7 +120,10 @@ export function threadedCsvErpSource(path: string, options: CsvSourceOptions = {
             await new Promise<void>((resolve) => (wake = resolve));
           }
           const message = queue.shift()!;
-          if (message.type === 'done') return;
+          if (message.type === 'done') {
+            contentHash = message.contentHash;
+            return;
+          }
           if (message.type === 'error') {
             throw message.kind === 'internal' ? new Error(message.message) : new InvreconError(message.kind, message.message, message.details);
           }
@@ -113,4 +136,3 @@ export function threadedCsvErpSource(path: string, options: CsvSourceOptions = {
     },
   };
 }
-

@@ -3,6 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { InvreconError } from '../../errors.js';
 import { csvErpSource, type CsvSourceOptions } from './csv.js';
+import { ErpRowsHash } from '../../store/snapshots.js';
 import { packBatch, type WorkerMessage } from './csv-threaded.js';
 
 const { path, options, credits: initialCredits } = workerData as { path: string; options: CsvSourceOptions; credits: number };
@@ -19,12 +20,15 @@ function send(message: WorkerMessage): void {
 }
 
 try {
+  const hash = new ErpRowsHash();
   for await (const batch of csvErpSource(path, options).batches!()) {
+    hash.update(batch.rows);
+    const packed = packBatch(batch);
     while (credits === 0) await new Promise<void>((resolve) => (wake = resolve));
     credits--;
-    send({ type: 'batch', batch: packBatch(batch) });
+    port.postMessage({ type: 'batch', batch: packed } satisfies WorkerMessage, [packed.numbers.buffer as ArrayBuffer]);
   }
-  send({ type: 'done' });
+  send({ type: 'done', contentHash: hash.digest() });
 } catch (error) {
   if (error instanceof InvreconError) send({ type: 'error', kind: error.kind, message: error.message, details: error.details });
   else send({ type: 'error', kind: 'internal', message: error instanceof Error ? (error.stack ?? error.message) : String(error), details: [] });

@@ -1,7 +1,7 @@
 import { InputError } from '../../errors.js';
 import type { ErpColumn } from '../../config/schema.js';
 import type { Db } from '../../store/db.js';
-import { ErpSnapshotWriter, type SnapshotInfo } from '../../store/snapshots.js';
+import { ErpRowsHash, ErpSnapshotWriter, type SnapshotInfo } from '../../store/snapshots.js';
 import { normalizeErpRecord, type ErpRow } from './rows.js';
 
 /** One record from an ERP source, with its fields picked by ERP column. */
@@ -34,6 +34,8 @@ export interface ErpSource {
   /** Either raw records (validated here) or validated batches. */
   records?(): AsyncIterable<ErpRecord | ErpSourceProblem>;
   batches?(): AsyncIterable<ErpBatch>;
+  /** A source that hashes its rows itself (off the main thread) gives the digest here once read. */
+  contentHash?(): string;
 }
 
 export interface IngestOptions {
@@ -98,9 +100,11 @@ export async function ingestErp(db: Db, source: ErpSource, options: IngestOption
   const maxErrors = options.maxErrors ?? DEFAULT_MAX_ERRORS;
   const errors: string[] = [];
   const writer = new ErpSnapshotWriter(db, source.name);
+  const hash = source.contentHash ? undefined : new ErpRowsHash();
   try {
     for await (const batch of batchesOf(source)) {
       errors.push(...batch.problems);
+      hash?.update(batch.rows);
       // Rows still go in after an error: the primary key is what finds duplicates, and nothing is committed.
       for (const duplicate of writer.addBatch(batch.rows, batch.ordinals)) {
         const row = batch.rows[duplicate.index]!;
@@ -125,7 +129,7 @@ export async function ingestErp(db: Db, source: ErpSource, options: IngestOption
       .map((w) => `warehouse ${JSON.stringify(w.code)} is not mapped in locations (${w.rows} row${w.rows === 1 ? '' : 's'}); its stock goes to no Shopify location`);
     if (writer.rows === 0) warnings.push('the export has no rows; plans made from it will not be applyable without --force');
     const durationMs = Math.round(performance.now() - started);
-    const snapshot = writer.finish({ skus: stats.skus, warehouses, warnings, durationMs });
+    const snapshot = writer.finish(hash ? hash.digest() : source.contentHash!(), { skus: stats.skus, warehouses, warnings, durationMs });
     return { snapshot, rows: writer.rows, skus: stats.skus, warehouses, warnings, durationMs };
   } catch (error) {
     writer.abort();

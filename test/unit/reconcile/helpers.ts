@@ -4,7 +4,7 @@ import { resolveConfig, type LoadedConfig } from '../../../src/config/load.js';
 import { computeDiff, type DiffOptions, type DiffResult, type DiffRow } from '../../../src/reconcile/diff.js';
 import { openDb, type Db } from '../../../src/store/db.js';
 import { shopifyContentHash, ShopifySnapshotWriter } from '../../../src/store/shopify-snapshots.js';
-import { ErpSnapshotWriter, type SnapshotInfo } from '../../../src/store/snapshots.js';
+import { ErpRowsHash, ErpSnapshotWriter, type SnapshotInfo } from '../../../src/store/snapshots.js';
 import { tempDir } from '../../helpers/cli.js';
 
 // Builds snapshots straight into a temporary database, so each rule is tested on a handful of rows
@@ -59,12 +59,12 @@ export function workspace(): Workspace {
     },
     erp(lines) {
       const writer = new ErpSnapshotWriter(db, 'test');
-      const duplicates = writer.addBatch(
-        lines.map((l) => ({ sku: l.sku, warehouse: l.wh, onHand: l.onHand, reserved: l.reserved ?? 0, incoming: 0, safetyStock: l.safety ?? null, category: l.category ?? null })),
-        lines.map((_, i) => i + 2),
-      );
+      const rows = lines.map((l) => ({ sku: l.sku, warehouse: l.wh, onHand: l.onHand, reserved: l.reserved ?? 0, incoming: 0, safetyStock: l.safety ?? null, category: l.category ?? null }));
+      const duplicates = writer.addBatch(rows, lines.map((_, i) => i + 2));
       if (duplicates.length) throw new Error(`duplicate ERP test rows: ${JSON.stringify(duplicates)}`);
-      return writer.finish({});
+      const hash = new ErpRowsHash();
+      hash.update(rows);
+      return writer.finish(hash.digest(), {});
     },
     shopify(shop) {
       const writer = new ShopifySnapshotWriter(db, 'test-shop.myshopify.com');

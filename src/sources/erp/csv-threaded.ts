@@ -71,8 +71,9 @@ export function unpackBatch(packed: PackedBatch): ErpBatch {
 }
 
 function workerUrl(): URL {
-  // Under tsx (tests) this module is .ts and so is its worker; built, both are .js.
-  return new URL(import.meta.url.endsWith('.ts') ? './csv-worker.ts' : './csv-worker.js', import.meta.url);
+  // Run from source (tests under tsx), a worker thread does not get tsx's loader: use the built worker,
+  // which npm test builds first.
+  return new URL(import.meta.url.endsWith('.ts') ? '../../../dist/sources/erp/csv-worker.js' : './csv-worker.js', import.meta.url);
 }
 
 /**

@@ -107,15 +107,15 @@ function levelSelect(sums: { onHand: string; reserved: string; safety: string },
   const raw = `(${sums.onHand} - ${sums.reserved} - ${safety} - ${committed})`;
   const authority = 'COALESCE(k.authority, l.authority, @default_authority)';
   return `
-    sh.item_id AS inventory_item_id, ${sums.onHand} AS on_hand, ${sums.reserved} AS reserved, ${safety} AS safety,
+    k.item_id AS inventory_item_id, ${sums.onHand} AS on_hand, ${sums.reserved} AS reserved, ${safety} AS safety,
     CASE WHEN ${sums.safety} IS NOT NULL THEN 'erp' ELSE COALESCE(k.rule_source, l.safety_source, 'default') END AS safety_source,
     ${committed} AS committed, MAX(${raw}, 0) AS erp_available, ${raw} < 0 AS clamped,
     sl.available AS observed, ${authority} AS authority,
     CASE WHEN k.authority IS NOT NULL THEN 'category' WHEN l.authority IS NOT NULL THEN 'location' ELSE 'default' END AS authority_source,
     ${withBase ? 'b.erp_available' : 'NULL'} AS base_erp, ${withBase ? 'b.shopify_available' : 'NULL'} AS base_shopify, k.category AS category,
     CASE
-      WHEN sh.sku IS NULL THEN 'not-in-shopify'
-      WHEN sh.n_items > 1 THEN 'ambiguous-sku'
+      WHEN k.n_items IS NULL THEN 'not-in-shopify'
+      WHEN k.n_items > 1 THEN 'ambiguous-sku'
       WHEN sl.available IS NULL THEN 'not-stocked'
       ELSE 'pending'
     END AS pre_status`;
@@ -174,11 +174,15 @@ function stageRules(db: Db, config: LoadedConfig, locations: ResolvedLocation[],
     DROP TABLE IF EXISTS temp.t_loc; DROP TABLE IF EXISTS temp.t_wh; DROP TABLE IF EXISTS temp.t_erp_sku;
     DROP TABLE IF EXISTS temp.t_erp; DROP TABLE IF EXISTS temp.t_shop_sku; DROP TABLE IF EXISTS temp.t_bundle; DROP TABLE IF EXISTS temp.t_component; DROP TABLE IF EXISTS temp.t_diff;
     CREATE TEMP TABLE t_loc (location_id TEXT PRIMARY KEY, name TEXT NOT NULL, authority TEXT, safety INTEGER, safety_source TEXT) WITHOUT ROWID;
-    CREATE TEMP TABLE t_wh (warehouse TEXT PRIMARY KEY, location_id TEXT NOT NULL, pooled INTEGER NOT NULL) WITHOUT ROWID;
+    -- A warehouse row carries its location's rules too, so the per-level join looks up one table, not two.
+    CREATE TEMP TABLE t_wh (warehouse TEXT PRIMARY KEY, location_id TEXT NOT NULL, pooled INTEGER NOT NULL,
+      authority TEXT, safety INTEGER, safety_source TEXT) WITHOUT ROWID;
     CREATE INDEX temp.t_wh_location ON t_wh (location_id, warehouse);
     CREATE TEMP TABLE t_bundle (sku TEXT PRIMARY KEY) WITHOUT ROWID;
     CREATE TEMP TABLE t_component (sku TEXT PRIMARY KEY) WITHOUT ROWID;
-    CREATE TEMP TABLE t_erp_sku (sku TEXT PRIMARY KEY, category TEXT, rule_safety INTEGER, rule_source TEXT, authority TEXT) WITHOUT ROWID;
+    -- One row per ERP SKU with its rules resolved once, and its Shopify item (n_items NULL: not in Shopify).
+    CREATE TEMP TABLE t_erp_sku (sku TEXT PRIMARY KEY, category TEXT, rule_safety INTEGER, rule_source TEXT, authority TEXT,
+      item_id TEXT, n_items INTEGER) WITHOUT ROWID;
     CREATE TEMP TABLE t_erp (sku TEXT NOT NULL, location_id TEXT NOT NULL, on_hand INTEGER NOT NULL, reserved INTEGER NOT NULL, safety INTEGER,
       PRIMARY KEY (sku, location_id)) WITHOUT ROWID;
     CREATE TEMP TABLE t_shop_sku (sku TEXT PRIMARY KEY, item_id TEXT NOT NULL, n_items INTEGER NOT NULL) WITHOUT ROWID;
@@ -188,12 +192,14 @@ function stageRules(db: Db, config: LoadedConfig, locations: ResolvedLocation[],
       target INTEGER, limited_by TEXT);
   `);
   const insertLoc = db.prepare('INSERT INTO t_loc VALUES (?, ?, ?, ?, ?)');
-  const insertWh = db.prepare('INSERT INTO t_wh VALUES (?, ?, ?)');
+  const insertWh = db.prepare('INSERT INTO t_wh VALUES (?, ?, ?, ?, ?, ?)');
   for (const location of locations) {
     const byLocation = config.safetyStock.byLocation;
     const safety = Object.hasOwn(byLocation, location.locationName) ? byLocation[location.locationName]! : null;
     insertLoc.run(location.locationId, location.locationName, location.authority ?? null, safety, safety === null ? null : 'byLocation');
-    for (const warehouse of location.warehouses) insertWh.run(warehouse, location.locationId, location.warehouses.length > 1 ? 1 : 0);
+    for (const warehouse of location.warehouses) {
+      insertWh.run(warehouse, location.locationId, location.warehouses.length > 1 ? 1 : 0, location.authority ?? null, safety, safety === null ? null : 'byLocation');
+    }
   }
   const insertBundle = db.prepare('INSERT INTO t_bundle VALUES (?)');
   for (const sku of bundles.keys()) insertBundle.run(sku);
@@ -224,6 +230,7 @@ function stageRules(db: Db, config: LoadedConfig, locations: ResolvedLocation[],
     `INSERT INTO t_shop_sku (sku, item_id, n_items)
      SELECT sku, MIN(inventory_item_id), COUNT(*) FROM shopify_items WHERE snapshot_id = ? AND sku IS NOT NULL AND sku <> '' GROUP BY sku`,
   ).run(shopifyId);
+  db.exec('UPDATE t_erp_sku SET (item_id, n_items) = (SELECT s.item_id, s.n_items FROM t_shop_sku s WHERE s.sku = t_erp_sku.sku)');
 }
 
 function usesHybrid(config: LoadedConfig): boolean {
@@ -240,34 +247,32 @@ function joinLevels(db: Db, config: LoadedConfig, erpId: number, shopifyId: numb
   const params = { erp: erpId, shop: shopifyId, default_safety: config.safetyStock.default, default_authority: config.authority.default, ...keep.filterParams };
   // ERP side: every (SKU, location) the export has stock rows for; single-warehouse locations straight
   // from the snapshot, pooled ones from t_erp.
+  // `l` is the location's rules: t_loc, or the t_wh row of a single-warehouse location, which carries them.
   const erpSide = (from: string, e: { sku: string; location: string; onHand: string; reserved: string; safety: string }, where = '') =>
     insertLevels(`
      SELECT ${e.sku} AS sku, ${e.location} AS location_id, ${levelSelect({ onHand: e.onHand, reserved: e.reserved, safety: e.safety }, subtract, withBase)}
      FROM ${from}
-     JOIN t_loc l ON l.location_id = ${e.location}
      JOIN t_erp_sku k ON k.sku = ${e.sku}
-     LEFT JOIN t_shop_sku sh ON sh.sku = ${e.sku}
-     LEFT JOIN shopify_levels sl ON sl.snapshot_id = @shop AND sl.inventory_item_id = sh.item_id AND sl.location_id = ${e.location} AND sh.n_items = 1
+     LEFT JOIN shopify_levels sl ON sl.snapshot_id = @shop AND sl.inventory_item_id = k.item_id AND sl.location_id = ${e.location} AND k.n_items = 1
      ${baseJoin(e.sku, e.location)}
      WHERE 1 ${notBundle(e.sku)} ${where}`, withBase, keep);
   db.prepare(
-    erpSide('erp_levels e JOIN t_wh w ON w.warehouse = e.warehouse AND w.pooled = 0', {
+    erpSide('erp_levels e JOIN t_wh l ON l.warehouse = e.warehouse AND l.pooled = 0', {
       sku: 'e.sku',
-      location: 'w.location_id',
+      location: 'l.location_id',
       onHand: 'e.on_hand',
       reserved: 'e.reserved',
       safety: 'e.safety_stock',
     }, 'AND e.snapshot_id = @erp'),
   ).run(params);
-  db.prepare(erpSide('t_erp e', { sku: 'e.sku', location: 'e.location_id', onHand: 'e.on_hand', reserved: 'e.reserved', safety: 'e.safety' })).run(params);
+  db.prepare(erpSide('t_erp e JOIN t_loc l ON l.location_id = e.location_id', { sku: 'e.sku', location: 'e.location_id', onHand: 'e.on_hand', reserved: 'e.reserved', safety: 'e.safety' })).run(params);
   // Shopify side: levels of ERP SKUs at mapped locations where the export lists no row: an empty bin, 0 on hand.
   db.prepare(
     insertLevels(`
      SELECT sl.sku AS sku, sl.location_id AS location_id, ${levelSelect({ onHand: '0', reserved: '0', safety: 'NULL' }, subtract, withBase)}
      FROM shopify_levels sl
      JOIN t_loc l ON l.location_id = sl.location_id
-     JOIN t_erp_sku k ON k.sku = sl.sku
-     JOIN t_shop_sku sh ON sh.sku = sl.sku AND sh.n_items = 1 AND sh.item_id = sl.inventory_item_id
+     JOIN t_erp_sku k ON k.sku = sl.sku AND k.n_items = 1 AND k.item_id = sl.inventory_item_id
      ${baseJoin('sl.sku', 'sl.location_id')}
      WHERE sl.snapshot_id = @shop
        AND NOT EXISTS (

@@ -98,21 +98,37 @@ export function checkPlan(db: Db, config: LoadedConfig, plan: Plan, resuming: bo
     const failed = plan.guards.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.message}`);
     throw new InputError('the plan is not applyable: its guards failed (check the ERP export; "invrecon plan --force" overrides)', failed);
   }
+  // invrecon's own writes since the baseline are not sales: carrying them forward would apply a change twice.
+  const changedByUs = levelsChangedByOtherPlans(db, plan);
+  if (changedByUs.length > 0) {
+    throw new StaleError(
+      `the plan is stale: invrecon has changed ${changedByUs.length} of its levels since its baseline (another plan was applied); run "invrecon pull shopify" and "invrecon plan" again`,
+      changedByUs.slice(0, 10).map((c) => `${c.sku} at ${c.locationName}: set by plan ${c.byPlan.slice(0, 12)}`),
+    );
+  }
   if (resuming) return;
   const newest = latestSnapshot(db, 'shopify');
   if (!newest || newest.id <= plan.baseline.shopify.snapshotId) return;
-  // A newer snapshot that agrees with the plan's `from` (or already shows its `to`) does not make it stale.
+  // A newer snapshot that still shows the plan's `from` for every level does not make it stale.
   const read = db.prepare('SELECT available FROM shopify_levels WHERE snapshot_id = ? AND inventory_item_id = ? AND location_id = ?').pluck();
-  const moved = plan.changes.filter((c) => {
-    const now = read.get(newest.id, c.inventoryItemId, c.locationId) as number | undefined;
-    return now !== undefined && now !== c.from && now !== c.to;
-  });
+  const moved = plan.changes.filter((c) => read.get(newest.id, c.inventoryItemId, c.locationId) !== c.from);
   if (moved.length > 0) {
     throw new StaleError(
       `the plan is stale: Shopify snapshot #${newest.id} is newer than its baseline #${plan.baseline.shopify.snapshotId} and shows other values for ${moved.length} of its levels; run "invrecon plan" again`,
-      moved.slice(0, 10).map((c) => `${c.sku} at ${c.locationName}: planned from ${c.from}, now ${read.get(newest.id, c.inventoryItemId, c.locationId)}`),
+      moved.slice(0, 10).map((c) => `${c.sku} at ${c.locationName}: planned from ${c.from}, now ${read.get(newest.id, c.inventoryItemId, c.locationId) ?? 'not stocked'}`),
     );
   }
+}
+
+/** Levels of this plan that another plan changed after this plan's Shopify baseline was read. */
+export function levelsChangedByOtherPlans(db: Db, plan: Plan): (PlanChange & { byPlan: string })[] {
+  const lookup = db
+    .prepare("SELECT plan_digest FROM audit_changes WHERE inventory_item_id = ? AND location_id = ? AND at >= ? AND COALESCE(plan_digest, '') <> ? LIMIT 1")
+    .pluck();
+  return plan.changes.flatMap((c) => {
+    const byPlan = lookup.get(c.inventoryItemId, c.locationId, plan.baseline.shopify.takenAt, plan.digest) as string | undefined;
+    return byPlan === undefined ? [] : [{ ...c, byPlan }];
+  });
 }
 
 function previewBatches(plan: Plan, batches: PlannedBatch[]): ApplyResult['batches'] {
@@ -145,6 +161,7 @@ class Applier {
   private context: { batchNo: number | null; key: string | null } = { batchNo: null, key: null };
   readonly client: ShopifyClient;
   private readonly maxMisses: number;
+  private readonly changedByOtherPlan;
 
   constructor(
     private readonly db: Db,
@@ -153,6 +170,9 @@ class Applier {
     options: ApplyOptions,
   ) {
     this.maxMisses = options.maxMisses ?? DEFAULT_MAX_MISSES;
+    this.changedByOtherPlan = db
+      .prepare("SELECT 1 FROM audit_changes WHERE inventory_item_id = ? AND location_id = ? AND at >= ? AND COALESCE(plan_digest, '') <> ? LIMIT 1")
+      .pluck();
     const onCall = options.clientOptions?.onCall;
     this.client = createShopifyClient(config, {
       ...options.clientOptions,
@@ -271,6 +291,10 @@ class Applier {
         if (error.code !== 'CHANGE_FROM_QUANTITY_STALE') return outcome.failed.push({ change: row.change, code: error.code ?? 'error', message: error.message });
         const now = current.get(row.change) ?? null;
         if (now === null) return outcome.failed.push({ change: row.change, code: 'ITEM_NOT_STOCKED_AT_LOCATION', message: 'the level is gone' });
+        // A move made by another invrecon plan is not a sale to carry forward: that would apply a change twice.
+        if (this.changedByOtherPlan.get(c.inventoryItemId, c.locationId, this.plan.baseline.shopify.takenAt, this.plan.digest) !== undefined) {
+          return outcome.conflicts.push({ change: row.change, current: now, message: 'another invrecon plan changed this level since the snapshot' });
+        }
         // What sold (or arrived) since the snapshot is carried into the target, never overwritten.
         const target = Math.max(0, c.to + (now - c.from));
         if (now === target) return outcome.skipped.push({ change: row.change, current: now });
@@ -309,6 +333,17 @@ class Applier {
 function rowReport(plan: Plan, change: number, current: number | null, message: string): RowReport {
   const c = plan.changes[change]!;
   return { sku: c.sku, locationName: c.locationName, from: c.from, to: c.to, current, message };
+}
+
+function countOutcomes(plan: Plan, outcomes: BatchOutcome[], result: ApplyResult): void {
+  for (const outcome of outcomes) {
+    result.applied += outcome.applied.length;
+    result.skipped += outcome.skipped.length;
+    for (const c of outcome.conflicts) result.conflictRows.push(rowReport(plan, c.change, c.current, c.message));
+    for (const f of outcome.failed) result.failedRows.push(rowReport(plan, f.change, null, `${f.code}: ${f.message}`));
+  }
+  result.conflicts = result.conflictRows.length;
+  result.failed = result.failedRows.length;
 }
 
 /** The hybrid base: what both sides agreed on once this plan is applied. */
@@ -363,9 +398,11 @@ export async function applyPlan(db: Db, config: LoadedConfig, plan: Plan, option
     return result;
   }
   if (status === 'done' || status === 'conflicts') {
-    // Everything was sent already; nothing is sent again.
+    // Everything was sent already; nothing is sent again. What was left unapplied still is, and says so.
     result.alreadyApplied = true;
-    result.skipped = plan.changes.length;
+    countOutcomes(plan, allOutcomes(db, plan.digest), result);
+    result.skipped = plan.changes.length - result.conflicts - result.failed;
+    result.applied = 0;
     result.durationMs = Math.round(performance.now() - started);
     return result;
   }
@@ -388,14 +425,7 @@ export async function applyPlan(db: Db, config: LoadedConfig, plan: Plan, option
     result.throttledWaits = applier.client.counters.throttledWaits;
   }
   const outcomes = allOutcomes(db, plan.digest);
-  for (const outcome of outcomes) {
-    result.applied += outcome.applied.length;
-    result.skipped += outcome.skipped.length;
-    for (const c of outcome.conflicts) result.conflictRows.push(rowReport(plan, c.change, c.current, c.message));
-    for (const f of outcome.failed) result.failedRows.push(rowReport(plan, f.change, null, `${f.code}: ${f.message}`));
-  }
-  result.conflicts = result.conflictRows.length;
-  result.failed = result.failedRows.length;
+  countOutcomes(plan, outcomes, result);
   recordReconciled(db, plan, outcomes);
   finishApply(db, plan.digest, result.conflicts + result.failed > 0 ? 'conflicts' : 'done');
   result.durationMs = Math.round(performance.now() - started);

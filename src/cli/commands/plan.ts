@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { EXIT } from '../../errors.js';
 import { applyPlan } from '../../plan/apply.js';
+import { acquireLock, heartbeat, releaseLock } from '../../ops/lock.js';
 import { buildPlan } from '../../plan/build.js';
 import { readPlan, serializePlan, type Plan } from '../../plan/model.js';
 import { readLog } from '../../store/audit.js';
@@ -57,11 +58,20 @@ export function registerPlanCommands(program: Command, setExitCode: ExitCodeSink
     .action(async (file: string, options: { config: string; format: Format; commit?: boolean; maxMisses: string }) => {
       const plan = readPlan(resolve(file));
       await withWorkspace(options, async (config, db) => {
-        const result = await applyPlan(db, config, plan, {
-          commit: Boolean(options.commit),
-          planPath: resolve(file),
-          maxMisses: Math.max(1, parseCount(options.maxMisses, '--max-misses')),
-        });
+        // One writer at a time: an apply and a sync (or two applies) must not move the same levels at once.
+        const held = options.commit ? acquireLock(db) : undefined;
+        if (held?.tookOver) write.err(`warning: took over a stale lock from ${held.tookOver.holder.owner}: ${held.tookOver.reason}`);
+        let result;
+        try {
+          result = await applyPlan(db, config, plan, {
+            commit: Boolean(options.commit),
+            planPath: resolve(file),
+            maxMisses: Math.max(1, parseCount(options.maxMisses, '--max-misses')),
+            onProgress: () => held && heartbeat(db, held.lock),
+          });
+        } finally {
+          if (held) releaseLock(db, held.lock);
+        }
         write.out(renderApply(result, options.format));
         setExitCode(result.conflicts + result.failed > 0 ? EXIT.conflicts : EXIT.ok);
       });

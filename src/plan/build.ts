@@ -63,6 +63,26 @@ function erpCorrections(db: Db, config: LoadedConfig, erpSnapshotId: number, row
   return corrections.sort(byLocationThenSku);
 }
 
+/** Rows of the ERP snapshot the last applied plan was made from, when that is an earlier snapshot still kept. */
+function lastAppliedErpRows(db: Db, current: SnapshotInfo): number | undefined {
+  const rows = db
+    .prepare(
+      `SELECT s.row_count FROM reconciled_levels r JOIN snapshots s ON s.id = r.erp_snapshot_id
+       WHERE s.id < ? ORDER BY r.reconciled_at DESC LIMIT 1`,
+    )
+    .pluck()
+    .get(current.id) as number | undefined;
+  return rows;
+}
+
+/** Mapped warehouses that had rows in the previous export and have none in this one (from the pulls' records). */
+function vanishedWarehouses(previous: SnapshotInfo, current: SnapshotInfo, config: LoadedConfig): string[] {
+  const codes = (snapshot: SnapshotInfo) => new Set(((snapshot.meta.warehouses ?? []) as { code: string; rows: number }[]).filter((w) => w.rows > 0).map((w) => w.code));
+  const before = codes(previous);
+  const now = codes(current);
+  return config.locations.flatMap((l) => l.warehouses).filter((w) => before.has(w) && !now.has(w)).sort();
+}
+
 export interface BuiltPlan {
   plan: Plan;
   diff: DiffResult;
@@ -79,12 +99,20 @@ export function buildPlan(db: Db, config: LoadedConfig, options: BuildPlanOption
     .sort(byLocationThenSku);
   const corrections = erpCorrections(db, config, diff.erpSnapshot.id, diff.rows);
   const zeroed = changes.filter((c) => c.to === 0 && c.from > 0).length;
+  const previous = previousSnapshot(db, diff.erpSnapshot);
   const checks = evaluateGuards(config.guards, {
     changes: changes.length,
     zeroed,
     levelsCompared: diff.summary.levelsCompared,
     erpRows: diff.erpSnapshot.rowCount,
-    previousErpRows: previousSnapshot(db, diff.erpSnapshot)?.rowCount,
+    previousErpRows: previous?.rowCount,
+    lastAppliedErpRows: lastAppliedErpRows(db, diff.erpSnapshot),
+    byLocation: diff.summary.byLocation.map((l) => ({
+      locationName: l.locationName,
+      compared: l.levelsCompared,
+      zeroed: changes.filter((c) => c.locationId === l.locationId && c.to === 0 && c.from > 0).length,
+    })),
+    vanishedWarehouses: previous ? vanishedWarehouses(previous, diff.erpSnapshot, config) : [],
   });
   const passed = checks.every((c) => c.ok);
   const content: Omit<Plan, 'digest'> = {

@@ -35,7 +35,7 @@ const erpCorrection = z.object({
 });
 
 const guardCheck = z.object({
-  name: z.enum(['emptyErp', 'maxChanges', 'maxZeroedShare', 'maxRowDrop']),
+  name: z.enum(['emptyErp', 'maxChanges', 'maxZeroedShare', 'maxRowDrop', 'warehousesPresent']),
   ok: z.boolean(),
   limit: z.number(),
   value: z.number(),

@@ -157,7 +157,7 @@ describe('guards against a bad ERP export', () => {
     assert.equal(json.applyable, false);
     assert.match(plan.stderr, /not applyable/);
     const failed = json.guards.filter((g: { ok: boolean }) => !g.ok).map((g: { name: string }) => g.name);
-    assert.deepEqual(failed, ['emptyErp', 'maxRowDrop']);
+    assert.deepEqual(failed, ['emptyErp', 'maxRowDrop', 'warehousesPresent']);
     const historyLength = shop.emulator.state.history.length;
     const applied = await shop.cli(['apply', 'empty-plan.json', '--commit']);
     assert.equal(applied.code, 1);
@@ -179,5 +179,65 @@ describe('guards against a bad ERP export', () => {
     const forcedJson = stdoutJson(forced);
     assert.deepEqual([forcedJson.applyable, forcedJson.forced], [true, true]);
     assert.equal(readJson<PlanFile>(join(shop.dir, 'forced-plan.json')).guards.forced, true);
+  });
+});
+
+describe('apply never applies a change twice, and never hides what it left undone', () => {
+  let shop: ShopWorkspace;
+  before(async () => {
+    shop = await openShopWorkspace({ seed: loadSeed(join(demoDir, 'shop.json')), demo: true });
+    assert.equal((await shop.cli(['pull', 'erp'])).code, 0);
+    assert.equal((await shop.cli(['pull', 'shopify'])).code, 0);
+  });
+  after(() => shop.close());
+
+  it('refuses a second plan from the same snapshot once the first changed its levels', async () => {
+    assert.equal((await shop.cli(['plan', '--sku', 'MUG-*', '--out', 'mugs.json'])).code, 0);
+    assert.equal((await shop.cli(['plan', '--out', 'everything.json'])).code, 0);
+    const first = await shop.cli(['apply', 'mugs.json', '--commit']);
+    assert.equal(first.code, 0, first.stderr);
+    const mug = () => shop.emulator.state.level('gid://shopify/InventoryItem/104', 'gid://shopify/Location/1')!.available;
+    assert.equal(mug(), 24);
+    const second = await shop.cli(['apply', 'everything.json', '--commit']);
+    assert.equal(second.code, 1);
+    assert.match(second.stderr, /invrecon has changed 1 of its levels since its baseline/);
+    assert.match(second.stderr, /MUG-WHT at Main Warehouse: set by plan/);
+    assert.equal(mug(), 24, 'the 30 → 24 change was not carried forward a second time');
+  });
+
+  it('a re-run of a plan that ended with conflicts still exits 3 and lists them', async () => {
+    assert.equal((await shop.cli(['pull', 'shopify'])).code, 0);
+    assert.equal((await shop.cli(['plan', '--out', 'rest.json'])).code, 0);
+    // A sale after the snapshot, and only one compare-and-swap miss allowed: that level becomes a conflict.
+    shop.emulator.state.sell('gid://shopify/InventoryItem/101', 'gid://shopify/Location/1', 1);
+    const first = await shop.cli(['apply', 'rest.json', '--commit', '--max-misses', '1', '--format', 'json']);
+    assert.equal(first.code, 3, first.stderr);
+    assert.equal(stdoutJson(first).conflicts, 1);
+    const again = await shop.cli(['apply', 'rest.json', '--commit', '--format', 'json']);
+    assert.equal(again.code, 3);
+    const json = stdoutJson(again);
+    assert.deepEqual([json.alreadyApplied, json.applied, json.conflicts], [true, 0, 1]);
+    assert.equal(json.conflictRows[0].sku, 'TEE-RED-M');
+  });
+
+  it('a truncated export pulled twice is still caught, and so is a mapped warehouse that vanished', async () => {
+    const full = readFileSync(join(shop.dir, 'erp.csv'), 'utf8').split('\n');
+    writeFileSync(join(shop.dir, 'short.csv'), full.slice(0, 4).join('\n') + '\n');
+    for (let pull = 0; pull < 2; pull++) assert.equal((await shop.cli(['pull', 'erp', '--csv', 'short.csv'])).code, 0);
+    assert.equal((await shop.cli(['pull', 'shopify'])).code, 0);
+    const plan = stdoutJson(await shop.cli(['plan', '--out', 'short-plan.json', '--format', 'json']));
+    assert.equal(plan.applyable, false);
+    const rowDrop = plan.guards.find((g: { name: string }) => g.name === 'maxRowDrop');
+    assert.equal(rowDrop.ok, false);
+    assert.match(rowDrop.message, /in the ERP snapshot of the last applied plan/);
+
+    // The full export but without the store's warehouse.
+    writeFileSync(join(shop.dir, 'no-store.csv'), full.filter((line) => !line.includes(',STORE-1,')).join('\n'));
+    assert.equal((await shop.cli(['pull', 'erp'])).code, 0);
+    assert.equal((await shop.cli(['pull', 'erp', '--csv', 'no-store.csv'])).code, 0);
+    const noStore = stdoutJson(await shop.cli(['plan', '--out', 'no-store-plan.json', '--format', 'json']));
+    assert.equal(noStore.applyable, false);
+    const present = noStore.guards.find((g: { name: string }) => g.name === 'warehousesPresent');
+    assert.deepEqual([present.ok, present.message], [false, 'mapped warehouse "STORE-1" had rows in the previous ERP export and has none now']);
   });
 });

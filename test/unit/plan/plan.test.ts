@@ -25,6 +25,30 @@ describe('guards', () => {
     assert.deepEqual(failed({ changes: 1, zeroed: 0, levelsCompared: 10, erpRows: 49, previousErpRows: 100 }), ['maxRowDrop']);
   });
 
+  it('judge each location on its own, so one lost warehouse cannot empty one store', () => {
+    const byLocation = [
+      { locationName: 'Main', zeroed: 0, compared: 900 },
+      { locationName: 'Store 10', zeroed: 100, compared: 100 },
+      { locationName: 'Kiosk', zeroed: 5, compared: 5 },
+    ];
+    const check = evaluateGuards(guards, { changes: 9, zeroed: 105, levelsCompared: 1005, erpRows: 900, previousErpRows: 1000, byLocation }).find((c) => c.name === 'maxZeroedShare')!;
+    assert.equal(check.ok, false);
+    assert.match(check.message, /at Store 10 100 of 100 \(100%\)/);
+    // Below 20 compared levels a location is too small to judge alone (the Kiosk).
+    const small = evaluateGuards(guards, { changes: 5, zeroed: 5, levelsCompared: 905, erpRows: 900, previousErpRows: 900, byLocation: [byLocation[0]!, byLocation[2]!] });
+    assert.ok(small.every((c) => c.ok));
+  });
+
+  it('compare the row count with the last applied export too, and fail when a mapped warehouse vanished', () => {
+    const failed = (inputs: Parameters<typeof evaluateGuards>[1]) =>
+      evaluateGuards(guards, inputs)
+        .filter((c) => !c.ok)
+        .map((c) => c.name);
+    // The same truncated export pulled twice: the previous snapshot agrees, the last applied one does not.
+    assert.deepEqual(failed({ changes: 1, zeroed: 0, levelsCompared: 10, erpRows: 30, previousErpRows: 30, lastAppliedErpRows: 100 }), ['maxRowDrop']);
+    assert.deepEqual(failed({ changes: 1, zeroed: 0, levelsCompared: 10, erpRows: 90, previousErpRows: 100, vanishedWarehouses: ['WH-10'] }), ['warehousesPresent']);
+  });
+
   it('treat the limits as inclusive', () => {
     const checks = evaluateGuards(guards, { changes: 10, zeroed: 2, levelsCompared: 10, erpRows: 50, previousErpRows: 100 });
     assert.ok(checks.every((c) => c.ok), JSON.stringify(checks));

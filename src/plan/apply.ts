@@ -275,6 +275,13 @@ class Applier {
         await sleep(1000);
         continue;
       }
+      // Shopify keeps a failed attempt's answer under its key; that attempt changed nothing (all or
+      // nothing), so the same rows go again under the next key.
+      if (unplaced.length > 0 && unplaced.every((e) => e.code === 'IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED')) {
+        attempt = this.close(attempt, outcome, attempt.rows);
+        if (!attempt) return;
+        continue;
+      }
       if (unplaced.length > 0) {
         throw new SourceError(`Shopify refused batch ${batch.batchNo}: ${unplaced.map((e) => `${e.code ?? 'error'}: ${e.message}`).join('; ')}`);
       }

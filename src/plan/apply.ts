@@ -250,7 +250,7 @@ class Applier {
       const rows = initialRows(this.plan, batch);
       const key = idempotencyKey(this.plan, batch.batchNo, 0);
       openAttempt(this.db, this.plan.digest, batch.batchNo, 0, key, rows);
-      attempt = { batchNo: batch.batchNo, attempt: 0, idempotencyKey: key, status: 'open', rows, outcome: null };
+      attempt = { batchNo: batch.batchNo, attempt: 0, idempotencyKey: key, status: 'open', rows, later: [], outcome: null };
     }
     let concurrentWaits = 0;
     for (;;) {
@@ -266,8 +266,10 @@ class Applier {
           const after = change?.quantityAfterChange ?? target;
           outcome.applied.push({ change: row.change, before: change ? after - change.delta : row.changeFromQuantity, after });
         }
-        this.close(attempt, outcome, undefined);
-        return;
+        // It went through: send more at once again, up to a full batch.
+        attempt = this.close(attempt, outcome, attempt.later, Math.min(BATCH_SIZE, attempt.rows.length * 2));
+        if (!attempt) return;
+        continue;
       }
       const unplaced = response.userErrors.filter((e) => rowIndexOf(e) === undefined || rowIndexOf(e)! >= attempt!.rows.length);
       // Shopify is still working on this very request (sent by an earlier, killed run): wait for it.
@@ -278,7 +280,7 @@ class Applier {
       // Shopify keeps a failed attempt's answer under its key; that attempt changed nothing (all or
       // nothing), so the same rows go again under the next key.
       if (unplaced.length > 0 && unplaced.every((e) => e.code === 'IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED')) {
-        attempt = this.close(attempt, outcome, attempt.rows);
+        attempt = this.close(attempt, outcome, [...attempt.rows, ...attempt.later], attempt.rows.length);
         if (!attempt) return;
         continue;
       }
@@ -310,13 +312,19 @@ class Applier {
         }
         next.push({ change: row.change, changeFromQuantity: now, value: batch.mode === 'set' ? target : target - now, misses: row.misses + 1 });
       });
-      attempt = this.close(attempt, outcome, next);
+      // One moved level fails the whole call: while levels keep moving, send fewer at a time so calls go through.
+      attempt = this.close(attempt, outcome, [...next, ...attempt.later], Math.max(1, Math.floor(attempt.rows.length / 2)));
       if (!attempt) return;
     }
   }
 
-  /** Closes an attempt and opens the next one (when rows remain) in one transaction. */
-  private close(attempt: BatchAttempt, outcome: BatchOutcome, next: BatchRow[] | undefined): BatchAttempt | undefined {
+  /**
+   * Closes an attempt and opens the next one, sending the first `size` of the remaining rows and keeping
+   * the rest for later, in one transaction.
+   */
+  private close(attempt: BatchAttempt, outcome: BatchOutcome, remaining: BatchRow[], size: number): BatchAttempt | undefined {
+    const next = remaining.slice(0, size);
+    const later = remaining.slice(size);
     let opened: BatchAttempt | undefined;
     this.db.transaction(() => {
       closeAttempt(this.db, this.plan.digest, attempt.batchNo, attempt.attempt, outcome);
@@ -327,10 +335,10 @@ class Applier {
           return { planDigest: this.plan.digest, sku: c.sku, inventoryItemId: c.inventoryItemId, locationId: c.locationId, before: a.before, after: a.after, rule: c.reason };
         }),
       );
-      if (next && next.length > 0) {
+      if (next.length > 0) {
         const key = idempotencyKey(this.plan, attempt.batchNo, attempt.attempt + 1);
-        openAttempt(this.db, this.plan.digest, attempt.batchNo, attempt.attempt + 1, key, next);
-        opened = { batchNo: attempt.batchNo, attempt: attempt.attempt + 1, idempotencyKey: key, status: 'open', rows: next, outcome: null };
+        openAttempt(this.db, this.plan.digest, attempt.batchNo, attempt.attempt + 1, key, next, later);
+        opened = { batchNo: attempt.batchNo, attempt: attempt.attempt + 1, idempotencyKey: key, status: 'open', rows: next, later, outcome: null };
       }
     })();
     return opened;

@@ -30,7 +30,10 @@ export interface BatchAttempt {
   attempt: number;
   idempotencyKey: string;
   status: 'open' | 'done';
+  /** The rows this attempt sends. */
   rows: BatchRow[];
+  /** Rows of the batch waiting for a later attempt (the batch shrinks while levels keep moving). */
+  later: BatchRow[];
   outcome: BatchOutcome | null;
 }
 
@@ -62,7 +65,7 @@ export function latestAttempt(db: Db, digest: string, batchNo: number): BatchAtt
     attempt: row.attempt,
     idempotencyKey: row.idempotency_key,
     status: row.status,
-    rows: JSON.parse(row.request) as BatchRow[],
+    ...(JSON.parse(row.request) as { rows: BatchRow[]; later: BatchRow[] }),
     outcome: row.result ? (JSON.parse(row.result) as BatchOutcome) : null,
   };
 }
@@ -73,11 +76,11 @@ export function allOutcomes(db: Db, digest: string): BatchOutcome[] {
   );
 }
 
-/** Records an attempt before it is sent: its rows and key are fixed from here on. */
-export function openAttempt(db: Db, digest: string, batchNo: number, attempt: number, key: string, rows: BatchRow[]): void {
+/** Records an attempt before it is sent: its rows, the rows left for later, and its key are fixed from here on. */
+export function openAttempt(db: Db, digest: string, batchNo: number, attempt: number, key: string, rows: BatchRow[], later: BatchRow[] = []): void {
   db.prepare(
     "INSERT INTO apply_batches (plan_digest, batch_no, attempt, idempotency_key, status, request, updated_at) VALUES (?, ?, ?, ?, 'open', ?, ?)",
-  ).run(digest, batchNo, attempt, key, JSON.stringify(rows), new Date().toISOString());
+  ).run(digest, batchNo, attempt, key, JSON.stringify({ rows, later }), new Date().toISOString());
 }
 
 export function closeAttempt(db: Db, digest: string, batchNo: number, attempt: number, outcome: BatchOutcome): void {

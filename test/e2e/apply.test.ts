@@ -23,14 +23,20 @@ function stdoutJson(result: { code: number | null; stdout: string; stderr: strin
   }
 }
 
+/** The demo shop in the emulator, with one ERP and one Shopify snapshot pulled. */
+async function demoShopWithSnapshots(): Promise<ShopWorkspace> {
+  const shop = await openShopWorkspace({ seed: loadSeed(join(demoDir, 'shop.json')), demo: true });
+  for (const side of ['erp', 'shopify']) {
+    const pulled = await shop.cli(['pull', side]);
+    assert.equal(pulled.code, 0, pulled.stderr);
+  }
+  return shop;
+}
+
 describe('plan and apply against the emulator (demo shop)', () => {
   let shop: ShopWorkspace;
   before(async () => {
-    shop = await openShopWorkspace({ seed: loadSeed(join(demoDir, 'shop.json')), demo: true });
-    for (const side of ['erp', 'shopify']) {
-      const pulled = await shop.cli(['pull', side]);
-      assert.equal(pulled.code, 0, pulled.stderr);
-    }
+    shop = await demoShopWithSnapshots();
   });
   after(() => shop.close());
 
@@ -143,9 +149,7 @@ describe('plan and apply against the emulator (demo shop)', () => {
 describe('guards against a bad ERP export', () => {
   let shop: ShopWorkspace;
   before(async () => {
-    shop = await openShopWorkspace({ seed: loadSeed(join(demoDir, 'shop.json')), demo: true });
-    assert.equal((await shop.cli(['pull', 'erp'])).code, 0);
-    assert.equal((await shop.cli(['pull', 'shopify'])).code, 0);
+    shop = await demoShopWithSnapshots();
   });
   after(() => shop.close());
 
@@ -185,9 +189,7 @@ describe('guards against a bad ERP export', () => {
 describe('apply never applies a change twice, and never hides what it left undone', () => {
   let shop: ShopWorkspace;
   before(async () => {
-    shop = await openShopWorkspace({ seed: loadSeed(join(demoDir, 'shop.json')), demo: true });
-    assert.equal((await shop.cli(['pull', 'erp'])).code, 0);
-    assert.equal((await shop.cli(['pull', 'shopify'])).code, 0);
+    shop = await demoShopWithSnapshots();
   });
   after(() => shop.close());
 

@@ -113,7 +113,7 @@ export function csvErpSource(path: string, options: CsvSourceOptions = {}): ErpS
         });
 
       let mapping: Map<ErpColumn, number> | undefined;
-      let picks: [ErpColumn, number][] = [];
+      let pick: (record: string[]) => Partial<Record<ErpColumn, string>> = () => ({});
       let width = 0;
       let batch = emptyBatch();
       for (;;) {
@@ -122,7 +122,7 @@ export function csvErpSource(path: string, options: CsvSourceOptions = {}): ErpS
           const line = record.line ?? 0;
           if (!mapping) {
             mapping = mapHeader(record, options.columns ?? {}, file);
-            picks = [...mapping];
+            pick = fieldPicker(mapping);
             width = record.length;
             continue;
           }
@@ -131,8 +131,7 @@ export function csvErpSource(path: string, options: CsvSourceOptions = {}): ErpS
             batch.problems.push(`${file}:${line}: expected ${width} fields as in the header, found ${record.length}${record.length < width ? ' (truncated row?)' : ''}`);
             continue;
           }
-          const fields: Partial<Record<ErpColumn, string>> = {};
-          for (const [column, at] of picks) fields[column] = record[at];
+          const fields = pick(record);
           const { row, problems } = normalizeErpRecord(fields);
           for (const problem of problems) batch.problems.push(`${file}:${line}:${mapping.get(problem.column)! + 1}: ${problem.column} ${problem.message}`);
           if (row) {
@@ -158,6 +157,30 @@ export function csvErpSource(path: string, options: CsvSourceOptions = {}): ErpS
 }
 
 const BATCH_ROWS = 2000;
+
+/** Picks the ERP columns out of a record into an object of one fixed shape (fast on a million rows). */
+function fieldPicker(mapping: Map<ErpColumn, number>): (record: string[]) => Partial<Record<ErpColumn, string>> {
+  const at = (column: ErpColumn) => mapping.get(column) ?? -1;
+  const [sku, warehouse, onHand, reserved, incoming, safety, category] = [
+    at('sku'),
+    at('warehouse'),
+    at('on_hand'),
+    at('reserved'),
+    at('incoming'),
+    at('safety_stock'),
+    at('category'),
+  ];
+  const get = (record: string[], i: number) => (i < 0 ? undefined : record[i]);
+  return (record) => ({
+    sku: get(record, sku),
+    warehouse: get(record, warehouse),
+    on_hand: get(record, onHand),
+    reserved: get(record, reserved),
+    incoming: get(record, incoming),
+    safety_stock: get(record, safety),
+    category: get(record, category),
+  });
+}
 
 function csvFailure(file: string, error: unknown): Error {
   if (error instanceof CsvError) {

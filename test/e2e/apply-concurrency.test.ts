@@ -19,7 +19,7 @@ interface PlanChange {
 const levelKey = (item: string, location: string) => `${item} ${location}`;
 
 async function pullAndPlan(shop: ShopWorkspace): Promise<PlanChange[]> {
-  for (const args of [['pull', 'erp'], ['pull', 'shopify'], ['plan', '--out', 'plan.json']]) {
+  for (const args of [['pull', 'erp'], ['pull', 'shopify', '--bulk'], ['plan', '--out', 'plan.json']]) {
     const result = await shop.cli(args);
     assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
   }

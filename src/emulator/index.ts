@@ -1,6 +1,6 @@
 // The in-process API of the Shopify emulator: start one on a free loopback port, inspect it, close it.
-import { Emulator, type BucketOptions, type EmulatorCounters, type FaultOptions } from './server.js';
-import type { QuantityName, SeedSource } from './seed.js';
+import { Emulator, type EmulatorCounters, type EmulatorOptions, type FaultOptions } from './server.js';
+import type { QuantityName } from './seed.js';
 import type { HistoryEntry } from './store.js';
 
 export { loadSeed, parseSeed, generateSeed, generateSeedSource, generateSeedItems, parseGenerateSpec, QUANTITY_NAMES } from './seed.js';
@@ -10,22 +10,8 @@ export type { BucketOptions, EmulatorCounters, FaultOptions } from './server.js'
 export { INVENTORY_REASONS } from './mutations.js';
 export { EMULATOR_SDL } from './sdl.js';
 
-export interface StartEmulatorOptions {
-  /** The shop: a Seed (from loadSeed or generateSeed) or a SeedSource with lazily generated items. */
-  seed: SeedSource;
-  /** 0 or absent: a free port. */
-  port?: number;
-  /** Loopback only: 127.0.0.1 (default), ::1 or localhost. */
-  host?: string;
-  /** When set, X-Shopify-Access-Token must equal it; otherwise any non-empty token passes. */
-  token?: string;
-  /** Leaky bucket; defaults are Shopify's Standard plan (2000 points, 100/s). */
-  bucket?: BucketOptions;
-  /** All off by default. */
-  faults?: FaultOptions;
-  /** Log sink (the CLI passes stderr); silent by default. */
-  log?: (line: string) => void;
-}
+/** The shop (seed), where to listen, the token to require, the bucket and the faults: see EmulatorOptions. */
+export type StartEmulatorOptions = EmulatorOptions;
 
 export interface EmulatorState {
   /** Current quantities of item × location (all eight names), or undefined when the item isn't stocked there. */

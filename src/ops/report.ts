@@ -1,27 +1,14 @@
 import type { LoadedConfig } from '../config/load.js';
 import type { Db } from '../store/db.js';
-import { recentRuns, type PhaseTimes, type RunOutcome } from './runs.js';
-import { buildStatus, type DriftNow } from './status.js';
+import { recentRuns, type PhaseTimes } from './runs.js';
+import { buildStatus, runLine, type DriftNow, type RunLine } from './status.js';
 
-export interface ReportRun {
-  id: number;
-  startedAt: string;
-  outcome: RunOutcome;
-  dryRun: boolean | null;
-  durationMs: number | null;
+/** A run as status shows it, plus what the report's charts need. */
+export interface ReportRun extends RunLine {
   phases: PhaseTimes;
-  levelsCompared: number | null;
-  /** Levels the sync found drifting (Shopify to change). */
-  drifting: number | null;
   totalAbsDrift: number | null;
   /** Levels still off after the sync. */
   remaining: number | null;
-  applied: number | null;
-  conflicts: number | null;
-  retries: number;
-  throttledWaits: number;
-  alert: boolean;
-  error: string | null;
 }
 
 export interface SkuDrift {
@@ -59,22 +46,10 @@ export function buildReportData(db: Db, config: LoadedConfig, options: { runs: n
     const s = run.summary;
     const planned = s.guards !== undefined;
     return {
-      id: run.id,
-      startedAt: run.startedAt,
-      outcome: run.outcome,
-      dryRun: s.dryRun ?? null,
-      durationMs: s.durationMs ?? null,
+      ...runLine(run),
       phases: s.phases ?? {},
-      levelsCompared: planned ? (s.levelsCompared ?? null) : null,
-      drifting: planned ? (s.drifting ?? null) : null,
       totalAbsDrift: planned ? (s.totalAbsDrift ?? null) : null,
       remaining: planned && run.finishedAt ? (s.remaining ?? null) : null,
-      applied: s.phases?.apply !== undefined && s.dryRun === false ? (s.applied ?? 0) : null,
-      conflicts: s.phases?.apply !== undefined ? (s.conflicts ?? 0) + (s.failed ?? 0) : null,
-      retries: s.retries ?? 0,
-      throttledWaits: s.throttledWaits ?? 0,
-      alert: (s.alert?.reasons.length ?? 0) > 0,
-      error: s.error ?? null,
     };
   });
 

@@ -70,7 +70,8 @@ export interface Status {
 /** Completed without error (a dry run that found drift completed too). */
 export const SUCCESS: RunOutcome[] = ['ok', 'drift'];
 
-function runLine(run: RunRecord): RunLine {
+/** One run as a line of figures, from its recorded summary. */
+export function runLine(run: RunRecord): RunLine {
   const s = run.summary;
   const finished = run.finishedAt ? Date.parse(run.finishedAt) - Date.parse(run.startedAt) : null;
   return {

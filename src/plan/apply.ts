@@ -58,6 +58,8 @@ export interface ApplyOptions {
   commit: boolean;
   planPath: string;
   maxMisses?: number;
+  /** Dry run only: read each level's current available to show which changes are already stale. */
+  live?: boolean;
   clientOptions?: ShopifyClientOptions;
   onProgress?: (rowsDone: number, rowsTotal: number) => void;
 }
@@ -71,6 +73,18 @@ export interface RowReport {
   message: string;
 }
 
+export interface PreviewRow {
+  sku: string;
+  locationName: string;
+  inventoryItemId: string;
+  locationId: string;
+  from: number;
+  to: number;
+  /** With a live dry run: Shopify's available now (null: not stocked), and the value that would be sent. */
+  current?: number | null;
+  wouldSend?: number | null;
+}
+
 export interface ApplyResult {
   planDigest: string;
   dryRun: boolean;
@@ -80,7 +94,7 @@ export interface ApplyResult {
   failed: number;
   alreadyApplied: boolean;
   resumed: boolean;
-  batches: { batchNo: number; mode: PlanChange['mode']; rows: { sku: string; locationName: string; inventoryItemId: string; locationId: string; from: number; to: number }[] }[];
+  batches: { batchNo: number; mode: PlanChange['mode']; rows: PreviewRow[] }[];
   conflictRows: RowReport[];
   failedRows: RowReport[];
   calls: number;
@@ -222,19 +236,22 @@ class Applier {
     return { userErrors: payload?.userErrors ?? [], changes: payload?.inventoryAdjustmentGroup?.changes ?? [] };
   }
 
-  /** Current available of these rows' levels, read from Shopify. */
-  private async readCurrent(rows: BatchRow[]): Promise<Map<number, number | null>> {
+  /** Current available of these changes' levels (indexes into plan.changes), read from Shopify; null: not stocked. */
+  async readCurrent(changes: readonly number[]): Promise<Map<number, number | null>> {
     const current = new Map<number, number | null>();
-    const byLocation = new Map<string, BatchRow[]>();
-    for (const row of rows) {
-      const locationId = this.plan.changes[row.change]!.locationId;
-      byLocation.set(locationId, [...(byLocation.get(locationId) ?? []), row]);
+    const byLocation = new Map<string, number[]>();
+    for (const change of changes) {
+      const locationId = this.plan.changes[change]!.locationId;
+      byLocation.set(locationId, [...(byLocation.get(locationId) ?? []), change]);
     }
-    for (const [locationId, group] of byLocation) {
-      const ids = group.map((r) => this.plan.changes[r.change]!.inventoryItemId);
-      const { data } = await this.client.request<AvailableAtLocationData>(AVAILABLE_AT_LOCATION, { ids, locationId });
-      const byItem = new Map(data.nodes.filter((n) => n !== null).map((n) => [n!.id, n!.inventoryLevel?.quantities.find((q) => q.name === 'available')?.quantity ?? null]));
-      for (const row of group) current.set(row.change, byItem.get(this.plan.changes[row.change]!.inventoryItemId) ?? null);
+    for (const [locationId, all] of byLocation) {
+      for (let at = 0; at < all.length; at += BATCH_SIZE) {
+        const group = all.slice(at, at + BATCH_SIZE);
+        const ids = group.map((change) => this.plan.changes[change]!.inventoryItemId);
+        const { data } = await this.client.request<AvailableAtLocationData>(AVAILABLE_AT_LOCATION, { ids, locationId });
+        const byItem = new Map(data.nodes.filter((n) => n !== null).map((n) => [n!.id, n!.inventoryLevel?.quantities.find((q) => q.name === 'available')?.quantity ?? null]));
+        for (const change of group) current.set(change, byItem.get(this.plan.changes[change]!.inventoryItemId) ?? null);
+      }
     }
     return current;
   }
@@ -291,7 +308,7 @@ class Applier {
       const errorsByRow = new Map<number, UserError>();
       for (const error of response.userErrors) errorsByRow.set(rowIndexOf(error)!, error);
       const stale = attempt.rows.filter((_, i) => errorsByRow.get(i)?.code === 'CHANGE_FROM_QUANTITY_STALE');
-      const current = stale.length > 0 ? await this.readCurrent(stale) : new Map<number, number | null>();
+      const current = stale.length > 0 ? await this.readCurrent(stale.map((row) => row.change)) : new Map<number, number | null>();
       const next: BatchRow[] = [];
       attempt.rows.forEach((row, i) => {
         const error = errorsByRow.get(i);
@@ -348,6 +365,19 @@ class Applier {
 function rowReport(plan: Plan, change: number, current: number | null, message: string): RowReport {
   const c = plan.changes[change]!;
   return { sku: c.sku, locationName: c.locationName, from: c.from, to: c.to, current, message };
+}
+
+/** Marks each previewed row with Shopify's value now and what a commit would send for it (reads only). */
+async function previewLive(applier: Applier, plan: Plan, batches: PlannedBatch[], result: ApplyResult): Promise<void> {
+  const current = await applier.readCurrent(plan.changes.map((_, i) => i));
+  for (const [b, batch] of result.batches.entries()) {
+    for (const [r, row] of batch.rows.entries()) {
+      const now = current.get(batches[b]!.changes[r]!) ?? null;
+      row.current = now;
+      row.wouldSend = now === null ? null : now === row.from ? row.to : Math.max(0, row.to + (now - row.from));
+    }
+  }
+  result.calls = applier.client.counters.calls;
 }
 
 function countOutcomes(plan: Plan, outcomes: BatchOutcome[], result: ApplyResult): void {
@@ -409,6 +439,7 @@ export async function applyPlan(db: Db, config: LoadedConfig, plan: Plan, option
     durationMs: 0,
   };
   if (!options.commit) {
+    if (options.live) await previewLive(new Applier(db, config, plan, options), plan, batches, result);
     result.durationMs = Math.round(performance.now() - started);
     return result;
   }

@@ -1,5 +1,5 @@
 import chalk from 'chalk';
-import type { ApplyResult } from '../plan/apply.js';
+import type { ApplyResult, PreviewRow } from '../plan/apply.js';
 import type { Plan } from '../plan/model.js';
 import type { LogEntries } from '../store/audit.js';
 import { renderCsv } from './diff.js';
@@ -78,7 +78,7 @@ export function renderApply(result: ApplyResult, format: string): string {
     out.push(`Dry run: nothing sent. With --commit, ${plural(batches(result), 'row')} would be sent in ${plural(result.batches.length, 'batch', 'batches')}:`);
     for (const b of result.batches) {
       out.push('', chalk.bold(`batch ${b.batchNo} (inventory${b.mode === 'set' ? 'SetQuantities' : 'AdjustQuantities'}, ${plural(b.rows.length, 'row')})`));
-      for (const r of b.rows) out.push(`  ${r.sku} @ ${r.locationName}: ${r.from} → ${r.to}`);
+      for (const r of b.rows) out.push(`  ${r.sku} @ ${r.locationName}: ${r.from} → ${r.to}${liveNote(r)}`);
     }
     return out.join('\n') + '\n';
   }
@@ -90,6 +90,13 @@ export function renderApply(result: ApplyResult, format: string): string {
       `(${plural(result.calls, 'call')}, ${result.retries} retries, ${result.throttledWaits} throttle waits, ${(result.durationMs / 1000).toFixed(1)} s).`,
   );
   return out.join('\n') + '\n';
+}
+
+/** What a live dry run found for a row: nothing when Shopify still shows `from`. */
+function liveNote(row: PreviewRow): string {
+  if (row.current === undefined || row.current === row.from) return '';
+  if (row.current === null) return chalk.red('  (no longer stocked there)');
+  return chalk.yellow(`  (stale: Shopify shows ${row.current} now; a commit would send ${row.wouldSend}, keeping the ${signed(row.current - row.from)} since the plan)`);
 }
 
 function batches(result: ApplyResult): number {

@@ -243,3 +243,26 @@ describe('apply never applies a change twice, and never hides what it left undon
     assert.deepEqual([present.ok, present.message], [false, 'mapped warehouse "STORE-1" had rows in the previous ERP export and has none now']);
   });
 });
+
+describe('a live dry run', () => {
+  let shop: ShopWorkspace;
+  before(async () => {
+    shop = await demoShopWithSnapshots();
+  });
+  after(() => shop.close());
+
+  it('a live dry run reads Shopify now and shows which changes are already stale, still sending nothing', async () => {
+    assert.equal((await shop.cli(['plan', '--out', 'plan.json'])).code, 0);
+    const mug = ['gid://shopify/InventoryItem/104', 'gid://shopify/Location/1'] as const;
+    shop.emulator.state.sell(...mug, 2);
+    const historyLength = shop.emulator.state.history.length;
+    const result = await shop.cli(['apply', 'plan.json', '--live']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /MUG-WHT @ Main Warehouse: 30 → 24 {2}\(stale: Shopify shows 28 now; a commit would send 22, keeping the -2 since the plan\)/);
+    assert.match(result.stdout, /TEE-RED-M @ Main Warehouse: 5 → 13\n/);
+    assert.equal(shop.emulator.state.history.length, historyLength, 'no mutation');
+    const json = stdoutJson(await shop.cli(['apply', 'plan.json', '--live', '--format', 'json']));
+    const row = json.batches[0].rows.find((r: { sku: string; locationId: string }) => r.sku === 'MUG-WHT' && r.locationId === mug[1]);
+    assert.deepEqual([row.current, row.wouldSend], [28, 22]);
+  });
+});

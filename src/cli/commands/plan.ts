@@ -54,8 +54,9 @@ export function registerPlanCommands(program: Command, setExitCode: ExitCodeSink
     .description('apply a plan to Shopify: a dry run unless --commit')
     .argument('<file>', 'plan file written by "invrecon plan"')
     .option('--commit', 'send the changes (without it nothing is sent)')
+    .option('--live', 'dry run: read each level from Shopify now and show which changes are already stale')
     .option('--max-misses <n>', 'compare-and-swap misses per level before it is reported as a conflict', '5')
-    .action(async (file: string, options: { config: string; format: Format; commit?: boolean; maxMisses: string }) => {
+    .action(async (file: string, options: { config: string; format: Format; commit?: boolean; live?: boolean; maxMisses: string }) => {
       const plan = readPlan(resolve(file));
       await withWorkspace(options, async (config, db) => {
         // One writer at a time: an apply and a sync (or two applies) must not move the same levels at once.
@@ -65,6 +66,7 @@ export function registerPlanCommands(program: Command, setExitCode: ExitCodeSink
         try {
           result = await applyPlan(db, config, plan, {
             commit: Boolean(options.commit),
+            live: options.live,
             planPath: resolve(file),
             maxMisses: Math.max(1, parseCount(options.maxMisses, '--max-misses')),
             onProgress: () => held && heartbeat(db, held.lock),

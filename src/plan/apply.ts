@@ -134,13 +134,19 @@ export function checkPlan(db: Db, config: LoadedConfig, plan: Plan, resuming: bo
   }
 }
 
-/** Levels of this plan that another plan changed after this plan's Shopify baseline was read. */
-export function levelsChangedByOtherPlans(db: Db, plan: Plan): (PlanChange & { byPlan: string })[] {
+/** The digest of another plan that changed this level after `plan`'s Shopify baseline was read, if any. */
+function otherPlanChangesLookup(db: Db, plan: Plan): (change: PlanChange) => string | undefined {
   const lookup = db
     .prepare("SELECT plan_digest FROM audit_changes WHERE inventory_item_id = ? AND location_id = ? AND at >= ? AND COALESCE(plan_digest, '') <> ? LIMIT 1")
     .pluck();
+  return (c) => lookup.get(c.inventoryItemId, c.locationId, plan.baseline.shopify.takenAt, plan.digest) as string | undefined;
+}
+
+/** Levels of this plan that another plan changed after this plan's Shopify baseline was read. */
+export function levelsChangedByOtherPlans(db: Db, plan: Plan): (PlanChange & { byPlan: string })[] {
+  const changedBy = otherPlanChangesLookup(db, plan);
   return plan.changes.flatMap((c) => {
-    const byPlan = lookup.get(c.inventoryItemId, c.locationId, plan.baseline.shopify.takenAt, plan.digest) as string | undefined;
+    const byPlan = changedBy(c);
     return byPlan === undefined ? [] : [{ ...c, byPlan }];
   });
 }
@@ -175,7 +181,7 @@ class Applier {
   private context: { batchNo: number | null; key: string | null } = { batchNo: null, key: null };
   readonly client: ShopifyClient;
   private readonly maxMisses: number;
-  private readonly changedByOtherPlan;
+  private readonly changedByOtherPlan: (change: PlanChange) => string | undefined;
 
   constructor(
     private readonly db: Db,
@@ -184,9 +190,7 @@ class Applier {
     options: ApplyOptions,
   ) {
     this.maxMisses = options.maxMisses ?? DEFAULT_MAX_MISSES;
-    this.changedByOtherPlan = db
-      .prepare("SELECT 1 FROM audit_changes WHERE inventory_item_id = ? AND location_id = ? AND at >= ? AND COALESCE(plan_digest, '') <> ? LIMIT 1")
-      .pluck();
+    this.changedByOtherPlan = otherPlanChangesLookup(db, plan);
     const onCall = options.clientOptions?.onCall;
     this.client = createShopifyClient(config, {
       ...options.clientOptions,
@@ -242,7 +246,9 @@ class Applier {
     const byLocation = new Map<string, number[]>();
     for (const change of changes) {
       const locationId = this.plan.changes[change]!.locationId;
-      byLocation.set(locationId, [...(byLocation.get(locationId) ?? []), change]);
+      const group = byLocation.get(locationId);
+      if (group) group.push(change);
+      else byLocation.set(locationId, [change]);
     }
     for (const [locationId, all] of byLocation) {
       for (let at = 0; at < all.length; at += BATCH_SIZE) {
@@ -318,7 +324,7 @@ class Applier {
         const now = current.get(row.change) ?? null;
         if (now === null) return outcome.failed.push({ change: row.change, code: 'ITEM_NOT_STOCKED_AT_LOCATION', message: 'the level is gone' });
         // A move made by another invrecon plan is not a sale to carry forward: that would apply a change twice.
-        if (this.changedByOtherPlan.get(c.inventoryItemId, c.locationId, this.plan.baseline.shopify.takenAt, this.plan.digest) !== undefined) {
+        if (this.changedByOtherPlan(c) !== undefined) {
           return outcome.conflicts.push({ change: row.change, current: now, message: 'another invrecon plan changed this level since the snapshot' });
         }
         // What sold (or arrived) since the snapshot is carried into the target, never overwritten.

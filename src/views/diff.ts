@@ -60,7 +60,11 @@ export function renderDiffTable(result: DiffResult): string {
   );
   for (const issue of result.issues) out.push(chalk.yellow(`! ${issue}`));
   const byLocation = new Map<string, DiffRow[]>();
-  for (const row of result.rows) byLocation.set(row.locationName, [...(byLocation.get(row.locationName) ?? []), row]);
+  for (const row of result.rows) {
+    const rows = byLocation.get(row.locationName);
+    if (rows) rows.push(row);
+    else byLocation.set(row.locationName, [row]);
+  }
   for (const [locationName, rows] of byLocation) {
     const totals = summary.byLocation.find((l) => l.locationName === locationName);
     out.push('');

@@ -28,6 +28,7 @@ import {
 } from 'graphql';
 import { isConnectionType } from './cost.js';
 import { bulkIterators, type BulkIterator, type EmulatorContext } from './graph.js';
+import { hasScope, REQUIRED_SCOPES } from './scopes.js';
 
 export interface BulkOperationRecord {
   id: string;
@@ -41,7 +42,7 @@ export interface BulkOperationRecord {
   fileSize: number | null;
   url: string | null;
   partialDataUrl: null;
-  errorCode: 'INTERNAL_SERVER_ERROR' | null;
+  errorCode: 'INTERNAL_SERVER_ERROR' | 'ACCESS_DENIED' | null;
 }
 
 interface UserError {
@@ -127,7 +128,7 @@ export class BulkManager {
 
   start(query: string, _groupObjects: boolean): { bulkOperation: BulkOperationRecord | null; userErrors: UserError[] } {
     const checked = this.check(query);
-    if ('error' in checked) return { bulkOperation: null, userErrors: [{ code: 'INVALID', field: ['query'], message: checked.error }] };
+    if ('errors' in checked) return { bulkOperation: null, userErrors: checked.errors.map((message) => ({ code: 'INVALID', field: ['query'], message })) };
     if (this.running >= MAX_RUNNING) {
       return { bulkOperation: null, userErrors: [{ code: 'LIMIT_REACHED', field: null, message: 'Bulk operations limit reached. Please try again later.' }] };
     }
@@ -155,22 +156,31 @@ export class BulkManager {
     return { bulkOperation: operation, userErrors: [] };
   }
 
-  /** Validates a bulk query as Shopify does: a valid query, at least one connection, ≤ 5, nested ≤ 2 deep. */
-  private check(query: string): { document: DocumentNode } | { error: string } {
+  /**
+   * Validates a bulk query as Shopify does, before anything runs: one query operation, at least one connection,
+   * at most 5, nested at most 2 deep, each selected through edges { node }, a nested connection's parent node
+   * selecting its `id`, no top-level `node`. Every problem found is reported, each as its own user error.
+   */
+  private check(query: string): { document: DocumentNode } | { errors: string[] } {
     let document: DocumentNode;
     try {
       document = parse(query);
     } catch (error) {
-      return { error: `Invalid bulk query: ${(error as Error).message}` };
+      return { errors: [`Invalid bulk query: ${(error as Error).message}`] };
     }
-    const errors = validate(this.schema, document);
-    if (errors.length > 0) return { error: `Invalid bulk query: ${errors.map((e) => e.message).join('; ')}` };
+    const validationErrors = validate(this.schema, document);
+    if (validationErrors.length > 0) return { errors: [`Invalid bulk query: ${validationErrors.map((e) => e.message).join('; ')}`] };
     const operations = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
-    if (operations.length !== 1 || operations[0]!.operation !== 'query') return { error: 'Bulk queries must contain exactly one query operation.' };
+    if (operations.length !== 1) return { errors: ['Bulk queries must contain exactly one query operation.'] };
+    if (operations[0]!.operation !== 'query') return { errors: ['Invalid operation type. Only `query` operations are supported.'] };
     const fragments = this.fragments(document);
     let connections = 0;
     let deepest = 0;
-    const walk = (type: GraphQLObjectType, set: SelectionSetNode | undefined, depth: number) => {
+    const viaNodes: string[] = [];
+    const withoutParentId: string[] = [];
+    const root = this.schema.getQueryType()!;
+    const rootFields = this.fields(root, operations[0]!.selectionSet, fragments);
+    const walk = (type: GraphQLObjectType, set: SelectionSetNode | undefined, depth: number, parentConnection: string | undefined, parentHasId: boolean) => {
       for (const field of this.fields(type, set, fragments)) {
         const definition = type.getFields()[field.name.value];
         if (!definition) continue;
@@ -178,18 +188,51 @@ export class BulkManager {
         if (isConnectionType(named)) {
           connections++;
           deepest = Math.max(deepest, depth + 1);
+          const name = field.name.value;
+          if (this.selects(field, 'nodes', fragments) && !viaNodes.includes(name)) viaNodes.push(name);
+          if (parentConnection !== undefined && !parentHasId && !withoutParentId.includes(parentConnection)) withoutParentId.push(parentConnection);
           const nodeType = getNamedType((named as GraphQLObjectType).getFields()['nodes']!.type) as GraphQLObjectType;
-          for (const inner of this.nodeSelections(field, fragments)) walk(nodeType, inner, depth + 1);
+          for (const inner of this.nodeSelections(field, fragments)) {
+            const hasId = this.fields(nodeType, inner, fragments).some((child) => child.name.value === 'id' && !child.alias);
+            walk(nodeType, inner, depth + 1, name, hasId);
+          }
         } else if (isObjectType(named)) {
-          walk(named, field.selectionSet, depth);
+          walk(named, field.selectionSet, depth, parentConnection, parentHasId);
         }
       }
     };
-    walk(this.schema.getQueryType()!, operations[0]!.selectionSet, 0);
-    if (connections === 0) return { error: 'Bulk queries must contain at least one connection.' };
-    if (connections > MAX_CONNECTIONS) return { error: `Bulk queries cannot contain more than ${MAX_CONNECTIONS} connections.` };
-    if (deepest > MAX_NESTING + 1) return { error: `Bulk queries cannot contain connections nested more than ${MAX_NESTING} levels deep.` };
-    return { document };
+    walk(root, operations[0]!.selectionSet, 0, undefined, false);
+    const errors: string[] = [];
+    if (viaNodes.length > 0) {
+      errors.push(
+        `All connection fields in a bulk query must select their contents using 'edges' > 'node', e.g: 'products { edges { node {'. Selecting via 'nodes' is not supported. Invalid connection fields: '${viaNodes.join("', '")}'.`,
+      );
+    }
+    const topLevelNode = rootFields.some((field) => field.name.value === 'node' || field.name.value === 'nodes');
+    if (topLevelNode) errors.push('Bulk queries cannot contain a top level `node` field.');
+    if (deepest > MAX_NESTING) errors.push(`Bulk queries cannot contain connections with a nesting depth greater than ${MAX_NESTING}.`);
+    if (connections > MAX_CONNECTIONS) errors.push(`Bulk queries cannot contain more than ${MAX_CONNECTIONS} connections.`);
+    if (withoutParentId.length > 0) {
+      errors.push(`The parent 'node' field for a nested connection must select the 'id' field without an alias and must be of 'ID' return type. Connection fields without 'id': ${withoutParentId.join(', ')}.`);
+    }
+    if (connections === 0 && (errors.length === 0 || (topLevelNode && errors.length === 1))) errors.push('Bulk queries must contain at least one connection.');
+    return errors.length > 0 ? { errors } : { document };
+  }
+
+  /** Whether a connection field selects `name` (edges or nodes) directly. */
+  private selects(field: FieldNode, name: string, fragments: Record<string, FragmentDefinitionNode>): boolean {
+    const connectionType = { name: '', getInterfaces: () => [] } as unknown as GraphQLObjectType;
+    return this.fields(connectionType, field.selectionSet, fragments).some((child) => child.name.value === name);
+  }
+
+  /** Scopes the query's root fields need that the app lacks (the operation then fails with ACCESS_DENIED, as on Shopify). */
+  private missingScope(document: DocumentNode): boolean {
+    const context = this.context();
+    const operation = document.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION)!;
+    return this.fields(this.schema.getQueryType()!, operation.selectionSet, this.fragments(document)).some((field) => {
+      const scope = REQUIRED_SCOPES[`QueryRoot.${field.name.value}`];
+      return scope !== undefined && !hasScope(context.scopes, scope);
+    });
   }
 
   private fragments(document: DocumentNode): Record<string, FragmentDefinitionNode> {
@@ -304,6 +347,13 @@ export class BulkManager {
     let childNumber = 0;
     let sinceYield = 0;
     operation.status = 'RUNNING';
+    if (this.missingScope(document)) {
+      await sink.close().catch(() => undefined);
+      operation.status = 'FAILED';
+      operation.errorCode = 'ACCESS_DENIED';
+      operation.completedAt = new Date().toISOString();
+      return;
+    }
     try {
       const context = this.context();
       // A held-back line holds back its own children too, so every child still follows its parent.

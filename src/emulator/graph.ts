@@ -8,7 +8,9 @@ import {
   type GraphQLObjectType,
   type GraphQLSchema,
 } from 'graphql';
-import { adjustQuantities, setQuantities, type AdjustmentGroup, type ChangeRow, type MutationLedger, type AdjustQuantitiesInput, type SetQuantitiesInput } from './mutations.js';
+import { adjustQuantities, checkInputShape, setQuantities, type AdjustmentGroup, type ChangeRow, type MutationLedger, type AdjustQuantitiesInput, type SetQuantitiesInput } from './mutations.js';
+import { APP_NAMESPACE, type MetafieldsSetInput, type ShopResource } from './metafields.js';
+import { accessDenied, hasScope, NODE_SCOPES, REQUIRED_SCOPES } from './scopes.js';
 import { EMULATOR_SDL } from './sdl.js';
 import { QUANTITY_NAMES, type QuantityName } from './seed.js';
 import { gidTail, quantityIndex, type ShopStore } from './store.js';
@@ -20,6 +22,11 @@ export interface EmulatorContext {
   store: ShopStore;
   ledger: MutationLedger;
   bulk: BulkManager;
+  shop: ShopResource;
+  /** Scopes granted to the emulated app. */
+  scopes: ReadonlySet<string>;
+  /** The request's processing time (the --latency-ms delay), spent once per request; mutations spend it holding their key. */
+  processing: () => Promise<void>;
 }
 
 export interface ItemNode {
@@ -176,9 +183,9 @@ function itemLevelKeys(store: ShopStore, index: number): KeyList {
   return { length: store.levelStart[index + 1]! - start, at: (position) => start + position };
 }
 
-/** Locations in Shopify's default order (sortKey NAME) or by id; keys are positions in that order. */
-function locationOrder(store: ShopStore, sortKey: string): number[] {
-  const order = store.locations.map((_, i) => i);
+/** Locations in Shopify's default order (sortKey NAME) or by id; keys are positions in that order. Inactive ones only when asked. */
+function locationOrder(store: ShopStore, sortKey: string, includeInactive = false): number[] {
+  const order = store.locations.map((_, i) => i).filter((i) => includeInactive || store.locations[i]!.isActive);
   if (sortKey === 'NAME') order.sort((a, b) => store.locations[a]!.name.localeCompare(store.locations[b]!.name) || a - b);
   return order;
 }
@@ -207,7 +214,7 @@ function* keyIterator<T>(keys: KeyList, toNode: (key: number) => T): Generator<T
 
 export const bulkIterators: Record<string, BulkIterator> = {
   'QueryRoot.inventoryItems': (_source, args, { store }) => keyIterator(itemKeys(store, args['query'] as string | undefined), item),
-  'QueryRoot.locations': (_source, args, { store }) => locationOrder(store, (args['sortKey'] as string) ?? 'NAME').map(location),
+  'QueryRoot.locations': (_source, args, { store }) => locationOrder(store, (args['sortKey'] as string) ?? 'NAME', args['includeInactive'] === true).map(location),
   'InventoryItem.inventoryLevels': (source, _args, { store }) => keyIterator(itemLevelKeys(store, (source as ItemNode).index), level),
   'Location.inventoryLevels': (source, _args, { store }) => keyIterator(arrayKeys(store.levelsAtLocation((source as LocationNode).index)), level),
 };
@@ -230,10 +237,12 @@ function idempotencyKey(info: Parameters<GraphQLFieldResolver<unknown, unknown>>
   return values ? (values['key'] as string) : undefined;
 }
 
-/** Any object the emulator knows by its global id (for node/nodes). */
-function nodeById(context: EmulatorContext, id: string): unknown {
+/** Any object the emulator knows by its global id (for node/nodes); ACCESS_DENIED for a type the app may not read. */
+function nodeById(context: EmulatorContext, id: string, fieldName = 'node'): unknown {
   const { store, bulk } = context;
   const type = /^gid:\/\/shopify\/([A-Za-z]+)\//.exec(id)?.[1];
+  const scope = type === undefined ? undefined : NODE_SCOPES[type];
+  if (scope && !hasScope(context.scopes, scope)) throw accessDenied(fieldName, scope);
   if (type === 'InventoryItem') {
     const index = store.itemIndex(id);
     return index === undefined ? null : item(index);
@@ -261,16 +270,16 @@ const resolvers: Resolvers = {
           extensions: { code: 'MAX_INPUT_SIZE_EXCEEDED' },
         });
       }
-      return args.ids.map((id) => nodeById(context, id));
+      return args.ids.map((id) => nodeById(context, id, 'nodes'));
     },
     location: (_s, args: { id?: string | null }, { store }) => {
       if (args.id === undefined || args.id === null) return store.locations.length > 0 ? location(0) : null;
       const index = store.locationIndex(args.id);
       return index === undefined ? null : location(index);
     },
-    locations: (_s, args: PageArgs & { sortKey: string; query?: string | null }, { store }) => {
+    locations: (_s, args: PageArgs & { sortKey: string; query?: string | null; includeInactive: boolean }, { store }) => {
       if (args.query) throw new GraphQLError("The emulator's locations(query:) filter is not supported.", { extensions: { code: 'BAD_REQUEST' } });
-      const order = locationOrder(store, args.sortKey);
+      const order = locationOrder(store, args.sortKey, args.includeInactive);
       return paginate(rangeKeys(order.length), args, (position) => location(order[position]!));
     },
     inventoryItem: (_s, args: { id: string }, { store }) => {
@@ -278,19 +287,33 @@ const resolvers: Resolvers = {
       return index === undefined ? null : item(index);
     },
     inventoryItems: (_s, args: PageArgs & { query?: string | null }, { store }) => paginate(itemKeys(store, args.query), args, item),
-    inventoryLevel: (_s, args: { id: string }, context) => (/^gid:\/\/shopify\/InventoryLevel\//.test(args.id) ? nodeById(context, args.id) : null),
+    inventoryLevel: (_s, args: { id: string }, context) => (/^gid:\/\/shopify\/InventoryLevel\//.test(args.id) ? nodeById(context, args.id, 'inventoryLevel') : null),
     bulkOperation: (_s, args: { id: string }, { bulk }) => bulk.get(args.id) ?? null,
     currentBulkOperation: (_s, args: { type: string }, { bulk }) => (args.type === 'QUERY' ? (bulk.current() ?? null) : null),
+    shop: (_s, _a, { shop }) => shop,
+    currentAppInstallation: (_s, _a, { scopes }) => ({ id: 'gid://shopify/AppInstallation/1', accessScopes: [...scopes].map((handle) => ({ handle, description: `The ${handle.replace('_', ' ')} access scope.` })) }),
   },
   Mutation: {
-    inventorySetQuantities: (_s, args: { input: SetQuantitiesInput }, { ledger }, info) => setQuantities(ledger, args.input, idempotencyKey(info)),
-    inventoryAdjustQuantities: (_s, args: { input: AdjustQuantitiesInput }, { ledger }, info) => adjustQuantities(ledger, args.input, idempotencyKey(info)),
+    inventorySetQuantities: (_s, args: { input: SetQuantitiesInput }, { ledger, processing }, info) => {
+      const key = idempotencyKey(info);
+      checkInputShape(args.input.quantities, 'quantities', 'InventoryQuantityInput', 'inventorySetQuantities', key);
+      return ledger.exclusive(key!, processing, () => setQuantities(ledger, args.input, key));
+    },
+    inventoryAdjustQuantities: (_s, args: { input: AdjustQuantitiesInput }, { ledger, processing }, info) => {
+      const key = idempotencyKey(info);
+      checkInputShape(args.input.changes, 'changes', 'InventoryChangeInput', 'inventoryAdjustQuantities', key);
+      return ledger.exclusive(key!, processing, () => adjustQuantities(ledger, args.input, key));
+    },
     bulkOperationRunQuery: (_s, args: { query: string; groupObjects: boolean }, { bulk }) => bulk.start(args.query, args.groupObjects),
+    metafieldsSet: (_s, args: { metafields: MetafieldsSetInput[] }, { shop }) => shop.set(args.metafields),
+  },
+  Shop: {
+    metafield: (s: ShopResource, args: { namespace?: string | null; key: string }) => s.metafield(args.namespace ?? APP_NAMESPACE, args.key) ?? null,
   },
   Location: {
     id: (s: LocationNode, _a, { store }) => store.locations[s.index]!.id,
     name: (s: LocationNode, _a, { store }) => store.locations[s.index]!.name,
-    isActive: () => true,
+    isActive: (s: LocationNode, _a, { store }) => store.locations[s.index]!.isActive,
     legacyResourceId: (s: LocationNode, _a, { store }) => gidTail(store.locations[s.index]!.id),
     inventoryLevel: (s: LocationNode, args: { inventoryItemId: string }, { store }) => {
       const index = store.itemIndex(args.inventoryItemId);
@@ -306,7 +329,7 @@ const resolvers: Resolvers = {
     id: (s: ItemNode, _a, { store }) => store.itemIds[s.index],
     legacyResourceId: (s: ItemNode, _a, { store }) => gidTail(store.itemIds[s.index]!),
     sku: (s: ItemNode, _a, { store }) => store.itemSkus[s.index],
-    tracked: () => true,
+    tracked: (s: ItemNode, _a, { store }) => !store.untracked.has(s.index),
     duplicateSkuCount: (s: ItemNode, _a, { store }) => {
       const sku = store.itemSkus[s.index];
       return sku ? store.itemsWithSku(sku).length - 1 : 0;
@@ -355,7 +378,13 @@ export function buildEmulatorSchema(): GraphQLSchema {
     const defined = type.getFields();
     for (const [fieldName, resolve] of Object.entries(fields)) {
       if (!defined[fieldName]) throw new Error(`resolver for unknown field ${typeName}.${fieldName}`);
-      defined[fieldName].resolve = resolve as GraphQLFieldResolver<unknown, unknown>;
+      const scope = REQUIRED_SCOPES[`${typeName}.${fieldName}`];
+      defined[fieldName].resolve = scope
+        ? (source, args, context: EmulatorContext, info) => {
+            if (!hasScope(context.scopes, scope)) throw accessDenied(fieldName, scope);
+            return (resolve as GraphQLFieldResolver<unknown, EmulatorContext>)(source, args, context, info);
+          }
+        : (resolve as GraphQLFieldResolver<unknown, unknown>);
     }
   }
   // Shopify serializes UnsignedInt64 as a string (it may exceed 2^53).

@@ -2,12 +2,16 @@
 import { Emulator, type EmulatorCounters, type EmulatorOptions, type FaultOptions } from './server.js';
 import type { QuantityName } from './seed.js';
 import type { HistoryEntry } from './store.js';
+import type { StoredMetafield } from './metafields.js';
 
 export { loadSeed, parseSeed, generateSeed, generateSeedSource, generateSeedItems, parseGenerateSpec, QUANTITY_NAMES } from './seed.js';
-export type { Seed, SeedSource, SeedItem, SeedLevel, SeedLocation, GenerateSeedOptions, QuantityName } from './seed.js';
+export type { Seed, SeedSource, SeedItem, SeedLevel, SeedLocation, SeedShop, SeedMetafield, GenerateSeedOptions, QuantityName } from './seed.js';
 export type { HistoryEntry } from './store.js';
 export type { BucketOptions, EmulatorCounters, FaultOptions } from './server.js';
-export { INVENTORY_REASONS } from './mutations.js';
+export { INVENTORY_REASONS, DEFAULT_IDEMPOTENCY_TTL_S } from './mutations.js';
+export { DEFAULT_SCOPES, parseScopes } from './scopes.js';
+export { digestOf } from './metafields.js';
+export type { StoredMetafield } from './metafields.js';
 export { EMULATOR_SDL } from './sdl.js';
 
 /** The shop (seed), where to listen, the token to require, the bucket and the faults: see EmulatorOptions. */
@@ -24,6 +28,8 @@ export interface EmulatorState {
   setFaults(partial: FaultOptions): void;
   /** An order on one level: available −quantity, committed +quantity (emulator-only; history kind 'sale'). */
   sell(inventoryItemId: string, locationId: string, quantity?: number): Record<QuantityName, number>;
+  /** A shop metafield as stored (value, type, compareDigest, timestamps), or undefined. */
+  metafield(namespace: string, key: string): StoredMetafield | undefined;
 }
 
 export interface RunningEmulator {
@@ -54,6 +60,7 @@ export async function startEmulator(options: StartEmulatorOptions): Promise<Runn
       counters: emulator.counters,
       setFaults: (partial) => emulator.setFaults(partial),
       sell: (inventoryItemId, locationId, quantity = 1) => emulator.saleByIds(inventoryItemId, locationId, quantity),
+      metafield: (namespace, key) => emulator.shop.metafield(namespace, key),
     },
   };
 }

@@ -74,24 +74,61 @@ export interface AdjustQuantitiesInput {
   changes: { inventoryItemId: string; locationId: string; delta: number; changeFromQuantity?: number | null; ledgerDocumentUri?: string | null }[];
 }
 
+/** Shopify's documented message for IDEMPOTENCY_CONCURRENT_REQUEST (its typo kept). */
+export const CONCURRENT_MESSAGE = 'This request is currently inprogress, please try again.';
+
+/** Default idempotency retention: 24 hours (a second-hand figure, see docs/emulator.md "Evidence and guesses"). */
+export const DEFAULT_IDEMPOTENCY_TTL_S = 24 * 60 * 60;
+
+export interface LedgerOptions {
+  /** Seconds a key is remembered after its request finished; 0 forgets it at once. */
+  idempotencyTtlS?: number;
+  /** Milliseconds since the epoch (tests pass a fake clock). */
+  clock?: () => number;
+  onHistory?: (entries: HistoryEntry[]) => void;
+}
+
 /** Idempotency records and group numbering, shared by both mutations. */
 export class MutationLedger {
-  private readonly byKey = new Map<string, { fingerprint: string; payload: InventoryPayload }>();
+  /** In insertion order, which is expiry order: expired keys are swept from the front. */
+  private readonly byKey = new Map<string, { fingerprint: string; payload: InventoryPayload; expiresAt: number }>();
+  private readonly inFlight = new Set<string>();
   private groupNumber = 0;
   replays = 0;
+  forgotten = 0;
+  idempotencyTtlMs: number;
+  readonly clock: () => number;
+  private readonly onHistory: (entries: HistoryEntry[]) => void;
+
   constructor(
     readonly store: ShopStore,
-    private readonly onHistory: (entries: HistoryEntry[]) => void = (entries) => {
-      for (const entry of entries) store.history.push(entry);
-    },
-  ) {}
+    options: LedgerOptions = {},
+  ) {
+    this.idempotencyTtlMs = (options.idempotencyTtlS ?? DEFAULT_IDEMPOTENCY_TTL_S) * 1000;
+    this.clock = options.clock ?? Date.now;
+    this.onHistory =
+      options.onHistory ??
+      ((entries) => {
+        for (const entry of entries) store.history.push(entry);
+      });
+  }
 
   nextGroupId(): string {
     return `gid://shopify/InventoryAdjustmentGroup/${++this.groupNumber}`;
   }
 
+  private sweep(): void {
+    const now = this.clock();
+    for (const [key, record] of this.byKey) {
+      if (record.expiresAt > now) break;
+      this.byKey.delete(key);
+      this.forgotten++;
+    }
+  }
+
   /** A replayed key answers the first payload; a key reused with other parameters is a user error. */
   remembered(key: string, fingerprint: string, errorCode: string): InventoryPayload | undefined {
+    this.sweep();
     const previous = this.byKey.get(key);
     if (!previous) return undefined;
     if (previous.fingerprint === fingerprint) {
@@ -105,8 +142,30 @@ export class MutationLedger {
   }
 
   remember(key: string, fingerprint: string, payload: InventoryPayload): InventoryPayload {
-    this.byKey.set(key, { fingerprint, payload });
+    this.byKey.delete(key);
+    if (this.idempotencyTtlMs > 0) this.byKey.set(key, { fingerprint, payload, expiresAt: this.clock() + this.idempotencyTtlMs });
+    else this.forgotten++;
     return payload;
+  }
+
+  /** Whether a request holding this key is still running (IDEMPOTENCY_CONCURRENT_REQUEST). */
+  isRunning(key: string): boolean {
+    return this.inFlight.has(key);
+  }
+
+  /**
+   * Runs one keyed mutation: the key is held while `wait` (the request's processing time) elapses and the write
+   * runs, so a retry that arrives meanwhile is told the request is in progress instead of running twice.
+   */
+  async exclusive(key: string, wait: () => Promise<void>, run: () => InventoryPayload): Promise<InventoryPayload> {
+    if (this.inFlight.has(key)) return { inventoryAdjustmentGroup: null, userErrors: [{ code: 'IDEMPOTENCY_CONCURRENT_REQUEST', field: null, message: CONCURRENT_MESSAGE }] };
+    this.inFlight.add(key);
+    try {
+      await wait();
+      return run();
+    } finally {
+      this.inFlight.delete(key);
+    }
   }
 
   record(entries: HistoryEntry[]): void {
@@ -164,13 +223,24 @@ function checkCommon(input: { reason: string; referenceDocumentUri?: string | nu
   }
 }
 
-/** Resolves a row's item and location; pushes Shopify's errors when either is unknown or the item isn't stocked there. */
+/**
+ * Resolves a row's item and location; pushes Shopify's errors when either is unknown, the item isn't stocked there,
+ * the location is deactivated or the item untracked (the last two are guesses: see docs/emulator.md).
+ */
 function resolveLevel(store: ShopStore, row: { inventoryItemId: string; locationId: string }, field: string[], errors: UserError[]): { item: number; location: number; level: number } | undefined {
   const item = store.itemIndex(row.inventoryItemId);
   const location = store.locationIndex(row.locationId);
   if (item === undefined) errors.push({ code: 'INVALID_INVENTORY_ITEM', field: [...field, 'inventoryItemId'], message: 'The specified inventory item could not be found.' });
   if (location === undefined) errors.push({ code: 'INVALID_LOCATION', field: [...field, 'locationId'], message: 'The specified location could not be found.' });
   if (item === undefined || location === undefined) return undefined;
+  if (!store.locations[location]!.isActive) {
+    errors.push({ code: 'INVALID_LOCATION', field: [...field, 'locationId'], message: 'The specified location is not active.' });
+    return undefined;
+  }
+  if (store.untracked.has(item)) {
+    errors.push({ code: 'NON_MUTABLE_INVENTORY_ITEM', field: [...field, 'inventoryItemId'], message: 'The specified inventory item does not track inventory.' });
+    return undefined;
+  }
   const level = store.levelIndex(item, location);
   if (level === undefined) {
     errors.push({ code: 'ITEM_NOT_STOCKED_AT_LOCATION', field: [...field, 'locationId'], message: 'The specified inventory item is not stocked at the location.' });

@@ -32,18 +32,81 @@ type QueryRoot {
   node(id: ID!): Node
   nodes(ids: [ID!]!): [Node]!
   location(id: ID): Location
-  locations(first: Int, after: String, reverse: Boolean = false, sortKey: LocationSortKeys = NAME, query: String): LocationConnection!
+  locations(first: Int, after: String, reverse: Boolean = false, sortKey: LocationSortKeys = NAME, query: String, includeInactive: Boolean = false): LocationConnection!
   inventoryItem(id: ID!): InventoryItem
   inventoryItems(first: Int, after: String, reverse: Boolean = false, query: String): InventoryItemConnection!
   inventoryLevel(id: ID!): InventoryLevel
   bulkOperation(id: ID!): BulkOperation
   currentBulkOperation(type: BulkOperationType = QUERY): BulkOperation
+  shop: Shop!
+  currentAppInstallation: AppInstallation!
 }
 
 type Mutation {
   inventorySetQuantities(input: InventorySetQuantitiesInput!): InventorySetQuantitiesPayload
   inventoryAdjustQuantities(input: InventoryAdjustQuantitiesInput!): InventoryAdjustQuantitiesPayload
   bulkOperationRunQuery(query: String!, groupObjects: Boolean! = false): BulkOperationRunQueryPayload
+  metafieldsSet(metafields: [MetafieldsSetInput!]!): MetafieldsSetPayload
+}
+
+type Shop implements Node {
+  id: ID!
+  name: String!
+  myshopifyDomain: String!
+  metafield(namespace: String, key: String!): Metafield
+}
+
+type Metafield implements Node {
+  id: ID!
+  namespace: String!
+  key: String!
+  type: String!
+  value: String!
+  compareDigest: String!
+  createdAt: DateTime!
+  updatedAt: DateTime!
+}
+
+input MetafieldsSetInput {
+  ownerId: ID!
+  namespace: String
+  key: String!
+  value: String!
+  compareDigest: String
+  type: String
+}
+
+type MetafieldsSetPayload {
+  metafields: [Metafield!]
+  userErrors: [MetafieldsSetUserError!]!
+}
+
+type MetafieldsSetUserError implements DisplayableError {
+  code: MetafieldsSetUserErrorCode
+  elementIndex: Int
+  field: [String!]
+  message: String!
+}
+
+enum MetafieldsSetUserErrorCode {
+  STALE_OBJECT
+  INVALID_COMPARE_DIGEST
+  INVALID_TYPE
+  INVALID_VALUE
+  INVALID
+  BLANK
+  TOO_LONG
+  TOO_SHORT
+}
+
+type AppInstallation implements Node {
+  id: ID!
+  accessScopes: [AccessScope!]!
+}
+
+type AccessScope {
+  handle: String!
+  description: String!
 }
 
 enum LocationSortKeys {

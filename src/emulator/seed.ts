@@ -30,6 +30,8 @@ const seedItemSchema = z
   .object({
     sku: z.string().nullable().optional(),
     inventoryItemId: z.string().regex(/^gid:\/\/shopify\/InventoryItem\/[^/?#\s]+$/, 'expected gid://shopify/InventoryItem/<id>'),
+    /** InventoryItem.tracked (default true): an untracked item's quantities are not moved by sales or by the API. */
+    tracked: z.boolean().optional(),
     levels: z.array(seedLevelSchema).default([]),
   })
   .strict();
@@ -38,11 +40,32 @@ const seedLocationSchema = z
   .object({
     id: z.string().regex(/^gid:\/\/shopify\/Location\/[^/?#\s]+$/, 'expected gid://shopify/Location/<id>'),
     name: z.string().min(1),
+    /** Location.isActive (default true): a deactivated location is hidden from locations() and refuses writes. */
+    isActive: z.boolean().optional(),
+  })
+  .strict();
+
+const seedMetafieldSchema = z
+  .object({
+    namespace: z.string().min(1),
+    key: z.string().min(1),
+    type: z.string().min(1),
+    value: z.string(),
+  })
+  .strict();
+
+const seedShopSchema = z
+  .object({
+    id: z.string().regex(/^gid:\/\/shopify\/Shop\/[^/?#\s]+$/, 'expected gid://shopify/Shop/<id>').optional(),
+    name: z.string().min(1).optional(),
+    myshopifyDomain: z.string().regex(/^[a-z0-9][a-z0-9-]*\.myshopify\.com$/, 'expected <name>.myshopify.com').optional(),
+    metafields: z.array(seedMetafieldSchema).optional(),
   })
   .strict();
 
 export const seedSchema = z
   .object({
+    shop: seedShopSchema.optional(),
     locations: z.array(seedLocationSchema),
     items: z.array(seedItemSchema),
   })
@@ -52,9 +75,12 @@ export type Seed = z.input<typeof seedSchema>;
 export type SeedLocation = z.input<typeof seedLocationSchema>;
 export type SeedItem = z.input<typeof seedItemSchema>;
 export type SeedLevel = z.input<typeof seedLevelSchema>;
+export type SeedShop = z.input<typeof seedShopSchema>;
+export type SeedMetafield = z.input<typeof seedMetafieldSchema>;
 
 /** What startEmulator accepts: a Seed, or the same shape with items as any iterable (a generator, for big shops). */
 export interface SeedSource {
+  shop?: SeedShop;
   locations: SeedLocation[];
   items: Iterable<SeedItem>;
 }

@@ -6,7 +6,9 @@ import { execute, getOperationAST, Kind, parse, validate, type DocumentNode, typ
 import { BulkManager } from './bulk.js';
 import { actualCost, LeakyBucket, MAX_SINGLE_QUERY_COST, requestedCost, type CostInput, type ThrottleStatus } from './cost.js';
 import { buildEmulatorSchema, type EmulatorContext } from './graph.js';
-import { MutationLedger } from './mutations.js';
+import { ShopResource } from './metafields.js';
+import { DEFAULT_IDEMPOTENCY_TTL_S, MutationLedger } from './mutations.js';
+import { DEFAULT_SCOPES } from './scopes.js';
 import { createRng, type SeedSource, type QuantityName } from './seed.js';
 import { ShopStore, type HistoryEntry } from './store.js';
 
@@ -15,7 +17,7 @@ export interface FaultOptions {
   errorRate?: number;
   /** Fraction (0..1) of GraphQL requests whose connection is destroyed without an answer, AFTER the request ran. */
   dropRate?: number;
-  /** Added delay before every GraphQL request, in milliseconds. */
+  /** Processing time of every GraphQL request, in milliseconds; a mutation holds its idempotency key meanwhile. */
   latencyMs?: number;
   /** Simulated orders per second: each moves 1 unit of a random stocked level from available to committed. */
   salesPerSecond?: number;
@@ -36,6 +38,10 @@ export interface EmulatorOptions {
   token?: string;
   bucket?: BucketOptions;
   faults?: FaultOptions;
+  /** Seconds an idempotency key is remembered after its request finished (default 86400; 0 forgets at once). */
+  idempotencyTtlS?: number;
+  /** Access scopes granted to the emulated app (default read_inventory, write_inventory, read_locations). */
+  scopes?: readonly string[];
   /** Where logs go (default: nowhere); the CLI passes stderr. */
   log?: (line: string) => void;
 }
@@ -52,6 +58,8 @@ export interface EmulatorCounters {
   unauthorized: number;
   badRequests: number;
   idempotentReplays: number;
+  /** Idempotency keys forgotten (their retention window ran out). */
+  idempotencyKeysForgotten: number;
   bulkOperations: number;
   sales: number;
   faults: { errors: number; drops: number; delayed: number };
@@ -72,6 +80,7 @@ function newCounters(): EmulatorCounters {
     unauthorized: 0,
     badRequests: 0,
     idempotentReplays: 0,
+    idempotencyKeysForgotten: 0,
     bulkOperations: 0,
     sales: 0,
     faults: { errors: 0, drops: 0, delayed: 0 },
@@ -90,22 +99,28 @@ export class Emulator {
   readonly bucket: LeakyBucket;
   readonly counters = newCounters();
   readonly schema: GraphQLSchema;
+  readonly shop: ShopResource;
+  readonly scopes: ReadonlySet<string>;
   private faults: Required<Omit<FaultOptions, 'seed'>> & { seed: number };
   private rng: () => number;
   private salesTimer: NodeJS.Timeout | undefined;
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
-  private readonly context: EmulatorContext;
+  private readonly context: Omit<EmulatorContext, 'processing'>;
   url = '';
 
   constructor(private readonly options: EmulatorOptions) {
     const host = options.host ?? '127.0.0.1';
     if (!LOOPBACK.test(host)) throw new Error(`the emulator listens on loopback addresses only (127.0.0.1, ::1, localhost), not ${host}`);
+    const ttl = options.idempotencyTtlS ?? DEFAULT_IDEMPOTENCY_TTL_S;
+    if (!(ttl >= 0)) throw new Error(`idempotencyTtlS must be ≥ 0, got ${ttl}`);
     this.store = new ShopStore(options.seed);
-    this.ledger = new MutationLedger(this.store);
+    this.ledger = new MutationLedger(this.store, { idempotencyTtlS: ttl });
+    this.shop = new ShopResource(options.seed.shop);
+    this.scopes = new Set(options.scopes ?? DEFAULT_SCOPES);
     this.schema = buildEmulatorSchema();
-    this.bulk = new BulkManager(this.schema, () => this.context);
-    this.context = { store: this.store, ledger: this.ledger, bulk: this.bulk };
+    this.bulk = new BulkManager(this.schema, () => ({ ...this.context, processing: async () => {} }));
+    this.context = { store: this.store, ledger: this.ledger, bulk: this.bulk, shop: this.shop, scopes: this.scopes };
     this.bucket = new LeakyBucket(options.bucket?.maximumAvailable ?? 2000, options.bucket?.restoreRate ?? 100);
     this.faults = { errorRate: 0, dropRate: 0, latencyMs: 0, salesPerSecond: 0, seed: 1 };
     this.rng = createRng(1);
@@ -194,11 +209,16 @@ export class Emulator {
     if (levels === 0) return;
     for (let attempt = 0; attempt < 32; attempt++) {
       const level = Math.floor(this.rng() * levels);
-      if (this.store.get(level, 'available') > 0) {
+      if (this.store.get(level, 'available') > 0 && this.sellable(level)) {
         this.sell(level, 1);
         return;
       }
     }
+  }
+
+  /** Orders move quantities of tracked items at active locations only. */
+  private sellable(level: number): boolean {
+    return !this.store.untracked.has(this.store.levelItem(level)) && this.store.locations[this.store.levelLocation[level]!]!.isActive;
   }
 
   /** An order: available goes down, committed up, on_hand stays (the goods are still on the shelf). */
@@ -248,15 +268,13 @@ export class Emulator {
 
   private async handleGraphql(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.counters.requests++;
-    if (this.faults.latencyMs > 0) {
-      this.counters.faults.delayed++;
-      await new Promise((resolve) => setTimeout(resolve, this.faults.latencyMs));
-    }
+    const processing = this.processingTime();
     // Both draws happen on every request, so one seed gives one sequence whatever the rates are.
     const errorDraw = this.rng();
     const dropDraw = this.rng();
     const statusDraw = this.rng();
     if (errorDraw < this.faults.errorRate) {
+      await processing();
       this.counters.faults.errors++;
       const status = [500, 502, 503, 504][Math.floor(statusDraw * 4)]!;
       await this.readBody(req);
@@ -266,13 +284,15 @@ export class Emulator {
     const tokenValue = Array.isArray(token) ? token[0] : token;
     if (!tokenValue || (this.options.token !== undefined && tokenValue !== this.options.token)) {
       this.counters.unauthorized++;
+      await processing();
       await this.readBody(req);
       return this.send(res, { status: 401, body: { errors: '[API] Invalid API key or access token (unrecognized login or wrong password)' } });
     }
     const text = await this.readBody(req);
     let answer: Answer;
     if (text === undefined) answer = { status: 413, body: { errors: 'Request body too large' } };
-    else answer = await this.answerGraphql(text);
+    else answer = await this.answerGraphql(text, processing);
+    await processing();
     if (dropDraw < this.faults.dropRate) {
       // The request ran; only the answer is lost: the case idempotency keys exist for.
       this.counters.faults.drops++;
@@ -286,8 +306,19 @@ export class Emulator {
     return { cost: { requestedQueryCost: requested, actualQueryCost: actual, throttleStatus: this.bucket.status() } };
   }
 
+  /** The request's --latency-ms delay as a function that waits the first time only (a mutation spends it holding its key). */
+  private processingTime(): () => Promise<void> {
+    let spent = false;
+    return async () => {
+      if (spent || this.faults.latencyMs <= 0) return;
+      spent = true;
+      this.counters.faults.delayed++;
+      await new Promise((resolve) => setTimeout(resolve, this.faults.latencyMs));
+    };
+  }
+
   /** Runs one GraphQL request body through parse, validation, cost, the bucket and execution. */
-  async answerGraphql(text: string): Promise<Answer> {
+  async answerGraphql(text: string, processing: () => Promise<void> = async () => {}): Promise<Answer> {
     let request: { query?: unknown; variables?: unknown; operationName?: unknown };
     try {
       request = JSON.parse(text) as typeof request;
@@ -340,8 +371,12 @@ export class Emulator {
       return { status: 200, body: { errors: [{ message: 'Throttled', extensions: { code: 'THROTTLED', documentation: DOCS } }], extensions: this.costExtension(requested, null) } };
     }
     const replaysBefore = this.ledger.replays;
-    const result = await execute({ schema: this.schema, document, variableValues: variables, operationName, contextValue: this.context });
+    const forgottenBefore = this.ledger.forgotten;
+    // A query is processed before it reads; a mutation's resolver spends the time while holding its idempotency key.
+    if (operation.operation !== 'mutation') await processing();
+    const result = await execute({ schema: this.schema, document, variableValues: variables, operationName, contextValue: { ...this.context, processing } });
     this.counters.idempotentReplays += this.ledger.replays - replaysBefore;
+    this.counters.idempotencyKeysForgotten += this.ledger.forgotten - forgottenBefore;
     if (operation.operation === 'mutation') this.counters.mutations++;
     else this.counters.queries++;
     for (const selection of operation.selectionSet.selections) {
@@ -401,6 +436,7 @@ export class Emulator {
     const location = this.store.locationIndex(locationId);
     const level = item === undefined || location === undefined ? undefined : this.store.levelIndex(item, location);
     if (level === undefined) throw new Error(`no inventory level for ${inventoryItemId} at ${locationId}`);
+    if (!this.sellable(level)) throw new Error(`${inventoryItemId} at ${locationId}: orders move no quantities of an untracked item or at an inactive location`);
     if (!Number.isInteger(quantity) || quantity < 1) throw new Error(`quantity must be a whole number ≥ 1, got ${quantity}`);
     this.sell(level, quantity);
     return this.store.levelQuantities(level);
@@ -429,7 +465,7 @@ export class Emulator {
         first = false;
       }
     }
-    await write(`],"locations":${JSON.stringify(store.locations)},"history":${JSON.stringify(this.store.history)},"counters":${JSON.stringify(this.counters)}}`);
+    await write(`],"locations":${JSON.stringify(store.locations)},"shop":${JSON.stringify({ id: this.shop.id, myshopifyDomain: this.shop.myshopifyDomain, metafields: this.shop.all() })},"history":${JSON.stringify(this.store.history)},"counters":${JSON.stringify(this.counters)}}`);
     res.end();
   }
 }

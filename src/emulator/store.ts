@@ -5,6 +5,7 @@ import { ON_HAND_PARTS, QUANTITY_NAMES, type QuantityName, type SeedSource } fro
 export interface StoredLocation {
   id: string;
   name: string;
+  isActive: boolean;
 }
 
 /** One recorded change of one quantity (emulator-only; Shopify has no such endpoint). */
@@ -56,6 +57,8 @@ export class ShopStore {
   private readonly locationIndexById = new Map<string, number>();
   readonly itemIds: string[] = [];
   readonly itemSkus: (string | null)[] = [];
+  /** Indexes of untracked items (InventoryItem.tracked false); few, so a set beats an array per item. */
+  readonly untracked = new Set<number>();
   private readonly itemIndexById = new Map<string, number>();
   /** Levels of item i are levelStart[i] … levelStart[i+1]-1. */
   readonly levelStart: Int32Array;
@@ -70,7 +73,7 @@ export class ShopStore {
     this.locations = seed.locations.map((location, i) => {
       if (this.locationIndexById.has(location.id)) throw new InputError(`emulator seed: locations[${i}].id ${location.id} appears twice`);
       this.locationIndexById.set(location.id, i);
-      return { id: location.id, name: location.name };
+      return { id: location.id, name: location.name, isActive: location.isActive ?? true };
     });
     const starts = new IntBuffer();
     const levelLocations = new IntBuffer();
@@ -82,6 +85,7 @@ export class ShopStore {
       this.itemIndexById.set(item.inventoryItemId, itemNumber);
       this.itemIds.push(item.inventoryItemId);
       this.itemSkus.push(item.sku ?? null);
+      if (item.tracked === false) this.untracked.add(itemNumber);
       starts.push(levelLocations.length);
       const levels = item.levels ?? [];
       for (let j = 0; j < levels.length; j++) {

@@ -53,6 +53,25 @@ describe('invrecon emulator (spawned)', () => {
     assert.equal(await exited, 0);
   });
 
+  it('takes --scopes (a missing scope is ACCESS_DENIED) and --idempotency-ttl-s 0 (a retried key runs again)', async () => {
+    const { child, url, exited } = await spawnEmulator(['--seed', 'fixtures/demo/shop.json', '--scopes', 'read_inventory,write_inventory', '--idempotency-ttl-s', '0']);
+    try {
+      const scopes = await post(url, '{ currentAppInstallation { accessScopes { handle } } }');
+      assert.deepEqual(scopes.data.currentAppInstallation.accessScopes, [{ handle: 'read_inventory' }, { handle: 'write_inventory' }]);
+      const denied = await post(url, '{ locations(first: 5) { nodes { id } } }');
+      assert.equal(denied.errors[0].extensions.code, 'ACCESS_DENIED');
+      const set = 'mutation($input: InventorySetQuantitiesInput!) { inventorySetQuantities(input: $input) @idempotent(key: "e2e-ttl") { userErrors { code } } }';
+      const input = { reason: 'correction', name: 'available', quantities: [{ inventoryItemId: 'gid://shopify/InventoryItem/101', locationId: 'gid://shopify/Location/1', quantity: 6, changeFromQuantity: 5 }] };
+      assert.deepEqual((await post(url, set, { input })).data.inventorySetQuantities.userErrors, []);
+      assert.deepEqual((await post(url, set, { input })).data.inventorySetQuantities.userErrors, [{ code: 'CHANGE_FROM_QUANTITY_STALE' }]);
+      const counters = (await (await fetch(`${url}/_emulator/counters`)).json()) as any;
+      assert.equal(counters.idempotentReplays, 0);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    assert.equal(await exited, 0);
+  });
+
   it('exits 1 with a clear message on bad usage', async () => {
     const noSeed = await runCli(['emulator']);
     assert.equal(noSeed.code, 1);
@@ -66,6 +85,12 @@ describe('invrecon emulator (spawned)', () => {
     const missingFile = await runCli(['emulator', '--seed', 'no/such/seed.json']);
     assert.equal(missingFile.code, 1);
     assert.match(missingFile.stderr, /cannot read emulator seed no\/such\/seed\.json/);
-    assert.equal(noSeed.stdout + badRate.stdout, '');
+    const badScopes = await runCli(['emulator', '--seed', 'fixtures/demo/shop.json', '--scopes', 'read_inventory,everything']);
+    assert.equal(badScopes.code, 1);
+    assert.match(badScopes.stderr, /--scopes: "everything" is not an access scope/);
+    const badTtl = await runCli(['emulator', '--seed', 'fixtures/demo/shop.json', '--idempotency-ttl-s', '-1']);
+    assert.equal(badTtl.code, 1);
+    assert.match(badTtl.stderr, /--idempotency-ttl-s: expected a number/);
+    assert.equal(noSeed.stdout + badRate.stdout + badScopes.stdout + badTtl.stdout, '');
   });
 });

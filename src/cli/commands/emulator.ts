@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { EXIT, UsageError } from '../../errors.js';
-import { generateSeedSource, loadSeed, parseGenerateSpec, startEmulator, type SeedSource } from '../../emulator/index.js';
+import { DEFAULT_IDEMPOTENCY_TTL_S, DEFAULT_SCOPES, generateSeedSource, loadSeed, parseGenerateSpec, parseScopes, startEmulator, type SeedSource } from '../../emulator/index.js';
 import type { ExitCodeSink } from '../main.js';
 import { write } from '../shared.js';
 
@@ -18,6 +18,8 @@ interface EmulatorFlags {
   salesPerSecond: string;
   faultSeed: string;
   token?: string;
+  idempotencyTtlS: string;
+  scopes: string;
 }
 
 function number(value: string, flag: string, { min = 0, max = Number.POSITIVE_INFINITY, integer = false } = {}): number {
@@ -45,6 +47,8 @@ export function registerEmulator(program: Command, setExitCode: ExitCodeSink): C
     .option('--sales-per-second <n>', 'simulated orders per second (available → committed on random levels)', '0')
     .option('--fault-seed <n>', 'RNG seed of faults and sales', '1')
     .option('--token <token>', 'accept only this X-Shopify-Access-Token (default: any non-empty token)')
+    .option('--idempotency-ttl-s <n>', 'seconds an idempotency key is remembered after its request (0: forgotten at once)', String(DEFAULT_IDEMPOTENCY_TTL_S))
+    .option('--scopes <list>', 'access scopes granted to the app, comma-separated', DEFAULT_SCOPES.join(','))
     .action(async (flags: EmulatorFlags) => {
       if (flags.seed && flags.generate) throw new UsageError('give --seed FILE or --generate ITEMSxLOCATIONS, not both');
       if (!flags.seed && !flags.generate) throw new UsageError('give --seed FILE (e.g. fixtures/demo/shop.json) or --generate ITEMSxLOCATIONS (e.g. 1000x3)');
@@ -55,12 +59,20 @@ export function registerEmulator(program: Command, setExitCode: ExitCodeSink): C
       } else {
         seed = loadSeed(flags.seed!);
       }
+      let scopes: string[];
+      try {
+        scopes = parseScopes(flags.scopes);
+      } catch (error) {
+        throw new UsageError((error as Error).message);
+      }
       const started = performance.now();
       const emulator = await startEmulator({
         seed,
         port: number(flags.port, '--port', { max: 65535, integer: true }),
         host: flags.host,
         token: flags.token,
+        idempotencyTtlS: number(flags.idempotencyTtlS, '--idempotency-ttl-s'),
+        scopes,
         bucket: {
           maximumAvailable: number(flags.maxAvailable, '--max-available', { min: 1 }),
           restoreRate: number(flags.restoreRate, '--restore-rate'),

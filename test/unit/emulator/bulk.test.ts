@@ -67,8 +67,8 @@ describe('emulator bulk operations', () => {
     assert.equal(current.body.data!.currentBulkOperation.status, 'COMPLETED');
   });
 
-  it('walks nodes {…} connections and locations → inventoryLevels too', async () => {
-    const { lines } = await runBulk(emulator, '{ locations { nodes { id name inventoryLevels { nodes { id item { sku } } } } } }');
+  it('walks locations → inventoryLevels too', async () => {
+    const { lines } = await runBulk(emulator, '{ locations { edges { node { id name inventoryLevels { edges { node { id item { sku } } } } } } } }');
     const roots = lines.filter((line) => !line.__parentId);
     assert.deepEqual(roots.map((line) => line.name), ['Downtown Store', 'Main Warehouse', 'Pop-up Kiosk']);
     const atKiosk = lines.filter((line) => line.__parentId === 'gid://shopify/Location/3').map((line) => line.item.sku);
@@ -81,6 +81,20 @@ describe('emulator bulk operations', () => {
     assert.deepEqual(invalid.body.data!.bulkOperationRunQuery.userErrors.map((e: any) => [e.code, e.field]), [['INVALID', ['query']]]);
     const noConnection = await gql(emulator, RUN, { query: '{ location { id } }' });
     assert.match(noConnection.body.data!.bulkOperationRunQuery.userErrors[0].message, /at least one connection/);
+    const messages = async (query: string) => (await gql(emulator, RUN, { query })).body.data!.bulkOperationRunQuery.userErrors.map((e: any) => e.message);
+    // Three levels of connections: Shopify allows two.
+    assert.deepEqual(await messages('{ locations { edges { node { id inventoryLevels { edges { node { id item { id inventoryLevels { edges { node { id } } } } } } } } } } }'), [
+      'Bulk queries cannot contain connections with a nesting depth greater than 2.',
+    ]);
+    assert.deepEqual(await messages('{ inventoryItems { nodes { id } } }'), [
+      "All connection fields in a bulk query must select their contents using 'edges' > 'node', e.g: 'products { edges { node {'. Selecting via 'nodes' is not supported. Invalid connection fields: 'inventoryItems'.",
+    ]);
+    assert.deepEqual(await messages('{ inventoryItems { edges { node { sku inventoryLevels { edges { node { id } } } } } } }'), [
+      "The parent 'node' field for a nested connection must select the 'id' field without an alias and must be of 'ID' return type. Connection fields without 'id': inventoryItems.",
+    ]);
+    const six = '{ ' + ['a', 'b', 'c', 'd', 'e', 'f'].map((alias) => `${alias}: locations { edges { node { id } } }`).join(' ') + ' }';
+    assert.deepEqual(await messages(six), ['Bulk queries cannot contain more than 5 connections.']);
+    assert.deepEqual(await messages('mutation { bulkOperationRunQuery(query: "") { userErrors { message } } }'), ['Invalid operation type. Only `query` operations are supported.']);
     const unknown = await gql(emulator, POLL, { id: 'gid://shopify/BulkOperation/999' });
     assert.equal(unknown.body.data!.bulkOperation, null);
   });

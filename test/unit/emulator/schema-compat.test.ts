@@ -96,7 +96,12 @@ describe("the emulator's schema is a subset of Shopify's 2026-04 Admin schema", 
   });
 
   it('accepts the mutation documents the tests send, validated against Shopify schema', () => {
-    for (const document of [SET_MUTATION, ADJUST_MUTATION, '{ inventoryItems(first: 2, query: "sku:A") { nodes { id sku inventoryLevels(first: 5) { nodes { id location { id name } quantities(names: ["available"]) { name quantity } } } } pageInfo { hasNextPage endCursor } } }']) {
+    const documents = [
+      'mutation($m: [MetafieldsSetInput!]!) { metafieldsSet(metafields: $m) { metafields { id namespace key type value compareDigest createdAt updatedAt } userErrors { code elementIndex field message } } }',
+      '{ shop { id name myshopifyDomain metafield(namespace: "invrecon", key: "lease") { id value compareDigest updatedAt } } currentAppInstallation { id accessScopes { handle description } } }',
+      '{ locations(first: 5, includeInactive: true) { nodes { id isActive } } inventoryItems(first: 1) { nodes { tracked } } }',
+    ];
+    for (const document of [...documents, SET_MUTATION, ADJUST_MUTATION, '{ inventoryItems(first: 2, query: "sku:A") { nodes { id sku inventoryLevels(first: 5) { nodes { id location { id name } quantities(names: ["available"]) { name quantity } } } } pageInfo { hasNextPage endCursor } } }']) {
       assert.deepEqual(validate(shopify, parse(document)).map((e) => e.message), []);
     }
   });

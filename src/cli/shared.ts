@@ -1,7 +1,9 @@
 import { Option, type Command } from 'commander';
 import { loadConfig, DEFAULT_CONFIG_PATH, type LoadedConfig } from '../config/load.js';
 import { UsageError } from '../errors.js';
+import type { CallEvent, ShopifyClientOptions } from '../sources/shopify/client.js';
 import { openDb, type Db } from '../store/db.js';
+import { renderCallEvent } from '../views/common.js';
 
 export type Format = 'table' | 'json' | 'csv';
 
@@ -10,7 +12,26 @@ export interface GlobalOptions {
   format?: Format;
 }
 
-/** Every command takes --config; result-printing ones take --format too. */
+/** What the global flags asked for, set once per run before the action (see main.ts). */
+export interface OutputContext {
+  quiet: boolean;
+  verbose: boolean;
+  color: boolean;
+  /** The --format of the command that runs, so a failure can answer in JSON too. */
+  format?: string;
+}
+
+const context: OutputContext = { quiet: false, verbose: false, color: false };
+
+export function setOutputContext(next: Partial<OutputContext>): void {
+  Object.assign(context, next);
+}
+
+export function outputContext(): Readonly<OutputContext> {
+  return context;
+}
+
+/** Commands that read or write a workspace take --config; result-printing ones take --format too. */
 export function configOption(command: Command): Command {
   return command.option('-c, --config <path>', 'config file', DEFAULT_CONFIG_PATH);
 }
@@ -41,11 +62,37 @@ export async function withWorkspace<T>(options: { config: string }, fn: (config:
   }
 }
 
+const line = (text: string) => (text.endsWith('\n') || text === '' ? text : text + '\n');
+
 export const write = {
+  /** Results: stdout. */
   out(text: string): void {
-    process.stdout.write(text.endsWith('\n') || text === '' ? text : text + '\n');
+    process.stdout.write(line(text));
   },
+  /** Errors: stderr, always. */
   err(text: string): void {
-    process.stderr.write(text.endsWith('\n') || text === '' ? text : text + '\n');
+    process.stderr.write(line(text));
+  },
+  /** Something a person must act on: stderr, even under --quiet. */
+  warn(text: string): void {
+    process.stderr.write(line(`warning: ${text}`));
+  },
+  /** What was done on the side (a file written, a lock taken over): stderr, not under --quiet. */
+  note(text: string): void {
+    if (!context.quiet) process.stderr.write(line(text));
+  },
+  /** Each call, retry and wait: stderr, only under --verbose. */
+  verbose(text: string): void {
+    if (context.verbose) process.stderr.write(line(text));
   },
 };
+
+/** A line on stderr for a file the command wrote. */
+export function noteWritten(what: string, path: string): void {
+  write.note(`Wrote ${what}: ${path}`);
+}
+
+/** Client options that report each Shopify call under --verbose (nothing otherwise). */
+export function callReporter(): Pick<ShopifyClientOptions, 'onCall'> {
+  return context.verbose ? { onCall: (event: CallEvent) => write.verbose(renderCallEvent(event)) } : {};
+}

@@ -32,6 +32,8 @@ export interface SyncOptions {
   fetch?: typeof fetch;
   /** Release the lock and close the run on SIGINT/SIGTERM (the CLI). */
   handleSignals?: boolean;
+  /** Told of every Shopify call too (the CLI's --verbose). */
+  onCall?: (event: CallEvent) => void;
 }
 
 export interface SyncResult {
@@ -179,6 +181,10 @@ export async function runSync(db: Db, config: LoadedConfig, options: SyncOptions
   }
 
   const tracker = retryTracker();
+  const onCall = (event: CallEvent) => {
+    tracker.onCall(event);
+    options.onCall?.(event);
+  };
   let currentPhase: keyof PhaseTimes | undefined;
   const phase = async <T>(name: keyof PhaseTimes, work: () => Promise<T> | T): Promise<T> => {
     currentPhase = name;
@@ -204,15 +210,15 @@ export async function runSync(db: Db, config: LoadedConfig, options: SyncOptions
     summary.snapshots.erp = erp.snapshot.id;
     summary.erpRows = erp.rows;
     for (const w of erp.warnings) warn(w, 'pullErp');
-    log.info(`pulled ERP: snapshot #${erp.snapshot.id}, ${erp.rows} rows in ${summary.phases.pullErp} ms`, { runId, phase: 'pullErp', snapshotId: erp.snapshot.id, rows: erp.rows, ms: summary.phases.pullErp });
+    log.info(`pulled ERP: snapshot #${erp.snapshot.id}, ${plural(erp.rows, 'row')} in ${summary.phases.pullErp} ms`, { runId, phase: 'pullErp', snapshotId: erp.snapshot.id, rows: erp.rows, ms: summary.phases.pullErp });
     updateRun(db, runId, summary);
 
-    const shopify = await phase('pullShopify', () => pullShopify(db, config, { clientOptions: { onCall: tracker.onCall, env } }));
+    const shopify = await phase('pullShopify', () => pullShopify(db, config, { clientOptions: { onCall: onCall, env } }));
     summary.snapshots.shopify = shopify.snapshot.id;
     summary.shopifyLevels = shopify.rows;
     summary.throttledWaits += shopify.throttledWaits;
     for (const w of shopify.warnings) warn(w, 'pullShopify');
-    log.info(`pulled Shopify: snapshot #${shopify.snapshot.id}, ${shopify.rows} levels (${shopify.mode}, ${shopify.calls} calls, ${shopify.retries} retries, ${shopify.throttledWaits} throttle waits) in ${summary.phases.pullShopify} ms`, {
+    log.info(`pulled Shopify: snapshot #${shopify.snapshot.id}, ${plural(shopify.rows, 'level')} (${shopify.mode}, ${plural(shopify.calls, 'call')}, ${plural(shopify.retries, 'retry', 'retries')}, ${plural(shopify.throttledWaits, 'throttle wait')}) in ${summary.phases.pullShopify} ms`, {
       runId,
       phase: 'pullShopify',
       snapshotId: shopify.snapshot.id,
@@ -242,7 +248,7 @@ export async function runSync(db: Db, config: LoadedConfig, options: SyncOptions
     summary.byLocation = locationDrift(diff, plan);
     summary.topDrifting = levels.slice(0, TOP_DRIFTING);
     remaining = levels;
-    log.info(`planned: ${plan.changes.length} changes of ${plan.summary.levelsCompared} levels, ${plural(plan.erpCorrections.length, 'ERP correction')}; plan ${summary.planFile}`, {
+    log.info(`planned: ${plural(plan.changes.length, 'change')} of ${plural(plan.summary.levelsCompared, 'level')}, ${plural(plan.erpCorrections.length, 'ERP correction')}; plan ${summary.planFile}`, {
       runId,
       phase: 'plan',
       changes: plan.changes.length,
@@ -263,7 +269,7 @@ export async function runSync(db: Db, config: LoadedConfig, options: SyncOptions
     } else {
       if (plan.guards.forced) warn('guards failed but --force was given: applying anyway', 'plan');
       if (lockLost || !stillHeld(db, lock)) throw new InputError('the sync lock was taken over by another process during the run: stopping before apply');
-      apply = await phase('apply', () => applyPlan(db, config, plan, { commit: options.commit, planPath: summary.planFile!, clientOptions: { onCall: tracker.onCall, env } }));
+      apply = await phase('apply', () => applyPlan(db, config, plan, { commit: options.commit, planPath: summary.planFile!, clientOptions: { onCall: onCall, env } }));
       summary.applied = apply.applied;
       summary.skipped = apply.skipped;
       summary.conflicts = apply.conflicts;
@@ -272,7 +278,7 @@ export async function runSync(db: Db, config: LoadedConfig, options: SyncOptions
       remaining = remainingLevels(levels, apply);
       log.info(
         apply.dryRun
-          ? `dry run: ${plan.changes.length} changes not sent (use --commit)`
+          ? `dry run: ${plural(plan.changes.length, 'change')} not sent (use --commit)`
           : `applied ${apply.applied}, skipped ${apply.skipped}, conflicts ${apply.conflicts}, failed ${apply.failed} in ${summary.phases.apply} ms`,
         { runId, phase: 'apply', dryRun: apply.dryRun, applied: apply.applied, skipped: apply.skipped, conflicts: apply.conflicts, failed: apply.failed, ms: summary.phases.apply },
       );

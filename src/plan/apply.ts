@@ -331,7 +331,7 @@ class Applier {
         const target = Math.max(0, c.to + (now - c.from));
         if (now === target) return outcome.skipped.push({ change: row.change, current: now });
         if (row.misses + 1 >= this.maxMisses) {
-          return outcome.conflicts.push({ change: row.change, current: now, message: `the level kept changing (${row.misses + 1} compare-and-swap misses)` });
+          return outcome.conflicts.push({ change: row.change, current: now, message: `the level kept changing (${row.misses + 1} compare-and-swap miss${row.misses === 0 ? '' : 'es'})` });
         }
         next.push({ change: row.change, changeFromQuantity: now, value: batch.mode === 'set' ? target : target - now, misses: row.misses + 1 });
       });

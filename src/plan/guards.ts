@@ -32,14 +32,14 @@ export function evaluateGuards(guards: Config['guards'], inputs: GuardInputs): G
     ok: inputs.erpRows > 0,
     limit: 1,
     value: inputs.erpRows,
-    message: inputs.erpRows > 0 ? `ERP export has ${inputs.erpRows} rows` : 'the ERP export is empty: refusing to plan from it',
+    message: inputs.erpRows > 0 ? `ERP export has ${inputs.erpRows.toLocaleString('en-US')} row${inputs.erpRows === 1 ? '' : 's'}` : 'the ERP export is empty: refusing to plan from it',
   });
   checks.push({
     name: 'maxChanges',
     ok: inputs.changes <= guards.maxChanges,
     limit: guards.maxChanges,
     value: inputs.changes,
-    message: `${inputs.changes} changes (guards.maxChanges ${guards.maxChanges})`,
+    message: `${inputs.changes.toLocaleString('en-US')} change${inputs.changes === 1 ? '' : 's'} (guards.maxChanges ${guards.maxChanges})`,
   });
   const zeroedShare = inputs.levelsCompared === 0 ? 0 : inputs.zeroed / inputs.levelsCompared;
   // The worst location counts too: a missing warehouse can empty one store while the shop-wide share looks small.

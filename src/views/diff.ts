@@ -1,7 +1,7 @@
 import chalk from 'chalk';
 import { stringify } from 'csv-stringify/sync';
 import type { DiffResult, DiffRow } from '../reconcile/diff.js';
-import { plural, renderJson, renderTable } from './common.js';
+import { num, plural, renderJson, renderTable } from './common.js';
 
 export function diffJson(result: DiffResult): Record<string, unknown> {
   return {
@@ -70,7 +70,7 @@ export function renderDiffTable(result: DiffResult): string {
     out.push('');
     out.push(
       chalk.bold(locationName) +
-        (totals ? chalk.dim(`  ${plural(totals.levelsDrifting, 'level')} drifting of ${totals.levelsCompared}, |drift| ${totals.totalAbsDrift}`) : ''),
+        (totals ? chalk.dim(`  ${plural(totals.levelsDrifting, 'level')} drifting of ${num(totals.levelsCompared)}, |drift| ${num(totals.totalAbsDrift)}`) : ''),
     );
     out.push(
       renderTable(
@@ -83,11 +83,11 @@ export function renderDiffTable(result: DiffResult): string {
   out.push('');
   const reported = Object.entries(summary.reported)
     .filter(([, n]) => n > 0)
-    .map(([k, n]) => `${k} ${n}`)
+    .map(([k, n]) => `${k} ${num(n)}`)
     .join(', ');
   out.push(
-    `${plural(summary.levelsCompared, 'level')} compared, ${summary.levelsDrifting} drifting${summary.threshold ? ` (|delta| > ${summary.threshold})` : ''}, total |drift| ${summary.totalAbsDrift}; ` +
-      `oversell risk ${summary.oversell.levels} (${summary.oversell.units} units), lost-sales risk ${summary.lostSales.levels} (${summary.lostSales.units} units)` +
+    `${plural(summary.levelsCompared, 'level')} compared, ${num(summary.levelsDrifting)} drifting${summary.threshold ? ` (|delta| > ${num(summary.threshold)})` : ''}, total |drift| ${num(summary.totalAbsDrift)}; ` +
+      `oversell risk ${num(summary.oversell.levels)} (${plural(summary.oversell.units, 'unit')}), lost-sales risk ${num(summary.lostSales.levels)} (${plural(summary.lostSales.units, 'unit')})` +
       (reported ? `; reported: ${reported}` : ''),
   );
   return out.join('\n') + '\n';

@@ -3,7 +3,7 @@ import type { ApplyResult, PreviewRow } from '../plan/apply.js';
 import type { Plan } from '../plan/model.js';
 import type { LogEntries } from '../store/audit.js';
 import { renderCsv } from './diff.js';
-import { plural, renderJson, renderTable } from './common.js';
+import { formatMs, num, plural, renderJson, renderTable } from './common.js';
 
 function signed(n: number): string {
   return n > 0 ? `+${n}` : String(n);
@@ -34,7 +34,7 @@ export function renderPlanText(plan: Plan, planFile: string | undefined): string
   out.push('');
   const s = plan.summary;
   out.push(
-    `Plan: ${plural(s.changes, 'change')} (${s.unitsUp} units up, ${s.unitsDown} down, ${s.zeroed} to zero) of ${plural(s.levelsCompared, 'level')} compared` +
+    `Plan: ${plural(s.changes, 'change')} (${plural(s.unitsUp, 'unit')} up, ${num(s.unitsDown)} down, ${num(s.zeroed)} to zero) of ${plural(s.levelsCompared, 'level')} compared` +
       `${s.erpCorrections ? `, ${plural(s.erpCorrections, 'ERP correction')}` : ''}${s.conflicts ? `, ${plural(s.conflicts, 'conflict')} left for a person` : ''}.`,
   );
   out.push(...guardLines(plan));
@@ -76,6 +76,15 @@ export function renderApply(result: ApplyResult, format: string): string {
   const out: string[] = [];
   if (result.dryRun) {
     out.push(`Dry run: nothing sent. With --commit, ${plural(batches(result), 'row')} would be sent in ${plural(result.batches.length, 'batch', 'batches')}:`);
+    const rows = result.batches.flatMap((b) => b.rows);
+    if (rows.some((r) => r.current !== undefined)) {
+      const stale = rows.filter((r) => r.current !== r.from).length;
+      out.push(
+        stale === 0
+          ? chalk.green(`Live check: Shopify still shows every planned level's "from" value: none of the ${plural(rows.length, 'change')} is stale.`)
+          : chalk.yellow(`Live check: ${plural(stale, 'change')} of ${num(rows.length)} ${stale === 1 ? 'is' : 'are'} already stale (marked below).`),
+      );
+    }
     for (const b of result.batches) {
       out.push('', chalk.bold(`batch ${b.batchNo} (inventory${b.mode === 'set' ? 'SetQuantities' : 'AdjustQuantities'}, ${plural(b.rows.length, 'row')})`));
       for (const r of b.rows) out.push(`  ${r.sku} @ ${r.locationName}: ${r.from} → ${r.to}${liveNote(r)}`);
@@ -86,8 +95,8 @@ export function renderApply(result: ApplyResult, format: string): string {
   for (const r of result.conflictRows) out.push(chalk.magenta(`conflict: ${r.sku} @ ${r.locationName}: planned ${r.from} → ${r.to}, now ${r.current ?? '?'}: ${r.message}`));
   for (const r of result.failedRows) out.push(chalk.red(`failed: ${r.sku} @ ${r.locationName}: ${r.message}`));
   out.push(
-    `${result.resumed ? 'Resumed and applied' : 'Applied'} ${result.applied}, skipped ${result.skipped}, conflicts ${result.conflicts}, failed ${result.failed} ` +
-      `(${plural(result.calls, 'call')}, ${result.retries} retries, ${result.throttledWaits} throttle waits, ${(result.durationMs / 1000).toFixed(1)} s).`,
+    `${result.resumed ? 'Resumed and applied' : 'Applied'} ${num(result.applied)}, skipped ${num(result.skipped)}, conflicts ${num(result.conflicts)}, failed ${num(result.failed)} ` +
+      `(${plural(result.calls, 'call')}, ${plural(result.retries, 'retry', 'retries')}, ${plural(result.throttledWaits, 'throttle wait')}, ${formatMs(result.durationMs)}).`,
   );
   return out.join('\n') + '\n';
 }

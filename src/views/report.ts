@@ -1,5 +1,5 @@
 import type { ReportData, ReportRun } from '../ops/report.js';
-import { formatMs } from './common.js';
+import { formatMs, num, plural } from './common.js';
 import { formatAge } from './status.js';
 
 // One self-contained HTML file: inline CSS and SVG, the data as JSON in a script tag, no network.
@@ -35,11 +35,12 @@ const OUTCOME_COLOUR: Record<string, string> = {
   running: '#1565c0',
 };
 
-function niceMax(value: number): number {
-  if (value <= 5) return 5;
-  const power = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 2, 2.5, 5, 10]) if (step * power >= value) return step * power;
-  return 10 * power;
+/** Axis ticks for whole quantities: an integer step of 1, 2 or 5 × 10^n, at most 5 ticks above 0. */
+export function integerTicks(max: number): { step: number; top: number } {
+  const rough = Math.max(1, max / 4);
+  const power = 10 ** Math.floor(Math.log10(rough));
+  const step = Math.max(1, [1, 2, 5, 10].map((m) => m * power).find((s) => s >= rough) ?? 10 * power);
+  return { step, top: Math.max(step, Math.ceil(max / step) * step) };
 }
 
 /** Drift over time: bars = levels found drifting by each sync, dark bars = still off after it, line = total |drift|. */
@@ -51,18 +52,21 @@ function driftChart(runs: ReportRun[]): string {
   if (planned.length === 0) return '<p class="empty">No sync has planned yet: run <code>invrecon sync</code>.</p>';
   const innerW = width - pad.left - pad.right;
   const innerH = height - pad.top - pad.bottom;
-  const maxLevels = niceMax(Math.max(...planned.map((r) => r.drifting ?? 0)));
-  const maxUnits = niceMax(Math.max(...planned.map((r) => r.totalAbsDrift ?? 0)));
+  const levelTicks = integerTicks(Math.max(...planned.map((r) => r.drifting ?? 0)));
+  const unitTicks = integerTicks(Math.max(...planned.map((r) => r.totalAbsDrift ?? 0)));
+  const maxLevels = levelTicks.top;
+  const maxUnits = unitTicks.top;
   const slot = innerW / planned.length;
   const barW = Math.max(2, Math.min(36, slot * 0.6));
   const y = (v: number, max: number) => pad.top + innerH - (v / max) * innerH;
   const parts: string[] = [];
-  for (let i = 0; i <= 4; i++) {
-    const v = (maxLevels / 4) * i;
+  for (let v = 0; v <= maxLevels; v += levelTicks.step) {
     const yy = y(v, maxLevels);
     parts.push(`<line x1="${pad.left}" x2="${width - pad.right}" y1="${yy}" y2="${yy}" class="grid"/>`);
-    parts.push(`<text x="${pad.left - 6}" y="${yy + 4}" text-anchor="end" class="axis">${Math.round(v * 10) / 10}</text>`);
-    parts.push(`<text x="${width - pad.right + 6}" y="${yy + 4}" class="axis units">${Math.round((maxUnits / 4) * i * 10) / 10}</text>`);
+    parts.push(`<text x="${pad.left - 6}" y="${yy + 4}" text-anchor="end" class="axis">${num(v)}</text>`);
+  }
+  for (let v = 0; v <= maxUnits; v += unitTicks.step) {
+    parts.push(`<text x="${width - pad.right + 6}" y="${y(v, maxUnits) + 4}" class="axis units">${num(v)}</text>`);
   }
   const points: string[] = [];
   planned.forEach((run, i) => {
@@ -128,7 +132,7 @@ function phaseBar(run: ReportRun, maxMs: number): string {
     x += w;
     return rect;
   }).join('');
-  return `<svg viewBox="0 0 200 12" width="200" height="12" class="phases">${rects}</svg>`;
+  return `<svg viewBox="0 0 200 12" preserveAspectRatio="none" class="phases">${rects}</svg>`;
 }
 
 function runsTable(data: ReportData): string {
@@ -140,18 +144,19 @@ function runsTable(data: ReportData): string {
       const phases = PHASES.filter((p) => r.phases[p.key] !== undefined)
         .map((p) => `${p.label} ${formatMs(r.phases[p.key]!)}`)
         .join(', ');
-      const dash = (v: number | null) => (v === null ? '–' : String(v));
+      const dash = (v: number | null) => (v === null ? '–' : num(v));
+      const [date, time] = r.startedAt.replace(/\.\d+Z$/, 'Z').split('T');
       return (
-        `<tr><td>#${r.id}</td><td>${escapeHtml(r.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'))}</td><td>${r.dryRun === null ? '–' : r.dryRun ? 'dry run' : 'commit'}</td>` +
+        `<tr><td>#${r.id}<div class="small">${r.dryRun === null ? '–' : r.dryRun ? 'dry run' : 'commit'}</div></td><td>${escapeHtml(date ?? '')} <span class="nowrap">${escapeHtml(time ?? '')}</span></td>` +
         `<td><span class="outcome" style="background:${OUTCOME_COLOUR[r.outcome] ?? '#555'}">${escapeHtml(r.outcome)}</span>${r.alert ? ' <span class="alert">alert</span>' : ''}</td>` +
-        `<td class="num">${r.durationMs === null ? '–' : formatMs(r.durationMs)}</td><td>${phaseBar(r, maxMs)}<div class="small">${escapeHtml(phases)}</div></td>` +
-        `<td class="num">${dash(r.drifting)}</td><td class="num">${dash(r.applied)}</td><td class="num">${dash(r.conflicts)}</td><td class="num">${r.retries}</td><td class="num">${r.throttledWaits}</td>` +
+        `<td class="num">${r.durationMs === null ? '–' : formatMs(r.durationMs)}</td><td class="phasecell">${phaseBar(r, maxMs)}<div class="small">${escapeHtml(phases)}</div></td>` +
+        `<td class="num">${dash(r.drifting)}</td><td class="num">${dash(r.applied)}</td><td class="num">${dash(r.conflicts)}</td><td class="num">${num(r.retries)} / ${num(r.throttledWaits)}</td>` +
         `<td class="small">${escapeHtml((r.error ?? '').slice(0, 160))}</td></tr>`
       );
     })
     .join('');
   const legend = PHASES.map((p) => `<span class="key" style="background:${p.colour}"></span>${p.label}`).join(' ');
-  return `<p class="legend">${legend}</p><table><thead><tr><th>run</th><th>started</th><th>mode</th><th>outcome</th><th>took</th><th>phases</th><th>drifting</th><th>applied</th><th>conflicts</th><th>retries</th><th>throttle waits</th><th>error</th></tr></thead><tbody>${rows}</tbody></table>`;
+  return `<p class="legend">${legend}</p><table class="runs"><thead><tr><th>run</th><th>started</th><th>outcome</th><th>took</th><th>phases</th><th>drifting</th><th>applied</th><th>conflicts</th><th>retries / throttle waits</th><th>error</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 function cards(data: ReportData): string {
@@ -163,9 +168,9 @@ function cards(data: ReportData): string {
         ? `unknown (${data.driftNote ?? 'no snapshots'})`
         : d.appliedSince
           ? `${d.appliedSince.remaining} left after sync #${d.appliedSince.runId} (${d.shopifyChanges} before it)`
-          : `${d.shopifyChanges} level${d.shopifyChanges === 1 ? '' : 's'} to change in Shopify`,
+          : `${plural(d.shopifyChanges, 'level')} to change in Shopify`,
     ],
-    ['|drift| now', d ? `${d.totalAbsDrift} units of ${d.levelsCompared} levels` : '–'],
+    ['|drift| now', d ? `${plural(d.totalAbsDrift, 'unit')} of ${plural(d.levelsCompared, 'level')}` : '–'],
     ['ERP corrections', d ? String(d.erpCorrections) : '–'],
     ['Last successful sync', data.lastSuccess ? `#${data.lastSuccess.runId} at ${data.lastSuccess.finishedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}` : 'none yet'],
     ['Sync latency', data.syncLatencyMs === null ? 'no committed sync yet' : `${formatAge(data.syncLatencyMs)} since the last commit`],
@@ -180,7 +185,9 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bott
 .cards{display:flex;flex-wrap:wrap;gap:10px}.card{background:#fff;border:1px solid #ddd;border-radius:6px;padding:8px 12px;min-width:170px}
 .card .k{font-size:11px;text-transform:uppercase;color:#777;letter-spacing:.04em}.card .v{font-size:15px;font-weight:600}
 table{border-collapse:collapse;width:100%;background:#fff}th,td{border-bottom:1px solid #eee;padding:4px 8px;text-align:left;vertical-align:top}
-th{font-size:12px;color:#555;background:#f2f2f2}.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}td:nth-child(2){white-space:nowrap}.barcell{width:35%}
+th{font-size:12px;color:#555;background:#f2f2f2}.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}.nowrap{white-space:nowrap}.barcell{width:35%}
+.runs td,.runs th{overflow-wrap:anywhere}.runs .phasecell{width:22%;min-width:60px}svg.phases{display:block;width:100%;max-width:200px;height:12px}
+@media (max-width:760px){body{margin:12px auto;padding:0 8px}th,td{padding:3px 4px}.runs th{font-size:11px}}
 .outcome{color:#fff;border-radius:3px;padding:0 6px;font-size:12px}.alert{color:#c62828;font-weight:600;font-size:12px}
 svg .grid{stroke:#e4e4e4}svg .axis{font-size:11px;fill:#666}svg .units{fill:#8e44ad}
 .bar-found{fill:#9ecae1}.bar-remaining{fill:#08519c}.units-line{fill:none;stroke:#8e44ad;stroke-width:2}.units-dot{fill:#8e44ad}
@@ -202,7 +209,7 @@ export function renderReportHtml(data: ReportData): string {
 </head>
 <body>
 <h1>${escapeHtml(title)}</h1>
-<p class="sub">Generated ${escapeHtml(data.generatedAt)} from the last ${data.runs.length} sync run${data.runs.length === 1 ? '' : 's'}.</p>
+<p class="sub">Generated ${escapeHtml(data.generatedAt)} from the last ${plural(data.runs.length, 'sync run')}.</p>
 ${cards(data)}
 <h2>Drift over time</h2>
 ${driftChart(data.runs)}

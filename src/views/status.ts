@@ -1,5 +1,5 @@
 import type { Status } from '../ops/status.js';
-import { formatMs, plural, renderJson, renderTable } from './common.js';
+import { formatMs, num, plural, renderJson, renderTable } from './common.js';
 
 /** 3 h 12 min, 2 d 4 h, 45 s: how long ago, roughly. */
 export function formatAge(ms: number): string {
@@ -34,14 +34,14 @@ export function renderStatusText(status: Status): string {
   );
   const d = status.driftNow;
   if (d) {
-    const extra = [d.erpCorrections > 0 ? plural(d.erpCorrections, 'ERP correction') : '', d.conflicts > 0 ? plural(d.conflicts, 'conflict') : '', d.aboveMaxDeviation !== null ? `${d.aboveMaxDeviation} above alerts.maxDeviation` : '']
+    const extra = [d.erpCorrections > 0 ? plural(d.erpCorrections, 'ERP correction') : '', d.conflicts > 0 ? plural(d.conflicts, 'conflict') : '', d.aboveMaxDeviation !== null ? `${num(d.aboveMaxDeviation)} above alerts.maxDeviation` : '']
       .filter(Boolean)
       .join(', ');
     out.push(
-      `Drift now (ERP #${d.erpSnapshotId} vs Shopify #${d.shopifySnapshotId}, Shopify read ${d.shopifyTakenAt}): ${plural(d.levelsCompared, 'level')} compared, ${d.shopifyChanges} to change in Shopify (|drift| ${d.totalAbsDrift})${extra ? `, ${extra}` : ''}`,
+      `Drift now (ERP #${d.erpSnapshotId} vs Shopify #${d.shopifySnapshotId}, Shopify read ${d.shopifyTakenAt}): ${plural(d.levelsCompared, 'level')} compared, ${num(d.shopifyChanges)} to change in Shopify (|drift| ${num(d.totalAbsDrift)})${extra ? `, ${extra}` : ''}`,
     );
     if (d.appliedSince) {
-      out.push(`  (that Shopify snapshot predates sync #${d.appliedSince.runId}, which then applied ${d.appliedSince.applied} change(s), leaving ${d.appliedSince.remaining}; pull shopify for a fresh view)`);
+      out.push(`  (that Shopify snapshot predates sync #${d.appliedSince.runId}, which then applied ${plural(d.appliedSince.applied, 'change')}, leaving ${num(d.appliedSince.remaining)}; pull shopify for a fresh view)`);
     }
   } else out.push(`Drift now: unknown (${status.driftNote ?? 'no snapshots'})`);
   const w = status.window;

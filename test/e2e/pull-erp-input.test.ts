@@ -77,7 +77,8 @@ describe('pull erp: accepted formats and rejected input', () => {
       const result = await pull(bad.text);
       assert.equal(result.code, 1, `expected exit 1, got ${result.code}: ${result.stderr}`);
       for (const pattern of bad.expect) assert.match(result.stderr, pattern);
-      assert.equal(result.stdout, '');
+      // Under --format json the failure is a JSON document on stdout too.
+      assert.equal(typeof JSON.parse(result.stdout).error.message, 'string');
       assert.equal(await snapshotCount(), before);
     });
   }

@@ -84,19 +84,19 @@ export function registerEmulator(program: Command, setExitCode: ExitCodeSink): C
           salesPerSecond: number(flags.salesPerSecond, '--sales-per-second'),
           seed: number(flags.faultSeed, '--fault-seed', { integer: true }),
         },
-        log: (line) => write.err(line),
+        log: (line) => write.note(line),
       }).catch((error: unknown) => {
         throw error instanceof Error && /loopback/.test(error.message) ? new UsageError(`--host: ${error.message}`) : error;
       });
       // The first stdout line is the base URL, as INVRECON_SHOPIFY_ENDPOINT takes it.
       write.out(emulator.url);
       const counters = emulator.state.counters;
-      write.err(`emulator: serving ${emulator.graphqlUrl('{version}')} (started in ${Math.round(performance.now() - started)} ms); Ctrl-C to stop`);
+      write.note(`emulator: serving ${emulator.graphqlUrl('{version}')} (started in ${Math.round(performance.now() - started)} ms); Ctrl-C to stop`);
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
           process.off('SIGINT', onInt);
           process.off('SIGTERM', onTerm);
-          write.err(`emulator: ${signal}: stopping after ${counters.requests} requests (${counters.throttled} throttled, ${counters.faults.errors + counters.faults.drops} faults)`);
+          write.note(`emulator: ${signal}: stopping after ${counters.requests} requests (${counters.throttled} throttled, ${counters.faults.errors + counters.faults.drops} faults)`);
           void emulator.close().then(resolve);
         };
         const onInt = () => stop('SIGINT');

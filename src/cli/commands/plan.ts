@@ -7,9 +7,10 @@ import { acquireLock, heartbeat, releaseLock } from '../../ops/lock.js';
 import { buildPlan } from '../../plan/build.js';
 import { readPlan, serializePlan, type Plan } from '../../plan/model.js';
 import { readLog } from '../../store/audit.js';
+import { plural } from '../../views/common.js';
 import { renderApply, renderErpCorrections, renderLog, renderPlan } from '../../views/plan.js';
 import type { ExitCodeSink } from '../main.js';
-import { configOption, formatOption, parseCount, withWorkspace, write, type Format } from '../shared.js';
+import { callReporter, configOption, formatOption, noteWritten, parseCount, withWorkspace, write, type Format } from '../shared.js';
 import { parseSelection, selectionOptions, type SelectionFlags } from './diff.js';
 
 /** Writes via a temporary file and a rename: a reader never sees half a file. */
@@ -42,8 +43,12 @@ export function registerPlanCommands(program: Command, setExitCode: ExitCodeSink
           const { plan } = buildPlan(db, config, { ...parseSelection(options), force: options.force });
           const planFile = options.out ? resolve(options.out) : defaultPlanPath(config.snapshot.path, plan);
           writeFileAtomic(planFile, serializePlan(plan));
+          noteWritten('the plan', planFile);
           const erpOut = options.erpOut ? resolve(options.erpOut) : undefined;
-          if (erpOut) writeFileAtomic(erpOut, renderErpCorrections(plan));
+          if (erpOut) {
+            writeFileAtomic(erpOut, renderErpCorrections(plan));
+            noteWritten(`the ERP corrections (${plural(plan.erpCorrections.length, 'row')})`, erpOut);
+          }
           write.out(renderPlan(plan, planFile, options.format, erpOut));
           if (!plan.guards.applyable) write.err('invrecon: the plan is not applyable: a guard failed (see above)');
           setExitCode(planExitCode(plan, options.detailedExitcode));
@@ -61,7 +66,7 @@ export function registerPlanCommands(program: Command, setExitCode: ExitCodeSink
       await withWorkspace(options, async (config, db) => {
         // One writer at a time: an apply and a sync (or two applies) must not move the same levels at once.
         const held = options.commit ? acquireLock(db) : undefined;
-        if (held?.tookOver) write.err(`warning: took over a stale lock from ${held.tookOver.holder.owner}: ${held.tookOver.reason}`);
+        if (held?.tookOver) write.warn(`took over a stale lock from ${held.tookOver.holder.owner}: ${held.tookOver.reason}`);
         let result;
         try {
           result = await applyPlan(db, config, plan, {
@@ -70,6 +75,7 @@ export function registerPlanCommands(program: Command, setExitCode: ExitCodeSink
             planPath: resolve(file),
             maxMisses: Math.max(1, parseCount(options.maxMisses, '--max-misses')),
             onProgress: () => held && heartbeat(db, held.lock),
+            clientOptions: callReporter(),
           });
         } finally {
           if (held) releaseLock(db, held.lock);

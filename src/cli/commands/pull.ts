@@ -14,7 +14,7 @@ export function registerPull(program: Command, setExitCode: ExitCodeSink): Comma
     .option('--api', 'read the configured ERP API (erp.api) even when erp.csv is set')
     .action(async (options: { config: string; format: Format; csv?: string; api?: boolean }) => {
       const result = await withWorkspace(options, (config, db) => pullErp(db, config, { csvPath: options.csv, api: options.api }));
-      for (const warning of result.warnings) write.err(`warning: ${warning}`);
+      for (const warning of result.warnings) write.warn(warning);
       write.out(renderErpPull(result, options.format));
       setExitCode(EXIT.ok);
     });

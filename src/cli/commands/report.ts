@@ -4,7 +4,8 @@ import { EXIT, UsageError } from '../../errors.js';
 import { buildReportData } from '../../ops/report.js';
 import { renderReportHtml } from '../../views/report.js';
 import type { ExitCodeSink } from '../main.js';
-import { configOption, parseCount, withWorkspace, write } from '../shared.js';
+import { configOption, noteWritten, parseCount, withWorkspace, write } from '../shared.js';
+import { plural } from '../../views/common.js';
 import { writeFileAtomic } from './plan.js';
 
 export function registerReport(program: Command, setExitCode: ExitCodeSink): Command {
@@ -19,7 +20,7 @@ export function registerReport(program: Command, setExitCode: ExitCodeSink): Com
       return withWorkspace(options, (config, db) => {
         const data = buildReportData(db, config, { runs });
         writeFileAtomic(file, renderReportHtml(data));
-        write.err(`Report of ${data.runs.length} sync run${data.runs.length === 1 ? '' : 's'} written to ${file}`);
+        noteWritten(`the report of ${plural(data.runs.length, 'sync run')}`, file);
         write.out(file);
         setExitCode(EXIT.ok);
       });

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { EXIT } from '../../errors.js';
 import { listSnapshots, pruneSnapshots } from '../../store/snapshots.js';
 import { renderPrune, renderSnapshots } from '../../views/snapshots.js';
@@ -8,7 +8,7 @@ import { configOption, formatOption, parseCount, withWorkspace, write, type Form
 export function registerSnapshots(program: Command, setExitCode: ExitCodeSink): void {
   formatOption(configOption(program.command('snapshots')))
     .description('list the snapshot history')
-    .option('--side <side>', 'only erp or shopify')
+    .addOption(new Option('--side <side>', 'only this side').choices(['erp', 'shopify']))
     .action((options: { config: string; format: Format; side?: 'erp' | 'shopify' }) =>
       withWorkspace(options, (_config, db) => {
         write.out(renderSnapshots(listSnapshots(db, options.side), options.format));

@@ -1,16 +1,21 @@
 import { Option, type Command } from 'commander';
 import { requireToken } from '../../sources/shopify/client.js';
-import { createLogger, type LogFormat } from '../../ops/log.js';
+import { createLogger, type LogFormat, type Logger } from '../../ops/log.js';
 import { DEFAULT_STALE_MS, LockHeldError } from '../../ops/lock.js';
 import { EXIT } from '../../errors.js';
 import { renderJson } from '../../views/common.js';
 import { runSync } from '../../ops/sync.js';
 import { renderSync } from '../../views/sync.js';
 import type { ExitCodeSink } from '../main.js';
-import { configOption, formatOption, parseCount, withWorkspace, write, type Format } from '../shared.js';
+import { callReporter, configOption, formatOption, outputContext, parseCount, withWorkspace, write, type Format } from '../shared.js';
 
 export function logFormatOption(command: Command): Command {
   return command.addOption(new Option('--log-format <format>', 'stderr logs: text, or JSON lines for log shippers').choices(['text', 'json']).default('text'));
+}
+
+/** Under --quiet the info lines go; warnings and errors stay. */
+function quietable(logger: Logger): Logger {
+  return outputContext().quiet ? { ...logger, info: () => undefined } : logger;
 }
 
 export function registerSync(program: Command, setExitCode: ExitCodeSink): Command {
@@ -36,7 +41,7 @@ export function registerSync(program: Command, setExitCode: ExitCodeSink): Comma
       }) => {
         const staleMs = parseCount(options.staleLock, '--stale-lock') * 1000;
         requireToken(); // before the lock is taken
-        const logger = createLogger(options.logFormat);
+        const logger = quietable(createLogger(options.logFormat));
         let result;
         try {
           result = await withWorkspace(options, (config, db) =>
@@ -49,6 +54,7 @@ export function registerSync(program: Command, setExitCode: ExitCodeSink): Comma
             logger,
             staleMs,
             handleSignals: true,
+            ...callReporter(),
           }),
           );
         } catch (error) {

@@ -74,7 +74,8 @@ export function emptyBatch(): ErpBatch {
   return { rows: [], ordinals: [], problems: [] };
 }
 
-async function* batchesOf(source: ErpSource): AsyncGenerator<ErpBatch> {
+/** The source's rows in validated batches, whichever way it yields them. */
+export async function* batchesOf(source: ErpSource): AsyncGenerator<ErpBatch> {
   if (source.batches) {
     yield* source.batches();
     return;

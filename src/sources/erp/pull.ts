@@ -11,7 +11,8 @@ export interface PullErpOptions {
   api?: boolean;
 }
 
-function chooseSource(config: LoadedConfig, options: PullErpOptions): ErpSource {
+/** The ERP source a pull reads: --csv, --api, or the configured one. */
+export function chooseSource(config: LoadedConfig, options: PullErpOptions): ErpSource {
   if (options.csvPath && options.api) throw new UsageError('--csv and --api: choose one source');
   if (options.csvPath) return threadedCsvErpSource(resolve(options.csvPath), { columns: config.erp.csv?.columns, delimiter: config.erp.csv?.delimiter });
   // --api reads erp.api even when erp.csv is set; with neither flag, erp.csv wins when both are configured.

@@ -88,6 +88,8 @@ export interface ShopifyClient {
   throttleStatus(): ThrottleStatus | undefined;
   /** Notices worth showing the user (for example an API version the library does not know). */
   readonly warnings: string[];
+  /** The API version Shopify says it served (X-Shopify-API-Version of the last answer), when it says. */
+  servedApiVersion(): string | undefined;
   request<T>(document: string, variables?: Record<string, unknown>, options?: RequestOptions): Promise<RequestResult<T>>;
   /**
    * GET a file Shopify points to (a bulk operation result), without the access token, retried on
@@ -178,6 +180,7 @@ export function createShopifyClient(config: LoadedConfig, options: ShopifyClient
   const timeoutMs = options.timeoutMs ?? config.shopify.timeoutMs;
   const backoff = (retry: number) => backoffMs(retry, random, options.backoffBaseMs, options.backoffCapMs);
   const warnings: string[] = [];
+  let servedVersion: string | undefined;
 
   const api = createAdminApiClient({
     storeDomain: config.shopify.shop,
@@ -187,7 +190,9 @@ export function createShopifyClient(config: LoadedConfig, options: ShopifyClient
     // The library builds https://{shop}/...; every request goes to the resolved endpoint instead.
     customFetchApi: async (_url, init) => {
       try {
-        return await fetchImpl(endpoint.graphqlUrl, init as RequestInit);
+        const response = await fetchImpl(endpoint.graphqlUrl, init as RequestInit);
+        servedVersion = response.headers.get('x-shopify-api-version') ?? servedVersion;
+        return response;
       } catch (error) {
         // The library keeps only the message: carry the cause (ECONNRESET, ...) in it.
         throw new Error(describeNetworkError(error));
@@ -410,6 +415,7 @@ export function createShopifyClient(config: LoadedConfig, options: ShopifyClient
     endpoint,
     counters,
     warnings,
+    servedApiVersion: () => servedVersion,
     throttleStatus: () => bucket.known,
     request,
     download,

@@ -183,6 +183,25 @@ export interface AvailableAtLocationData {
   nodes: ({ id: string; inventoryLevel: { quantities: QuantityNode[] } | null } | null)[];
 }
 
+/** The app's granted access scopes (doctor). */
+export const ACCESS_SCOPES = /* GraphQL */ `
+query AccessScopes {
+  currentAppInstallation { accessScopes { handle } }
+}`;
+
+export interface AccessScopesData {
+  currentAppInstallation: { accessScopes: { handle: string }[] };
+}
+
+/** Shop locations with whether each is active, one page (doctor). */
+export const LOCATIONS_STATUS_PAGE = /* GraphQL */ `
+query LocationsStatusPage($first: Int!, $after: String) {
+  locations(first: $first, after: $after, includeInactive: true) {
+    pageInfo { hasNextPage endCursor }
+    edges { node { id name isActive } }
+  }
+}`;
+
 /** Every document above, by export name: the schema test validates each one. */
 export const allDocuments: Readonly<Record<string, string>> = {
   LOCATIONS_PAGE,
@@ -198,6 +217,8 @@ export const allDocuments: Readonly<Record<string, string>> = {
   INVENTORY_SET_QUANTITIES,
   AVAILABLE_AT_LOCATION,
   INVENTORY_ADJUST_QUANTITIES,
+  ACCESS_SCOPES,
+  LOCATIONS_STATUS_PAGE,
 };
 
 // Shapes of the answers, for the code that reads them.

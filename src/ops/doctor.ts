@@ -124,7 +124,7 @@ function warehouseChecks(config: LoadedConfig, findings: ErpFindings): DoctorChe
       status: 'warn',
       message: `${unmapped.length === 1 ? '1 warehouse' : `${unmapped.length} warehouses`} in ${scope} ${unmapped.length === 1 ? 'is' : 'are'} mapped to no location: ${unmapped.length === 1 ? 'its' : 'their'} rows are ignored`,
       details: unmapped.map(([code, n]) => `${JSON.stringify(code)} (${n} row${n === 1 ? '' : 's'})`),
-      fix: 'add each to a locations[].warehouses list in the config if its stock should count',
+      fix: `add ${unmapped.length === 1 ? 'it' : 'each'} to a locations[].warehouses list in the config if its stock should count`,
     });
   }
   if (absent.length > 0 && findings.complete) {
@@ -232,7 +232,7 @@ async function shopifyChecks(config: LoadedConfig, options: DoctorOptions, env: 
     const missing = REQUIRED_SCOPES.filter((s) => !scopes!.includes(s));
     checks.push(
       missing.length === 0
-        ? { id: 'scopes', status: 'ok', message: `access scopes include ${REQUIRED_SCOPES.join(', ')}` }
+        ? { id: 'scopes', status: 'ok', message: `${REQUIRED_SCOPES.join(', ')} granted` }
         : {
             id: 'scopes',
             status: 'fail',
@@ -277,7 +277,7 @@ async function shopifyChecks(config: LoadedConfig, options: DoctorOptions, env: 
       : {
           id: 'unfed-locations',
           status: 'warn',
-          message: `${unfed.length} active Shopify location${unfed.length === 1 ? ' is' : 's are'} fed by no warehouse: left as they are`,
+          message: `${unfed.length} active Shopify location${unfed.length === 1 ? ' is fed by no warehouse: left as it is' : 's are fed by no warehouse: left as they are'}`,
           details: unfed.map((l) => `${JSON.stringify(l.name)} (${l.id})`),
           fix: 'map a warehouse to it in locations[] if invrecon should keep its stock',
         },

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runCli } from '../helpers/cli.js';
-import { cliEnv, demoWorkspace } from './sync-helpers.js';
+import { demoDir, runCli } from '../helpers/cli.js';
+import { spawnEmulatorProcess } from '../helpers/emulator-process.js';
+import { cliEnv, demoWorkspace, spawnEmulator, TOKEN } from './sync-helpers.js';
 
 interface Check {
   id: string;
@@ -112,5 +113,90 @@ describe('invrecon doctor without a working Shopify', () => {
     assert.equal(result.code, 1);
     assert.match(result.stdout, /^✗ ERP source: .*erp\.csv: 1 bad row \(a pull would store nothing\)$/m);
     assert.match(result.stdout, /erp\.csv:2:3: on_hand expected a whole number, got "12\.5"/);
+  });
+});
+
+describe('invrecon doctor against the emulator', () => {
+  const workspace = demoWorkspace();
+  after(() => workspace.cleanup());
+
+  it('passes on the demo set-up (exit 0): every check ✓, what the tool tolerates a ⚠', async () => {
+    const emulator = await spawnEmulator();
+    try {
+      const result = await runCli(['doctor'], { cwd: workspace.dir, env: cliEnv(emulator.url) });
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      assert.doesNotMatch(result.stdout, /^✗/m);
+      for (const line of [
+        /^✓ config: /m,
+        /^✓ token: SHOPIFY_ADMIN_TOKEN is set and accepted$/m,
+        /^✓ endpoint: http:\/\/127\.0\.0\.1:\d+\/admin\/api\/2026-10\/graphql\.json answers/m,
+        /^✓ API version: 2026-10/m,
+        /^✓ access scopes: read_inventory, write_inventory, read_locations granted$/m,
+        /^✓ location: locations\[0\] "Main Warehouse": found \(gid:\/\/shopify\/Location\/1\), active, fed by WH-A, WH-A2$/m,
+        /^✓ location: locations\[1\] "Downtown Store": found \(gid:\/\/shopify\/Location\/2\), active, fed by STORE-1$/m,
+        // An unmapped warehouse and a location no warehouse feeds are tolerated by design: warnings.
+        /^⚠ warehouses: 1 warehouse in the export is mapped to no location: its rows are ignored$/m,
+        /^⚠ other locations: 1 active Shopify location is fed by no warehouse: left as it is$/m,
+        /^ {4}"Pop-up Kiosk" \(gid:\/\/shopify\/Location\/3\)$/m,
+        /^Ready: no check failed \(2 warnings\)\.$/m,
+      ]) {
+        assert.match(result.stdout, line);
+      }
+      // It reads only: no snapshot database was created.
+      const snapshots = await runCli(['snapshots', '--format', 'json'], { cwd: workspace.dir });
+      assert.deepEqual(JSON.parse(snapshots.stdout).snapshots, []);
+    } finally {
+      await emulator.stop();
+    }
+  });
+
+  it('fails on a missing access scope, naming it and what to do (exit 1)', async () => {
+    const emulator = await spawnEmulator(['--scopes', 'read_inventory,read_locations']);
+    try {
+      const result = await runCli(['doctor', '--format', 'json'], { cwd: workspace.dir, env: cliEnv(emulator.url) });
+      assert.equal(result.code, 1, result.stderr);
+      const report = doctorJson(result.stdout);
+      const scopes = check(report.checks, 'scopes');
+      assert.equal(scopes.status, 'fail');
+      assert.match(scopes.message, /^missing access scope write_inventory \(granted: read_inventory, read_locations\)$/);
+      assert.match(scopes.fix!, /add write_inventory to the app's Admin API scopes/);
+      assert.equal(report.failed, 1);
+      assert.equal(check(report.checks, 'endpoint').status, 'ok');
+    } finally {
+      await emulator.stop();
+    }
+  });
+
+  it('fails on a mapped location that is deactivated, and on one that does not exist', async () => {
+    const seed = JSON.parse(readFileSync(join(demoDir, 'shop.json'), 'utf8'));
+    seed.locations[1].isActive = false;
+    writeFileSync(join(workspace.dir, 'shop.json'), JSON.stringify(seed));
+    writeFileSync(
+      join(workspace.dir, 'renamed.json'),
+      readFileSync(join(workspace.dir, 'invrecon.config.json'), 'utf8').replace('"Main Warehouse"', '"main warehouse"'),
+    );
+    const emulator = await spawnEmulatorProcess(['--port', '0', '--token', TOKEN, '--seed', join(workspace.dir, 'shop.json')]);
+    try {
+      const result = await runCli(['doctor'], { cwd: workspace.dir, env: cliEnv(emulator.url) });
+      assert.equal(result.code, 1);
+      assert.match(result.stdout, /^✗ location: locations\[1\] "Downtown Store" \(gid:\/\/shopify\/Location\/2\) is deactivated: it stocks nothing and takes no writes$/m);
+      const renamed = await runCli(['doctor', '--config', 'renamed.json'], { cwd: workspace.dir, env: cliEnv(emulator.url) });
+      assert.equal(renamed.code, 1);
+      assert.match(renamed.stdout, /^✗ location: locations\[0\]\.shopifyLocation: no Shopify location is named "main warehouse" \(did you mean "Main Warehouse"\?\)$/m);
+    } finally {
+      await emulator.stop();
+    }
+  });
+
+  it('a refused token fails the token check (exit 1)', async () => {
+    const emulator = await spawnEmulator();
+    try {
+      const result = await runCli(['doctor'], { cwd: workspace.dir, env: cliEnv(emulator.url, { SHOPIFY_ADMIN_TOKEN: 'shpat_wrong' }) });
+      assert.equal(result.code, 1);
+      assert.match(result.stdout, /^✗ token: SHOPIFY_ADMIN_TOKEN is set but .* refused it \(HTTP 401\)$/m);
+      assert.doesNotMatch(result.stdout + result.stderr, /shpat_wrong/);
+    } finally {
+      await emulator.stop();
+    }
   });
 });

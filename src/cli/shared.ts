@@ -37,7 +37,7 @@ export function configOption(command: Command): Command {
 }
 
 export function formatOption(command: Command, formats: readonly Format[] = ['table', 'json']): Command {
-  return command.addOption(new Option('-f, --format <format>', 'output format').choices(formats as string[]).default('table'));
+  return command.addOption(new Option('-f, --format <format>', 'output format').choices(formats).default('table'));
 }
 
 export function parseCount(value: string, flag: string): number {

@@ -85,7 +85,9 @@ async function readErp(config: LoadedConfig, source: ErpSource, isApi: boolean):
         status: 'fail',
         message: errorMessage(error),
         details: error instanceof InvreconError ? error.details.slice(0, SAMPLE) : undefined,
-        fix: isApi ? 'check erp.api (URL, credentials in the environment) in the config' : 'check erp.csv.path, and erp.csv.columns when the header names differ',
+        fix: isApi
+          ? 'check erp.api (URL, credentials in the environment) in the config'
+          : 'check erp.csv.path, and erp.csv.columns when the header names differ',
       },
     };
   }
@@ -106,8 +108,13 @@ async function readErp(config: LoadedConfig, source: ErpSource, isApi: boolean):
   return {
     check:
       rows === 0
-        ? { id: 'erp-source', status: 'warn', message: `${source.name}: readable but empty`, fix: 'a plan from an empty export is refused (emptyErp guard): check the export job' }
-                        : { id: 'erp-source', status: 'ok', message: `${source.name}: header and rows readable (${complete ? what : `first ${what}; pull reads the rest`})` },
+        ? {
+            id: 'erp-source',
+            status: 'warn',
+            message: `${source.name}: readable but empty`,
+            fix: 'a plan from an empty export is refused (emptyErp guard): check the export job',
+          }
+        : { id: 'erp-source', status: 'ok', message: `${source.name}: header and rows readable (${complete ? what : `first ${what}; pull reads the rest`})` },
     findings,
   };
 }
@@ -136,7 +143,12 @@ function warehouseChecks(config: LoadedConfig, findings: ErpFindings): DoctorChe
       fix: 'check that the export includes every warehouse, or remove the code from locations[].warehouses',
     });
   }
-  if (checks.length === 0) checks.push({ id: 'warehouses', status: 'ok', message: `every warehouse in ${scope} is mapped (${findings.warehouses.size}), and every mapped warehouse has rows` });
+  if (checks.length === 0)
+    checks.push({
+      id: 'warehouses',
+      status: 'ok',
+      message: `every warehouse in ${scope} is mapped (${findings.warehouses.size}), and every mapped warehouse has rows`,
+    });
   return checks;
 }
 
@@ -148,7 +160,10 @@ async function readAllLocations(client: ShopifyClient): Promise<(ShopifyLocation
   const out: (ShopifyLocation & { isActive: boolean })[] = [];
   let after: string | null = null;
   for (;;) {
-    const page: { data: { locations: Connection<{ id: string; name: string; isActive: boolean }> } } = await client.request(LOCATIONS_STATUS_PAGE, { first: 250, after });
+    const page: { data: { locations: Connection<{ id: string; name: string; isActive: boolean }> } } = await client.request(LOCATIONS_STATUS_PAGE, {
+      first: 250,
+      after,
+    });
     out.push(...page.data.locations.edges.map((e) => e.node));
     if (!page.data.locations.pageInfo.hasNextPage) return out;
     after = page.data.locations.pageInfo.endCursor;
@@ -157,7 +172,11 @@ async function readAllLocations(client: ShopifyClient): Promise<(ShopifyLocation
 
 const skip = (id: DoctorCheck['id'], why: string): DoctorCheck => ({ id, status: 'skip', message: `not checked: ${why}` });
 
-async function shopifyChecks(config: LoadedConfig, options: DoctorOptions, env: NodeJS.ProcessEnv): Promise<{ checks: DoctorCheck[]; endpoint: string | null }> {
+async function shopifyChecks(
+  config: LoadedConfig,
+  options: DoctorOptions,
+  env: NodeJS.ProcessEnv,
+): Promise<{ checks: DoctorCheck[]; endpoint: string | null }> {
   const checks: DoctorCheck[] = [];
   let endpointUrl: string;
   let overridden: boolean;
@@ -169,7 +188,12 @@ async function shopifyChecks(config: LoadedConfig, options: DoctorOptions, env: 
   }
   const token = env[TOKEN_ENV]?.trim();
   if (!token) {
-    checks.push({ id: 'token', status: 'fail', message: `${TOKEN_ENV} is not set`, fix: `export ${TOKEN_ENV}=shpat_… (the app's Admin API access token; never put it in the config)` });
+    checks.push({
+      id: 'token',
+      status: 'fail',
+      message: `${TOKEN_ENV} is not set`,
+      fix: `export ${TOKEN_ENV}=shpat_… (the app's Admin API access token; never put it in the config)`,
+    });
     for (const id of ['endpoint', 'api-version', 'scopes', 'location'] as const) checks.push(skip(id, `needs ${TOKEN_ENV}`));
     return { checks, endpoint: endpointUrl };
   }
@@ -208,7 +232,12 @@ async function shopifyChecks(config: LoadedConfig, options: DoctorOptions, env: 
     return { checks, endpoint: endpointUrl };
   }
   if (last.status === 401 || last.status === 403) {
-    checks.push({ id: 'token', status: 'fail', message: `${TOKEN_ENV} is set but ${endpointUrl} refused it (HTTP ${last.status})`, fix: `check ${TOKEN_ENV}: the Admin API access token of an app installed on ${config.shopify.shop}` });
+    checks.push({
+      id: 'token',
+      status: 'fail',
+      message: `${TOKEN_ENV} is set but ${endpointUrl} refused it (HTTP ${last.status})`,
+      fix: `check ${TOKEN_ENV}: the Admin API access token of an app installed on ${config.shopify.shop}`,
+    });
     checks.push({ id: 'endpoint', status: 'ok', message: `${endpointUrl} answers (${Math.round(last.latencyMs)} ms)` });
     for (const id of ['api-version', 'scopes', 'location'] as const) checks.push(skip(id, 'the token was refused'));
     return { checks, endpoint: endpointUrl };
@@ -219,17 +248,36 @@ async function shopifyChecks(config: LoadedConfig, options: DoctorOptions, env: 
   const version = config.shopify.apiVersion;
   const served = client.servedApiVersion();
   if (compareVersions(version, MIN_API_VERSION) < 0) {
-    checks.push({ id: 'api-version', status: 'fail', message: `shopify.apiVersion ${version} is older than ${MIN_API_VERSION}, the oldest invrecon speaks`, fix: `set shopify.apiVersion to ${MIN_API_VERSION} or later (default 2026-10)` });
+    checks.push({
+      id: 'api-version',
+      status: 'fail',
+      message: `shopify.apiVersion ${version} is older than ${MIN_API_VERSION}, the oldest invrecon speaks`,
+      fix: `set shopify.apiVersion to ${MIN_API_VERSION} or later (default 2026-10)`,
+    });
   } else if (served !== undefined && served !== version) {
-    checks.push({ id: 'api-version', status: 'fail', message: `asked for ${version}, Shopify served ${served}: ${version} is not (or no longer) supported`, fix: `set shopify.apiVersion to a supported version (${served} is)` });
+    checks.push({
+      id: 'api-version',
+      status: 'fail',
+      message: `asked for ${version}, Shopify served ${served}: ${version} is not (or no longer) supported`,
+      fix: `set shopify.apiVersion to a supported version (${served} is)`,
+    });
   } else if (client.warnings.length > 0) {
-    checks.push({ id: 'api-version', status: 'warn', message: client.warnings.join('; '), fix: 'set shopify.apiVersion to a version Shopify currently supports' });
+    checks.push({
+      id: 'api-version',
+      status: 'warn',
+      message: client.warnings.join('; '),
+      fix: 'set shopify.apiVersion to a version Shopify currently supports',
+    });
   } else {
-    checks.push({ id: 'api-version', status: 'ok', message: served ? `${version} (served as asked)` : `${version} (supported by the client library; the endpoint does not say which version it served)` });
+    checks.push({
+      id: 'api-version',
+      status: 'ok',
+      message: served ? `${version} (served as asked)` : `${version} (supported by the client library; the endpoint does not say which version it served)`,
+    });
   }
 
   if (scopes) {
-    const missing = REQUIRED_SCOPES.filter((s) => !scopes!.includes(s));
+    const missing = REQUIRED_SCOPES.filter((s) => !scopes.includes(s));
     checks.push(
       missing.length === 0
         ? { id: 'scopes', status: 'ok', message: `${REQUIRED_SCOPES.join(', ')} granted` }
@@ -241,20 +289,35 @@ async function shopifyChecks(config: LoadedConfig, options: DoctorOptions, env: 
           },
     );
   } else {
-    checks.push({ id: 'scopes', status: 'fail', message: `could not read the access scopes: ${scopesError}`, fix: 'check that the token belongs to an app installed on the shop' });
+    checks.push({
+      id: 'scopes',
+      status: 'fail',
+      message: `could not read the access scopes: ${scopesError}`,
+      fix: 'check that the token belongs to an app installed on the shop',
+    });
   }
 
   let locations: (ShopifyLocation & { isActive: boolean })[];
   try {
     locations = await readAllLocations(client);
   } catch (error) {
-    checks.push({ id: 'location', status: 'fail', message: `could not read the shop's locations: ${errorMessage(error)}`, fix: 'the token needs the read_locations scope (see access scopes above)' });
+    checks.push({
+      id: 'location',
+      status: 'fail',
+      message: `could not read the shop's locations: ${errorMessage(error)}`,
+      fix: 'the token needs the read_locations scope (see access scopes above)',
+    });
     return { checks, endpoint: endpointUrl };
   }
   const resolution = resolveLocations(config, locations);
   const byId = new Map(locations.map((l) => [l.id, l]));
   for (const problem of resolution.problems) {
-    checks.push({ id: 'location', status: 'fail', message: problem, fix: `use a name or gid of the shop's locations: ${locations.map((l) => `${JSON.stringify(l.name)} (${l.id})`).join(', ')}` });
+    checks.push({
+      id: 'location',
+      status: 'fail',
+      message: problem,
+      fix: `use a name or gid of the shop's locations: ${locations.map((l) => `${JSON.stringify(l.name)} (${l.id})`).join(', ')}`,
+    });
   }
   for (const r of resolution.resolved) {
     const feeds = `fed by ${r.warehouses.join(', ')}`;

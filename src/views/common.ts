@@ -55,7 +55,11 @@ export function renderTable(head: string[], rows: (string | number)[][], align: 
   });
   for (const row of cells) table.push(row.slice(0, keep).map((cell, i) => (fit ? breakLongWords(cell, fit.widths[i]! - 2) : cell)));
   const dropped = head.length - keep;
-  return table.toString() + '\n' + (dropped > 0 ? `(${plural(dropped, 'column')} left out to fit the terminal: ${head.slice(keep).join(', ')}; widen it or use --format json)\n` : '');
+  return (
+    table.toString() +
+    '\n' +
+    (dropped > 0 ? `(${plural(dropped, 'column')} left out to fit the terminal: ${head.slice(keep).join(', ')}; widen it or use --format json)\n` : '')
+  );
 }
 
 /** Splits words longer than a column (ids, rule names) so the table wraps them instead of cutting them. */
@@ -79,7 +83,9 @@ export function formatMs(ms: number): string {
 
 /** One --verbose line per Shopify call: what it was, how it ended, what it cost, how long it waited. */
 export function renderCallEvent(event: CallEvent): string {
-  const parts = [`shopify: ${event.operation}${event.attempt > 1 ? ` (retry ${event.attempt - 1})` : ''} ${event.outcome}${event.status ? ` (HTTP ${event.status})` : ''}`];
+  const parts = [
+    `shopify: ${event.operation}${event.attempt > 1 ? ` (retry ${event.attempt - 1})` : ''} ${event.outcome}${event.status ? ` (HTTP ${event.status})` : ''}`,
+  ];
   if (event.requestedCost !== undefined) parts.push(`cost ${event.actualCost ?? '?'}/${event.requestedCost}`);
   if (event.throttleStatus) parts.push(`bucket ${num(Math.floor(event.throttleStatus.currentlyAvailable))}/${num(event.throttleStatus.maximumAvailable)}`);
   parts.push(formatMs(event.latencyMs));

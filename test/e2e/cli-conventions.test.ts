@@ -17,7 +17,10 @@ function shellQuote(word: string): string {
  * Runs the CLI under a pseudo-terminal (util-linux `script`), so stdout and stderr are a TTY, with the
  * terminal `columns` wide. Returns everything the terminal received.
  */
-function underTerminal(args: string[], options: { cwd: string; env: Record<string, string | undefined>; columns?: number }): Promise<{ code: number | null; output: string }> {
+function underTerminal(
+  args: string[],
+  options: { cwd: string; env: Record<string, string | undefined>; columns?: number },
+): Promise<{ code: number | null; output: string }> {
   const command = `stty cols ${options.columns ?? 200} rows 50; exec ${shellQuote(process.execPath)} ${[binPath, ...args].map(shellQuote).join(' ')}`;
   const env: Record<string, string | undefined> = { ...process.env, TERM: 'xterm-256color', ...options.env };
   for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
@@ -37,7 +40,10 @@ describe('CLI conventions: colour, --quiet, --verbose, JSON documents, terminal 
   const colourless = { NO_COLOR: undefined, FORCE_COLOR: undefined };
   before(async () => {
     emulator = await spawnEmulator();
-    for (const args of [['pull', 'erp'], ['pull', 'shopify']]) {
+    for (const args of [
+      ['pull', 'erp'],
+      ['pull', 'shopify'],
+    ]) {
       const result = await runCli(args, { cwd: workspace.dir, env: cliEnv(emulator.url) });
       assert.equal(result.code, 0, result.stderr);
     }
@@ -79,7 +85,10 @@ describe('CLI conventions: colour, --quiet, --verbose, JSON documents, terminal 
 
   it('tables fit the terminal: every table line of diff --all within 80 columns, no row lost', { skip: !hasScript && 'no script(1) here' }, async () => {
     const wide = await runCli(['diff', '--all'], { cwd: workspace.dir });
-    assert.ok(wide.stdout.split('\n').some((line) => line.startsWith('│') && line.length > 80), 'the test needs a table wider than 80 columns in a pipe');
+    assert.ok(
+      wide.stdout.split('\n').some((line) => line.startsWith('│') && line.length > 80),
+      'the test needs a table wider than 80 columns in a pipe',
+    );
     const result = await underTerminal(['diff', '--all'], { cwd: workspace.dir, env: { NO_COLOR: '1' }, columns: 80 });
     assert.equal(result.code, 0, result.output);
     const lines = result.output.replace(/\r/g, '').split('\n');
@@ -101,7 +110,10 @@ describe('CLI conventions: colour, --quiet, --verbose, JSON documents, terminal 
   });
 
   it('a failure under --format json is a JSON document on stdout with error.message and details; the exit code stays 1', async () => {
-    writeFileSync(join(workspace.dir, 'bad.json'), JSON.stringify({ shopify: { shop: 'x.myshopify.com' }, locations: [{ warehouses: [], shopifyLocation: 'A' }] }));
+    writeFileSync(
+      join(workspace.dir, 'bad.json'),
+      JSON.stringify({ shopify: { shop: 'x.myshopify.com' }, locations: [{ warehouses: [], shopifyLocation: 'A' }] }),
+    );
     const cases = [
       ['diff', '--config', 'bad.json', '--format', 'json'],
       ['diff', '--config', 'missing.json', '--format=json'],

@@ -91,7 +91,10 @@ describe('invrecon doctor without a working Shopify', () => {
   });
 
   it('no token: the token check fails with what to export; nothing is sent', async () => {
-    const result = await runCli(['doctor', '--format', 'json'], { cwd: workspace.dir, env: { INVRECON_SHOPIFY_ENDPOINT: dead.url, SHOPIFY_ADMIN_TOKEN: undefined } });
+    const result = await runCli(['doctor', '--format', 'json'], {
+      cwd: workspace.dir,
+      env: { INVRECON_SHOPIFY_ENDPOINT: dead.url, SHOPIFY_ADMIN_TOKEN: undefined },
+    });
     assert.equal(result.code, 1);
     const token = check(doctorJson(result.stdout).checks, 'token');
     assert.equal(token.status, 'fail');
@@ -99,7 +102,10 @@ describe('invrecon doctor without a working Shopify', () => {
   });
 
   it('an invalid config fails the config check, naming the key; the rest is skipped', async () => {
-    writeFileSync(join(workspace.dir, 'bad.json'), JSON.stringify({ shopify: { shop: 'x.myshopify.com' }, erp: { csv: { path: 'erp.csv' } }, locations: [{ warehouses: [], shopifyLocation: 'A' }] }));
+    writeFileSync(
+      join(workspace.dir, 'bad.json'),
+      JSON.stringify({ shopify: { shop: 'x.myshopify.com' }, erp: { csv: { path: 'erp.csv' } }, locations: [{ warehouses: [], shopifyLocation: 'A' }] }),
+    );
     const result = await runCli(['doctor', '--config', 'bad.json'], { cwd: workspace.dir, env: cliEnv(dead.url) });
     assert.equal(result.code, 1);
     assert.match(result.stdout, /^✗ config: /m);
@@ -179,10 +185,16 @@ describe('invrecon doctor against the emulator', () => {
     try {
       const result = await runCli(['doctor'], { cwd: workspace.dir, env: cliEnv(emulator.url) });
       assert.equal(result.code, 1);
-      assert.match(result.stdout, /^✗ location: locations\[1\] "Downtown Store" \(gid:\/\/shopify\/Location\/2\) is deactivated: it stocks nothing and takes no writes$/m);
+      assert.match(
+        result.stdout,
+        /^✗ location: locations\[1\] "Downtown Store" \(gid:\/\/shopify\/Location\/2\) is deactivated: it stocks nothing and takes no writes$/m,
+      );
       const renamed = await runCli(['doctor', '--config', 'renamed.json'], { cwd: workspace.dir, env: cliEnv(emulator.url) });
       assert.equal(renamed.code, 1);
-      assert.match(renamed.stdout, /^✗ location: locations\[0\]\.shopifyLocation: no Shopify location is named "main warehouse" \(did you mean "Main Warehouse"\?\)$/m);
+      assert.match(
+        renamed.stdout,
+        /^✗ location: locations\[0\]\.shopifyLocation: no Shopify location is named "main warehouse" \(did you mean "Main Warehouse"\?\)$/m,
+      );
     } finally {
       await emulator.stop();
     }

@@ -8,7 +8,7 @@ export function registerCompletion(program: Command, setExitCode: ExitCodeSink):
   return program
     .command('completion')
     .description('print a shell completion script (commands, flags, --format values): source <(invrecon completion bash)')
-    .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(SHELLS as string[]))
+    .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(SHELLS))
     .action((shell: Shell) => {
       write.out(completionScript(program, shell));
       setExitCode(EXIT.ok);

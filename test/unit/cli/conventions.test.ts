@@ -30,7 +30,13 @@ describe('colour level', () => {
 
 describe('--format json among the arguments', () => {
   it('recognises every spelling, and nothing else', () => {
-    for (const argv of [['diff', '--format', 'json'], ['diff', '--format=json'], ['diff', '-f', 'json'], ['diff', '-fjson']]) assert.ok(asksForJson(argv), argv.join(' '));
+    for (const argv of [
+      ['diff', '--format', 'json'],
+      ['diff', '--format=json'],
+      ['diff', '-f', 'json'],
+      ['diff', '-fjson'],
+    ])
+      assert.ok(asksForJson(argv), argv.join(' '));
     for (const argv of [['diff'], ['diff', '--format', 'csv'], ['diff', '--sku', 'json']]) assert.ok(!asksForJson(argv), argv.join(' '));
   });
 });

@@ -9,7 +9,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { adjustQuantities, checkInputShape, setQuantities, type AdjustmentGroup, type ChangeRow, type MutationLedger, type AdjustQuantitiesInput, type SetQuantitiesInput } from './mutations.js';
-import { APP_NAMESPACE, type MetafieldsSetInput, type ShopResource } from './metafields.js';
+import type { MetafieldsSetInput, ShopResource } from './metafields.js';
 import { accessDenied, hasScope, NODE_SCOPES, REQUIRED_SCOPES } from './scopes.js';
 import { EMULATOR_SDL } from './sdl.js';
 import { QUANTITY_NAMES, type QuantityName } from './seed.js';
@@ -308,7 +308,7 @@ const resolvers: Resolvers = {
     metafieldsSet: (_s, args: { metafields: MetafieldsSetInput[] }, { shop }) => shop.set(args.metafields),
   },
   Shop: {
-    metafield: (s: ShopResource, args: { namespace?: string | null; key: string }) => s.metafield(args.namespace ?? APP_NAMESPACE, args.key) ?? null,
+    metafield: (s: ShopResource, args: { namespace?: string | null; key: string }) => s.metafield(args.namespace, args.key) ?? null,
   },
   Location: {
     id: (s: LocationNode, _a, { store }) => store.locations[s.index]!.id,

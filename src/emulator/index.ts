@@ -8,6 +8,8 @@ export { loadSeed, parseSeed, generateSeed, generateSeedSource, generateSeedItem
 export type { Seed, SeedSource, SeedItem, SeedLevel, SeedLocation, SeedShop, SeedMetafield, GenerateSeedOptions, QuantityName } from './seed.js';
 export type { HistoryEntry } from './store.js';
 export type { BucketOptions, EmulatorCounters, FaultOptions } from './server.js';
+export { signWebhook } from './webhooks.js';
+export type { WebhookOptions, WebhookCounters } from './webhooks.js';
 export { INVENTORY_REASONS, DEFAULT_IDEMPOTENCY_TTL_S } from './mutations.js';
 export { DEFAULT_SCOPES, parseScopes } from './scopes.js';
 export { digestOf } from './metafields.js';
@@ -28,8 +30,10 @@ export interface EmulatorState {
   setFaults(partial: FaultOptions): void;
   /** An order on one level: available −quantity, committed +quantity (emulator-only; history kind 'sale'). */
   sell(inventoryItemId: string, locationId: string, quantity?: number): Record<QuantityName, number>;
-  /** A shop metafield as stored (value, type, compareDigest, timestamps), or undefined. */
+  /** A shop metafield as stored (value, type, compareDigest, timestamps), or undefined; `$app:…` namespaces understood. */
   metafield(namespace: string, key: string): StoredMetafield | undefined;
+  /** Resolves once every webhook queued so far was delivered or given up (at once without --webhook-url). */
+  webhooksIdle(): Promise<void>;
 }
 
 export interface RunningEmulator {
@@ -61,6 +65,7 @@ export async function startEmulator(options: StartEmulatorOptions): Promise<Runn
       setFaults: (partial) => emulator.setFaults(partial),
       sell: (inventoryItemId, locationId, quantity = 1) => emulator.saleByIds(inventoryItemId, locationId, quantity),
       metafield: (namespace, key) => emulator.shop.metafield(namespace, key),
+      webhooksIdle: () => emulator.webhooks?.idle() ?? Promise.resolve(),
     },
   };
 }

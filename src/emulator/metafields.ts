@@ -8,6 +8,12 @@ export const MAX_METAFIELDS_PER_CALL = 25;
 /** The namespace metafieldsSet uses when none is given (Shopify's app-reserved `app--<app id>`). */
 export const APP_NAMESPACE = 'app--1';
 
+/** Shopify's `$app:suffix` shorthand for the app-reserved namespace `app--<app id>--suffix` (`$app` alone: `app--<app id>`). */
+export function resolveNamespace(namespace: string | null | undefined): string {
+  if (namespace === null || namespace === undefined || namespace === '$app') return APP_NAMESPACE;
+  return namespace.startsWith('$app:') ? `${APP_NAMESPACE}--${namespace.slice(5)}` : namespace;
+}
+
 export interface StoredMetafield {
   id: string;
   namespace: string;
@@ -103,15 +109,16 @@ export class ShopResource {
     this.id = seed?.id ?? 'gid://shopify/Shop/1';
     this.name = seed?.name ?? 'Emulated Shop';
     this.myshopifyDomain = seed?.myshopifyDomain ?? 'emulated-shop.myshopify.com';
-    for (const metafield of seed?.metafields ?? []) this.store(metafield.namespace, metafield.key, metafield.type, metafield.value);
+    for (const metafield of seed?.metafields ?? []) this.store(resolveNamespace(metafield.namespace), metafield.key, metafield.type, metafield.value);
   }
 
   all(): StoredMetafield[] {
     return [...this.metafields.values()];
   }
 
-  metafield(namespace: string, key: string): StoredMetafield | undefined {
-    return this.metafields.get(`${namespace}\u0000${key}`);
+  /** A metafield by namespace (`$app:…` understood) and key. */
+  metafield(namespace: string | null | undefined, key: string): StoredMetafield | undefined {
+    return this.metafields.get(`${resolveNamespace(namespace)}\u0000${key}`);
   }
 
   private store(namespace: string, key: string, type: string, value: string): StoredMetafield {
@@ -136,7 +143,7 @@ export class ShopResource {
     const seen = new Set<string>();
     inputs.forEach((input, index) => {
       const error = (code: string, field: string, message: string) => errors.push({ code, elementIndex: index, field: ['metafields', String(index), field], message });
-      const namespace = input.namespace ?? APP_NAMESPACE;
+      const namespace = resolveNamespace(input.namespace);
       if (input.ownerId !== this.id) error('INVALID', 'ownerId', `Owner does not exist (the emulator keeps metafields of the shop ${this.id} only).`);
       if (namespace.length < 3) error('TOO_SHORT', 'namespace', 'Namespace is too short (minimum is 3 characters).');
       else if (namespace.length > 255) error('TOO_LONG', 'namespace', 'Namespace is too long (maximum is 255 characters).');
@@ -166,6 +173,6 @@ export class ShopResource {
       }
     });
     if (errors.length > 0) return { metafields: null, userErrors: errors };
-    return { metafields: inputs.map((input) => this.store(input.namespace ?? APP_NAMESPACE, input.key, (input.type ?? this.metafield(input.namespace ?? APP_NAMESPACE, input.key)?.type)!, input.value)), userErrors: [] };
+    return { metafields: inputs.map((input) => this.store(resolveNamespace(input.namespace), input.key, (input.type ?? this.metafield(input.namespace, input.key)?.type)!, input.value)), userErrors: [] };
   }
 }

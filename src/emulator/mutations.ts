@@ -90,8 +90,8 @@ export interface LedgerOptions {
 
 /** Idempotency records and group numbering, shared by both mutations. */
 export class MutationLedger {
-  /** In insertion order, which is expiry order: expired keys are swept from the front. */
-  private readonly byKey = new Map<string, { fingerprint: string; payload: InventoryPayload; expiresAt: number }>();
+  /** In insertion order, which is expiry order (one retention for all): expired keys are swept from the front. */
+  private readonly byKey = new Map<string, { fingerprint: string; payload: InventoryPayload; storedAt: number }>();
   private readonly inFlight = new Set<string>();
   private groupNumber = 0;
   replays = 0;
@@ -120,7 +120,8 @@ export class MutationLedger {
   private sweep(): void {
     const now = this.clock();
     for (const [key, record] of this.byKey) {
-      if (record.expiresAt > now) break;
+      // The current retention applies to keys already kept: shortening it at run time forgets them.
+      if (record.storedAt + this.idempotencyTtlMs > now) break;
       this.byKey.delete(key);
       this.forgotten++;
     }
@@ -143,7 +144,7 @@ export class MutationLedger {
 
   remember(key: string, fingerprint: string, payload: InventoryPayload): InventoryPayload {
     this.byKey.delete(key);
-    if (this.idempotencyTtlMs > 0) this.byKey.set(key, { fingerprint, payload, expiresAt: this.clock() + this.idempotencyTtlMs });
+    if (this.idempotencyTtlMs > 0) this.byKey.set(key, { fingerprint, payload, storedAt: this.clock() });
     else this.forgotten++;
     return payload;
   }

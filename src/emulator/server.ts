@@ -11,6 +11,7 @@ import { DEFAULT_IDEMPOTENCY_TTL_S, MutationLedger } from './mutations.js';
 import { DEFAULT_SCOPES } from './scopes.js';
 import { createRng, type SeedSource, type QuantityName } from './seed.js';
 import { ShopStore, type HistoryEntry } from './store.js';
+import { WebhookSender, type WebhookCounters, type WebhookOptions } from './webhooks.js';
 
 export interface FaultOptions {
   /** Fraction (0..1) of GraphQL requests answered with a 5xx before anything runs. */
@@ -23,6 +24,8 @@ export interface FaultOptions {
   salesPerSecond?: number;
   /** Seed of the fault and sales RNG (reproducible runs). */
   seed?: number;
+  /** Changes the idempotency retention (seconds) while running; see EmulatorOptions.idempotencyTtlS. */
+  idempotencyTtlS?: number;
 }
 
 export interface BucketOptions {
@@ -42,6 +45,8 @@ export interface EmulatorOptions {
   idempotencyTtlS?: number;
   /** Access scopes granted to the emulated app (default read_inventory, write_inventory, read_locations). */
   scopes?: readonly string[];
+  /** Post Shopify's inventory_levels/update webhook for every change of available (see docs/emulator.md "Webhook contract"). */
+  webhooks?: WebhookOptions;
   /** Where logs go (default: nowhere); the CLI passes stderr. */
   log?: (line: string) => void;
 }
@@ -63,6 +68,7 @@ export interface EmulatorCounters {
   bulkOperations: number;
   sales: number;
   faults: { errors: number; drops: number; delayed: number };
+  webhooks: WebhookCounters;
 }
 
 const DOCS = 'https://shopify.dev/api/usage/rate-limits';
@@ -84,6 +90,7 @@ function newCounters(): EmulatorCounters {
     bulkOperations: 0,
     sales: 0,
     faults: { errors: 0, drops: 0, delayed: 0 },
+    webhooks: { created: 0, attempts: 0, delivered: 0, retries: 0, duplicates: 0, failed: 0 },
   };
 }
 
@@ -101,7 +108,8 @@ export class Emulator {
   readonly schema: GraphQLSchema;
   readonly shop: ShopResource;
   readonly scopes: ReadonlySet<string>;
-  private faults: Required<Omit<FaultOptions, 'seed'>> & { seed: number };
+  readonly webhooks: WebhookSender | undefined;
+  private faults: Required<Omit<FaultOptions, 'seed' | 'idempotencyTtlS'>> & { seed: number };
   private rng: () => number;
   private salesTimer: NodeJS.Timeout | undefined;
   private server: Server | undefined;
@@ -115,8 +123,11 @@ export class Emulator {
     const ttl = options.idempotencyTtlS ?? DEFAULT_IDEMPOTENCY_TTL_S;
     if (!(ttl >= 0)) throw new Error(`idempotencyTtlS must be ≥ 0, got ${ttl}`);
     this.store = new ShopStore(options.seed);
-    this.ledger = new MutationLedger(this.store, { idempotencyTtlS: ttl });
     this.shop = new ShopResource(options.seed.shop);
+    // Its own RNG, so turning webhooks on leaves the fault and sales sequence of a seed unchanged.
+    this.webhooks = options.webhooks ? new WebhookSender(options.webhooks, this.shop.myshopifyDomain, createRng((options.faults?.seed ?? 1) + 1), (line) => this.log(line)) : undefined;
+    if (this.webhooks) this.counters.webhooks = this.webhooks.counters;
+    this.ledger = new MutationLedger(this.store, { idempotencyTtlS: ttl, onHistory: (entries) => this.recordHistory(entries) });
     this.scopes = new Set(options.scopes ?? DEFAULT_SCOPES);
     this.schema = buildEmulatorSchema();
     this.bulk = new BulkManager(this.schema, () => ({ ...this.context, processing: async () => {} }));
@@ -129,6 +140,17 @@ export class Emulator {
 
   private log(line: string): void {
     this.options.log?.(line);
+  }
+
+  /** Every quantity change goes through here: the history, and a webhook per change of available. */
+  private recordHistory(entries: HistoryEntry[]): void {
+    const store = this.store;
+    for (const entry of entries) {
+      store.history.push(entry);
+      if (!this.webhooks || entry.name !== 'available' || entry.delta === 0) continue;
+      const level = store.levelIndex(store.itemIndex(entry.inventoryItemId)!, store.locationIndex(entry.locationId)!)!;
+      this.webhooks.send({ inventoryItemId: entry.inventoryItemId, locationId: entry.locationId, levelId: store.levelId(level), available: entry.after, at: entry.at });
+    }
   }
 
   async listen(): Promise<string> {
@@ -159,6 +181,7 @@ export class Emulator {
     if (this.salesTimer) clearInterval(this.salesTimer);
     this.salesTimer = undefined;
     this.bulk.close();
+    this.webhooks?.close();
     const server = this.server;
     if (!server) return;
     this.server = undefined;
@@ -175,6 +198,12 @@ export class Emulator {
       const value = partial[key];
       if (value !== undefined && !(value >= 0)) throw new Error(`faults.${key} must be ≥ 0, got ${value}`);
     }
+    const { idempotencyTtlS, ...faults } = partial;
+    if (idempotencyTtlS !== undefined) {
+      if (!(idempotencyTtlS >= 0)) throw new Error(`idempotencyTtlS must be ≥ 0, got ${idempotencyTtlS}`);
+      this.ledger.idempotencyTtlMs = idempotencyTtlS * 1000;
+    }
+    partial = faults;
     if (partial.seed !== undefined) this.rng = createRng(partial.seed);
     const restartSales = partial.salesPerSecond !== undefined && partial.salesPerSecond !== this.faults.salesPerSecond;
     this.faults = { ...this.faults, ...Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) };
@@ -182,7 +211,7 @@ export class Emulator {
   }
 
   get faultSettings(): Readonly<FaultOptions> {
-    return { ...this.faults };
+    return { ...this.faults, idempotencyTtlS: this.ledger.idempotencyTtlMs / 1000 };
   }
 
   // ---- the sales stream ------------------------------------------------------------------------

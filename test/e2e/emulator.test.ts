@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { runCli } from '../helpers/cli.js';
 import { spawnEmulatorProcess } from '../helpers/emulator-process.js';
@@ -72,6 +75,49 @@ describe('invrecon emulator (spawned)', () => {
     assert.equal(await exited, 0);
   });
 
+  it('posts signed inventory_levels/update webhooks to --webhook-url, retrying a failed delivery', async () => {
+    const received: { headers: Record<string, string | string[] | undefined>; body: string }[] = [];
+    let failFirst = true;
+    const receiver = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+        res.writeHead(failFirst ? 502 : 200);
+        failFirst = false;
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/webhooks/shopify`;
+    const { child, url, stderr, exited } = await spawnEmulator(['--seed', 'fixtures/demo/shop.json', '--webhook-url', hookUrl, '--webhook-secret', 'e2e-secret', '--webhook-backoff-ms', '50']);
+    try {
+      const set = await post(
+        url,
+        'mutation($input: InventorySetQuantitiesInput!) { inventorySetQuantities(input: $input) @idempotent(key: "e2e-hook") { userErrors { code } } }',
+        { input: { reason: 'correction', name: 'available', quantities: [{ inventoryItemId: 'gid://shopify/InventoryItem/101', locationId: 'gid://shopify/Location/1', quantity: 3, changeFromQuantity: 5 }] } },
+      );
+      assert.deepEqual(set.data.inventorySetQuantities.userErrors, []);
+      let counters: any;
+      for (let attempt = 0; attempt < 400; attempt++) {
+        counters = (await (await fetch(`${url}/_emulator/counters`)).json()) as any;
+        if (counters.webhooks.delivered + counters.webhooks.failed >= 1) break;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      assert.deepEqual(counters.webhooks, { created: 1, attempts: 2, delivered: 1, retries: 1, duplicates: 0, failed: 0 });
+      assert.equal(received.length, 2);
+      const [first, second] = received;
+      assert.equal(first!.headers['x-shopify-webhook-id'], second!.headers['x-shopify-webhook-id']);
+      assert.equal(second!.headers['x-shopify-hmac-sha256'], createHmac('sha256', 'e2e-secret').update(second!.body).digest('base64'));
+      assert.deepEqual(JSON.parse(second!.body).available, 3);
+      assert.match(stderr(), /posting inventory_levels\/update webhooks to http:\/\/127\.0\.0\.1/);
+    } finally {
+      child.kill('SIGTERM');
+      receiver.close();
+    }
+    assert.equal(await exited, 0);
+  });
+
   it('exits 1 with a clear message on bad usage', async () => {
     const noSeed = await runCli(['emulator']);
     assert.equal(noSeed.code, 1);
@@ -91,6 +137,12 @@ describe('invrecon emulator (spawned)', () => {
     const badTtl = await runCli(['emulator', '--seed', 'fixtures/demo/shop.json', '--idempotency-ttl-s', '-1']);
     assert.equal(badTtl.code, 1);
     assert.match(badTtl.stderr, /--idempotency-ttl-s: expected a number/);
-    assert.equal(noSeed.stdout + badRate.stdout + badScopes.stdout + badTtl.stdout, '');
+    const noSecret = await runCli(['emulator', '--seed', 'fixtures/demo/shop.json', '--webhook-url', 'http://127.0.0.1:9/hook']);
+    assert.equal(noSecret.code, 1);
+    assert.match(noSecret.stderr, /--webhook-url needs --webhook-secret/);
+    const badDuplicates = await runCli(['emulator', '--seed', 'fixtures/demo/shop.json', '--webhook-url', 'http://127.0.0.1:9/hook', '--webhook-secret', 's', '--webhook-duplicate-rate', '1.5']);
+    assert.equal(badDuplicates.code, 1);
+    assert.match(badDuplicates.stderr, /--webhook-duplicate-rate: expected a number between 0 and 1/);
+    assert.equal(noSeed.stdout + badRate.stdout + badScopes.stdout + badTtl.stdout + noSecret.stdout + badDuplicates.stdout, '');
   });
 });

@@ -20,6 +20,11 @@ interface EmulatorFlags {
   token?: string;
   idempotencyTtlS: string;
   scopes: string;
+  webhookUrl?: string;
+  webhookSecret?: string;
+  webhookDuplicateRate: string;
+  webhookMaxAttempts: string;
+  webhookBackoffMs: string;
 }
 
 function number(value: string, flag: string, { min = 0, max = Number.POSITIVE_INFINITY, integer = false } = {}): number {
@@ -49,6 +54,11 @@ export function registerEmulator(program: Command, setExitCode: ExitCodeSink): C
     .option('--token <token>', 'accept only this X-Shopify-Access-Token (default: any non-empty token)')
     .option('--idempotency-ttl-s <n>', 'seconds an idempotency key is remembered after its request (0: forgotten at once)', String(DEFAULT_IDEMPOTENCY_TTL_S))
     .option('--scopes <list>', 'access scopes granted to the app, comma-separated', DEFAULT_SCOPES.join(','))
+    .option('--webhook-url <url>', 'POST a signed inventory_levels/update webhook here for every change of available')
+    .option('--webhook-secret <secret>', 'the secret webhooks are signed with (X-Shopify-Hmac-Sha256); required with --webhook-url')
+    .option('--webhook-duplicate-rate <f>', 'fraction of delivered webhooks sent twice (same X-Shopify-Webhook-Id)', '0')
+    .option('--webhook-max-attempts <n>', 'attempts per webhook before giving up (retries on non-2xx or network errors)', '8')
+    .option('--webhook-backoff-ms <n>', 'first retry delay, doubled after each failed attempt', '1000')
     .action(async (flags: EmulatorFlags) => {
       if (flags.seed && flags.generate) throw new UsageError('give --seed FILE or --generate ITEMSxLOCATIONS, not both');
       if (!flags.seed && !flags.generate) throw new UsageError('give --seed FILE (e.g. fixtures/demo/shop.json) or --generate ITEMSxLOCATIONS (e.g. 1000x3)');
@@ -65,6 +75,18 @@ export function registerEmulator(program: Command, setExitCode: ExitCodeSink): C
       } catch (error) {
         throw new UsageError((error as Error).message);
       }
+      if (flags.webhookUrl && !flags.webhookSecret) throw new UsageError('--webhook-url needs --webhook-secret (webhooks are signed with it)');
+      if (flags.webhookSecret && !flags.webhookUrl) throw new UsageError('--webhook-secret is only used with --webhook-url');
+      if (flags.webhookUrl && !/^https?:\/\/[^\s/]+/.test(flags.webhookUrl)) throw new UsageError(`--webhook-url: expected an http:// or https:// URL, got ${JSON.stringify(flags.webhookUrl)}`);
+      const webhooks = flags.webhookUrl
+        ? {
+            url: flags.webhookUrl,
+            secret: flags.webhookSecret!,
+            duplicateRate: number(flags.webhookDuplicateRate, '--webhook-duplicate-rate', { max: 1 }),
+            maxAttempts: number(flags.webhookMaxAttempts, '--webhook-max-attempts', { min: 1, max: 100, integer: true }),
+            backoffMs: number(flags.webhookBackoffMs, '--webhook-backoff-ms'),
+          }
+        : undefined;
       const started = performance.now();
       const emulator = await startEmulator({
         seed,
@@ -73,6 +95,7 @@ export function registerEmulator(program: Command, setExitCode: ExitCodeSink): C
         token: flags.token,
         idempotencyTtlS: number(flags.idempotencyTtlS, '--idempotency-ttl-s'),
         scopes,
+        webhooks,
         bucket: {
           maximumAvailable: number(flags.maxAvailable, '--max-available', { min: 1 }),
           restoreRate: number(flags.restoreRate, '--restore-rate'),
@@ -92,6 +115,7 @@ export function registerEmulator(program: Command, setExitCode: ExitCodeSink): C
       write.out(emulator.url);
       const counters = emulator.state.counters;
       write.note(`emulator: serving ${emulator.graphqlUrl('{version}')} (started in ${Math.round(performance.now() - started)} ms); Ctrl-C to stop`);
+      if (webhooks) write.note(`emulator: posting inventory_levels/update webhooks to ${webhooks.url}`);
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
           process.off('SIGINT', onInt);

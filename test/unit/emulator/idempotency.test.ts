@@ -62,6 +62,22 @@ describe('emulator idempotency keys: retention window and requests still running
     }
   });
 
+  it('changes the retention while running (setFaults / POST /_emulator/faults)', async () => {
+    const emulator = await startDemo();
+    try {
+      const key = freshKey();
+      await gql(emulator, SET_MUTATION, { input: row(9, 5), key });
+      const settings = await fetch(`${emulator.url}/_emulator/faults`, { method: 'POST', body: JSON.stringify({ idempotencyTtlS: 0 }) });
+      assert.equal(((await settings.json()) as { idempotencyTtlS: number }).idempotencyTtlS, 0);
+      const retry = await gql(emulator, SET_MUTATION, { input: row(9, 5), key });
+      assert.deepEqual(retry.body.data!.inventorySetQuantities.userErrors.map((e: any) => e.code), ['CHANGE_FROM_QUANTITY_STALE']);
+      assert.equal(emulator.state.counters.idempotencyKeysForgotten, 2, 'the first key (swept) and the retry (kept for 0 s)');
+      assert.throws(() => emulator.state.setFaults({ idempotencyTtlS: -1 }), /idempotencyTtlS/);
+    } finally {
+      await emulator.close();
+    }
+  });
+
   it('holds a key only while its request runs: another key runs alongside', async () => {
     const store = new ShopStore(loadSeed(demoSeedPath));
     const ledger = new MutationLedger(store);

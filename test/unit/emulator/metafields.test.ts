@@ -47,6 +47,20 @@ describe('emulator shop metafields (metafieldsSet with compareDigest)', () => {
     }
   });
 
+  it('understands the $app: namespace shorthand (the app-reserved app--<id>--suffix)', async () => {
+    const emulator = await startDemo();
+    try {
+      const created = await gql(emulator, SET, { metafields: [{ ownerId: SHOP, namespace: '$app:invrecon', key: 'applies', type: 'json', value: '[]', compareDigest: null }] });
+      assert.equal(created.body.data!.metafieldsSet.metafields[0].namespace, 'app--1--invrecon');
+      const read = await gql(emulator, READ, { namespace: '$app:invrecon', key: 'applies' });
+      assert.equal(read.body.data!.shop.metafield.value, '[]');
+      assert.equal(emulator.state.metafield('$app:invrecon', 'applies')!.namespace, 'app--1--invrecon');
+      assert.equal(emulator.state.metafield('app--1--invrecon', 'applies')!.value, '[]');
+    } finally {
+      await emulator.close();
+    }
+  });
+
   it('is atomic and validates owner, type, value, digest and sizes', async () => {
     const seed = loadSeed(demoSeedPath);
     const emulator = await startEmulator({ seed: { ...seed, shop: { metafields: [{ namespace: 'invrecon', key: 'seeded', type: 'single_line_text_field', value: 'x' }] } } });

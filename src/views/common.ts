@@ -1,6 +1,9 @@
 import { stripVTControlCharacters } from 'node:util';
 import Table from 'cli-table3';
 import type { CallEvent } from '../sources/shopify/client.js';
+import { num, plural } from '../text.js';
+
+export { num, plural, signed } from '../text.js';
 
 /** Version of every `--format json` document's shape (schema/output/*.schema.json); bump on a breaking change. */
 export const OUTPUT_SCHEMA_VERSION = 1;
@@ -68,14 +71,7 @@ function breakLongWords(cell: string, width: number): string {
   return cell.replace(new RegExp(`\\S{${width + 1},}`, 'g'), (word) => word.match(new RegExp(`.{1,${width}}`, 'g'))!.join(' '));
 }
 
-/** The one way numbers are printed for people: 3,000. */
-export function num(n: number): string {
-  return n.toLocaleString('en-US');
-}
 
-export function plural(count: number, word: string, pluralWord = word + 's'): string {
-  return `${num(count)} ${count === 1 ? word : pluralWord}`;
-}
 
 export function formatMs(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;

@@ -1,7 +1,7 @@
 import chalk from 'chalk';
-import { stringify } from 'csv-stringify/sync';
 import type { DiffResult, DiffRow } from '../reconcile/diff.js';
-import { num, plural, renderJson, renderTable } from './common.js';
+import { num, plural, renderJson, renderTable, signed } from './common.js';
+import { renderCsv } from './csv.js';
 
 export function diffJson(result: DiffResult): Record<string, unknown> {
   return {
@@ -17,23 +17,8 @@ export function diffJson(result: DiffResult): Record<string, unknown> {
   };
 }
 
-/** Leading = + - @ or a tab/CR make spreadsheets run a cell as a formula: quote them as text. */
-export function spreadsheetSafe(value: unknown): unknown {
-  if (typeof value !== 'string') return value;
-  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-}
-
-export function renderCsv(header: string[], rows: unknown[][]): string {
-  return stringify([header, ...rows.map((row) => row.map(spreadsheetSafe))]);
-}
-
-function signedDelta(delta: number | null): string {
-  if (delta === null) return '';
-  return delta > 0 ? `+${delta}` : String(delta);
-}
-
 function colourDelta(row: DiffRow): string {
-  const text = signedDelta(row.delta);
+  const text = row.delta === null ? '' : signed(row.delta);
   if (row.delta === null || row.delta === 0) return text;
   // Observed above target oversells (red); below it loses sales (yellow).
   return row.delta < 0 ? chalk.red(text) : chalk.yellow(text);

@@ -2,12 +2,8 @@ import chalk from 'chalk';
 import type { ApplyResult, PreviewRow } from '../plan/apply.js';
 import type { Plan } from '../plan/model.js';
 import type { LogEntries } from '../store/audit.js';
-import { renderCsv } from './diff.js';
-import { formatMs, num, plural, renderJson, renderTable } from './common.js';
-
-function signed(n: number): string {
-  return n > 0 ? `+${n}` : String(n);
-}
+import { renderCsv } from './csv.js';
+import { formatMs, num, plural, renderJson, renderTable, signed } from './common.js';
 
 export function guardLines(plan: Plan): string[] {
   return plan.guards.checks.map((c) => `${c.ok ? chalk.green('✓') : chalk.red('✗')} ${c.name}: ${c.message}`);

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { planBatches, idempotencyKey } from '../../../src/plan/apply.js';
 import { evaluateGuards } from '../../../src/plan/guards.js';
 import { canonicalJson, planDigest } from '../../../src/plan/model.js';
-import { spreadsheetSafe, renderCsv } from '../../../src/views/diff.js';
+import { spreadsheetSafe, renderCsv } from '../../../src/views/csv.js';
 
 const guards = { maxChanges: 10, maxZeroedShare: 0.2, maxRowDrop: 0.5 };
 

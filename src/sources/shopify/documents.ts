@@ -130,6 +130,14 @@ query CurrentBulkOperation {
   currentBulkOperation(type: QUERY) { id status query }
 }`;
 
+// What both inventory mutations answer: the changes Shopify made (those rows are applied), and errors.
+const ADJUSTMENT_RESULT = `
+    inventoryAdjustmentGroup {
+      id
+      changes { name delta quantityAfterChange item { id } location { id } }
+    }
+    userErrors { code field message }`;
+
 /**
  * Sets `available` with compare-and-swap: each quantity carries changeFromQuantity (the value the
  * plan observed; explicit null opts out). The same key replays the first result, never applies twice.
@@ -139,12 +147,7 @@ export const INVENTORY_SET_QUANTITIES = /* GraphQL */ `
 mutation InventorySetQuantities($idempotencyKey: String!, $referenceDocumentUri: String, $quantities: [InventoryQuantityInput!]!) {
   inventorySetQuantities(
     input: { name: "available", reason: "correction", referenceDocumentUri: $referenceDocumentUri, quantities: $quantities }
-  ) @idempotent(key: $idempotencyKey) {
-    inventoryAdjustmentGroup {
-      id
-      changes { name delta quantityAfterChange item { id } location { id } }
-    }
-    userErrors { code field message }
+  ) @idempotent(key: $idempotencyKey) {${ADJUSTMENT_RESULT}
   }
 }`;
 
@@ -156,12 +159,7 @@ export const INVENTORY_ADJUST_QUANTITIES = /* GraphQL */ `
 mutation InventoryAdjustQuantities($idempotencyKey: String!, $referenceDocumentUri: String, $changes: [InventoryChangeInput!]!) {
   inventoryAdjustQuantities(
     input: { name: "available", reason: "correction", referenceDocumentUri: $referenceDocumentUri, changes: $changes }
-  ) @idempotent(key: $idempotencyKey) {
-    inventoryAdjustmentGroup {
-      id
-      changes { name delta quantityAfterChange item { id } location { id } }
-    }
-    userErrors { code field message }
+  ) @idempotent(key: $idempotencyKey) {${ADJUSTMENT_RESULT}
   }
 }`;
 

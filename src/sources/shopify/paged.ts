@@ -66,27 +66,55 @@ function isTooCostly(error: unknown): error is ShopifyGraphQLError {
   return error instanceof ShopifyGraphQLError && error.codes.includes('MAX_COST_EXCEEDED');
 }
 
-export async function readLocations(client: ShopifyClient, writer: ShopifySnapshotWriter): Promise<number> {
-  const sizer = new PageSizer(() => client.throttleStatus()?.maximumAvailable, 1);
+interface PageQuery<T> {
+  document: string;
+  variables: (first: number, after: string | null) => Record<string, unknown>;
+  pageInfo: (data: T) => { hasNextPage: boolean; endCursor: string | null };
+  /** At most this many nodes in the next page. */
+  limit?: () => number;
+  /** A page of one node still costs too much: make the next page cheaper another way, or give up (false). */
+  shrink?: () => boolean;
+}
+
+/**
+ * The pages of one connection, each sized by cost: a page Shopify refuses as too costly
+ * (MAX_COST_EXCEEDED) is asked again smaller, and each answer teaches the sizer the cost per node
+ * (`nodeCost`, the first estimate).
+ */
+async function* costSizedPages<T>(client: ShopifyClient, nodeCost: number, query: PageQuery<T>): AsyncGenerator<T> {
+  const sizer = new PageSizer(() => client.throttleStatus()?.maximumAvailable, nodeCost);
   let after: string | null = null;
-  let count = 0;
   for (;;) {
-    const first = sizer.next();
-    let page: { data: LocationsPageData; cost: { requested: number } };
+    const first = Math.min(sizer.next(), query.limit?.() ?? MAX_PAGE);
+    let page: { data: T; cost: { requested: number } };
     try {
-      page = await client.request<LocationsPageData>(LOCATIONS_PAGE, { first, after }, { expectedCost: sizer.expectedCost(first) });
+      page = await client.request<T>(query.document, query.variables(first, after), { expectedCost: sizer.expectedCost(first) });
     } catch (error) {
-      if (isTooCostly(error) && sizer.tooCostly(first, error)) continue;
+      if (isTooCostly(error) && (sizer.tooCostly(first, error) || (query.shrink?.() ?? false))) continue;
       throw error;
     }
     sizer.learn(first, page.cost.requested);
-    for (const { node } of page.data.locations.edges) {
+    yield page.data;
+    const info = query.pageInfo(page.data);
+    if (!info.hasNextPage) return;
+    after = info.endCursor;
+  }
+}
+
+export async function readLocations(client: ShopifyClient, writer: ShopifySnapshotWriter): Promise<number> {
+  let count = 0;
+  const pages = costSizedPages<LocationsPageData>(client, 1, {
+    document: LOCATIONS_PAGE,
+    variables: (first, after) => ({ first, after }),
+    pageInfo: (data) => data.locations.pageInfo,
+  });
+  for await (const data of pages) {
+    for (const { node } of data.locations.edges) {
       writer.addLocation(node.id, node.name);
       count++;
     }
-    if (!page.data.locations.pageInfo.hasNextPage) return count;
-    after = page.data.locations.pageInfo.endCursor;
   }
+  return count;
 }
 
 export interface ItemCount {
@@ -112,24 +140,18 @@ export async function countItemsAbove(client: ShopifyClient, threshold: number):
     // No read_products scope, or a Shopify (or emulator) without the field: count ids instead.
     if (!(error instanceof ShopifyGraphQLError)) throw error;
   }
-  const sizer = new PageSizer(() => client.throttleStatus()?.maximumAvailable, 1);
   let counted = 0;
-  let after: string | null = null;
-  for (;;) {
-    const first = Math.min(sizer.next(), threshold + 1 - counted);
-    let page: { data: InventoryItemIdsPageData; cost: { requested: number } };
-    try {
-      page = await client.request<InventoryItemIdsPageData>(INVENTORY_ITEM_IDS_PAGE, { first, after }, { expectedCost: sizer.expectedCost(first) });
-    } catch (error) {
-      if (isTooCostly(error) && sizer.tooCostly(first, error)) continue;
-      throw error;
-    }
-    sizer.learn(first, page.cost.requested);
-    counted += page.data.inventoryItems.edges.length;
+  const pages = costSizedPages<InventoryItemIdsPageData>(client, 1, {
+    document: INVENTORY_ITEM_IDS_PAGE,
+    variables: (first, after) => ({ first, after }),
+    pageInfo: (data) => data.inventoryItems.pageInfo,
+    limit: () => threshold + 1 - counted,
+  });
+  for await (const data of pages) {
+    counted += data.inventoryItems.edges.length;
     if (counted > threshold) return { above: true, counted, how: 'item ids' };
-    if (!page.data.inventoryItems.pageInfo.hasNextPage) return { above: false, counted, how: 'item ids' };
-    after = page.data.inventoryItems.pageInfo.endCursor;
   }
+  return { above: false, counted, how: 'item ids' };
 }
 
 export interface PagedOptions {
@@ -139,29 +161,21 @@ export interface PagedOptions {
 
 export async function readInventoryPaged(client: ShopifyClient, writer: ShopifySnapshotWriter, options: PagedOptions): Promise<PagedProgress> {
   let levelsFirst = Math.max(1, Math.min(MAX_PAGE, options.locationCount));
-  // Per item: the item, its levels connection, and per level the level, its location and quantities.
-  const sizer = new PageSizer(() => client.throttleStatus()?.maximumAvailable, 3 + 3 * levelsFirst);
   const progress: PagedProgress = { items: 0, levels: 0 };
-  let after: string | null = null;
-  for (;;) {
-    const first = sizer.next();
-    let page: { data: InventoryItemsPageData; cost: { requested: number } };
-    try {
-      page = await client.request<InventoryItemsPageData>(INVENTORY_ITEMS_PAGE, { first, after, levelsFirst, names }, { expectedCost: sizer.expectedCost(first) });
-    } catch (error) {
-      if (isTooCostly(error)) {
-        if (sizer.tooCostly(first, error)) continue;
-        if (levelsFirst > 1) {
-          // One item with all its levels is too much: fewer levels per item, the rest read per item.
-          levelsFirst = Math.max(1, Math.floor(levelsFirst / 2));
-          continue;
-        }
-      }
-      throw error;
-    }
-    sizer.learn(first, page.cost.requested);
-    const connection = page.data.inventoryItems;
-    for (const { node: item } of connection.edges) {
+  // Per item: the item, its levels connection, and per level the level, its location and quantities.
+  const pages = costSizedPages<InventoryItemsPageData>(client, 3 + 3 * levelsFirst, {
+    document: INVENTORY_ITEMS_PAGE,
+    variables: (first, after) => ({ first, after, levelsFirst, names }),
+    pageInfo: (data) => data.inventoryItems.pageInfo,
+    shrink: () => {
+      // One item with all its levels is too much: fewer levels per item, the rest read per item.
+      if (levelsFirst <= 1) return false;
+      levelsFirst = Math.max(1, Math.floor(levelsFirst / 2));
+      return true;
+    },
+  });
+  for await (const data of pages) {
+    for (const { node: item } of data.inventoryItems.edges) {
       writer.addItem(item.id, item.sku);
       progress.items++;
       progress.levels += writeLevels(writer, item.id, item.sku, item.inventoryLevels);
@@ -180,9 +194,8 @@ export async function readInventoryPaged(client: ShopifyClient, writer: ShopifyS
       }
     }
     options.onProgress?.(progress);
-    if (!connection.pageInfo.hasNextPage) return progress;
-    after = connection.pageInfo.endCursor;
   }
+  return progress;
 }
 
 function writeLevels(writer: ShopifySnapshotWriter, itemId: string, sku: string | null, levels: Connection<LevelNode>): number {

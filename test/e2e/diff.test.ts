@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { demoDir, runCli, tempDir } from '../helpers/cli.js';
+import { demoDir, runCli, TEST_TOKEN as TOKEN } from '../helpers/cli.js';
 import { spawnEmulatorProcess, type EmulatorProcess } from '../helpers/emulator-process.js';
+import { demoWorkspace } from '../helpers/shop.js';
 
 // The demo: fixtures/demo/{erp.csv, bundles.csv, invrecon.config.json} against the emulator seeded with
 // fixtures/demo/shop.json. Every expected figure below is worked out by hand from those files and the
 // rules (docs/reconcile.md walks through the same numbers).
 
-const TOKEN = 'shpat_e2e_diff_not_a_real_token';
 const MAIN = 'gid://shopify/Location/1';
 const STORE = 'gid://shopify/Location/2';
 
@@ -17,12 +17,11 @@ function startEmulator(): Promise<EmulatorProcess> {
   return spawnEmulatorProcess(['--port', '0', '--seed', join(demoDir, 'shop.json')]);
 }
 
-const workspace = tempDir('invrecon-e2e-diff-');
+const workspace = demoWorkspace();
 let emulator: EmulatorProcess;
 const cli = (args: string[]) => runCli(args, { cwd: workspace.dir, env: { SHOPIFY_ADMIN_TOKEN: TOKEN, INVRECON_SHOPIFY_ENDPOINT: emulator.url } });
 
 before(async () => {
-  for (const file of ['invrecon.config.json', 'erp.csv', 'bundles.csv']) copyFileSync(join(demoDir, file), join(workspace.dir, file));
   emulator = await startEmulator();
 });
 after(async () => {

@@ -3,10 +3,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { demoDir, runCli, tempDir } from '../helpers/cli.js';
+import { demoDir, runCli, TEST_TOKEN as TOKEN, tempDir } from '../helpers/cli.js';
 import { spawnEmulatorProcess } from '../helpers/emulator-process.js';
 
-const TOKEN = 'shpat_e2e_0123456789abcdef_secret';
 const seedPath = join(demoDir, 'shop.json');
 
 interface Emulator {

@@ -1,11 +1,12 @@
 // Shared by the operations e2e tests (sync, status, report): a spawned emulator and a demo workspace.
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { demoDir, runCli, tempDir, type CliResult } from '../helpers/cli.js';
+import { demoDir, runCli, TEST_TOKEN as TOKEN, type CliResult } from '../helpers/cli.js';
 import { spawnEmulatorProcess } from '../helpers/emulator-process.js';
 
-export const TOKEN = 'shpat_ops_e2e_0123456789_secret';
+// The one test token and demo workspace, under the names the ops tests know them by.
+export { TOKEN };
+export { demoWorkspace } from '../helpers/shop.js';
 
 export interface SpawnedEmulator {
   url: string;
@@ -30,17 +31,6 @@ export async function spawnEmulator(args: string[] = []): Promise<SpawnedEmulato
     },
     stop: emulator.stop,
   };
-}
-
-/** A temporary copy of fixtures/demo (config, ERP export, bundles), the config patched as asked. */
-export function demoWorkspace(patch: (config: Record<string, any>) => void = () => undefined) {
-  const workspace = tempDir('invrecon-ops-');
-  for (const file of ['erp.csv', 'bundles.csv']) copyFileSync(join(demoDir, file), join(workspace.dir, file));
-  const config = JSON.parse(readFileSync(join(demoDir, 'invrecon.config.json'), 'utf8')) as Record<string, any>;
-  delete config.$schema;
-  patch(config);
-  writeFileSync(join(workspace.dir, 'invrecon.config.json'), JSON.stringify(config, null, 2));
-  return workspace;
 }
 
 export function cliEnv(url: string, extra: Record<string, string> = {}): Record<string, string> {

@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 export const binPath = join(repoRoot, 'bin', 'invrecon.js');
 export const demoDir = join(repoRoot, 'fixtures', 'demo');
+/** The Shopify token every test uses: tests check that it never leaks into output or files. */
+export const TEST_TOKEN = 'shpat_test_token_4f1c2b7e9d';
 
 export interface CliResult {
   code: number | null;

@@ -1,10 +1,26 @@
-import { cpSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startEmulator, type RunningEmulator, type Seed, type StartEmulatorOptions } from '../../src/emulator/index.js';
-import { demoDir, runCli, tempDir, type CliResult } from './cli.js';
+import { demoDir, runCli, TEST_TOKEN, tempDir, type CliResult } from './cli.js';
 import { rng } from './generate.js';
 
-export const TEST_TOKEN = 'shpat_test_token_4f1c2b7e9d';
+export { TEST_TOKEN };
+
+/** The demo's files (config, ERP export, bundles), the config patched as asked. */
+export function demoFiles(patch: (config: Record<string, any>) => void = () => undefined): Record<string, string> {
+  const config = JSON.parse(readFileSync(join(demoDir, 'invrecon.config.json'), 'utf8')) as Record<string, any>;
+  delete config.$schema;
+  patch(config);
+  const copy = (name: string) => readFileSync(join(demoDir, name), 'utf8');
+  return { 'invrecon.config.json': JSON.stringify(config, null, 2), 'erp.csv': copy('erp.csv'), 'bundles.csv': copy('bundles.csv') };
+}
+
+/** A temporary copy of fixtures/demo, the config patched as asked. */
+export function demoWorkspace(patch?: (config: Record<string, any>) => void): { dir: string; cleanup(): void } {
+  const workspace = tempDir('invrecon-demo-');
+  for (const [name, text] of Object.entries(demoFiles(patch))) writeFileSync(join(workspace.dir, name), text);
+  return workspace;
+}
 
 /** A workspace (config, ERP export, bundles) and an in-process emulator the CLI talks to. */
 export interface ShopWorkspace {
@@ -17,8 +33,8 @@ export interface ShopWorkspace {
 
 export async function openShopWorkspace(options: { seed: Seed; files?: Record<string, string>; demo?: boolean; emulator?: Omit<StartEmulatorOptions, 'seed'> }): Promise<ShopWorkspace> {
   const workspace = tempDir('invrecon-shop-');
-  if (options.demo) for (const file of ['invrecon.config.json', 'erp.csv', 'bundles.csv']) cpSync(join(demoDir, file), join(workspace.dir, file));
-  for (const [name, text] of Object.entries(options.files ?? {})) writeFileSync(join(workspace.dir, name), text);
+  const files = { ...(options.demo ? demoFiles() : {}), ...options.files };
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(workspace.dir, name), text);
   const emulator = await startEmulator({ seed: options.seed, port: 0, ...options.emulator });
   return {
     dir: workspace.dir,

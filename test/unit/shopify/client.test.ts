@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { InputError, SourceError } from '../../../src/errors.js';
 import { createShopifyClient, ShopifyGraphQLError, type CallEvent, type ShopifyClientOptions } from '../../../src/sources/shopify/client.js';
 import { INVENTORY_SET_QUANTITIES, LOCATIONS_PAGE } from '../../../src/sources/shopify/documents.js';
-import { FakeClock, TOKEN, cost, hang, networkError, ok, scriptedFetch, status, testConfig, throttled, type Reply } from './fake-shopify.js';
+import { TEST_TOKEN as TOKEN } from '../../helpers/cli.js';
+import { FakeClock, cost, hang, networkError, ok, scriptedFetch, status, testConfig, throttled, type Reply } from './scripted-fetch.js';
 
 const env = { SHOPIFY_ADMIN_TOKEN: TOKEN, INVRECON_SHOPIFY_ENDPOINT: 'http://127.0.0.1:43121' };
 const bucket = (currentlyAvailable: number, maximumAvailable = 1000, restoreRate = 100) => ({ maximumAvailable, currentlyAvailable, restoreRate });

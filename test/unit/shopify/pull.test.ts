@@ -6,7 +6,8 @@ import { createShopifyClient } from '../../../src/sources/shopify/client.js';
 import { chooseMode, pullShopify, type PullMode } from '../../../src/sources/shopify/pull.js';
 import { openDb, type Db } from '../../../src/store/db.js';
 import { tempDir } from '../../helpers/cli.js';
-import { TOKEN, testConfig } from './fake-shopify.js';
+import { TEST_TOKEN as TOKEN } from '../../helpers/cli.js';
+import { testConfig } from './scripted-fetch.js';
 import { fakeShop, sampleShop, type FakeShopData, type FakeShopOptions } from './fake-shop.js';
 
 const workspace = tempDir();

@@ -2,8 +2,6 @@
 import { resolveConfig, type LoadedConfig } from '../../../src/config/load.js';
 import type { ThrottleStatus } from '../../../src/sources/shopify/pacing.js';
 
-export const TOKEN = 'shpat_test_secret_token_123';
-
 export function testConfig(shopify: Record<string, unknown> = {}): LoadedConfig {
   return resolveConfig(
     {

@@ -51,3 +51,33 @@ export class StaleError extends InvreconError {
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/** "permission denied" rather than "EACCES: permission denied, open '/x'" (the path is already said). */
+export function ioMessage(error: unknown): string {
+  const e = error as NodeJS.ErrnoException;
+  const known: Record<string, string> = {
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    EROFS: 'read-only file system',
+    ENOSPC: 'no space left on the device',
+    ENOTDIR: 'a part of the path is not a directory',
+    EISDIR: 'is a directory',
+    ENOENT: 'no such file or directory',
+    EEXIST: 'already exists',
+    ENAMETOOLONG: 'name too long',
+    ELOOP: 'too many symbolic links',
+  };
+  return (e.code && known[e.code]) ?? (e instanceof Error ? e.message : String(error));
+}
+
+/**
+ * Errors from below (the file system, SQLite) that reach the top unconverted: one line naming what
+ * failed, not a stack trace. Anything else is a bug and keeps its stack.
+ */
+export function systemErrorLine(error: unknown): string | undefined {
+  const e = error as NodeJS.ErrnoException & { code?: unknown };
+  if (!(error instanceof Error) || typeof e.code !== 'string') return undefined;
+  if (e.code.startsWith('SQLITE_')) return `snapshot database: ${error.message} (${e.code})`;
+  if (e.syscall) return `${e.path ?? e.syscall}: ${ioMessage(error)}`;
+  return undefined;
+}

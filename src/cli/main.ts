@@ -1,6 +1,6 @@
 import chalk from 'chalk';
 import { Command, CommanderError } from 'commander';
-import { InvreconError, EXIT } from '../errors.js';
+import { InvreconError, EXIT, systemErrorLine } from '../errors.js';
 import { redactSecrets } from '../secrets.js';
 import { renderJsonError, setTerminalColumns } from '../views/common.js';
 import { colorLevel } from './color.js';
@@ -68,6 +68,8 @@ export function renderError(error: unknown): string {
     const lines = [`invrecon: ${error.message}`, ...error.details.map((d) => `  ${d}`)];
     return redactSecrets(lines.join('\n'));
   }
+  const line = systemErrorLine(error);
+  if (line !== undefined) return redactSecrets(`invrecon: ${line}`);
   const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
   return redactSecrets(`invrecon: internal error: ${message}`);
 }

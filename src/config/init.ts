@@ -1,6 +1,7 @@
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync, constants } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { InputError } from '../errors.js';
+import { writeFileAtomic } from '../files.js';
 import { fixturesDir, packageRoot } from '../paths.js';
 
 const SAMPLES = ['erp.csv', 'bundles.csv', 'shop.json'] as const;
@@ -17,11 +18,10 @@ export function initWorkspace(configPathArg: string): string[] {
   if (existing.length > 0) {
     throw new InputError(`refusing to overwrite existing file${existing.length > 1 ? 's' : ''}: ${existing.join(', ')}`);
   }
-  mkdirSync(dir, { recursive: true });
   const config = JSON.parse(readFileSync(join(fixturesDir, 'demo', 'invrecon.config.json'), 'utf8')) as Record<string, unknown>;
   config.$schema = relative(dir, join(packageRoot, 'schema', 'invrecon.config.schema.json'));
-  // COPYFILE_EXCL / flag wx: a file that appeared meanwhile is still not overwritten.
-  writeFileSync(configPath, JSON.stringify(config, null, 2) + '\n', { flag: 'wx' });
-  for (const file of SAMPLES) copyFileSync(join(fixturesDir, 'demo', file), join(dir, file), constants.COPYFILE_EXCL);
+  // exclusive: a file that appeared meanwhile is still not overwritten. Samples are not secret: 0644.
+  writeFileAtomic(configPath, JSON.stringify(config, null, 2) + '\n', { what: 'config', exclusive: true, mode: 0o644 });
+  for (const file of SAMPLES) writeFileAtomic(join(dir, file), readFileSync(join(fixturesDir, 'demo', file)), { what: 'sample file', exclusive: true, mode: 0o644 });
   return targets;
 }

@@ -16,7 +16,7 @@ import { pullErp } from '../sources/erp/pull.js';
 import { ENDPOINT_ENV } from '../sources/shopify/endpoint.js';
 import { pullShopify, type ShopifyPullResult } from '../sources/shopify/pull.js';
 import { openDb } from '../store/db.js';
-import { writeFileAtomic } from '../cli/commands/plan.js';
+import { writeFileAtomic } from '../files.js';
 
 export const DEMO_FIXTURE = join(fixturesDir, 'demo');
 const DEMO_FILES = ['invrecon.config.json', 'erp.csv', 'bundles.csv'];

@@ -9,7 +9,8 @@ import { pullErp } from '../sources/erp/pull.js';
 import type { CallEvent } from '../sources/shopify/client.js';
 import { pullShopify } from '../sources/shopify/pull.js';
 import type { Db } from '../store/db.js';
-import { defaultPlanPath, writeFileAtomic } from '../cli/commands/plan.js';
+import { defaultPlanPath } from '../cli/commands/plan.js';
+import { writeFileAtomic } from '../files.js';
 import { alertPayload, decideAlert, postWebhook, resolveWebhookUrl } from './alerts.js';
 import { acquireLock, DEFAULT_HEARTBEAT_MS, heartbeat, releaseLock, setLockRun, stillHeld, type LockRow } from './lock.js';
 import type { Logger } from './log.js';
@@ -234,7 +235,7 @@ export async function runSync(db: Db, config: LoadedConfig, options: SyncOptions
     const { plan, diff } = await phase('plan', () => {
       const built = buildPlan(db, config, { force: options.force });
       summary.planFile = defaultPlanPath(config.snapshot.path, built.plan);
-      writeFileAtomic(summary.planFile, serializePlan(built.plan));
+      writeFileAtomic(summary.planFile, serializePlan(built.plan), { what: 'plan file' });
       return built;
     });
     const levels = driftingLevels(diff);

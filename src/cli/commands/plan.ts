@@ -1,7 +1,7 @@
-import { renameSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { EXIT } from '../../errors.js';
+import { writeFileAtomic } from '../../files.js';
 import { applyPlan } from '../../plan/apply.js';
 import { acquireLock, heartbeat, releaseLock } from '../../ops/lock.js';
 import { buildPlan } from '../../plan/build.js';
@@ -12,14 +12,6 @@ import { renderApply, renderErpCorrections, renderLog, renderPlan } from '../../
 import type { ExitCodeSink } from '../main.js';
 import { callReporter, configOption, formatOption, noteWritten, parseCount, withWorkspace, write, type Format } from '../shared.js';
 import { parseSelection, selectionOptions, type SelectionFlags } from './diff.js';
-
-/** Writes via a temporary file and a rename: a reader never sees half a file. */
-export function writeFileAtomic(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const temporary = `${path}.${process.pid}.tmp`;
-  writeFileSync(temporary, text, { mode: 0o600 });
-  renameSync(temporary, path);
-}
 
 export function defaultPlanPath(snapshotPath: string, plan: Plan): string {
   return join(dirname(snapshotPath), 'plans', `plan-${plan.digest.slice(0, 12)}.json`);
@@ -42,11 +34,11 @@ export function registerPlanCommands(program: Command, setExitCode: ExitCodeSink
         withWorkspace(options, (config, db) => {
           const { plan } = buildPlan(db, config, { ...parseSelection(options), force: options.force });
           const planFile = options.out ? resolve(options.out) : defaultPlanPath(config.snapshot.path, plan);
-          writeFileAtomic(planFile, serializePlan(plan));
+          writeFileAtomic(planFile, serializePlan(plan), { what: 'plan file' });
           noteWritten('the plan', planFile);
           const erpOut = options.erpOut ? resolve(options.erpOut) : undefined;
           if (erpOut) {
-            writeFileAtomic(erpOut, renderErpCorrections(plan));
+            writeFileAtomic(erpOut, renderErpCorrections(plan), { what: 'ERP corrections file' });
             noteWritten(`the ERP corrections (${plural(plan.erpCorrections.length, 'row')})`, erpOut);
           }
           write.out(renderPlan(plan, planFile, options.format, erpOut));

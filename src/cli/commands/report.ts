@@ -6,7 +6,7 @@ import { renderReportHtml } from '../../views/report.js';
 import type { ExitCodeSink } from '../main.js';
 import { configOption, noteWritten, parseCount, withWorkspace, write } from '../shared.js';
 import { plural } from '../../views/common.js';
-import { writeFileAtomic } from './plan.js';
+import { writeFileAtomic } from '../../files.js';
 
 export function registerReport(program: Command, setExitCode: ExitCodeSink): Command {
   return configOption(program.command('report'))
@@ -19,7 +19,7 @@ export function registerReport(program: Command, setExitCode: ExitCodeSink): Com
       const file = resolve(options.html);
       return withWorkspace(options, (config, db) => {
         const data = buildReportData(db, config, { runs });
-        writeFileAtomic(file, renderReportHtml(data));
+        writeFileAtomic(file, renderReportHtml(data), { what: 'HTML report' });
         noteWritten(`the report of ${plural(data.runs.length, 'sync run')}`, file);
         write.out(file);
         setExitCode(EXIT.ok);

@@ -44,10 +44,55 @@ export function lineAndColumn(text: string, offset: number): { line: number; col
   return { line, column: offset - lineStart + 1 };
 }
 
+/**
+ * The first key that appears twice in one object (JSON.parse silently keeps the last), with where: a
+ * config with `"maxChanges"` twice means one of them is ignored without a word.
+ */
+export function findDuplicateKey(text: string): { key: string; offset: number } | undefined {
+  // The text is valid JSON (parsed first), so a small scanner will do: strings, and object nesting.
+  const objects: (Set<string> | null)[] = [];
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (ch === '"') {
+      const start = i;
+      let value = '';
+      for (i++; i < text.length && text[i] !== '"'; i++) {
+        if (text[i] === '\\') {
+          value += text.slice(i, i + 2);
+          i++;
+        } else value += text[i];
+      }
+      const keys = objects.at(-1);
+      if (expectKey && keys) {
+        const key = JSON.parse(`"${value}"`) as string;
+        if (keys.has(key)) return { key, offset: start };
+        keys.add(key);
+        expectKey = false;
+      }
+    } else if (ch === '{') {
+      objects.push(new Set());
+      expectKey = true;
+    } else if (ch === '[') objects.push(null);
+    else if (ch === '}' || ch === ']') objects.pop();
+    else if (ch === ',') expectKey = objects.at(-1) !== null && objects.length > 0;
+  }
+  return undefined;
+}
+
 export function parseJsonFile(path: string, text: string): unknown {
+  // Editors on Windows save a BOM; it is not part of the JSON.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   try {
-    return JSON.parse(text);
+    const value: unknown = JSON.parse(text);
+    const duplicate = findDuplicateKey(text);
+    if (duplicate) {
+      const where = lineAndColumn(text, duplicate.offset);
+      throw new InputError(`${path}:${where.line}:${where.column}: key ${JSON.stringify(duplicate.key)} appears twice in the same object; only one would count: remove the other`);
+    }
+    return value;
   } catch (error) {
+    if (error instanceof InputError) throw error;
     const message = error instanceof Error ? error.message : String(error);
     const position = /position (\d+)/.exec(message);
     const where = position ? lineAndColumn(text, Number(position[1])) : undefined;

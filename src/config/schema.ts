@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isSecretParam, urlCredentials } from '../secrets.js';
 
 // The public config interface of DESIGN.md. The JSON Schema shipped for editors
 // (schema/invrecon.config.schema.json) is generated from this same definition.
@@ -24,7 +25,15 @@ const erpCsvSchema = z.strictObject({
   path: nonEmptyString.describe('ERP export, relative to the config file'),
   columns: columnsSchema.describe('Header names in the export, when they differ from the defaults'),
   delimiter: z.enum(['auto', ',', ';', '\t'], { error: 'expected "auto", ",", ";" or a tab' }).default('auto'),
-});
+  decimal: z
+    .enum(['.', ','], { error: 'expected "." or ","' })
+    .optional()
+    .describe('Decimal mark of the quantities; set it for exports that write "1.000" for one thousand (with thousands ".")'),
+  thousands: z
+    .enum(['none', ',', '.', ' ', "'"], { error: 'expected "none", ",", ".", " " or "\'"' })
+    .optional()
+    .describe('Thousands separator of the quantities (default none); "1.000" in a ";" file is refused as ambiguous unless set'),
+}).refine((csv) => csv.decimal === undefined || csv.decimal !== csv.thousands, { error: 'decimal and thousands must differ', path: ['thousands'] });
 
 const secretEnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected the name of an environment variable' });
 
@@ -40,8 +49,11 @@ const erpApiUrl = z
     const url = new URL(text);
     return url.protocol === 'https:' || isLoopbackHostname(url.hostname);
   }, { error: 'plain http:// is accepted for loopback addresses only (127.0.0.1, ::1, localhost); use https://' });
-// Alert webhooks: same rule as the ERP API (plain http only to loopback).
-const alertWebhookUrl = erpApiUrl;
+// Alert webhooks: same rule as the ERP API (plain http only to loopback), and no secret in the config file.
+const alertWebhookUrl = erpApiUrl.refine((text) => urlCredentials(new URL(text)).length === 0, {
+  error: (issue) =>
+    `the URL carries a credential (${urlCredentials(new URL(issue.input as string)).join(', ')}); keep secret URLs out of the config: put it in an environment variable and name that in alerts.webhookUrlEnv`,
+});
 const paramName = nonEmptyString;
 const dotPath = z.string({ error: 'expected a dot path such as "data.items"' }).describe('Dot path into the JSON body, e.g. "data.items" or "meta.next"');
 const erpApiPaginationSchema = z.discriminatedUnion(
@@ -93,6 +105,17 @@ const erpApiSchema = z
         if (set) ctx.addIssue({ code: 'custom', path: [key], message: `only for the generic preset; the ${api.preset} preset sets it itself` });
       }
     }
+    const credentials = URL.canParse(api.url) ? urlCredentials(new URL(api.url)) : [];
+    if (credentials.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['url'],
+        message: `the URL carries a credential (${credentials.join(', ')}); name the environment variables that hold it instead: apiKeyEnv (and apiSecretEnv), or a header in headersFromEnv`,
+      });
+    }
+    for (const name of Object.keys(api.query)) {
+      if (isSecretParam(name)) ctx.addIssue({ code: 'custom', path: ['query', name], message: 'looks like a secret; name its environment variable (apiKeyEnv, or a header in headersFromEnv) instead' });
+    }
     for (const name of Object.keys(api.headers)) {
       if (/^(authorization|proxy-authorization|cookie|x-api-key)$/i.test(name)) {
         ctx.addIssue({ code: 'custom', path: ['headers', name], message: 'looks like a secret; name its environment variable in headersFromEnv instead' });
@@ -136,6 +159,11 @@ export const configSchema = z
     shopifyCommitted: z
       .enum(['in-erp-reserved', 'subtract'], { error: 'expected "in-erp-reserved" or "subtract"' })
       .default('in-erp-reserved'),
+    // SKUs are always compared after Unicode NFC and trimming; case-insensitive also ignores letter case.
+    skuMatch: z
+      .enum(['exact', 'case-insensitive'], { error: 'expected "exact" or "case-insensitive"' })
+      .default('exact')
+      .describe('How ERP and Shopify SKUs are matched: exact (after Unicode NFC and trimming), or also ignoring ASCII letter case'),
     unknownSkus: z.enum(['ignore', 'report', 'zero'], { error: 'expected "ignore", "report" or "zero"' }).default('ignore'),
     bundles: z.strictObject({ csv: nonEmptyString.optional() }).default({}),
     guards: z

@@ -1,6 +1,6 @@
 import type { LoadedConfig } from '../config/load.js';
 import { InputError, errorMessage } from '../errors.js';
-import { redactSecrets, registerSecret } from '../secrets.js';
+import { redactSecrets, registerSecretUrl } from '../secrets.js';
 import { assertSafeUrl } from '../sources/shopify/endpoint.js';
 import type { AlertRecord, DriftingLevel, SyncSummary } from './runs.js';
 
@@ -52,13 +52,16 @@ export function resolveWebhookUrl(alerts: LoadedConfig['alerts'], env: NodeJS.Pr
     if (!text) throw new InputError(`${where} is not set: export the webhook URL, or remove alerts.webhookUrlEnv`);
   }
   if (!text) return undefined;
-  // Webhook URLs often carry their secret in the path: never print them.
-  registerSecret(text);
+  // Webhook URLs often carry their secret in the path: never print them, in any spelling.
+  registerSecretUrl(text);
   let url: URL;
   try {
     url = new URL(text);
   } catch {
     throw new InputError(`${where}: not a valid URL`);
+  }
+  if (url.username || url.password) {
+    throw new InputError(`${where}: user:password@ in a webhook URL is not sent by fetch and would be logged; use the URL the webhook service gave, without credentials`);
   }
   assertSafeUrl(url, where);
   return url;

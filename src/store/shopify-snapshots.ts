@@ -49,7 +49,8 @@ export function shopifyContentHash(db: Db, snapshotId: number): string {
 
 /** A blank SKU is no SKU: stored as NULL so it never joins an ERP row. */
 export function normalizeSku(sku: string | null | undefined): string | null {
-  return sku === null || sku === undefined || sku.trim() === '' ? null : sku;
+  // Trimmed and in Unicode NFC, as the ERP side: "É" as one code point or as "E" + accent is one SKU.
+  return sku === null || sku === undefined || sku.trim() === '' ? null : sku.trim().normalize('NFC');
 }
 
 export interface SkuReport {

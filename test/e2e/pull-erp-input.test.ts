@@ -40,7 +40,7 @@ describe('pull erp: accepted formats and rejected input', () => {
   }
 
   it('reads a BOM, semicolons, CRLF, quoted fields, loose header names and integral decimals', async () => {
-    const text = '\uFEFF SKU ;Warehouse;On Hand;RESERVED;category\r\n"TEE;RED";WH-A;12.000;2;"apparel, tops"\r\nMUG;WH-B;"7";0;\r\n';
+    const text = '\uFEFF SKU ;Warehouse;On Hand;RESERVED;category\r\n"TEE;RED";WH-A;12.0;2;"apparel, tops"\r\nMUG;WH-B;"7";0;\r\n';
     const result = await pull(text);
     assert.equal(result.code, 0, result.stderr);
     const json = JSON.parse(result.stdout);

@@ -4,8 +4,10 @@ import { basename } from 'node:path';
 import { parse, CsvError } from 'csv-parse';
 import { erpColumnKeys, type ErpColumn } from '../../config/schema.js';
 import { InputError } from '../../errors.js';
+import { assertReadableFile } from '../../files.js';
 import { emptyBatch, type ErpBatch, type ErpSource } from './ingest.js';
-import { normalizeErpRecord } from './rows.js';
+import { normalizeErpRecord, shortText, type NumberFormat } from './rows.js';
+import { utf8Validator } from './utf8.js';
 
 export type Delimiter = ',' | ';' | '\t';
 const REQUIRED: readonly ErpColumn[] = ['sku', 'warehouse', 'on_hand'];
@@ -28,6 +30,8 @@ export function detectDelimiter(firstLine: string): Delimiter {
 }
 
 async function readFirstLine(path: string): Promise<string> {
+  // A folder fails late and a FIFO blocks forever: only regular files are read.
+  assertReadableFile(path, 'ERP export');
   let handle;
   try {
     handle = await open(path, 'r');
@@ -52,7 +56,7 @@ export function mapHeader(header: string[], columns: Partial<Record<ErpColumn, s
   header.forEach((name, i) => {
     const key = normalizeHeader(name);
     if (key === '') return;
-    if (index.has(key)) problems.push(`${file}:1:${i + 1}: column ${JSON.stringify(name.trim())} appears twice (first at column ${index.get(key)! + 1})`);
+    if (index.has(key)) problems.push(`${file}:1:${i + 1}: column ${shortText(name.trim())} appears twice (first at column ${index.get(key)! + 1})`);
     else index.set(key, i);
   });
   const mapping = new Map<ErpColumn, number>();
@@ -62,7 +66,8 @@ export function mapHeader(header: string[], columns: Partial<Record<ErpColumn, s
     if (at !== undefined) mapping.set(column, at);
     else if (REQUIRED.includes(column)) {
       const configured = columns[column] ? ` (erp.csv.columns.${column})` : '';
-      problems.push(`${file}:1: missing required column ${JSON.stringify(expected)}${configured}; the header has ${header.map((h) => JSON.stringify(h.trim())).join(', ')}`);
+      const shown = header.slice(0, 20).map((h) => shortText(h.trim(), 40));
+      problems.push(`${file}:1: missing required column ${shortText(expected)}${configured}; the header has ${shown.join(', ')}${header.length > 20 ? `, … (${header.length} columns)` : ''}`);
     }
   }
   if (problems.length > 0) throw new InputError(`${file}: unusable header`, problems);
@@ -72,7 +77,12 @@ export function mapHeader(header: string[], columns: Partial<Record<ErpColumn, s
 export interface CsvSourceOptions {
   columns?: Partial<Record<ErpColumn, string>>;
   delimiter?: Delimiter | 'auto';
+  decimal?: NumberFormat['decimal'];
+  thousands?: NumberFormat['thousands'];
 }
+
+/** A record this large is a broken file (an unclosed quote), not data: stop before it fills memory. */
+const MAX_RECORD_BYTES = 1024 * 1024;
 
 type LinedRecord = string[] & { line?: number };
 
@@ -90,7 +100,8 @@ export function csvErpSource(path: string, options: CsvSourceOptions = {}): ErpS
     async *batches(): AsyncGenerator<ErpBatch> {
       const firstLine = await readFirstLine(path);
       const delimiter = !options.delimiter || options.delimiter === 'auto' ? detectDelimiter(firstLine.replace(/^\uFEFF/, '')) : options.delimiter;
-      const parser = parse({ bom: true, delimiter, relax_column_count: true, skip_empty_lines: true });
+      const format: NumberFormat = { decimal: options.decimal, thousands: options.thousands, delimiter };
+      const parser = parse({ bom: true, delimiter, relax_column_count: true, skip_empty_lines: true, max_record_size: MAX_RECORD_BYTES });
       const push = parser.push.bind(parser);
       parser.push = (record: LinedRecord | null) => {
         if (record !== null) record.line = parser.info.lines;
@@ -101,8 +112,10 @@ export function csvErpSource(path: string, options: CsvSourceOptions = {}): ErpS
       parser.on('error', (error) => (failure = error));
       parser.on('end', () => (ended = true));
       const input = createReadStream(path);
+      const utf8 = utf8Validator(path);
       input.on('error', (error) => parser.destroy(error));
-      input.pipe(parser);
+      utf8.on('error', (error) => parser.destroy(error));
+      input.pipe(utf8).pipe(parser);
       const waitForData = () =>
         new Promise<void>((resolve) => {
           const done = () => {
@@ -132,7 +145,7 @@ export function csvErpSource(path: string, options: CsvSourceOptions = {}): ErpS
             continue;
           }
           const fields = pick(record);
-          const { row, problems } = normalizeErpRecord(fields);
+          const { row, problems } = normalizeErpRecord(fields, format);
           for (const problem of problems) batch.problems.push(`${file}:${line}:${mapping.get(problem.column)! + 1}: ${problem.column} ${problem.message}`);
           if (row) {
             batch.rows.push(row);
@@ -183,6 +196,11 @@ function fieldPicker(mapping: Map<ErpColumn, number>): (record: string[]) => Par
 }
 
 function csvFailure(file: string, error: unknown): Error {
+  if (error instanceof InputError) return error;
+  if (error instanceof CsvError && error.code === 'CSV_MAX_RECORD_SIZE') {
+    const where = error as CsvError & { lines?: number };
+    return new InputError(`${file}:${where.lines ?? '?'}: a record longer than ${MAX_RECORD_BYTES / 1024 / 1024} MB (an unclosed quote?); not a usable export`);
+  }
   if (error instanceof CsvError) {
     const where = error as CsvError & { lines?: number };
     return new InputError(`${file}:${where.lines ?? '?'}: malformed CSV: ${error.message.replace(/^Invalid \w+: /, '')}`);

@@ -6,7 +6,7 @@ import { normalizeErpRecord, type ErpRow } from './rows.js';
 
 /** One record from an ERP source, with its fields picked by ERP column. */
 export interface ErpRecord {
-  fields: Partial<Record<ErpColumn, string | number | null>>;
+  fields: Partial<Record<ErpColumn, unknown>>;
   /** CSV line or running record number: stored with the row and used in messages. */
   ordinal: number;
   /** Where a field of this record came from, for messages: `erp.csv:12:3`, `page 4, record 17 (on_hand)`. */

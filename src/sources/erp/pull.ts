@@ -14,10 +14,12 @@ export interface PullErpOptions {
 /** The ERP source a pull reads: --csv, --api, or the configured one. */
 export function chooseSource(config: LoadedConfig, options: PullErpOptions): ErpSource {
   if (options.csvPath && options.api) throw new UsageError('--csv and --api: choose one source');
-  if (options.csvPath) return threadedCsvErpSource(resolve(options.csvPath), { columns: config.erp.csv?.columns, delimiter: config.erp.csv?.delimiter });
+  const csv = config.erp.csv;
+  const format = { decimal: csv?.decimal, thousands: csv?.thousands };
+  if (options.csvPath) return threadedCsvErpSource(resolve(options.csvPath), { columns: csv?.columns, delimiter: csv?.delimiter, ...format });
   // --api reads erp.api even when erp.csv is set; with neither flag, erp.csv wins when both are configured.
   if (options.api || !config.erp.csv) return apiErpSource(config);
-  return threadedCsvErpSource(config.erp.csv.path, { columns: config.erp.csv.columns, delimiter: config.erp.csv.delimiter });
+  return threadedCsvErpSource(config.erp.csv.path, { columns: config.erp.csv.columns, delimiter: config.erp.csv.delimiter, ...format });
 }
 
 export function mappedWarehouses(config: LoadedConfig): Set<string> {

@@ -1,4 +1,5 @@
 import { InputError, SourceError } from '../../errors.js';
+import { TOKEN_ENV, redactUrl } from '../../secrets.js';
 
 export const ENDPOINT_ENV = 'INVRECON_SHOPIFY_ENDPOINT';
 
@@ -39,9 +40,12 @@ export function resolveEndpoint(shop: string, apiVersion: string, env: NodeJS.Pr
   try {
     base = new URL(override);
   } catch {
-    throw new InputError(`${ENDPOINT_ENV}: not a valid URL: ${JSON.stringify(override)}`);
+    throw new InputError(`${ENDPOINT_ENV}: not a valid URL`);
+  }
+  if (base.username || base.password) {
+    throw new InputError(`${ENDPOINT_ENV}: credentials in the URL (user:password@) are not accepted; the access token goes in ${TOKEN_ENV} only`);
   }
   assertSafeUrl(base, ENDPOINT_ENV);
-  if (base.search || base.hash) throw new InputError(`${ENDPOINT_ENV}: expected a base URL without query or fragment, got ${JSON.stringify(override)}`);
+  if (base.search || base.hash) throw new InputError(`${ENDPOINT_ENV}: expected a base URL without query or fragment, got ${JSON.stringify(redactUrl(override))}`);
   return { graphqlUrl: override.replace(/\/+$/, '') + path, overridden: true };
 }

@@ -2,7 +2,7 @@ import { erpColumnKeys, type ErpApiPagination, type ErpColumn } from '../../../c
 import { SourceError } from '../../../errors.js';
 import type { ErpRecord, ErpSource, ErpSourceProblem } from '../ingest.js';
 import type { HttpJsonClient, JsonResponse } from './http.js';
-import { checkFollowedUrl, displayUrl, fieldValue, getKeys, getPath, nextFromLinkHeader, PageIndex, splitPath } from './support.js';
+import { checkFollowedUrl, displayUrl, getKeys, getPath, nextFromLinkHeader, PageIndex, splitPath } from './support.js';
 
 export interface GenericApiSourceOptions {
   url: URL;
@@ -164,7 +164,7 @@ export function genericApiSource(options: GenericApiSourceOptions): ErpSource {
             }
             const picked: ErpRecord['fields'] = {};
             for (const [column, path] of fields) {
-              const value = fieldValue(getKeys(record, path));
+              const value = getKeys(record, path);
               if (value !== undefined) picked[column] = value;
             }
             yield { fields: picked, ordinal, locate: () => at };

@@ -21,13 +21,6 @@ export function getKeys(value: unknown, keys: readonly string[]): unknown {
   return current;
 }
 
-/** A field value as the row validation takes it: strings and numbers as they are, anything else shown as JSON. */
-export function fieldValue(value: unknown): string | number | null | undefined {
-  if (value === undefined || value === null || typeof value === 'string' || typeof value === 'number') return value;
-  if (typeof value === 'boolean') return String(value);
-  return JSON.stringify(value);
-}
-
 /** The URL without query or fragment: what messages and the snapshot's source name show (queries may carry tokens). */
 export function displayUrl(url: URL): string {
   return `${url.origin}${url.pathname}`;

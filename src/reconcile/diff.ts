@@ -113,6 +113,7 @@ function levelSelect(sums: { onHand: string; reserved: string; safety: string },
     sl.available AS observed, ${authority} AS authority,
     CASE WHEN k.authority IS NOT NULL THEN 'category' WHEN l.authority IS NOT NULL THEN 'location' ELSE 'default' END AS authority_source,
     ${withBase ? 'b.erp_available' : 'NULL'} AS base_erp, ${withBase ? 'b.shopify_available' : 'NULL'} AS base_shopify, k.category AS category,
+    ${withBase ? `MAX(0, COALESCE(sl.committed, 0) - COALESCE(bs.committed, sl.committed, 0))` : 'NULL'} AS orders,
     CASE
       WHEN k.n_items IS NULL THEN 'not-in-shopify'
       WHEN k.n_items > 1 THEN 'ambiguous-sku'
@@ -122,12 +123,14 @@ function levelSelect(sums: { onHand: string; reserved: string; safety: string },
 }
 
 const DIFF_COLUMNS = `(sku, location_id, kind, inventory_item_id, on_hand, reserved, safety, safety_source, committed, erp_available, clamped,
-  observed, authority, authority_source, base_erp, base_shopify, category, status, target)`;
+  observed, authority, authority_source, base_erp, base_shopify, orders, category, status, target)`;
 
 // Authority decides the target and status of each level both sides have, in the same pass as the join
 // (SQLite flattens the subquery): hybrid merges onto the base, a merge that cannot hold is a conflict
 // with no target, and an item neither stocked nor with anything to sell there is not worth a line.
-const MERGED = 'observed + (erp_available - base_erp)';
+// `orders`: Shopify orders taken since the base (its committed grew). The ERP counts them too (in its
+// reserved, or by the subtracted committed): without adding them back a sale would be counted twice.
+const MERGED = 'observed + (erp_available - base_erp) + orders';
 const HYBRID = `authority = 'hybrid' AND base_erp IS NOT NULL`;
 const CONFLICT = `${HYBRID} AND ${MERGED} < 0 AND erp_available <> base_erp AND observed <> base_shopify`;
 function insertLevels(select: string, withBase: boolean, keep: KeepRules): string {
@@ -154,7 +157,7 @@ function insertLevels(select: string, withBase: boolean, keep: KeepRules): strin
   return `INSERT INTO t_diff ${DIFF_COLUMNS}
     SELECT * FROM (
       SELECT sku, location_id, 'level', inventory_item_id, on_hand, reserved, safety, safety_source, committed, erp_available, clamped,
-        observed, authority, authority_source, base_erp, base_shopify, category, ${status} AS status, ${target}
+        observed, authority, authority_source, base_erp, base_shopify, orders, category, ${status} AS status, ${target}
       FROM (${select})
       WHERE NOT (pre_status = 'not-stocked' AND erp_available = 0))
     WHERE ${keepCondition(keep)}`;
@@ -170,6 +173,8 @@ function keepCondition(keep: KeepRules): string {
 
 /** Creates the per-run temporary tables that carry the config's rules into SQL. */
 function stageRules(db: Db, config: LoadedConfig, locations: ResolvedLocation[], erpId: number, shopifyId: number, bundles: BundleMap): void {
+  const collate = skuCollation(config);
+  if (collate === 'NOCASE') refuseCaseTwins(db, erpId);
   db.exec(`
     DROP TABLE IF EXISTS temp.t_loc; DROP TABLE IF EXISTS temp.t_wh; DROP TABLE IF EXISTS temp.t_erp_sku;
     DROP TABLE IF EXISTS temp.t_erp; DROP TABLE IF EXISTS temp.t_shop_sku; DROP TABLE IF EXISTS temp.t_bundle; DROP TABLE IF EXISTS temp.t_component; DROP TABLE IF EXISTS temp.t_diff;
@@ -181,14 +186,14 @@ function stageRules(db: Db, config: LoadedConfig, locations: ResolvedLocation[],
     CREATE TEMP TABLE t_bundle (sku TEXT PRIMARY KEY) WITHOUT ROWID;
     CREATE TEMP TABLE t_component (sku TEXT PRIMARY KEY) WITHOUT ROWID;
     -- One row per ERP SKU with its rules resolved once, and its Shopify item (n_items NULL: not in Shopify).
-    CREATE TEMP TABLE t_erp_sku (sku TEXT PRIMARY KEY, category TEXT, rule_safety INTEGER, rule_source TEXT, authority TEXT,
+    CREATE TEMP TABLE t_erp_sku (sku TEXT COLLATE ${collate} PRIMARY KEY, category TEXT, rule_safety INTEGER, rule_source TEXT, authority TEXT,
       item_id TEXT, n_items INTEGER) WITHOUT ROWID;
     CREATE TEMP TABLE t_erp (sku TEXT NOT NULL, location_id TEXT NOT NULL, on_hand INTEGER NOT NULL, reserved INTEGER NOT NULL, safety INTEGER,
       PRIMARY KEY (sku, location_id)) WITHOUT ROWID;
-    CREATE TEMP TABLE t_shop_sku (sku TEXT PRIMARY KEY, item_id TEXT NOT NULL, n_items INTEGER NOT NULL) WITHOUT ROWID;
+    CREATE TEMP TABLE t_shop_sku (sku TEXT COLLATE ${collate} PRIMARY KEY, item_id TEXT NOT NULL, n_items INTEGER NOT NULL) WITHOUT ROWID;
     CREATE TEMP TABLE t_diff (sku TEXT NOT NULL, location_id TEXT NOT NULL, kind TEXT NOT NULL, inventory_item_id TEXT,
       on_hand INTEGER, reserved INTEGER, safety INTEGER, safety_source TEXT, committed INTEGER, erp_available INTEGER, clamped INTEGER,
-      observed INTEGER, authority TEXT, authority_source TEXT, base_erp INTEGER, base_shopify INTEGER, category TEXT, status TEXT NOT NULL,
+      observed INTEGER, authority TEXT, authority_source TEXT, base_erp INTEGER, base_shopify INTEGER, orders INTEGER, category TEXT, status TEXT NOT NULL,
       target INTEGER, limited_by TEXT);
   `);
   const insertLoc = db.prepare('INSERT INTO t_loc VALUES (?, ?, ?, ?, ?)');
@@ -228,9 +233,68 @@ function stageRules(db: Db, config: LoadedConfig, locations: ResolvedLocation[],
   ).run(erpId);
   db.prepare(
     `INSERT INTO t_shop_sku (sku, item_id, n_items)
-     SELECT sku, MIN(inventory_item_id), COUNT(*) FROM shopify_items WHERE snapshot_id = ? AND sku IS NOT NULL AND sku <> '' GROUP BY sku`,
+     SELECT MIN(sku), MIN(inventory_item_id), COUNT(*) FROM shopify_items WHERE snapshot_id = ? AND sku IS NOT NULL AND sku <> '' GROUP BY sku COLLATE ${collate}`,
   ).run(shopifyId);
   db.exec('UPDATE t_erp_sku SET (item_id, n_items) = (SELECT s.item_id, s.n_items FROM t_shop_sku s WHERE s.sku = t_erp_sku.sku)');
+}
+
+/** skuMatch: SQLite's NOCASE folds ASCII letters, which is what SKU codes are made of. */
+function skuCollation(config: LoadedConfig): 'BINARY' | 'NOCASE' {
+  return config.skuMatch === 'case-insensitive' ? 'NOCASE' : 'BINARY';
+}
+
+/** Two ERP SKUs that differ only by case cannot be matched without case: say so rather than merge them. */
+function refuseCaseTwins(db: Db, erpId: number): void {
+  const twins = db
+    .prepare(`SELECT GROUP_CONCAT(sku, ', ') FROM (SELECT DISTINCT sku FROM erp_levels WHERE snapshot_id = ?) GROUP BY sku COLLATE NOCASE HAVING COUNT(*) > 1 LIMIT 5`)
+    .pluck()
+    .all(erpId) as string[];
+  if (twins.length > 0) {
+    throw new InputError(`skuMatch "case-insensitive": the ERP export has SKUs that differ only by case (${twins.join('; ')}); they cannot be told apart: fix the export or use skuMatch "exact"`);
+  }
+}
+
+/** One spelling of a SKU for near-match hints: no case, no leading zeros, Excel's 1.23E+11 written out. */
+function nearKey(sku: string): string {
+  const lower = sku.toLowerCase();
+  const excel = /^(\d+)(?:\.(\d+))?e\+(\d+)$/.exec(lower);
+  if (excel) {
+    const [, whole, fraction = '', exponent] = excel;
+    const digits = whole! + fraction;
+    const zeros = Number(exponent) - fraction.length;
+    if (zeros >= 0 && zeros < 30) return (digits + '0'.repeat(zeros)).replace(/^0+(?=\d)/, '');
+  }
+  return /^\d+$/.test(lower) ? lower.replace(/^0+(?=\d)/, '') : lower;
+}
+
+function nearReason(erp: string, shop: string): string {
+  if (erp.toLowerCase() === shop.toLowerCase()) return 'differ only by letter case (skuMatch: "case-insensitive" matches them)';
+  if (/e\+/i.test(erp + shop)) return "are the same number, one in Excel's scientific notation (was the export opened and saved in Excel?)";
+  return 'differ only by leading zeros (was the export opened in a spreadsheet?)';
+}
+
+/**
+ * ERP SKUs with no Shopify item and Shopify SKUs not in the ERP that are the same code spelt differently:
+ * issues, and the Shopify side is not zeroed by unknownSkus "zero" until a person has looked.
+ */
+function nearMatches(db: Db, issues: string[]): void {
+  db.exec('DROP TABLE IF EXISTS temp.t_near_shop; CREATE TEMP TABLE t_near_shop (sku TEXT PRIMARY KEY) WITHOUT ROWID');
+  const erpOnly = db.prepare('SELECT sku FROM t_erp_sku WHERE n_items IS NULL').pluck().all() as string[];
+  if (erpOnly.length === 0) return;
+  const shopByKey = new Map<string, string>();
+  for (const sku of db.prepare('SELECT sku FROM t_shop_sku WHERE sku NOT IN (SELECT sku FROM t_erp_sku)').pluck().iterate() as IterableIterator<string>) {
+    shopByKey.set(nearKey(sku), sku);
+  }
+  const found: string[] = [];
+  const mark = db.prepare('INSERT OR IGNORE INTO t_near_shop VALUES (?)');
+  for (const erp of erpOnly) {
+    const shop = shopByKey.get(nearKey(erp));
+    if (shop === undefined) continue;
+    mark.run(shop);
+    found.push(`ERP SKU ${JSON.stringify(erp)} and Shopify SKU ${JSON.stringify(shop)} ${nearReason(erp, shop)}; they are not matched: fix one side`);
+  }
+  issues.push(...found.slice(0, 20));
+  if (found.length > 20) issues.push(`… and ${found.length - 20} more SKUs that match only when spelt alike`);
 }
 
 function usesHybrid(config: LoadedConfig): boolean {
@@ -242,7 +306,12 @@ function joinLevels(db: Db, config: LoadedConfig, erpId: number, shopifyId: numb
   const subtract = config.shopifyCommitted === 'subtract';
   // Lookups a level needs only in some configs are left out of the join when they cannot match.
   const withBase = usesHybrid(config) && db.prepare('SELECT 1 FROM reconciled_levels LIMIT 1').get() !== undefined;
-  const baseJoin = (sku: string, location: string) => (withBase ? `LEFT JOIN reconciled_levels b ON b.sku = ${sku} AND b.location_id = ${location}` : '');
+  // bs: the Shopify level the base was taken from, for its committed (orders open then).
+  const baseJoin = (sku: string, location: string) =>
+    withBase
+      ? `LEFT JOIN reconciled_levels b ON b.sku = ${sku} AND b.location_id = ${location}
+         LEFT JOIN shopify_levels bs ON bs.snapshot_id = b.shopify_snapshot_id AND bs.inventory_item_id = k.item_id AND bs.location_id = ${location}`
+      : '';
   const notBundle = (sku: string) => (hasBundles ? `AND ${sku} NOT IN (SELECT sku FROM t_bundle)` : '');
   const params = { erp: erpId, shop: shopifyId, default_safety: config.safetyStock.default, default_authority: config.authority.default, ...keep.filterParams };
   // ERP side: every (SKU, location) the export has stock rows for; single-warehouse locations straight
@@ -276,7 +345,7 @@ function joinLevels(db: Db, config: LoadedConfig, erpId: number, shopifyId: numb
      ${baseJoin('sl.sku', 'sl.location_id')}
      WHERE sl.snapshot_id = @shop
        AND NOT EXISTS (
-         SELECT 1 FROM t_wh w JOIN erp_levels e ON e.snapshot_id = @erp AND e.sku = sl.sku AND e.warehouse = w.warehouse WHERE w.location_id = sl.location_id)
+         SELECT 1 FROM t_wh w JOIN erp_levels e ON e.snapshot_id = @erp AND e.sku = sl.sku COLLATE ${skuCollation(config)} AND e.warehouse = w.warehouse WHERE w.location_id = sl.location_id)
        ${notBundle('sl.sku')}`, withBase, keep),
   ).run(params);
 
@@ -287,10 +356,10 @@ function joinLevels(db: Db, config: LoadedConfig, erpId: number, shopifyId: numb
       `INSERT INTO t_diff (sku, location_id, kind, inventory_item_id, observed, authority, authority_source, status, target)
        SELECT sl.sku, sl.location_id, 'shopify-only', sl.inventory_item_id, sl.available,
          COALESCE(l.authority, @default_authority), CASE WHEN l.authority IS NOT NULL THEN 'location' ELSE 'default' END,
-         CASE WHEN @zero AND COALESCE(l.authority, @default_authority) = 'erp' AND sl.available <> 0 THEN 'change'
-              WHEN @zero AND COALESCE(l.authority, @default_authority) = 'erp' THEN 'ok'
+         CASE WHEN (@zero AND sl.sku NOT IN (SELECT sku FROM t_near_shop)) AND COALESCE(l.authority, @default_authority) = 'erp' AND sl.available <> 0 THEN 'change'
+              WHEN (@zero AND sl.sku NOT IN (SELECT sku FROM t_near_shop)) AND COALESCE(l.authority, @default_authority) = 'erp' THEN 'ok'
               ELSE 'not-in-erp' END,
-         CASE WHEN @zero AND COALESCE(l.authority, @default_authority) = 'erp' THEN 0 END
+         CASE WHEN (@zero AND sl.sku NOT IN (SELECT sku FROM t_near_shop)) AND COALESCE(l.authority, @default_authority) = 'erp' THEN 0 END
        FROM shopify_levels sl JOIN t_loc l ON l.location_id = sl.location_id
        WHERE sl.snapshot_id = @shop AND sl.sku IS NOT NULL AND sl.sku <> ''
          AND NOT EXISTS (SELECT 1 FROM t_erp_sku k WHERE k.sku = sl.sku)
@@ -317,11 +386,15 @@ function joinBundles(db: Db, config: LoadedConfig, locations: ResolvedLocation[]
     `SELECT sh.item_id, sh.n_items, sl.available, sl.committed FROM t_shop_sku sh
      LEFT JOIN shopify_levels sl ON sl.snapshot_id = ? AND sl.inventory_item_id = sh.item_id AND sl.location_id = ? WHERE sh.sku = ?`,
   );
-  const base = db.prepare('SELECT erp_available, shopify_available FROM reconciled_levels WHERE sku = ? AND location_id = ?');
+  const base = db.prepare(
+    `SELECT r.erp_available, r.shopify_available, bs.committed FROM reconciled_levels r
+     LEFT JOIN shopify_levels bs ON bs.snapshot_id = r.shopify_snapshot_id AND bs.sku = r.sku AND bs.location_id = r.location_id
+     WHERE r.sku = ? AND r.location_id = ?`,
+  );
   const insert = db.prepare(
     `INSERT INTO t_diff (sku, location_id, kind, inventory_item_id, safety, safety_source, erp_available, clamped, observed, authority, authority_source,
-       base_erp, base_shopify, status, target, limited_by)
-     VALUES (@sku, @location, 'bundle', @item, @safety, @safetySource, @available, 0, @observed, @authority, @authoritySource, @baseErp, @baseShopify, @status, @target, @limitedBy)`,
+       base_erp, base_shopify, orders, status, target, limited_by)
+     VALUES (@sku, @location, 'bundle', @item, @safety, @safetySource, @available, 0, @observed, @authority, @authoritySource, @baseErp, @baseShopify, @orders, @status, @target, @limitedBy)`,
   );
   for (const location of locations) {
     const computed = new Map<string, number>();
@@ -333,10 +406,11 @@ function joinBundles(db: Db, config: LoadedConfig, locations: ResolvedLocation[]
         safety,
       );
       computed.set(bundle, available);
-      const shop = level.get(shopifyId, location.locationId, bundle) as { item_id: string; n_items: number; available: number | null } | undefined;
+      const shop = level.get(shopifyId, location.locationId, bundle) as { item_id: string; n_items: number; available: number | null; committed: number | null } | undefined;
       const authority = location.authority ?? config.authority.default;
       const authoritySource = location.authority ? 'location' : 'default';
-      const prior = base.get(bundle, location.locationId) as { erp_available: number; shopify_available: number } | undefined;
+      const prior = base.get(bundle, location.locationId) as { erp_available: number; shopify_available: number; committed: number | null } | undefined;
+      const orders = prior ? Math.max(0, (shop?.committed ?? 0) - (prior.committed ?? shop?.committed ?? 0)) : null;
       let status: RowStatus;
       let target: number | null = available;
       if (!shop) status = 'not-in-shopify';
@@ -344,7 +418,7 @@ function joinBundles(db: Db, config: LoadedConfig, locations: ResolvedLocation[]
       else if (shop.available === null) status = available > 0 ? 'not-stocked' : 'ok';
       else if (authority === 'shopify') status = available === shop.available ? 'ok' : 'erp-correction';
       else if (authority === 'hybrid' && prior) {
-        const merged = shop.available + (available - prior.erp_available);
+        const merged = shop.available + (available - prior.erp_available) + orders!;
         const conflict = merged < 0 && available !== prior.erp_available && shop.available !== prior.shopify_available;
         target = conflict ? null : Math.max(0, merged);
         status = conflict ? 'conflict' : target === shop.available ? 'ok' : 'change';
@@ -362,6 +436,7 @@ function joinBundles(db: Db, config: LoadedConfig, locations: ResolvedLocation[]
         authoritySource,
         baseErp: prior?.erp_available ?? null,
         baseShopify: prior?.shopify_available ?? null,
+        orders,
         status,
         target,
         limitedBy,
@@ -387,6 +462,7 @@ interface DiffRecord {
   authority: Authority;
   base_erp: number | null;
   base_shopify: number | null;
+  orders: number | null;
   category: string | null;
   status: RowStatus;
   target: number | null;
@@ -396,6 +472,11 @@ interface DiffRecord {
 function clampNote(r: DiffRecord): string {
   if (!r.clamped) return '';
   return (r.on_hand ?? 0) < (r.reserved ?? 0) ? ' (reserved exceeds on hand: clamped to 0, check the ERP data)' : ' (clamped to 0)';
+}
+
+/** Orders Shopify took since the base, which the ERP's figure also carries: added back once. */
+function ordersNote(r: DiffRecord): string {
+  return r.orders ? ` + ${r.orders} Shopify order${r.orders === 1 ? '' : 's'} the ERP counts too` : '';
 }
 
 export function explain(r: DiffRecord, bundles: BundleMap): string {
@@ -417,14 +498,14 @@ export function explain(r: DiffRecord, bundles: BundleMap): string {
     case 'erp-correction':
       return `authority shopify: ERP should change by ${signed((r.observed ?? 0) - (r.erp_available ?? 0))}; ${formula}`;
     case 'conflict':
-      return `hybrid conflict: base ${r.base_shopify}, ERP ${signed((r.erp_available ?? 0) - (r.base_erp ?? 0))}, Shopify ${signed((r.observed ?? 0) - (r.base_shopify ?? 0))} would give ${(r.observed ?? 0) + (r.erp_available ?? 0) - (r.base_erp ?? 0)}`;
+      return `hybrid conflict: base ${r.base_shopify}, ERP ${signed((r.erp_available ?? 0) - (r.base_erp ?? 0))}, Shopify ${signed((r.observed ?? 0) - (r.base_shopify ?? 0))}${ordersNote(r)} would give ${(r.observed ?? 0) + (r.erp_available ?? 0) - (r.base_erp ?? 0) + (r.orders ?? 0)}`;
     default:
       break;
   }
   if (r.kind === 'shopify-only') return 'not in the ERP export (unknownSkus: zero)';
   if (r.authority === 'hybrid') {
     if (r.base_erp === null) return `hybrid, no reconciled base yet (ERP taken): ${formula}`;
-    return `hybrid: Shopify ${r.observed} + ERP ${signed((r.erp_available ?? 0) - r.base_erp)} since base = ${r.target}; ${formula}`;
+    return `hybrid: Shopify ${r.observed} + ERP ${signed((r.erp_available ?? 0) - r.base_erp)} since base${ordersNote(r)} = ${r.target}; ${formula}`;
   }
   return formula;
 }
@@ -574,6 +655,25 @@ function summarize(db: Db, locations: readonly ResolvedLocation[], where: string
 }
 
 /**
+ * A mapping that matches no Shopify location, or a shop with no levels at any mapped one (an empty
+ * shop, every location renamed), compares nothing: that must fail, not pass as "no drift".
+ */
+function refuseEmptyComparison(db: Db, shopify: SnapshotInfo, locations: { id: string; name: string }[], resolved: ResolvedLocation[], problems: string[]): void {
+  const known = locations.length ? locations.slice(0, 10).map((l) => JSON.stringify(l.name)).join(', ') + (locations.length > 10 ? ', …' : '') : 'none';
+  if (resolved.length === 0) {
+    throw new InputError(`no entry of locations matches a Shopify location of snapshot #${shopify.id} (Shopify has: ${known}); nothing to compare`, problems);
+  }
+  const ids = resolved.map((l) => l.locationId);
+  const stocked = db.prepare(`SELECT 1 FROM shopify_levels WHERE snapshot_id = ? AND location_id IN (${ids.map(() => '?').join(', ')}) LIMIT 1`).get(shopify.id, ...ids);
+  if (stocked === undefined) {
+    throw new InputError(
+      `Shopify snapshot #${shopify.id} has no inventory levels at any mapped location (${resolved.map((l) => JSON.stringify(l.locationName)).join(', ')}): an empty shop, or the wrong shop; nothing to compare`,
+      problems,
+    );
+  }
+}
+
+/**
  * Joins an ERP and a Shopify snapshot (the newest of each unless given) and computes, per SKU and
  * Shopify location, the target and observed available with the rule that decided. Reads snapshots
  * only: no network.
@@ -585,6 +685,7 @@ export function computeDiff(db: Db, config: LoadedConfig, options: DiffOptions =
   const bundles = config.bundles.csv ? readBundles(config.bundles.csv) : new Map();
   const shopifyLocations = db.prepare('SELECT location_id AS id, name FROM shopify_locations WHERE snapshot_id = ? ORDER BY name').all(shopifySnapshot.id) as { id: string; name: string }[];
   const { resolved, problems } = resolveLocations(config, shopifyLocations);
+  refuseEmptyComparison(db, shopifySnapshot, shopifyLocations, resolved, problems);
   if (options.location !== undefined && !resolved.some((l) => l.locationName === options.location || l.locationId === options.location)) {
     // A typo must not pass the CI gate as "no drift".
     throw new UsageError(
@@ -611,9 +712,11 @@ export function computeDiff(db: Db, config: LoadedConfig, options: DiffOptions =
   db.pragma('temp_store = MEMORY');
   const run = db.transaction(() => {
     stageRules(db, config, resolved, erpSnapshot.id, shopifySnapshot.id, bundles);
+    const hints: string[] = [];
+    nearMatches(db, hints);
     joinLevels(db, config, erpSnapshot.id, shopifySnapshot.id, bundles.size > 0, keep);
     joinBundles(db, config, resolved, shopifySnapshot.id, bundles, issues);
-    issues.unshift(...locationIssues(db, config, resolved, shopifySnapshot.id, erpSnapshot.id, problems));
+    issues.unshift(...locationIssues(db, config, resolved, shopifySnapshot.id, erpSnapshot.id, problems), ...hints);
 
     const where = filters.length ? `WHERE ${filters.map((f) => `d.${f}`).join(' AND ')}` : '';
     const summary = summarize(db, resolved, where, params, threshold, droppedOk);

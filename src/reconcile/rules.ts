@@ -50,14 +50,17 @@ export type HybridOutcome =
 
 /**
  * Hybrid authority: both sides change. From the last reconciled base, Shopify keeps its own moves
- * (sales) and takes the ERP's (receipts, counts): target = base + ΔERP + ΔShopify. When both moved
+ * (sales) and takes the ERP's (receipts, counts): target = base + ΔERP + ΔShopify + orders (Shopify's
+ * committed growth since the base, which both deltas carry). When both moved
  * and the merge cannot hold (it would go below 0), that is a conflict for a person, not a guess.
  */
-export function mergeHybrid(base: { erp: number; shopify: number } | undefined, erpNow: number, shopifyNow: number): HybridOutcome {
+export function mergeHybrid(base: { erp: number; shopify: number } | undefined, erpNow: number, shopifyNow: number, orders = 0): HybridOutcome {
   if (!base) return { kind: 'no-base' };
   const erpDelta = erpNow - base.erp;
   const shopifyDelta = shopifyNow - base.shopify;
-  const merged = base.shopify + erpDelta + shopifyDelta;
+  // Orders Shopify took since the base are in both deltas (the ERP reserves them, or has Shopify's
+  // committed subtracted): add them back once, or every sale would be counted twice.
+  const merged = base.shopify + erpDelta + shopifyDelta + orders;
   if (merged < 0 && erpDelta !== 0 && shopifyDelta !== 0) {
     return { kind: 'conflict', merged, erpDelta, shopifyDelta, reason: `both sides moved (ERP ${signed(erpDelta)}, Shopify ${signed(shopifyDelta)}) and the merge would be ${merged}` };
   }

@@ -12,6 +12,7 @@ import { loadSeed } from '../../src/emulator/index.js';
 import { demoDir, runCli, tempDir, type CliResult } from '../helpers/cli.js';
 import { assertOneLineError } from '../helpers/errors.js';
 import { openShopWorkspace, type ShopWorkspace } from '../helpers/shop.js';
+import { sendJson, startServer } from '../unit/erp-api/fake-erp.js';
 
 const HEADER = 'sku,warehouse,on_hand,reserved';
 
@@ -68,6 +69,31 @@ describe('hostile input: ERP exports (issue 12, items 5, 6, 9)', () => {
 
   it('a 10 MB header line gives a short error, not a 30 MB one', async () => {
     assertOneLineError(await pull(`${'h'.repeat(10 * 1024 * 1024)},on_hand\nA,1\n`), /(missing required column "sku"|a record longer than 1 MB)/);
+  });
+
+  it('the ERP API: a SKU of true, ["x"] or {"a":1} is refused by page and record, not stored as text', async () => {
+    const server = await startServer((_request, response) =>
+      sendJson(response, 200, [
+        { sku: 'OK-1', warehouse: 'WH-A', on_hand: 1 },
+        { sku: true, warehouse: 'WH-A', on_hand: 1 },
+        { sku: ['x'], warehouse: 'WH-A', on_hand: 1 },
+        { sku: { a: 1 }, warehouse: 'WH-A', on_hand: 1 },
+      ]),
+    );
+    try {
+      const api = join(workspace.dir, 'api.config.json');
+      writeFileSync(api, JSON.stringify({ shopify: { shop: 'acme.myshopify.com' }, erp: { api: { url: `${server.url}/stock` } }, locations: [{ warehouses: ['WH-A'], shopifyLocation: 'Main' }] }));
+      const before = await snapshots(api);
+      const result = await runCli(['pull', 'erp', '--config', api]);
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(result.stderr, /3 bad rows; no snapshot written/);
+      assert.match(result.stderr, /page 1, record 2: sku expected text, got boolean "true"/);
+      assert.match(result.stderr, /page 1, record 3: sku expected text, got an array/);
+      assert.match(result.stderr, /page 1, record 4: sku expected text, got an object/);
+      assert.equal(await snapshots(api), before);
+    } finally {
+      await server.close();
+    }
   });
 
   it('stores SKUs trimmed and in Unicode NFC', async () => {

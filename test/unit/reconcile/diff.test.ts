@@ -482,7 +482,7 @@ describe('computeDiff: bundles', () => {
       { sku: 'A', wh: 'WH-A', onHand: 9 },
       { sku: 'KIT', wh: 'WH-X', onHand: 1 },
     ]);
-    ws.shopify({ locations: TWO_LOCATIONS, levels: [] });
+    ws.shopify({ locations: TWO_LOCATIONS, levels: [{ sku: 'A', item: ITEM(1), location: LOC(1), available: 9 }] });
     const config = ws.config({ locations: TWO_MAPPINGS }, 'bundle_sku,component_sku,quantity\nKIT,A,1\n');
     assert.throws(() => ws.diff(config), (error) => error instanceof InputError && /bundles\.csv: bundle SKU "KIT" also in the ERP export/.test(error.message));
   });

@@ -1,0 +1,132 @@
+// Issue 12: wrong numbers the binary must not produce (items 1, 4, 7), each reproduced as a user would.
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import type { Seed } from '../../src/emulator/index.js';
+import { assertOneLineError } from '../helpers/errors.js';
+import { openShopWorkspace } from '../helpers/shop.js';
+
+const L1 = 'gid://shopify/Location/1';
+const item = (n: number) => `gid://shopify/InventoryItem/${n}`;
+const seedOf = (items: [string, number][]): Seed =>
+  ({
+    locations: [{ id: L1, name: 'Main' }],
+    items: items.map(([sku, available], i) => ({ sku, inventoryItemId: item(i + 1), levels: [{ locationId: L1, available }] })),
+  }) as Seed;
+const configOf = (extra: Record<string, unknown> = {}) =>
+  JSON.stringify({ shopify: { shop: 'x.myshopify.com' }, erp: { csv: { path: 'erp.csv' } }, locations: [{ warehouses: ['W'], shopifyLocation: 'Main' }], ...extra });
+
+describe('hybrid authority: a Shopify sale the ERP learns of is counted once (issue 12, item 1)', () => {
+  it('apply, sell 1, the ERP reserves it, pull both: the target is 11, not 10, and nothing is applied', async () => {
+    const shop = await openShopWorkspace({
+      seed: seedOf([['A', 10]]),
+      files: { 'invrecon.config.json': configOf({ authority: { default: 'hybrid' } }), 'erp.csv': 'sku,warehouse,on_hand,reserved\nA,W,12,0\n' },
+    });
+    try {
+      const run = async (args: string[]) => {
+        const result = await shop.cli(args);
+        assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
+        return result;
+      };
+      await run(['pull', 'erp']);
+      await run(['pull', 'shopify']);
+      await run(['plan', '--out', 'p1.json']);
+      await run(['apply', 'p1.json', '--commit']);
+      assert.equal(shop.emulator.state.level(item(1), L1)!.available, 12);
+      shop.emulator.state.sell(item(1), L1, 1);
+      writeFileSync(join(shop.dir, 'erp.csv'), 'sku,warehouse,on_hand,reserved\nA,W,12,1\n');
+      await run(['pull', 'erp']);
+      await run(['pull', 'shopify']);
+      const diff = JSON.parse((await run(['diff', '--all', '--format', 'json'])).stdout) as { rows: { sku: string; target: number; observed: number; status: string; reason: string }[] };
+      assert.deepEqual(
+        diff.rows.map((r) => [r.sku, r.target, r.observed, r.status]),
+        [['A', 11, 11, 'ok']],
+      );
+      assert.match(diff.rows[0]!.reason, /hybrid: Shopify 11 \+ ERP -1 since base \+ 1 Shopify order the ERP counts too = 11/);
+      await run(['plan', '--out', 'p2.json']);
+      assert.deepEqual((JSON.parse(readFileSync(join(shop.dir, 'p2.json'), 'utf8')) as { changes: unknown[] }).changes, []);
+      await run(['apply', 'p2.json', '--commit']);
+      assert.equal(shop.emulator.state.level(item(1), L1)!.available, 11, 'one unit sold, one unit less');
+    } finally {
+      await shop.close();
+    }
+  });
+});
+
+describe('SKUs that look equal (issue 12, item 4)', () => {
+  it('NFC and trimming match always; case, zero-padding and Excel notation are hinted and never zeroed; skuMatch case-insensitive matches case', async () => {
+    const shop = await openShopWorkspace({
+      seed: seedOf([
+        ['CAF\u00c9', 3],
+        ['Mixed-Case', 4],
+        ['00123', 5],
+        ['123000000000', 6],
+      ]),
+      files: {
+        'invrecon.config.json': configOf({ unknownSkus: 'zero' }),
+        'case.config.json': configOf({ unknownSkus: 'zero', skuMatch: 'case-insensitive' }),
+        'erp.csv': 'sku,warehouse,on_hand\nCAFE\u0301 ,W,9\nmixed-case,W,8\n123,W,7\n1.23E+11,W,6\n',
+      },
+    });
+    try {
+      for (const side of ['erp', 'shopify']) assert.equal((await shop.cli(['pull', side])).code, 0);
+      const planned = await shop.cli(['plan', '--out', 'plan.json', '--format', 'json']);
+      assert.equal(planned.code, 0, planned.stderr);
+      const plan = JSON.parse(readFileSync(join(shop.dir, 'plan.json'), 'utf8')) as { changes: { sku: string; from: number; to: number }[]; issues: string[] };
+      assert.deepEqual(
+        plan.changes.map((c) => [c.sku, c.from, c.to]),
+        [['CAF\u00c9', 3, 9]],
+        'only the NFC match changes; nothing is zeroed',
+      );
+      assert.ok(plan.issues.some((i) => /ERP SKU "mixed-case" and Shopify SKU "Mixed-Case" differ only by letter case/.test(i)), plan.issues.join('\n'));
+      assert.ok(plan.issues.some((i) => /ERP SKU "123" and Shopify SKU "00123" differ only by leading zeros/.test(i)));
+      assert.ok(plan.issues.some((i) => /ERP SKU "1\.23E\+11" and Shopify SKU "123000000000" are the same number, one in Excel's scientific notation/.test(i)));
+      const diff = await shop.cli(['diff']);
+      assert.match(diff.stdout + diff.stderr, /differ only by letter case/);
+
+      const cased = await shop.cli(['plan', '--config', 'case.config.json', '--out', 'cased.json', '--format', 'json']);
+      assert.equal(cased.code, 0, cased.stderr);
+      const casedPlan = JSON.parse(readFileSync(join(shop.dir, 'cased.json'), 'utf8')) as { changes: { sku: string; from: number; to: number }[] };
+      assert.deepEqual(
+        casedPlan.changes.map((c) => [c.sku, c.from, c.to]),
+        [
+          ['CAF\u00c9', 3, 9],
+          ['mixed-case', 4, 8],
+        ],
+      );
+    } finally {
+      await shop.close();
+    }
+  });
+});
+
+describe('false green (issue 12, item 7)', () => {
+  it('a mapping that matches no Shopify location, or a shop with no levels there, fails diff, plan and sync', async () => {
+    const renamed = await openShopWorkspace({
+      seed: seedOf([['A', 1]]),
+      files: {
+        'invrecon.config.json': JSON.stringify({ shopify: { shop: 'x.myshopify.com' }, erp: { csv: { path: 'erp.csv' } }, locations: [{ warehouses: ['W'], shopifyLocation: 'Old Name' }] }),
+        'erp.csv': 'sku,warehouse,on_hand\nA,W,5\n',
+      },
+    });
+    const empty = await openShopWorkspace({ seed: seedOf([]), files: { 'invrecon.config.json': configOf(), 'erp.csv': 'sku,warehouse,on_hand\nA,W,5\n' } });
+    try {
+      for (const [shop, message] of [
+        [renamed, /no entry of locations matches a Shopify location of snapshot #\d+ \(Shopify has: "Main"\); nothing to compare/],
+        [empty, /Shopify snapshot #\d+ has no inventory levels at any mapped location \("Main"\): an empty shop, or the wrong shop/],
+      ] as const) {
+        for (const side of ['erp', 'shopify']) assert.equal((await shop.cli(['pull', side])).code, 0);
+        assertOneLineError(await shop.cli(['diff', '--detailed-exitcode']), message);
+        assertOneLineError(await shop.cli(['plan', '--detailed-exitcode']), message);
+        const sync = await shop.cli(['sync', '--commit']);
+        assert.equal(sync.code, 1, sync.stdout + sync.stderr);
+        assert.match(sync.stdout + sync.stderr, message);
+        assert.match(sync.stdout + sync.stderr, /sync #\d+ error/);
+      }
+    } finally {
+      await renamed.close();
+      await empty.close();
+    }
+  });
+});

@@ -78,6 +78,8 @@ export function renderError(error: unknown): string {
 export function renderErrorJson(error: unknown): string {
   if (error instanceof InvreconError) return redactSecrets(renderJsonError(error.message, error.details));
   if (error instanceof CommanderError) return renderJsonError(error.message.replace(/^error: /, ''), []);
+  const line = systemErrorLine(error);
+  if (line !== undefined) return redactSecrets(renderJsonError(line, []));
   return redactSecrets(renderJsonError(`internal error: ${error instanceof Error ? error.message : String(error)}`, []));
 }
 

@@ -27,6 +27,7 @@ import { recordCall, recordChanges } from '../store/audit.js';
 import type { Db } from '../store/db.js';
 import { latestSnapshot } from '../store/snapshots.js';
 import { planReferenceUri, type Plan, type PlanChange } from './model.js';
+import { verifyPlan } from './verify.js';
 
 /** Shopify takes at most 250 rows per inventory mutation. */
 export const BATCH_SIZE = 250;
@@ -62,6 +63,8 @@ export interface ApplyOptions {
   live?: boolean;
   clientOptions?: ShopifyClientOptions;
   onProgress?: (rowsDone: number, rowsTotal: number) => void;
+  /** Apply a plan that verify.ts finds is not what its baseline gives (recorded). */
+  unverified?: boolean;
 }
 
 export interface RowReport {
@@ -94,6 +97,8 @@ export interface ApplyResult {
   failed: number;
   alreadyApplied: boolean;
   resumed: boolean;
+  /** Differences from its baseline that --unverified let through (empty when verified). */
+  unverified: string[];
   batches: { batchNo: number; mode: PlanChange['mode']; rows: PreviewRow[] }[];
   conflictRows: RowReport[];
   failedRows: RowReport[];
@@ -427,6 +432,8 @@ export async function applyPlan(db: Db, config: LoadedConfig, plan: Plan, option
   const batches = planBatches(plan);
   const status = applyStatus(db, plan.digest);
   checkPlan(db, config, plan, status !== undefined);
+  // A resumed plan was verified when it started (its digest still matches); bases it recorded since would differ.
+  const unverified = status === undefined ? verifyPlan(db, config, plan, { force: options.unverified, commit: options.commit }) : [];
   const result: ApplyResult = {
     planDigest: plan.digest,
     dryRun: !options.commit,
@@ -436,6 +443,7 @@ export async function applyPlan(db: Db, config: LoadedConfig, plan: Plan, option
     failed: 0,
     alreadyApplied: false,
     resumed: false,
+    unverified,
     batches: previewBatches(plan, batches),
     conflictRows: [],
     failedRows: [],

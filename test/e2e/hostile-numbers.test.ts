@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import type { Seed } from '../../src/emulator/index.js';
+import { planDigest, serializePlan, type Plan } from '../../src/plan/model.js';
 import { assertOneLineError } from '../helpers/errors.js';
 import { openShopWorkspace } from '../helpers/shop.js';
 
@@ -127,6 +129,66 @@ describe('false green (issue 12, item 7)', () => {
     } finally {
       await renamed.close();
       await empty.close();
+    }
+  });
+});
+
+describe('plans verified at apply (issue 12, item 8)', () => {
+  it('an edited plan with a recomputed digest, or made-up baseline ids and hashes, is refused; --unverified applies it and is recorded', async () => {
+    const shop = await openShopWorkspace({
+      seed: seedOf([
+        ['A', 2],
+        ['B', 3],
+      ]),
+      files: { 'invrecon.config.json': configOf(), 'erp.csv': 'sku,warehouse,on_hand\nA,W,5\nB,W,6\n' },
+    });
+    try {
+      for (const side of ['erp', 'shopify']) assert.equal((await shop.cli(['pull', side])).code, 0);
+      assert.equal((await shop.cli(['plan', '--out', 'plan.json'])).code, 0);
+      const original = JSON.parse(readFileSync(join(shop.dir, 'plan.json'), 'utf8')) as Plan;
+      const forge = (name: string, edit: (plan: Plan) => void) => {
+        const plan = structuredClone(original);
+        edit(plan);
+        plan.digest = planDigest(plan);
+        writeFileSync(join(shop.dir, name), serializePlan(plan));
+        return name;
+      };
+      const edited = forge('edited.json', (p) => {
+        p.changes[0]!.to = 999;
+        p.changes[0]!.delta = 999 - p.changes[0]!.from;
+      });
+      const madeUp = forge('made-up.json', (p) => {
+        p.baseline.erp.snapshotId = 77;
+        p.baseline.shopify.contentHash = 'f'.repeat(64);
+      });
+      const history = shop.emulator.state.history.length;
+      for (const args of [['apply', edited], ['apply', edited, '--commit']]) {
+        assertOneLineError(await shop.cli(args), /the plan is not what "invrecon plan" gives for its baseline snapshots \(1 difference\)/);
+      }
+      const refused = await shop.cli(['apply', edited, '--commit']);
+      assert.match(refused.stderr, /A at Main: the plan has 2 → 999 \(set, gid:\/\/shopify\/InventoryItem\/1\), its baseline gives 2 → 5/);
+      const fake = await shop.cli(['apply', madeUp, '--commit']);
+      assert.equal(fake.code, 1);
+      assert.match(fake.stderr, /baseline erp snapshot #77 does not exist/);
+      assert.equal(shop.emulator.state.history.length, history, 'nothing was sent');
+      // The plan as written by "invrecon plan" verifies.
+      const honest = await shop.cli(['apply', 'plan.json']);
+      assert.equal(honest.code, 0, honest.stderr);
+
+      const forced = await shop.cli(['apply', edited, '--commit', '--unverified']);
+      assert.equal(forced.code, 0, forced.stderr);
+      assert.match(forced.stderr, /warning: applying an unverified plan \(--unverified, recorded\): 1 difference/);
+      assert.equal(shop.emulator.state.level(item(1), L1)!.available, 999);
+      const db = new Database(join(shop.dir, '.invrecon', 'snapshot.db'), { readonly: true });
+      try {
+        const recorded = db.prepare('SELECT plan_digest, mismatches FROM plan_verifications').all() as { plan_digest: string; mismatches: string }[];
+        assert.equal(recorded.length, 1);
+        assert.match(recorded[0]!.mismatches, /2 → 999/);
+      } finally {
+        db.close();
+      }
+    } finally {
+      await shop.close();
     }
   });
 });

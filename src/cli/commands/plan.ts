@@ -53,7 +53,8 @@ export function registerPlanCommands(program: Command, setExitCode: ExitCodeSink
     .option('--commit', 'send the changes (without it nothing is sent)')
     .option('--live', 'dry run: read each level from Shopify now and show which changes are already stale')
     .option('--max-misses <n>', 'compare-and-swap misses per level before it is reported as a conflict', '5')
-    .action(async (file: string, options: { config: string; format: Format; commit?: boolean; live?: boolean; maxMisses: string }) => {
+    .option('--unverified', 'apply even if the plan is not what its baseline snapshots give (edited, or the config changed); recorded')
+    .action(async (file: string, options: { config: string; format: Format; commit?: boolean; live?: boolean; maxMisses: string; unverified?: boolean }) => {
       const plan = readPlan(resolve(file));
       await withWorkspace(options, async (config, db) => {
         // One writer at a time: an apply and a sync (or two applies) must not move the same levels at once.
@@ -66,12 +67,14 @@ export function registerPlanCommands(program: Command, setExitCode: ExitCodeSink
             live: options.live,
             planPath: resolve(file),
             maxMisses: Math.max(1, parseCount(options.maxMisses, '--max-misses')),
+            unverified: options.unverified,
             onProgress: () => held && heartbeat(db, held.lock),
             clientOptions: callReporter(),
           });
         } finally {
           if (held) releaseLock(db, held.lock);
         }
+        if (result.unverified.length > 0) write.err(`warning: applying an unverified plan (--unverified, recorded): ${result.unverified.length} difference(s) from its baseline, first: ${result.unverified[0]}`);
         write.out(renderApply(result, options.format));
         setExitCode(result.conflicts + result.failed > 0 ? EXIT.conflicts : EXIT.ok);
       });

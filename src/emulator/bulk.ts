@@ -151,7 +151,7 @@ export class BulkManager {
     this.latest = operation;
     this.running++;
     setImmediate(() => {
-      this.run(number, operation, checked.document).finally(() => this.running--);
+      void this.run(number, operation, checked.document).finally(() => this.running--);
     });
     return { bulkOperation: operation, userErrors: [] };
   }
@@ -213,7 +213,9 @@ export class BulkManager {
     if (deepest > MAX_NESTING) errors.push(`Bulk queries cannot contain connections with a nesting depth greater than ${MAX_NESTING}.`);
     if (connections > MAX_CONNECTIONS) errors.push(`Bulk queries cannot contain more than ${MAX_CONNECTIONS} connections.`);
     if (withoutParentId.length > 0) {
-      errors.push(`The parent 'node' field for a nested connection must select the 'id' field without an alias and must be of 'ID' return type. Connection fields without 'id': ${withoutParentId.join(', ')}.`);
+      errors.push(
+        `The parent 'node' field for a nested connection must select the 'id' field without an alias and must be of 'ID' return type. Connection fields without 'id': ${withoutParentId.join(', ')}.`,
+      );
     }
     if (connections === 0 && (errors.length === 0 || (topLevelNode && errors.length === 1))) errors.push('Bulk queries must contain at least one connection.');
     return errors.length > 0 ? { errors } : { document };
@@ -247,7 +249,8 @@ export class BulkManager {
     for (const selection of set?.selections ?? []) {
       if (selection.kind === Kind.FIELD) out.push(selection);
       else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        if (!selection.typeCondition || this.applies(type, selection.typeCondition.name.value)) out.push(...this.fields(type, selection.selectionSet, fragments));
+        if (!selection.typeCondition || this.applies(type, selection.typeCondition.name.value))
+          out.push(...this.fields(type, selection.selectionSet, fragments));
       } else {
         const fragment = fragments[selection.name.value];
         if (fragment && this.applies(type, fragment.typeCondition.name.value)) out.push(...this.fields(type, fragment.selectionSet, fragments));

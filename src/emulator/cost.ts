@@ -49,7 +49,10 @@ function idsArgument(field: FieldNode, variables: Record<string, unknown>): numb
 }
 
 /** The selections describing one node of a connection: edges { node { … } } and nodes { … }. */
-function nodeSelections(field: FieldNode, fragments: Record<string, FragmentDefinitionNode>): { edges: { key: string; node: { key: string; set: SelectionSetNode }[] }[]; nodes: { key: string; set: SelectionSetNode }[] } {
+function nodeSelections(
+  field: FieldNode,
+  fragments: Record<string, FragmentDefinitionNode>,
+): { edges: { key: string; node: { key: string; set: SelectionSetNode }[] }[]; nodes: { key: string; set: SelectionSetNode }[] } {
   const edges: { key: string; node: { key: string; set: SelectionSetNode }[] }[] = [];
   const nodes: { key: string; set: SelectionSetNode }[] = [];
   const visit = (set: SelectionSetNode | undefined, into: 'connection' | 'edge', edge?: { key: string; node: { key: string; set: SelectionSetNode }[] }) => {
@@ -79,7 +82,13 @@ function record(value: unknown): Record<string, unknown> | undefined {
  * Cost of a selection set on parentType. With data undefined it is the requested (worst case) cost;
  * with data it is the actual cost of what was returned.
  */
-function selectionCost(input: CostInput, parentType: GraphQLCompositeType, set: SelectionSetNode | undefined, data: Record<string, unknown> | undefined, actual: boolean): number {
+function selectionCost(
+  input: CostInput,
+  parentType: GraphQLCompositeType,
+  set: SelectionSetNode | undefined,
+  data: Record<string, unknown> | undefined,
+  actual: boolean,
+): number {
   let cost = 0;
   for (const selection of set?.selections ?? []) {
     if (selection.kind === Kind.INLINE_FRAGMENT) {
@@ -100,7 +109,9 @@ function selectionCost(input: CostInput, parentType: GraphQLCompositeType, set: 
     if (isLeafType(named)) continue;
     const key = selection.alias?.value ?? selection.name.value;
     if (isConnectionType(named)) {
-      const nodeType = getNamedType((named as { getFields(): Record<string, { type: Parameters<typeof getNamedType>[0] }> }).getFields()['nodes']!.type) as GraphQLCompositeType;
+      const nodeType = getNamedType(
+        (named as { getFields(): Record<string, { type: Parameters<typeof getNamedType>[0] }> }).getFields()['nodes']!.type,
+      ) as GraphQLCompositeType;
       const shape = nodeSelections(selection, input.fragments);
       if (!actual) {
         const perNode = Math.max(
@@ -122,7 +133,8 @@ function selectionCost(input: CostInput, parentType: GraphQLCompositeType, set: 
           }
         } else {
           const viaNodes = shape.nodes.find((node) => Array.isArray(connection[node.key]));
-          for (const node of viaNodes ? (connection[viaNodes.key] as unknown[]) : []) cost += 1 + selectionCost(input, nodeType, viaNodes!.set, record(node), true);
+          for (const node of viaNodes ? (connection[viaNodes.key] as unknown[]) : [])
+            cost += 1 + selectionCost(input, nodeType, viaNodes!.set, record(node), true);
         }
       }
       continue;

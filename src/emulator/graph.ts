@@ -3,12 +3,21 @@ import {
   buildSchema,
   getDirectiveValues,
   GraphQLError,
-  GraphQLScalarType,
+  type GraphQLScalarType,
   type GraphQLFieldResolver,
   type GraphQLObjectType,
   type GraphQLSchema,
 } from 'graphql';
-import { adjustQuantities, checkInputShape, setQuantities, type AdjustmentGroup, type ChangeRow, type MutationLedger, type AdjustQuantitiesInput, type SetQuantitiesInput } from './mutations.js';
+import {
+  adjustQuantities,
+  checkInputShape,
+  setQuantities,
+  type AdjustmentGroup,
+  type ChangeRow,
+  type MutationLedger,
+  type AdjustQuantitiesInput,
+  type SetQuantitiesInput,
+} from './mutations.js';
 import type { MetafieldsSetInput, ShopResource } from './metafields.js';
 import { accessDenied, hasScope, NODE_SCOPES, REQUIRED_SCOPES } from './scopes.js';
 import { EMULATOR_SDL } from './sdl.js';
@@ -214,12 +223,17 @@ function* keyIterator<T>(keys: KeyList, toNode: (key: number) => T): Generator<T
 
 export const bulkIterators: Record<string, BulkIterator> = {
   'QueryRoot.inventoryItems': (_source, args, { store }) => keyIterator(itemKeys(store, args['query'] as string | undefined), item),
-  'QueryRoot.locations': (_source, args, { store }) => locationOrder(store, (args['sortKey'] as string) ?? 'NAME', args['includeInactive'] === true).map(location),
+  'QueryRoot.locations': (_source, args, { store }) =>
+    locationOrder(store, (args['sortKey'] as string) ?? 'NAME', args['includeInactive'] === true).map(location),
   'InventoryItem.inventoryLevels': (source, _args, { store }) => keyIterator(itemLevelKeys(store, (source as ItemNode).index), level),
   'Location.inventoryLevels': (source, _args, { store }) => keyIterator(arrayKeys(store.levelsAtLocation((source as LocationNode).index)), level),
 };
 
-function changesOf(group: AdjustmentGroup, args: { inventoryItemIds?: string[] | null; locationIds?: string[] | null; quantityNames?: string[] | null }, store: ShopStore) {
+function changesOf(
+  group: AdjustmentGroup,
+  args: { inventoryItemIds?: string[] | null; locationIds?: string[] | null; quantityNames?: string[] | null },
+  store: ShopStore,
+) {
   const names = args.quantityNames ? checkQuantityNames(args.quantityNames) : undefined;
   const out: { row: ChangeRow; name: QuantityName; delta: number; quantityAfterChange: number }[] = [];
   for (const row of group.rows) {
@@ -287,11 +301,15 @@ const resolvers: Resolvers = {
       return index === undefined ? null : item(index);
     },
     inventoryItems: (_s, args: PageArgs & { query?: string | null }, { store }) => paginate(itemKeys(store, args.query), args, item),
-    inventoryLevel: (_s, args: { id: string }, context) => (/^gid:\/\/shopify\/InventoryLevel\//.test(args.id) ? nodeById(context, args.id, 'inventoryLevel') : null),
+    inventoryLevel: (_s, args: { id: string }, context) =>
+      /^gid:\/\/shopify\/InventoryLevel\//.test(args.id) ? nodeById(context, args.id, 'inventoryLevel') : null,
     bulkOperation: (_s, args: { id: string }, { bulk }) => bulk.get(args.id) ?? null,
     currentBulkOperation: (_s, args: { type: string }, { bulk }) => (args.type === 'QUERY' ? (bulk.current() ?? null) : null),
     shop: (_s, _a, { shop }) => shop,
-    currentAppInstallation: (_s, _a, { scopes }) => ({ id: 'gid://shopify/AppInstallation/1', accessScopes: [...scopes].map((handle) => ({ handle, description: `The ${handle.replace('_', ' ')} access scope.` })) }),
+    currentAppInstallation: (_s, _a, { scopes }) => ({
+      id: 'gid://shopify/AppInstallation/1',
+      accessScopes: [...scopes].map((handle) => ({ handle, description: `The ${handle.replace('_', ' ')} access scope.` })),
+    }),
   },
   Mutation: {
     inventorySetQuantities: (_s, args: { input: SetQuantitiesInput }, { ledger, processing }, info) => {
@@ -358,7 +376,8 @@ const resolvers: Resolvers = {
     updatedAt: () => null,
   },
   InventoryAdjustmentGroup: {
-    changes: (s: AdjustmentGroup, args: { inventoryItemIds?: string[]; locationIds?: string[]; quantityNames?: string[] }, { store }) => changesOf(s, args, store),
+    changes: (s: AdjustmentGroup, args: { inventoryItemIds?: string[]; locationIds?: string[]; quantityNames?: string[] }, { store }) =>
+      changesOf(s, args, store),
   },
   InventoryChange: {
     delta: (s: { delta: number }) => s.delta,

@@ -9,6 +9,7 @@ export type { Seed, SeedSource, SeedItem, SeedLevel, SeedLocation, SeedShop, See
 export type { HistoryEntry } from './store.js';
 export type { BucketOptions, EmulatorCounters, FaultOptions } from './server.js';
 export { signWebhook } from './webhooks.js';
+export { SeedError } from './errors.js';
 export type { WebhookOptions, WebhookCounters } from './webhooks.js';
 export { INVENTORY_REASONS, DEFAULT_IDEMPOTENCY_TTL_S } from './mutations.js';
 export { DEFAULT_SCOPES, parseScopes } from './scopes.js';

@@ -142,7 +142,8 @@ export class ShopResource {
     const errors: MetafieldsSetUserError[] = [];
     const seen = new Set<string>();
     inputs.forEach((input, index) => {
-      const error = (code: string, field: string, message: string) => errors.push({ code, elementIndex: index, field: ['metafields', String(index), field], message });
+      const error = (code: string, field: string, message: string) =>
+        errors.push({ code, elementIndex: index, field: ['metafields', String(index), field], message });
       const namespace = resolveNamespace(input.namespace);
       if (input.ownerId !== this.id) error('INVALID', 'ownerId', `Owner does not exist (the emulator keeps metafields of the shop ${this.id} only).`);
       if (namespace.length < 3) error('TOO_SHORT', 'namespace', 'Namespace is too short (minimum is 3 characters).');
@@ -155,7 +156,8 @@ export class ShopResource {
       const type = input.type ?? existing?.type;
       if (!type) error('BLANK', 'type', "Type can't be blank.");
       else if (!TYPES.has(type)) error('INVALID_TYPE', 'type', `Type '${type}' is not a valid metafield type.`);
-      else if (existing && input.type && input.type !== existing.type) error('INVALID_TYPE', 'type', `Type '${input.type}' does not match the existing metafield's type '${existing.type}'.`);
+      else if (existing && input.type && input.type !== existing.type)
+        error('INVALID_TYPE', 'type', `Type '${input.type}' does not match the existing metafield's type '${existing.type}'.`);
       else {
         const problem = valueProblem(type, input.value);
         if (problem) error('INVALID_VALUE', 'value', problem);
@@ -166,13 +168,19 @@ export class ShopResource {
       // Absent compareDigest: no check. null: the metafield must not exist. A string: it must be the current digest.
       if (Object.prototype.hasOwnProperty.call(input, 'compareDigest')) {
         const expected = input.compareDigest;
-        if (expected !== null && expected !== undefined && !/^[0-9a-f]{64}$/.test(expected)) error('INVALID_COMPARE_DIGEST', 'compareDigest', 'The compareDigest is invalid.');
+        if (expected !== null && expected !== undefined && !/^[0-9a-f]{64}$/.test(expected))
+          error('INVALID_COMPARE_DIGEST', 'compareDigest', 'The compareDigest is invalid.');
         else if (expected === null ? existing !== undefined : existing?.compareDigest !== expected) {
           error('STALE_OBJECT', 'compareDigest', 'The resource has been updated since it was loaded. Try again with an updated `compareDigest` value.');
         }
       }
     });
     if (errors.length > 0) return { metafields: null, userErrors: errors };
-    return { metafields: inputs.map((input) => this.store(resolveNamespace(input.namespace), input.key, (input.type ?? this.metafield(input.namespace, input.key)?.type)!, input.value)), userErrors: [] };
+    return {
+      metafields: inputs.map((input) =>
+        this.store(resolveNamespace(input.namespace), input.key, (input.type ?? this.metafield(input.namespace, input.key)?.type)!, input.value),
+      ),
+      userErrors: [],
+    };
   }
 }

@@ -159,7 +159,8 @@ export class MutationLedger {
    * runs, so a retry that arrives meanwhile is told the request is in progress instead of running twice.
    */
   async exclusive(key: string, wait: () => Promise<void>, run: () => InventoryPayload): Promise<InventoryPayload> {
-    if (this.inFlight.has(key)) return { inventoryAdjustmentGroup: null, userErrors: [{ code: 'IDEMPOTENCY_CONCURRENT_REQUEST', field: null, message: CONCURRENT_MESSAGE }] };
+    if (this.inFlight.has(key))
+      return { inventoryAdjustmentGroup: null, userErrors: [{ code: 'IDEMPOTENCY_CONCURRENT_REQUEST', field: null, message: CONCURRENT_MESSAGE }] };
     this.inFlight.add(key);
     try {
       await wait();
@@ -199,7 +200,10 @@ export function checkInputShape(
     });
   }
   if (idempotencyKey === undefined) {
-    throw new GraphQLError('The @idempotent directive is required for this mutation but was not provided.', { path: [mutationName], extensions: { code: 'BAD_REQUEST' } });
+    throw new GraphQLError('The @idempotent directive is required for this mutation but was not provided.', {
+      path: [mutationName],
+      extensions: { code: 'BAD_REQUEST' },
+    });
   }
   // Absent and null differ: null opts out of compare-and-swap, absent is refused (2026-04).
   const missing = rows.findIndex((row) => !Object.prototype.hasOwnProperty.call(row, 'changeFromQuantity'));
@@ -219,7 +223,7 @@ function checkCommon(input: { reason: string; referenceDocumentUri?: string | nu
   if (!INVENTORY_REASONS.has(input.reason)) {
     errors.push({ code: 'INVALID_REASON', field: ['input', 'reason'], message: 'The specified reason is invalid.' });
   }
-  if (input.referenceDocumentUri != null && !validUri(input.referenceDocumentUri)) {
+  if (input.referenceDocumentUri !== null && input.referenceDocumentUri !== undefined && !validUri(input.referenceDocumentUri)) {
     errors.push({ code: 'INVALID_REFERENCE_DOCUMENT', field: ['input', 'referenceDocumentUri'], message: 'The specified reference document is invalid.' });
   }
 }
@@ -228,10 +232,16 @@ function checkCommon(input: { reason: string; referenceDocumentUri?: string | nu
  * Resolves a row's item and location; pushes Shopify's errors when either is unknown, the item isn't stocked there,
  * the location is deactivated or the item untracked (the last two are guesses: see docs/emulator.md).
  */
-function resolveLevel(store: ShopStore, row: { inventoryItemId: string; locationId: string }, field: string[], errors: UserError[]): { item: number; location: number; level: number } | undefined {
+function resolveLevel(
+  store: ShopStore,
+  row: { inventoryItemId: string; locationId: string },
+  field: string[],
+  errors: UserError[],
+): { item: number; location: number; level: number } | undefined {
   const item = store.itemIndex(row.inventoryItemId);
   const location = store.locationIndex(row.locationId);
-  if (item === undefined) errors.push({ code: 'INVALID_INVENTORY_ITEM', field: [...field, 'inventoryItemId'], message: 'The specified inventory item could not be found.' });
+  if (item === undefined)
+    errors.push({ code: 'INVALID_INVENTORY_ITEM', field: [...field, 'inventoryItemId'], message: 'The specified inventory item could not be found.' });
   if (location === undefined) errors.push({ code: 'INVALID_LOCATION', field: [...field, 'locationId'], message: 'The specified location could not be found.' });
   if (item === undefined || location === undefined) return undefined;
   if (!store.locations[location]!.isActive) {
@@ -239,12 +249,20 @@ function resolveLevel(store: ShopStore, row: { inventoryItemId: string; location
     return undefined;
   }
   if (store.untracked.has(item)) {
-    errors.push({ code: 'NON_MUTABLE_INVENTORY_ITEM', field: [...field, 'inventoryItemId'], message: 'The specified inventory item does not track inventory.' });
+    errors.push({
+      code: 'NON_MUTABLE_INVENTORY_ITEM',
+      field: [...field, 'inventoryItemId'],
+      message: 'The specified inventory item does not track inventory.',
+    });
     return undefined;
   }
   const level = store.levelIndex(item, location);
   if (level === undefined) {
-    errors.push({ code: 'ITEM_NOT_STOCKED_AT_LOCATION', field: [...field, 'locationId'], message: 'The specified inventory item is not stocked at the location.' });
+    errors.push({
+      code: 'ITEM_NOT_STOCKED_AT_LOCATION',
+      field: [...field, 'locationId'],
+      message: 'The specified inventory item is not stocked at the location.',
+    });
     return undefined;
   }
   return { item, location, level };
@@ -322,24 +340,39 @@ export function setQuantities(ledger: MutationLedger, input: SetQuantitiesInput,
   input.quantities.forEach((row, i) => {
     const field = ['input', 'quantities', String(i)];
     const rowErrors: UserError[] = [];
-    if (row.quantity > SET_LIMIT) rowErrors.push({ code: 'INVALID_QUANTITY_TOO_HIGH', field: [...field, 'quantity'], message: "The total quantity can't be higher than 1,000,000,000." });
-    else if (row.quantity < -SET_LIMIT) rowErrors.push({ code: 'INVALID_QUANTITY_TOO_LOW', field: [...field, 'quantity'], message: "The total quantity can't be lower than -1,000,000,000." });
-    else if (row.quantity < 0 && input.name === 'on_hand') rowErrors.push({ code: 'INVALID_QUANTITY_NEGATIVE', field: [...field, 'quantity'], message: "The quantity can't be negative." });
+    if (row.quantity > SET_LIMIT)
+      rowErrors.push({ code: 'INVALID_QUANTITY_TOO_HIGH', field: [...field, 'quantity'], message: "The total quantity can't be higher than 1,000,000,000." });
+    else if (row.quantity < -SET_LIMIT)
+      rowErrors.push({ code: 'INVALID_QUANTITY_TOO_LOW', field: [...field, 'quantity'], message: "The total quantity can't be lower than -1,000,000,000." });
+    else if (row.quantity < 0 && input.name === 'on_hand')
+      rowErrors.push({ code: 'INVALID_QUANTITY_NEGATIVE', field: [...field, 'quantity'], message: "The quantity can't be negative." });
     const target = resolveLevel(store, row, field, rowErrors);
     if (target) {
       if (seen.has(target.level)) {
-        rowErrors.push({ code: 'NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR', field, message: 'The combination of inventoryItemId and locationId must be unique.' });
+        rowErrors.push({
+          code: 'NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR',
+          field,
+          message: 'The combination of inventoryItemId and locationId must be unique.',
+        });
       }
       seen.add(target.level);
       if (nameOk) {
         const current = store.get(target.level, name);
         if (row.changeFromQuantity !== null && row.changeFromQuantity !== undefined && row.changeFromQuantity !== current) {
-          rowErrors.push({ code: 'CHANGE_FROM_QUANTITY_STALE', field: [...field, 'changeFromQuantity'], message: 'The changeFromQuantity value does not match persisted value.' });
+          rowErrors.push({
+            code: 'CHANGE_FROM_QUANTITY_STALE',
+            field: [...field, 'changeFromQuantity'],
+            message: 'The changeFromQuantity value does not match persisted value.',
+          });
         }
         const delta = row.quantity - current;
         const other = name === 'available' ? 'on_hand' : 'available';
         if (rowErrors.length === 0 && store.get(target.level, other) + delta > SET_LIMIT) {
-          rowErrors.push({ code: 'INVALID_QUANTITY_TOO_HIGH', field: [...field, 'quantity'], message: "The total quantity can't be higher than 1,000,000,000." });
+          rowErrors.push({
+            code: 'INVALID_QUANTITY_TOO_HIGH',
+            field: [...field, 'quantity'],
+            message: "The total quantity can't be higher than 1,000,000,000.",
+          });
         }
         planned.push({ ...target, delta, ledgerDocumentUri: null });
       }
@@ -372,11 +405,23 @@ export function adjustQuantities(ledger: MutationLedger, input: AdjustQuantities
     const rowErrors: UserError[] = [];
     const ledgerUri = change.ledgerDocumentUri ?? null;
     if (nameOk && name === 'available' && ledgerUri !== null) {
-      rowErrors.push({ code: 'INVALID_AVAILABLE_DOCUMENT', field: [...field, 'ledgerDocumentUri'], message: 'A ledger document URI is not allowed when adjusting available.' });
+      rowErrors.push({
+        code: 'INVALID_AVAILABLE_DOCUMENT',
+        field: [...field, 'ledgerDocumentUri'],
+        message: 'A ledger document URI is not allowed when adjusting available.',
+      });
     } else if (nameOk && name !== 'available' && ledgerUri === null) {
-      rowErrors.push({ code: 'INVALID_QUANTITY_DOCUMENT', field: [...field, 'ledgerDocumentUri'], message: 'A ledger document URI is required except when adjusting available.' });
+      rowErrors.push({
+        code: 'INVALID_QUANTITY_DOCUMENT',
+        field: [...field, 'ledgerDocumentUri'],
+        message: 'A ledger document URI is required except when adjusting available.',
+      });
     } else if (ledgerUri !== null && /^gid:\/\/shopify\//i.test(ledgerUri)) {
-      rowErrors.push({ code: 'INTERNAL_LEDGER_DOCUMENT', field: [...field, 'ledgerDocumentUri'], message: 'Internal (gid://shopify/) ledger documents are not allowed to be adjusted via API.' });
+      rowErrors.push({
+        code: 'INTERNAL_LEDGER_DOCUMENT',
+        field: [...field, 'ledgerDocumentUri'],
+        message: 'Internal (gid://shopify/) ledger documents are not allowed to be adjusted via API.',
+      });
     } else if (ledgerUri !== null && !validUri(ledgerUri)) {
       rowErrors.push({ code: 'INVALID_LEDGER_DOCUMENT', field: [...field, 'ledgerDocumentUri'], message: 'The specified ledger document is invalid.' });
     }
@@ -384,12 +429,18 @@ export function adjustQuantities(ledger: MutationLedger, input: AdjustQuantities
     if (target && nameOk) {
       const current = running.get(target.level) ?? store.get(target.level, name);
       if (change.changeFromQuantity !== null && change.changeFromQuantity !== undefined && change.changeFromQuantity !== current) {
-        rowErrors.push({ code: 'CHANGE_FROM_QUANTITY_STALE', field: [...field, 'changeFromQuantity'], message: 'The changeFromQuantity argument no longer matches the persisted quantity.' });
+        rowErrors.push({
+          code: 'CHANGE_FROM_QUANTITY_STALE',
+          field: [...field, 'changeFromQuantity'],
+          message: 'The changeFromQuantity argument no longer matches the persisted quantity.',
+        });
       }
       const after = current + change.delta;
       const onHandAfter = name === 'incoming' || name === 'on_hand' ? after : store.get(target.level, 'on_hand') + change.delta;
-      if (after > ADJUST_LIMIT || onHandAfter > ADJUST_LIMIT) rowErrors.push({ code: 'INVALID_QUANTITY_TOO_HIGH', field: [...field, 'delta'], message: "The quantity can't be higher than 2,000,000,000." });
-      else if (after < -ADJUST_LIMIT || onHandAfter < -ADJUST_LIMIT) rowErrors.push({ code: 'INVALID_QUANTITY_TOO_LOW', field: [...field, 'delta'], message: "The quantity can't be lower than -2,000,000,000." });
+      if (after > ADJUST_LIMIT || onHandAfter > ADJUST_LIMIT)
+        rowErrors.push({ code: 'INVALID_QUANTITY_TOO_HIGH', field: [...field, 'delta'], message: "The quantity can't be higher than 2,000,000,000." });
+      else if (after < -ADJUST_LIMIT || onHandAfter < -ADJUST_LIMIT)
+        rowErrors.push({ code: 'INVALID_QUANTITY_TOO_LOW', field: [...field, 'delta'], message: "The quantity can't be lower than -2,000,000,000." });
       running.set(target.level, after);
       planned.push({ ...target, delta: change.delta, ledgerDocumentUri: ledgerUri });
     }
@@ -399,4 +450,3 @@ export function adjustQuantities(ledger: MutationLedger, input: AdjustQuantities
   const group = applyRows(ledger, 'adjust', name, planned, input, key, now);
   return ledger.remember(key, fingerprint, { inventoryAdjustmentGroup: group, userErrors: [] });
 }
-

@@ -1,7 +1,7 @@
 // The emulator's seed: the shop it starts with (DESIGN.md "Emulator seed"), loaded from JSON or generated.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { InputError, errorMessage } from '../errors.js';
+import { SeedError } from './errors.js';
 
 /** Every quantity name InventoryLevel.quantities(names:) can read, in Shopify's spelling. */
 export const QUANTITY_NAMES = ['available', 'on_hand', 'committed', 'reserved', 'incoming', 'damaged', 'safety_stock', 'quality_control'] as const;
@@ -56,9 +56,15 @@ const seedMetafieldSchema = z
 
 const seedShopSchema = z
   .object({
-    id: z.string().regex(/^gid:\/\/shopify\/Shop\/[^/?#\s]+$/, 'expected gid://shopify/Shop/<id>').optional(),
+    id: z
+      .string()
+      .regex(/^gid:\/\/shopify\/Shop\/[^/?#\s]+$/, 'expected gid://shopify/Shop/<id>')
+      .optional(),
     name: z.string().min(1).optional(),
-    myshopifyDomain: z.string().regex(/^[a-z0-9][a-z0-9-]*\.myshopify\.com$/, 'expected <name>.myshopify.com').optional(),
+    myshopifyDomain: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]*\.myshopify\.com$/, 'expected <name>.myshopify.com')
+      .optional(),
     metafields: z.array(seedMetafieldSchema).optional(),
   })
   .strict();
@@ -91,28 +97,40 @@ function formatPath(path: readonly PropertyKey[]): string {
   return out || '(root)';
 }
 
-/** Validates a parsed seed; throws InputError naming every bad path (source names the file in messages). */
+/** Validates a parsed seed; throws SeedError naming every bad path (source names the file in messages). */
 export function parseSeed(value: unknown, source = 'seed'): Seed {
   const result = seedSchema.safeParse(value);
   if (!result.success) {
     const details = result.error.issues.slice(0, 20).map((issue) => `${source}: ${formatPath(issue.path)}: ${issue.message}`);
     if (result.error.issues.length > 20) details.push(`… and ${result.error.issues.length - 20} more`);
-    throw new InputError(`invalid emulator seed ${source}`, details);
+    throw new SeedError(`invalid emulator seed ${source}`, details);
   }
   return value as Seed;
 }
 
 /** Offset of the first JSON syntax error (V8's messages do not always carry a position). */
+/** Thrown inside jsonErrorOffset's scanner to stop at the offending offset. */
+class StopAt extends Error {
+  constructor(readonly offset: number) {
+    super(`JSON syntax error at ${offset}`);
+  }
+}
+
 export function jsonErrorOffset(text: string): number {
   let i = 0;
   const fail = (): never => {
-    throw i;
+    throw new StopAt(i);
   };
   const space = () => {
     while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
   };
   const literal = (word: string) => {
-    for (const char of word) if (text[i++] !== char) (i--, fail());
+    for (const char of word) {
+      if (text[i++] !== char) {
+        i--;
+        fail();
+      }
+    }
   };
   const string = () => {
     i++;
@@ -169,8 +187,8 @@ export function jsonErrorOffset(text: string): number {
     value();
     space();
     return i < text.length ? i : text.length;
-  } catch (offset) {
-    return typeof offset === 'number' ? Math.min(offset, text.length) : 0;
+  } catch (error) {
+    return error instanceof StopAt ? Math.min(error.offset, text.length) : 0;
   }
 }
 
@@ -180,7 +198,7 @@ export function loadSeed(path: string): Seed {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new InputError(`cannot read emulator seed ${path}: ${errorMessage(error)}`);
+    throw new SeedError(`cannot read emulator seed ${path}: ${error instanceof Error ? error.message : String(error)}`);
   }
   let value: unknown;
   try {
@@ -189,7 +207,7 @@ export function loadSeed(path: string): Seed {
     const offset = jsonErrorOffset(text);
     const before = text.slice(0, offset).split('\n');
     const where = `:${before.length}:${before[before.length - 1]!.length + 1}`;
-    throw new InputError(`emulator seed ${path}${where} is not valid JSON: ${errorMessage(error)}`);
+    throw new SeedError(`emulator seed ${path}${where} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
   }
   return parseSeed(value, path);
 }
@@ -250,10 +268,10 @@ export function generateSeed(options: GenerateSeedOptions): Seed {
 /** Parses `ITEMSxLOCATIONS` (e.g. `100000x10`) as given to --generate. */
 export function parseGenerateSpec(spec: string): { items: number; locations: number } {
   const match = /^(\d+)x(\d+)$/i.exec(spec.trim());
-  if (!match) throw new InputError(`--generate: expected ITEMSxLOCATIONS such as 100000x10, got ${JSON.stringify(spec)}`);
+  if (!match) throw new SeedError(`--generate: expected ITEMSxLOCATIONS such as 100000x10, got ${JSON.stringify(spec)}`);
   const items = Number(match[1]);
   const locations = Number(match[2]);
-  if (locations < 1 || locations > 1000) throw new InputError(`--generate: locations must be between 1 and 1000, got ${locations}`);
-  if (items * locations > 20_000_000) throw new InputError(`--generate: at most 20,000,000 levels, got ${items * locations}`);
+  if (locations < 1 || locations > 1000) throw new SeedError(`--generate: locations must be between 1 and 1000, got ${locations}`);
+  if (items * locations > 20_000_000) throw new SeedError(`--generate: at most 20,000,000 levels, got ${items * locations}`);
   return { items, locations };
 }

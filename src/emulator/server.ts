@@ -2,7 +2,17 @@
 import { createReadStream } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { execute, getOperationAST, Kind, parse, validate, type DocumentNode, type FragmentDefinitionNode, type GraphQLError, type GraphQLSchema } from 'graphql';
+import {
+  execute,
+  getOperationAST,
+  Kind,
+  parse,
+  validate,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type GraphQLError,
+  type GraphQLSchema,
+} from 'graphql';
 import { BulkManager } from './bulk.js';
 import { actualCost, LeakyBucket, MAX_SINGLE_QUERY_COST, requestedCost, type CostInput, type ThrottleStatus } from './cost.js';
 import { buildEmulatorSchema, type EmulatorContext } from './graph.js';
@@ -125,7 +135,9 @@ export class Emulator {
     this.store = new ShopStore(options.seed);
     this.shop = new ShopResource(options.seed.shop);
     // Its own RNG, so turning webhooks on leaves the fault and sales sequence of a seed unchanged.
-    this.webhooks = options.webhooks ? new WebhookSender(options.webhooks, this.shop.myshopifyDomain, createRng((options.faults?.seed ?? 1) + 1), (line) => this.log(line)) : undefined;
+    this.webhooks = options.webhooks
+      ? new WebhookSender(options.webhooks, this.shop.myshopifyDomain, createRng((options.faults?.seed ?? 1) + 1), (line) => this.log(line))
+      : undefined;
     if (this.webhooks) this.counters.webhooks = this.webhooks.counters;
     this.ledger = new MutationLedger(this.store, { idempotencyTtlS: ttl, onHistory: (entries) => this.recordHistory(entries) });
     this.scopes = new Set(options.scopes ?? DEFAULT_SCOPES);
@@ -149,7 +161,13 @@ export class Emulator {
       store.history.push(entry);
       if (!this.webhooks || entry.name !== 'available' || entry.delta === 0) continue;
       const level = store.levelIndex(store.itemIndex(entry.inventoryItemId)!, store.locationIndex(entry.locationId)!)!;
-      this.webhooks.send({ inventoryItemId: entry.inventoryItemId, locationId: entry.locationId, levelId: store.levelId(level), available: entry.after, at: entry.at });
+      this.webhooks.send({
+        inventoryItemId: entry.inventoryItemId,
+        locationId: entry.locationId,
+        levelId: store.levelId(level),
+        available: entry.after,
+        at: entry.at,
+      });
     }
   }
 
@@ -256,7 +274,10 @@ export class Emulator {
     const item = this.store.itemIds[this.store.levelItem(level)]!;
     const locationId = this.store.locations[this.store.levelLocation[level]!]!.id;
     const entries: HistoryEntry[] = [];
-    for (const [name, delta] of [['available', -quantity], ['committed', quantity]] as [QuantityName, number][]) {
+    for (const [name, delta] of [
+      ['available', -quantity],
+      ['committed', quantity],
+    ] as [QuantityName, number][]) {
       const before = this.store.get(level, name);
       this.store.set(level, name, before + delta);
       entries.push({ at, kind: 'sale', inventoryItemId: item, locationId, name, before, after: before + delta, delta });
@@ -307,7 +328,12 @@ export class Emulator {
       this.counters.faults.errors++;
       const status = [500, 502, 503, 504][Math.floor(statusDraw * 4)]!;
       await this.readBody(req);
-      return this.send(res, { status, body: { errors: status === 503 ? 'Service Unavailable' : status === 504 ? 'Gateway Timeout' : status === 502 ? 'Bad Gateway' : 'Internal Server Error' } });
+      return this.send(res, {
+        status,
+        body: {
+          errors: status === 503 ? 'Service Unavailable' : status === 504 ? 'Gateway Timeout' : status === 502 ? 'Bad Gateway' : 'Internal Server Error',
+        },
+      });
     }
     const token = req.headers['x-shopify-access-token'];
     const tokenValue = Array.isArray(token) ? token[0] : token;
@@ -331,7 +357,10 @@ export class Emulator {
     this.send(res, answer);
   }
 
-  private costExtension(requested: number, actual: number | null): { cost: { requestedQueryCost: number; actualQueryCost: number | null; throttleStatus: ThrottleStatus } } {
+  private costExtension(
+    requested: number,
+    actual: number | null,
+  ): { cost: { requestedQueryCost: number; actualQueryCost: number | null; throttleStatus: ThrottleStatus } } {
     return { cost: { requestedQueryCost: requested, actualQueryCost: actual, throttleStatus: this.bucket.status() } };
   }
 
@@ -373,7 +402,19 @@ export class Emulator {
     }
     const operation = getOperationAST(document, operationName);
     if (!operation) {
-      return { status: 200, body: { errors: [{ message: operationName ? `Unknown operation named "${operationName}".` : 'An operation name is required when the document has several operations.' }], extensions: this.costExtension(0, 0) } };
+      return {
+        status: 200,
+        body: {
+          errors: [
+            {
+              message: operationName
+                ? `Unknown operation named "${operationName}".`
+                : 'An operation name is required when the document has several operations.',
+            },
+          ],
+          extensions: this.costExtension(0, 0),
+        },
+      };
     }
     const fragments: Record<string, FragmentDefinitionNode> = {};
     for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
@@ -397,7 +438,10 @@ export class Emulator {
     }
     if (!this.bucket.tryTake(requested)) {
       this.counters.throttled++;
-      return { status: 200, body: { errors: [{ message: 'Throttled', extensions: { code: 'THROTTLED', documentation: DOCS } }], extensions: this.costExtension(requested, null) } };
+      return {
+        status: 200,
+        body: { errors: [{ message: 'Throttled', extensions: { code: 'THROTTLED', documentation: DOCS } }], extensions: this.costExtension(requested, null) },
+      };
     }
     const replaysBefore = this.ledger.replays;
     const forgottenBefore = this.ledger.forgotten;
@@ -414,7 +458,7 @@ export class Emulator {
       this.counters.operations[name] = (this.counters.operations[name] ?? 0) + 1;
       if (name === 'bulkOperationRunQuery') this.counters.bulkOperations++;
     }
-    const actual = actualCost(costInput, result.data as Record<string, unknown> | null | undefined);
+    const actual = actualCost(costInput, result.data);
     this.bucket.refund(requested - actual);
     const body: Record<string, unknown> = {};
     if (result.errors) body['errors'] = result.errors.map((e) => e.toJSON());
@@ -432,11 +476,14 @@ export class Emulator {
       const file = this.bulk.filePath(bulkFile[1]!);
       if (!file) return this.send(res, { status: 404, body: { errors: 'No such bulk operation result' } });
       res.writeHead(200, { 'content-type': 'application/jsonl' });
-      createReadStream(file).on('error', () => res.destroy()).pipe(res);
+      createReadStream(file)
+        .on('error', () => res.destroy())
+        .pipe(res);
       return;
     }
     if (path === '/_emulator/state' && req.method === 'GET') return this.streamState(res, url);
-    if (path === '/_emulator/history' && req.method === 'GET') return this.send(res, { status: 200, body: { history: this.store.history, counters: this.counters } });
+    if (path === '/_emulator/history' && req.method === 'GET')
+      return this.send(res, { status: 200, body: { history: this.store.history, counters: this.counters } });
     if (path === '/_emulator/counters' && req.method === 'GET') return this.send(res, { status: 200, body: this.counters });
     if ((path === '/_emulator/sale' || path === '/_emulator/faults') && req.method === 'POST') {
       let body: Record<string, unknown>;
@@ -447,7 +494,7 @@ export class Emulator {
       }
       try {
         if (path === '/_emulator/faults') {
-          this.setFaults(body as FaultOptions);
+          this.setFaults(body);
           return this.send(res, { status: 200, body: this.faultSettings });
         }
         const quantities = this.saleByIds(String(body['inventoryItemId']), String(body['locationId']), Number(body['quantity'] ?? 1));
@@ -465,7 +512,8 @@ export class Emulator {
     const location = this.store.locationIndex(locationId);
     const level = item === undefined || location === undefined ? undefined : this.store.levelIndex(item, location);
     if (level === undefined) throw new Error(`no inventory level for ${inventoryItemId} at ${locationId}`);
-    if (!this.sellable(level)) throw new Error(`${inventoryItemId} at ${locationId}: orders move no quantities of an untracked item or at an inactive location`);
+    if (!this.sellable(level))
+      throw new Error(`${inventoryItemId} at ${locationId}: orders move no quantities of an untracked item or at an inactive location`);
     if (!Number.isInteger(quantity) || quantity < 1) throw new Error(`quantity must be a whole number ≥ 1, got ${quantity}`);
     this.sell(level, quantity);
     return this.store.levelQuantities(level);
@@ -494,8 +542,9 @@ export class Emulator {
         first = false;
       }
     }
-    await write(`],"locations":${JSON.stringify(store.locations)},"shop":${JSON.stringify({ id: this.shop.id, myshopifyDomain: this.shop.myshopifyDomain, metafields: this.shop.all() })},"history":${JSON.stringify(this.store.history)},"counters":${JSON.stringify(this.counters)}}`);
+    await write(
+      `],"locations":${JSON.stringify(store.locations)},"shop":${JSON.stringify({ id: this.shop.id, myshopifyDomain: this.shop.myshopifyDomain, metafields: this.shop.all() })},"history":${JSON.stringify(this.store.history)},"counters":${JSON.stringify(this.counters)}}`,
+    );
     res.end();
   }
 }
-

@@ -1,5 +1,5 @@
 // The emulated shop in memory, laid out in typed arrays so 1,000,000 levels cost tens of MB, not hundreds.
-import { InputError } from '../errors.js';
+import { SeedError } from './errors.js';
 import { ON_HAND_PARTS, QUANTITY_NAMES, type QuantityName, type SeedSource } from './seed.js';
 
 export interface StoredLocation {
@@ -22,7 +22,8 @@ export interface HistoryEntry {
   referenceDocumentUri?: string;
 }
 
-if (QUANTITY_NAMES.join() !== 'available,on_hand,committed,reserved,incoming,damaged,safety_stock,quality_control') throw new Error('store.ts assumes the order of QUANTITY_NAMES');
+if (QUANTITY_NAMES.join() !== 'available,on_hand,committed,reserved,incoming,damaged,safety_stock,quality_control')
+  throw new Error('store.ts assumes the order of QUANTITY_NAMES');
 
 const NAME_INDEX = new Map<string, number>(QUANTITY_NAMES.map((name, i) => [name, i]));
 
@@ -71,7 +72,7 @@ export class ShopStore {
 
   constructor(seed: SeedSource) {
     this.locations = seed.locations.map((location, i) => {
-      if (this.locationIndexById.has(location.id)) throw new InputError(`emulator seed: locations[${i}].id ${location.id} appears twice`);
+      if (this.locationIndexById.has(location.id)) throw new SeedError(`emulator seed: locations[${i}].id ${location.id} appears twice`);
       this.locationIndexById.set(location.id, i);
       return { id: location.id, name: location.name, isActive: location.isActive ?? true };
     });
@@ -81,7 +82,7 @@ export class ShopStore {
     let itemNumber = 0;
     for (const item of seed.items) {
       const where = `items[${itemNumber}]`;
-      if (this.itemIndexById.has(item.inventoryItemId)) throw new InputError(`emulator seed: ${where}.inventoryItemId ${item.inventoryItemId} appears twice`);
+      if (this.itemIndexById.has(item.inventoryItemId)) throw new SeedError(`emulator seed: ${where}.inventoryItemId ${item.inventoryItemId} appears twice`);
       this.itemIndexById.set(item.inventoryItemId, itemNumber);
       this.itemIds.push(item.inventoryItemId);
       this.itemSkus.push(item.sku ?? null);
@@ -91,19 +92,20 @@ export class ShopStore {
       for (let j = 0; j < levels.length; j++) {
         const level = levels[j]!;
         const location = this.locationIndexById.get(level.locationId);
-        if (location === undefined) throw new InputError(`emulator seed: ${where}.levels[${j}].locationId ${level.locationId} is not one of the seed's locations`);
+        if (location === undefined)
+          throw new SeedError(`emulator seed: ${where}.levels[${j}].locationId ${level.locationId} is not one of the seed's locations`);
         // Few levels per item: a backwards scan beats a Set per item.
         for (let k = levelLocations.length - j; k < levelLocations.length; k++) {
-          if (levelLocations.data[k] === location) throw new InputError(`emulator seed: ${where}.levels[${j}]: item ${item.inventoryItemId} is stocked twice at ${level.locationId}`);
+          if (levelLocations.data[k] === location)
+            throw new SeedError(`emulator seed: ${where}.levels[${j}]: item ${item.inventoryItemId} is stocked twice at ${level.locationId}`);
         }
         // Named property reads (not level[name]): a million levels stay a sub-second load.
         const { available = 0, committed = 0, reserved = 0, incoming = 0, damaged = 0, safety_stock = 0, quality_control = 0 } = level;
         const parts = available + committed + reserved + damaged + safety_stock + quality_control;
         if (level.on_hand !== undefined && level.on_hand !== parts) {
-          throw new InputError(
-            `emulator seed: ${where}.levels[${j}].on_hand is ${level.on_hand}, but ${ON_HAND_PARTS.join(' + ')} is ${parts}`,
-            ['Shopify keeps on_hand equal to that sum: give the missing states (for example committed or reserved), or leave on_hand out to have it computed'],
-          );
+          throw new SeedError(`emulator seed: ${where}.levels[${j}].on_hand is ${level.on_hand}, but ${ON_HAND_PARTS.join(' + ')} is ${parts}`, [
+            'Shopify keeps on_hand equal to that sum: give the missing states (for example committed or reserved), or leave on_hand out to have it computed',
+          ]);
         }
         levelLocations.push(location);
         // Same order as QUANTITY_NAMES.

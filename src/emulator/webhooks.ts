@@ -150,7 +150,9 @@ export class WebhookSender {
     }
     if (delivery.attempt >= this.options.maxAttempts || this.closed) {
       this.counters.failed++;
-      this.log(`emulator: webhook ${delivery.headers['x-shopify-webhook-id']} given up after ${delivery.attempt} attempts (${typeof outcome === 'number' ? `HTTP ${outcome}` : outcome.message})`);
+      this.log(
+        `emulator: webhook ${delivery.headers['x-shopify-webhook-id']} given up after ${delivery.attempt} attempts (${typeof outcome === 'number' ? `HTTP ${outcome}` : outcome.message})`,
+      );
       return this.settle(true);
     }
     this.counters.retries++;

@@ -23,13 +23,32 @@ describe('invrecon emulator (spawned)', () => {
     const { child, url, stderr, exited } = await spawnEmulator(['--port', '0', '--seed', 'fixtures/demo/shop.json']);
     try {
       assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
-      const read = await post(url, '{ inventoryItems(first: 10, query: "sku:TEE-RED-M") { nodes { sku inventoryLevel(locationId: "gid://shopify/Location/1") { quantities(names: ["available", "on_hand"]) { name quantity } } } } }');
-      assert.deepEqual(read.data.inventoryItems.nodes, [{ sku: 'TEE-RED-M', inventoryLevel: { quantities: [{ name: 'available', quantity: 5 }, { name: 'on_hand', quantity: 7 }] } }]);
+      const read = await post(
+        url,
+        '{ inventoryItems(first: 10, query: "sku:TEE-RED-M") { nodes { sku inventoryLevel(locationId: "gid://shopify/Location/1") { quantities(names: ["available", "on_hand"]) { name quantity } } } } }',
+      );
+      assert.deepEqual(read.data.inventoryItems.nodes, [
+        {
+          sku: 'TEE-RED-M',
+          inventoryLevel: {
+            quantities: [
+              { name: 'available', quantity: 5 },
+              { name: 'on_hand', quantity: 7 },
+            ],
+          },
+        },
+      ]);
       assert.ok(read.extensions.cost.throttleStatus.maximumAvailable === 2000);
       const set = await post(
         url,
         'mutation($input: InventorySetQuantitiesInput!) { inventorySetQuantities(input: $input) @idempotent(key: "e2e-1") { userErrors { code } } }',
-        { input: { reason: 'correction', name: 'available', quantities: [{ inventoryItemId: 'gid://shopify/InventoryItem/101', locationId: 'gid://shopify/Location/1', quantity: 6, changeFromQuantity: 5 }] } },
+        {
+          input: {
+            reason: 'correction',
+            name: 'available',
+            quantities: [{ inventoryItemId: 'gid://shopify/InventoryItem/101', locationId: 'gid://shopify/Location/1', quantity: 6, changeFromQuantity: 5 }],
+          },
+        },
       );
       assert.deepEqual(set.data.inventorySetQuantities.userErrors, []);
       const state = (await (await fetch(`${url}/_emulator/state?sku=TEE-RED-M`)).json()) as any;
@@ -47,7 +66,10 @@ describe('invrecon emulator (spawned)', () => {
     const { child, url, exited } = await spawnEmulator(['--generate', '200x3', '--max-available', '50', '--restore-rate', '10', '--error-rate', '0']);
     try {
       const answer = await post(url, '{ inventoryItems(first: 5) { nodes { sku } } }');
-      assert.deepEqual(answer.data.inventoryItems.nodes.map((n: any) => n.sku), ['SKU-0000001', 'SKU-0000002', 'SKU-0000003', 'SKU-0000004', 'SKU-0000005']);
+      assert.deepEqual(
+        answer.data.inventoryItems.nodes.map((n: any) => n.sku),
+        ['SKU-0000001', 'SKU-0000002', 'SKU-0000003', 'SKU-0000004', 'SKU-0000005'],
+      );
       assert.deepEqual(answer.extensions.cost.throttleStatus.maximumAvailable, 50);
       assert.deepEqual(answer.extensions.cost.throttleStatus.restoreRate, 10);
     } finally {
@@ -57,14 +79,26 @@ describe('invrecon emulator (spawned)', () => {
   });
 
   it('takes --scopes (a missing scope is ACCESS_DENIED) and --idempotency-ttl-s 0 (a retried key runs again)', async () => {
-    const { child, url, exited } = await spawnEmulator(['--seed', 'fixtures/demo/shop.json', '--scopes', 'read_inventory,write_inventory', '--idempotency-ttl-s', '0']);
+    const { child, url, exited } = await spawnEmulator([
+      '--seed',
+      'fixtures/demo/shop.json',
+      '--scopes',
+      'read_inventory,write_inventory',
+      '--idempotency-ttl-s',
+      '0',
+    ]);
     try {
       const scopes = await post(url, '{ currentAppInstallation { accessScopes { handle } } }');
       assert.deepEqual(scopes.data.currentAppInstallation.accessScopes, [{ handle: 'read_inventory' }, { handle: 'write_inventory' }]);
       const denied = await post(url, '{ locations(first: 5) { nodes { id } } }');
       assert.equal(denied.errors[0].extensions.code, 'ACCESS_DENIED');
-      const set = 'mutation($input: InventorySetQuantitiesInput!) { inventorySetQuantities(input: $input) @idempotent(key: "e2e-ttl") { userErrors { code } } }';
-      const input = { reason: 'correction', name: 'available', quantities: [{ inventoryItemId: 'gid://shopify/InventoryItem/101', locationId: 'gid://shopify/Location/1', quantity: 6, changeFromQuantity: 5 }] };
+      const set =
+        'mutation($input: InventorySetQuantitiesInput!) { inventorySetQuantities(input: $input) @idempotent(key: "e2e-ttl") { userErrors { code } } }';
+      const input = {
+        reason: 'correction',
+        name: 'available',
+        quantities: [{ inventoryItemId: 'gid://shopify/InventoryItem/101', locationId: 'gid://shopify/Location/1', quantity: 6, changeFromQuantity: 5 }],
+      };
       assert.deepEqual((await post(url, set, { input })).data.inventorySetQuantities.userErrors, []);
       assert.deepEqual((await post(url, set, { input })).data.inventorySetQuantities.userErrors, [{ code: 'CHANGE_FROM_QUANTITY_STALE' }]);
       const counters = (await (await fetch(`${url}/_emulator/counters`)).json()) as any;
@@ -90,12 +124,27 @@ describe('invrecon emulator (spawned)', () => {
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/webhooks/shopify`;
-    const { child, url, stderr, exited } = await spawnEmulator(['--seed', 'fixtures/demo/shop.json', '--webhook-url', hookUrl, '--webhook-secret', 'e2e-secret', '--webhook-backoff-ms', '50']);
+    const { child, url, stderr, exited } = await spawnEmulator([
+      '--seed',
+      'fixtures/demo/shop.json',
+      '--webhook-url',
+      hookUrl,
+      '--webhook-secret',
+      'e2e-secret',
+      '--webhook-backoff-ms',
+      '50',
+    ]);
     try {
       const set = await post(
         url,
         'mutation($input: InventorySetQuantitiesInput!) { inventorySetQuantities(input: $input) @idempotent(key: "e2e-hook") { userErrors { code } } }',
-        { input: { reason: 'correction', name: 'available', quantities: [{ inventoryItemId: 'gid://shopify/InventoryItem/101', locationId: 'gid://shopify/Location/1', quantity: 3, changeFromQuantity: 5 }] } },
+        {
+          input: {
+            reason: 'correction',
+            name: 'available',
+            quantities: [{ inventoryItemId: 'gid://shopify/InventoryItem/101', locationId: 'gid://shopify/Location/1', quantity: 3, changeFromQuantity: 5 }],
+          },
+        },
       );
       assert.deepEqual(set.data.inventorySetQuantities.userErrors, []);
       let counters: any;
@@ -140,7 +189,17 @@ describe('invrecon emulator (spawned)', () => {
     const noSecret = await runCli(['emulator', '--seed', 'fixtures/demo/shop.json', '--webhook-url', 'http://127.0.0.1:9/hook']);
     assert.equal(noSecret.code, 1);
     assert.match(noSecret.stderr, /--webhook-url needs --webhook-secret/);
-    const badDuplicates = await runCli(['emulator', '--seed', 'fixtures/demo/shop.json', '--webhook-url', 'http://127.0.0.1:9/hook', '--webhook-secret', 's', '--webhook-duplicate-rate', '1.5']);
+    const badDuplicates = await runCli([
+      'emulator',
+      '--seed',
+      'fixtures/demo/shop.json',
+      '--webhook-url',
+      'http://127.0.0.1:9/hook',
+      '--webhook-secret',
+      's',
+      '--webhook-duplicate-rate',
+      '1.5',
+    ]);
     assert.equal(badDuplicates.code, 1);
     assert.match(badDuplicates.stderr, /--webhook-duplicate-rate: expected a number between 0 and 1/);
     assert.equal(noSeed.stdout + badRate.stdout + badScopes.stdout + badTtl.stdout + noSecret.stdout + badDuplicates.stdout, '');

@@ -1,6 +1,16 @@
 import type { Command } from 'commander';
-import { EXIT, UsageError } from '../../errors.js';
-import { DEFAULT_IDEMPOTENCY_TTL_S, DEFAULT_SCOPES, generateSeedSource, loadSeed, parseGenerateSpec, parseScopes, startEmulator, type SeedSource } from '../../emulator/index.js';
+import { EXIT, InputError, UsageError } from '../../errors.js';
+import {
+  DEFAULT_IDEMPOTENCY_TTL_S,
+  DEFAULT_SCOPES,
+  generateSeedSource,
+  loadSeed,
+  parseGenerateSpec,
+  parseScopes,
+  SeedError,
+  startEmulator,
+  type SeedSource,
+} from '../../emulator/index.js';
 import type { ExitCodeSink } from '../main.js';
 import { write } from '../shared.js';
 
@@ -60,74 +70,87 @@ export function registerEmulator(program: Command, setExitCode: ExitCodeSink): C
     .option('--webhook-max-attempts <n>', 'attempts per webhook before giving up (retries on non-2xx or network errors)', '8')
     .option('--webhook-backoff-ms <n>', 'first retry delay, doubled after each failed attempt', '1000')
     .action(async (flags: EmulatorFlags) => {
-      if (flags.seed && flags.generate) throw new UsageError('give --seed FILE or --generate ITEMSxLOCATIONS, not both');
-      if (!flags.seed && !flags.generate) throw new UsageError('give --seed FILE (e.g. fixtures/demo/shop.json) or --generate ITEMSxLOCATIONS (e.g. 1000x3)');
-      let seed: SeedSource;
-      if (flags.generate) {
-        const size = parseGenerateSpec(flags.generate);
-        seed = generateSeedSource({ ...size, seed: number(flags.generateSeed, '--generate-seed', { integer: true }) });
-      } else {
-        seed = loadSeed(flags.seed!);
-      }
-      let scopes: string[];
       try {
-        scopes = parseScopes(flags.scopes);
+        await serve(flags);
       } catch (error) {
-        throw new UsageError((error as Error).message);
+        // The emulator imports nothing of the tool: its seed errors become input errors (exit 1) here.
+        throw error instanceof SeedError ? new InputError(error.message, error.details) : error;
       }
-      if (flags.webhookUrl && !flags.webhookSecret) throw new UsageError('--webhook-url needs --webhook-secret (webhooks are signed with it)');
-      if (flags.webhookSecret && !flags.webhookUrl) throw new UsageError('--webhook-secret is only used with --webhook-url');
-      if (flags.webhookUrl && !/^https?:\/\/[^\s/]+/.test(flags.webhookUrl)) throw new UsageError(`--webhook-url: expected an http:// or https:// URL, got ${JSON.stringify(flags.webhookUrl)}`);
-      const webhooks = flags.webhookUrl
-        ? {
-            url: flags.webhookUrl,
-            secret: flags.webhookSecret!,
-            duplicateRate: number(flags.webhookDuplicateRate, '--webhook-duplicate-rate', { max: 1 }),
-            maxAttempts: number(flags.webhookMaxAttempts, '--webhook-max-attempts', { min: 1, max: 100, integer: true }),
-            backoffMs: number(flags.webhookBackoffMs, '--webhook-backoff-ms'),
-          }
-        : undefined;
-      const started = performance.now();
-      const emulator = await startEmulator({
-        seed,
-        port: number(flags.port, '--port', { max: 65535, integer: true }),
-        host: flags.host,
-        token: flags.token,
-        idempotencyTtlS: number(flags.idempotencyTtlS, '--idempotency-ttl-s'),
-        scopes,
-        webhooks,
-        bucket: {
-          maximumAvailable: number(flags.maxAvailable, '--max-available', { min: 1 }),
-          restoreRate: number(flags.restoreRate, '--restore-rate'),
-        },
-        faults: {
-          errorRate: number(flags.errorRate, '--error-rate', { max: 1 }),
-          dropRate: number(flags.dropRate, '--drop-rate', { max: 1 }),
-          latencyMs: number(flags.latencyMs, '--latency-ms'),
-          salesPerSecond: number(flags.salesPerSecond, '--sales-per-second'),
-          seed: number(flags.faultSeed, '--fault-seed', { integer: true }),
-        },
-        log: (line) => write.note(line),
-      }).catch((error: unknown) => {
-        throw error instanceof Error && /loopback/.test(error.message) ? new UsageError(`--host: ${error.message}`) : error;
-      });
-      // The first stdout line is the base URL, as INVRECON_SHOPIFY_ENDPOINT takes it.
-      write.out(emulator.url);
-      const counters = emulator.state.counters;
-      write.note(`emulator: serving ${emulator.graphqlUrl('{version}')} (started in ${Math.round(performance.now() - started)} ms); Ctrl-C to stop`);
-      if (webhooks) write.note(`emulator: posting inventory_levels/update webhooks to ${webhooks.url}`);
-      await new Promise<void>((resolve) => {
-        const stop = (signal: string) => {
-          process.off('SIGINT', onInt);
-          process.off('SIGTERM', onTerm);
-          write.note(`emulator: ${signal}: stopping after ${counters.requests} requests (${counters.throttled} throttled, ${counters.faults.errors + counters.faults.drops} faults)`);
-          void emulator.close().then(resolve);
-        };
-        const onInt = () => stop('SIGINT');
-        const onTerm = () => stop('SIGTERM');
-        process.on('SIGINT', onInt);
-        process.on('SIGTERM', onTerm);
-      });
       setExitCode(EXIT.ok);
     });
+}
+
+/** Loads the shop, starts the emulator and serves until SIGINT/SIGTERM. */
+async function serve(flags: EmulatorFlags): Promise<void> {
+  if (flags.seed && flags.generate) throw new UsageError('give --seed FILE or --generate ITEMSxLOCATIONS, not both');
+  if (!flags.seed && !flags.generate) throw new UsageError('give --seed FILE (e.g. fixtures/demo/shop.json) or --generate ITEMSxLOCATIONS (e.g. 1000x3)');
+  let seed: SeedSource;
+  if (flags.generate) {
+    const size = parseGenerateSpec(flags.generate);
+    seed = generateSeedSource({ ...size, seed: number(flags.generateSeed, '--generate-seed', { integer: true }) });
+  } else {
+    seed = loadSeed(flags.seed!);
+  }
+  let scopes: string[];
+  try {
+    scopes = parseScopes(flags.scopes);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (flags.webhookUrl && !flags.webhookSecret) throw new UsageError('--webhook-url needs --webhook-secret (webhooks are signed with it)');
+  if (flags.webhookSecret && !flags.webhookUrl) throw new UsageError('--webhook-secret is only used with --webhook-url');
+  if (flags.webhookUrl && !/^https?:\/\/[^\s/]+/.test(flags.webhookUrl))
+    throw new UsageError(`--webhook-url: expected an http:// or https:// URL, got ${JSON.stringify(flags.webhookUrl)}`);
+  const webhooks = flags.webhookUrl
+    ? {
+        url: flags.webhookUrl,
+        secret: flags.webhookSecret!,
+        duplicateRate: number(flags.webhookDuplicateRate, '--webhook-duplicate-rate', { max: 1 }),
+        maxAttempts: number(flags.webhookMaxAttempts, '--webhook-max-attempts', { min: 1, max: 100, integer: true }),
+        backoffMs: number(flags.webhookBackoffMs, '--webhook-backoff-ms'),
+      }
+    : undefined;
+  const started = performance.now();
+  const emulator = await startEmulator({
+    seed,
+    port: number(flags.port, '--port', { max: 65535, integer: true }),
+    host: flags.host,
+    token: flags.token,
+    idempotencyTtlS: number(flags.idempotencyTtlS, '--idempotency-ttl-s'),
+    scopes,
+    webhooks,
+    bucket: {
+      maximumAvailable: number(flags.maxAvailable, '--max-available', { min: 1 }),
+      restoreRate: number(flags.restoreRate, '--restore-rate'),
+    },
+    faults: {
+      errorRate: number(flags.errorRate, '--error-rate', { max: 1 }),
+      dropRate: number(flags.dropRate, '--drop-rate', { max: 1 }),
+      latencyMs: number(flags.latencyMs, '--latency-ms'),
+      salesPerSecond: number(flags.salesPerSecond, '--sales-per-second'),
+      seed: number(flags.faultSeed, '--fault-seed', { integer: true }),
+    },
+    log: (line) => write.note(line),
+  }).catch((error: unknown) => {
+    throw error instanceof Error && /loopback/.test(error.message) ? new UsageError(`--host: ${error.message}`) : error;
+  });
+  // The first stdout line is the base URL, as INVRECON_SHOPIFY_ENDPOINT takes it.
+  write.out(emulator.url);
+  const counters = emulator.state.counters;
+  write.note(`emulator: serving ${emulator.graphqlUrl('{version}')} (started in ${Math.round(performance.now() - started)} ms); Ctrl-C to stop`);
+  if (webhooks) write.note(`emulator: posting inventory_levels/update webhooks to ${webhooks.url}`);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      write.note(
+        `emulator: ${signal}: stopping after ${counters.requests} requests (${counters.throttled} throttled, ${counters.faults.errors + counters.faults.drops} faults)`,
+      );
+      void emulator.close().then(resolve);
+    };
+    const onInt = () => stop('SIGINT');
+    const onTerm = () => stop('SIGTERM');
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+  });
 }

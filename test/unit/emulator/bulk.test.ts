@@ -22,7 +22,14 @@ async function runBulk(emulator: RunningEmulator, query: string): Promise<{ oper
   const response = await fetch(operation.url);
   assert.equal(response.status, 200);
   const text = await response.text();
-  return { operation, text, lines: text.trim().split('\n').map((line) => JSON.parse(line)) };
+  return {
+    operation,
+    text,
+    lines: text
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line)),
+  };
 }
 
 describe('emulator bulk operations', () => {
@@ -52,7 +59,10 @@ describe('emulator bulk operations', () => {
       if (!line.__parentId) return;
       assert.ok(seenAt.get(line.__parentId)! < index, `${line.id} comes after its parent`);
       // … but not always in the run right after it: another root line sits in between.
-      const lastRoot = lines.slice(0, index).reverse().find((candidate) => !candidate.__parentId);
+      const lastRoot = lines
+        .slice(0, index)
+        .reverse()
+        .find((candidate) => !candidate.__parentId);
       if (lastRoot?.id !== line.__parentId) interleaved++;
     });
     assert.ok(interleaved > 0, 'some child lines follow a later parent');
@@ -70,7 +80,10 @@ describe('emulator bulk operations', () => {
   it('walks locations → inventoryLevels too', async () => {
     const { lines } = await runBulk(emulator, '{ locations { edges { node { id name inventoryLevels { edges { node { id item { sku } } } } } } } }');
     const roots = lines.filter((line) => !line.__parentId);
-    assert.deepEqual(roots.map((line) => line.name), ['Downtown Store', 'Main Warehouse', 'Pop-up Kiosk']);
+    assert.deepEqual(
+      roots.map((line) => line.name),
+      ['Downtown Store', 'Main Warehouse', 'Pop-up Kiosk'],
+    );
     const atKiosk = lines.filter((line) => line.__parentId === 'gid://shopify/Location/3').map((line) => line.item.sku);
     assert.deepEqual(atKiosk, ['STICKER']);
   });
@@ -78,14 +91,18 @@ describe('emulator bulk operations', () => {
   it('refuses invalid bulk queries with userErrors', async () => {
     const invalid = await gql(emulator, RUN, { query: '{ inventoryItems { nodes { nope } } }' });
     assert.equal(invalid.body.data!.bulkOperationRunQuery.bulkOperation, null);
-    assert.deepEqual(invalid.body.data!.bulkOperationRunQuery.userErrors.map((e: any) => [e.code, e.field]), [['INVALID', ['query']]]);
+    assert.deepEqual(
+      invalid.body.data!.bulkOperationRunQuery.userErrors.map((e: any) => [e.code, e.field]),
+      [['INVALID', ['query']]],
+    );
     const noConnection = await gql(emulator, RUN, { query: '{ location { id } }' });
     assert.match(noConnection.body.data!.bulkOperationRunQuery.userErrors[0].message, /at least one connection/);
     const messages = async (query: string) => (await gql(emulator, RUN, { query })).body.data!.bulkOperationRunQuery.userErrors.map((e: any) => e.message);
     // Three levels of connections: Shopify allows two.
-    assert.deepEqual(await messages('{ locations { edges { node { id inventoryLevels { edges { node { id item { id inventoryLevels { edges { node { id } } } } } } } } } } }'), [
-      'Bulk queries cannot contain connections with a nesting depth greater than 2.',
-    ]);
+    assert.deepEqual(
+      await messages('{ locations { edges { node { id inventoryLevels { edges { node { id item { id inventoryLevels { edges { node { id } } } } } } } } } } }'),
+      ['Bulk queries cannot contain connections with a nesting depth greater than 2.'],
+    );
     assert.deepEqual(await messages('{ inventoryItems { nodes { id } } }'), [
       "All connection fields in a bulk query must select their contents using 'edges' > 'node', e.g: 'products { edges { node {'. Selecting via 'nodes' is not supported. Invalid connection fields: 'inventoryItems'.",
     ]);
@@ -94,7 +111,9 @@ describe('emulator bulk operations', () => {
     ]);
     const six = '{ ' + ['a', 'b', 'c', 'd', 'e', 'f'].map((alias) => `${alias}: locations { edges { node { id } } }`).join(' ') + ' }';
     assert.deepEqual(await messages(six), ['Bulk queries cannot contain more than 5 connections.']);
-    assert.deepEqual(await messages('mutation { bulkOperationRunQuery(query: "") { userErrors { message } } }'), ['Invalid operation type. Only `query` operations are supported.']);
+    assert.deepEqual(await messages('mutation { bulkOperationRunQuery(query: "") { userErrors { message } } }'), [
+      'Invalid operation type. Only `query` operations are supported.',
+    ]);
     const unknown = await gql(emulator, POLL, { id: 'gid://shopify/BulkOperation/999' });
     assert.equal(unknown.body.data!.bulkOperation, null);
   });

@@ -17,7 +17,12 @@ describe('emulator cost model', () => {
     assert.equal(cost('{ locations(first: 50) { edges { node { id name } } } }'), 2 + 50);
     assert.equal(cost('query($n: Int) { locations(first: $n) { nodes { id } pageInfo { hasNextPage } } }', { n: 10 }), 12);
     // item (1) + levels connection (2 + 10 × (level 1 + location 1 + quantities 1))
-    assert.equal(cost('{ inventoryItems(first: 100) { nodes { sku inventoryLevels(first: 10) { nodes { location { id } quantities(names: ["available"]) { quantity } } } } } }'), 2 + 100 * (1 + 2 + 10 * 3));
+    assert.equal(
+      cost(
+        '{ inventoryItems(first: 100) { nodes { sku inventoryLevels(first: 10) { nodes { location { id } quantities(names: ["available"]) { quantity } } } } } }',
+      ),
+      2 + 100 * (1 + 2 + 10 * 3),
+    );
     assert.equal(cost(SET_MUTATION), 10);
   });
 
@@ -31,7 +36,10 @@ describe('emulator cost model', () => {
       assert.equal(extension.throttleStatus.maximumAvailable, 2000);
       assert.equal(extension.throttleStatus.restoreRate, 100);
       assert.ok(extension.throttleStatus.currentlyAvailable >= 2000 - 11 && extension.throttleStatus.currentlyAvailable < 2000);
-      const mutation = await gql(emulator, SET_MUTATION, { input: setInput([{ inventoryItemId: ITEM_101, locationId: LOC_1, quantity: 1, changeFromQuantity: null }]), key: freshKey() });
+      const mutation = await gql(emulator, SET_MUTATION, {
+        input: setInput([{ inventoryItemId: ITEM_101, locationId: LOC_1, quantity: 1, changeFromQuantity: null }]),
+        key: freshKey(),
+      });
       assert.equal(mutation.body.extensions!.cost.requestedQueryCost, 10);
     } finally {
       await emulator.close();
@@ -43,12 +51,17 @@ describe('emulator cost model', () => {
     try {
       const first = await gql(emulator, '{ inventoryItems(first: 20) { nodes { id } } }');
       assert.equal(first.body.extensions!.cost.requestedQueryCost, 22);
-      const throttled = await gql(emulator, SET_MUTATION, { input: setInput([{ inventoryItemId: ITEM_101, locationId: LOC_1, quantity: 1, changeFromQuantity: null }]), key: freshKey() });
+      const throttled = await gql(emulator, SET_MUTATION, {
+        input: setInput([{ inventoryItemId: ITEM_101, locationId: LOC_1, quantity: 1, changeFromQuantity: null }]),
+        key: freshKey(),
+      });
       // 30 − 22 requested + 11 refunded (9 items returned) = 19 left: a mutation (10) still fits, the next does not.
       assert.equal(throttled.status, 200);
       const again = await gql(emulator, '{ inventoryItems(first: 20) { nodes { id } } }');
       assert.equal(again.status, 200);
-      assert.deepEqual(again.body.errors, [{ message: 'Throttled', extensions: { code: 'THROTTLED', documentation: 'https://shopify.dev/api/usage/rate-limits' } }]);
+      assert.deepEqual(again.body.errors, [
+        { message: 'Throttled', extensions: { code: 'THROTTLED', documentation: 'https://shopify.dev/api/usage/rate-limits' } },
+      ]);
       assert.equal(again.body.data, undefined);
       assert.equal(again.body.extensions!.cost.requestedQueryCost, 22);
       assert.equal(again.body.extensions!.cost.actualQueryCost, null);

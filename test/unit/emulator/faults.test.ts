@@ -35,7 +35,10 @@ describe('emulator faults', () => {
 
     const always = await startDemo({ faults: { errorRate: 1 } });
     try {
-      const answer = await gql(always, SET_MUTATION, { input: setInput([{ inventoryItemId: ITEM_101, locationId: LOC_1, quantity: 1, changeFromQuantity: null }]), key: freshKey() });
+      const answer = await gql(always, SET_MUTATION, {
+        input: setInput([{ inventoryItemId: ITEM_101, locationId: LOC_1, quantity: 1, changeFromQuantity: null }]),
+        key: freshKey(),
+      });
       assert.ok(answer.status >= 500);
       assert.equal(always.state.level(ITEM_101, LOC_1)!.available, 5, 'a 5xx means nothing ran');
     } finally {
@@ -106,10 +109,16 @@ describe('emulator inspection routes (emulator-only)', () => {
   it('serves state, history and counters, and takes sales and fault settings over HTTP', async () => {
     const emulator = await startDemo();
     try {
-      const sale = await fetch(`${emulator.url}/_emulator/sale`, { method: 'POST', body: JSON.stringify({ inventoryItemId: ITEM_101, locationId: LOC_1, quantity: 2 }) });
+      const sale = await fetch(`${emulator.url}/_emulator/sale`, {
+        method: 'POST',
+        body: JSON.stringify({ inventoryItemId: ITEM_101, locationId: LOC_1, quantity: 2 }),
+      });
       assert.equal(sale.status, 200);
       assert.deepEqual(((await sale.json()) as any).quantities.available, 3);
-      await gql(emulator, SET_MUTATION, { input: setInput([{ inventoryItemId: ITEM_101, locationId: LOC_1, quantity: 6, changeFromQuantity: 3 }]), key: 'inspect-1' });
+      await gql(emulator, SET_MUTATION, {
+        input: setInput([{ inventoryItemId: ITEM_101, locationId: LOC_1, quantity: 6, changeFromQuantity: 3 }]),
+        key: 'inspect-1',
+      });
       const state = (await (await fetch(`${emulator.url}/_emulator/state`)).json()) as any;
       assert.equal(state.levels.length, 15);
       const level = state.levels.find((l: any) => l.inventoryItemId === ITEM_101 && l.locationId === LOC_1);
@@ -117,7 +126,10 @@ describe('emulator inspection routes (emulator-only)', () => {
       const filtered = (await (await fetch(`${emulator.url}/_emulator/state?sku=MUG-WHT`)).json()) as any;
       assert.equal(filtered.levels.length, 2);
       const history = (await (await fetch(`${emulator.url}/_emulator/history`)).json()) as any;
-      assert.deepEqual(history.history.map((h: any) => `${h.kind}:${h.name}:${h.delta}`), ['sale:available:-2', 'sale:committed:2', 'set:available:3', 'set:on_hand:3']);
+      assert.deepEqual(
+        history.history.map((h: any) => `${h.kind}:${h.name}:${h.delta}`),
+        ['sale:available:-2', 'sale:committed:2', 'set:available:3', 'set:on_hand:3'],
+      );
       assert.equal(history.history[2].idempotencyKey, 'inspect-1');
       assert.equal(history.counters.mutations, 1);
       assert.equal(history.counters.operations.inventorySetQuantities, 1);

@@ -19,11 +19,22 @@ export interface GqlAnswer {
   body: {
     data?: Record<string, any>;
     errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, any> }[] | string;
-    extensions?: { cost: { requestedQueryCost: number; actualQueryCost: number | null; throttleStatus: { maximumAvailable: number; currentlyAvailable: number; restoreRate: number } } };
+    extensions?: {
+      cost: {
+        requestedQueryCost: number;
+        actualQueryCost: number | null;
+        throttleStatus: { maximumAvailable: number; currentlyAvailable: number; restoreRate: number };
+      };
+    };
   };
 }
 
-export async function gql(emulator: RunningEmulator, query: string, variables: Record<string, unknown> = {}, token: string | null = 'test-token'): Promise<GqlAnswer> {
+export async function gql(
+  emulator: RunningEmulator,
+  query: string,
+  variables: Record<string, unknown> = {},
+  token: string | null = 'test-token',
+): Promise<GqlAnswer> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (token !== null) headers['x-shopify-access-token'] = token;
   const response = await fetch(emulator.graphqlUrl(), { method: 'POST', headers, body: JSON.stringify({ query, variables }) });

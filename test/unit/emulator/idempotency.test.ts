@@ -33,7 +33,10 @@ describe('emulator idempotency keys: retention window and requests still running
       const first = await gql(emulator, SET_MUTATION, { input: row(9, 5), key });
       assert.deepEqual(first.body.data!.inventorySetQuantities.userErrors, []);
       const retry = await gql(emulator, SET_MUTATION, { input: row(9, 5), key });
-      assert.deepEqual(retry.body.data!.inventorySetQuantities.userErrors.map((e: any) => e.code), ['CHANGE_FROM_QUANTITY_STALE']);
+      assert.deepEqual(
+        retry.body.data!.inventorySetQuantities.userErrors.map((e: any) => e.code),
+        ['CHANGE_FROM_QUANTITY_STALE'],
+      );
       assert.equal(emulator.state.level(ITEM_101, LOC_1)!.available, 9);
       assert.equal(emulator.state.counters.idempotentReplays, 0);
     } finally {
@@ -51,7 +54,9 @@ describe('emulator idempotency keys: retention window and requests still running
       const applied = payloads.filter((p) => p.inventoryAdjustmentGroup !== null);
       assert.equal(concurrent.length, 1);
       assert.equal(applied.length, 1);
-      assert.deepEqual(concurrent[0].userErrors, [{ code: 'IDEMPOTENCY_CONCURRENT_REQUEST', field: null, message: 'This request is currently inprogress, please try again.' }]);
+      assert.deepEqual(concurrent[0].userErrors, [
+        { code: 'IDEMPOTENCY_CONCURRENT_REQUEST', field: null, message: 'This request is currently inprogress, please try again.' },
+      ]);
       assert.equal(concurrent[0].inventoryAdjustmentGroup, null);
       assert.equal(emulator.state.level(ITEM_101, LOC_1)!.available, 11);
       const later = await gql(emulator, SET_MUTATION, { input: row(11, 5), key });
@@ -70,7 +75,10 @@ describe('emulator idempotency keys: retention window and requests still running
       const settings = await fetch(`${emulator.url}/_emulator/faults`, { method: 'POST', body: JSON.stringify({ idempotencyTtlS: 0 }) });
       assert.equal(((await settings.json()) as { idempotencyTtlS: number }).idempotencyTtlS, 0);
       const retry = await gql(emulator, SET_MUTATION, { input: row(9, 5), key });
-      assert.deepEqual(retry.body.data!.inventorySetQuantities.userErrors.map((e: any) => e.code), ['CHANGE_FROM_QUANTITY_STALE']);
+      assert.deepEqual(
+        retry.body.data!.inventorySetQuantities.userErrors.map((e: any) => e.code),
+        ['CHANGE_FROM_QUANTITY_STALE'],
+      );
       assert.equal(emulator.state.counters.idempotencyKeysForgotten, 2, 'the first key (swept) and the retry (kept for 0 s)');
       assert.throws(() => emulator.state.setFaults({ idempotencyTtlS: -1 }), /idempotencyTtlS/);
     } finally {
@@ -83,11 +91,28 @@ describe('emulator idempotency keys: retention window and requests still running
     const ledger = new MutationLedger(store);
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const running = ledger.exclusive('held', () => gate, () => setQuantities(ledger, row(2, null) as never, 'held'));
+    const running = ledger.exclusive(
+      'held',
+      () => gate,
+      () => setQuantities(ledger, row(2, null) as never, 'held'),
+    );
     assert.equal(ledger.isRunning('held'), true);
-    const refused = await ledger.exclusive('held', async () => {}, () => assert.fail('must not run'));
+    const refused = await ledger.exclusive(
+      'held',
+      async () => {},
+      () => assert.fail('must not run'),
+    );
     assert.equal(refused.userErrors[0]!.code, 'IDEMPOTENCY_CONCURRENT_REQUEST');
-    const other = await ledger.exclusive('other', async () => {}, () => setQuantities(ledger, setInput([{ inventoryItemId: 'gid://shopify/InventoryItem/102', locationId: LOC_1, quantity: 1, changeFromQuantity: null }]) as never, 'other'));
+    const other = await ledger.exclusive(
+      'other',
+      async () => {},
+      () =>
+        setQuantities(
+          ledger,
+          setInput([{ inventoryItemId: 'gid://shopify/InventoryItem/102', locationId: LOC_1, quantity: 1, changeFromQuantity: null }]) as never,
+          'other',
+        ),
+    );
     assert.deepEqual(other.userErrors, []);
     release();
     assert.deepEqual((await running).userErrors, []);

@@ -14,7 +14,14 @@ const seed: Seed = {
     { id: CLOSED, name: 'Closed Store', isActive: false },
   ],
   items: [
-    { sku: 'A', inventoryItemId: TRACKED, levels: [{ locationId: ACTIVE, available: 5 }, { locationId: CLOSED, available: 2 }] },
+    {
+      sku: 'A',
+      inventoryItemId: TRACKED,
+      levels: [
+        { locationId: ACTIVE, available: 5 },
+        { locationId: CLOSED, available: 2 },
+      ],
+    },
     { sku: 'B', inventoryItemId: UNTRACKED, tracked: false, levels: [{ locationId: ACTIVE, available: 0 }] },
   ],
 };
@@ -67,7 +74,10 @@ describe('emulator: inactive locations and untracked items', () => {
         key: freshKey(),
         input: { reason: 'correction', name: 'available', changes: [{ inventoryItemId: UNTRACKED, locationId: ACTIVE, delta: 1, changeFromQuantity: null }] },
       });
-      assert.deepEqual(adjust.body.data!.inventoryAdjustQuantities.userErrors.map((e: any) => e.code), ['NON_MUTABLE_INVENTORY_ITEM']);
+      assert.deepEqual(
+        adjust.body.data!.inventoryAdjustQuantities.userErrors.map((e: any) => e.code),
+        ['NON_MUTABLE_INVENTORY_ITEM'],
+      );
     } finally {
       await emulator.close();
     }

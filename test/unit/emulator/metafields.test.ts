@@ -31,7 +31,10 @@ describe('emulator shop metafields (metafieldsSet with compareDigest)', () => {
 
       const again = await gql(emulator, SET, { metafields: [lease('{"owner":"b"}', null)] });
       assert.equal(again.body.data!.metafieldsSet.metafields, null);
-      assert.deepEqual(again.body.data!.metafieldsSet.userErrors.map((e: any) => [e.code, e.elementIndex, e.field]), [['STALE_OBJECT', 0, ['metafields', '0', 'compareDigest']]]);
+      assert.deepEqual(
+        again.body.data!.metafieldsSet.userErrors.map((e: any) => [e.code, e.elementIndex, e.field]),
+        [['STALE_OBJECT', 0, ['metafields', '0', 'compareDigest']]],
+      );
 
       const swapped = await gql(emulator, SET, { metafields: [lease('{"owner":"b"}', metafield.compareDigest)] });
       assert.deepEqual(swapped.body.data!.metafieldsSet.userErrors, []);
@@ -50,7 +53,9 @@ describe('emulator shop metafields (metafieldsSet with compareDigest)', () => {
   it('understands the $app: namespace shorthand (the app-reserved app--<id>--suffix)', async () => {
     const emulator = await startDemo();
     try {
-      const created = await gql(emulator, SET, { metafields: [{ ownerId: SHOP, namespace: '$app:invrecon', key: 'applies', type: 'json', value: '[]', compareDigest: null }] });
+      const created = await gql(emulator, SET, {
+        metafields: [{ ownerId: SHOP, namespace: '$app:invrecon', key: 'applies', type: 'json', value: '[]', compareDigest: null }],
+      });
       assert.equal(created.body.data!.metafieldsSet.metafields[0].namespace, 'app--1--invrecon');
       const read = await gql(emulator, READ, { namespace: '$app:invrecon', key: 'applies' });
       assert.equal(read.body.data!.shop.metafield.value, '[]');
@@ -63,7 +68,9 @@ describe('emulator shop metafields (metafieldsSet with compareDigest)', () => {
 
   it('is atomic and validates owner, type, value, digest and sizes', async () => {
     const seed = loadSeed(demoSeedPath);
-    const emulator = await startEmulator({ seed: { ...seed, shop: { metafields: [{ namespace: 'invrecon', key: 'seeded', type: 'single_line_text_field', value: 'x' }] } } });
+    const emulator = await startEmulator({
+      seed: { ...seed, shop: { metafields: [{ namespace: 'invrecon', key: 'seeded', type: 'single_line_text_field', value: 'x' }] } },
+    });
     try {
       const answer = await gql(emulator, SET, {
         metafields: [
@@ -90,7 +97,9 @@ describe('emulator shop metafields (metafieldsSet with compareDigest)', () => {
       assert.equal(seeded.body.data!.shop.metafield.compareDigest, digestOf('x'));
       const missing = await gql(emulator, READ, { namespace: 'invrecon', key: 'absent' });
       assert.equal(missing.body.data!.shop.metafield, null);
-      const tooMany = await gql(emulator, SET, { metafields: Array.from({ length: 26 }, (_, i) => ({ ownerId: SHOP, namespace: 'invrecon', key: `k${i}`, type: 'json', value: '1' })) });
+      const tooMany = await gql(emulator, SET, {
+        metafields: Array.from({ length: 26 }, (_, i) => ({ ownerId: SHOP, namespace: 'invrecon', key: `k${i}`, type: 'json', value: '1' })),
+      });
       assert.equal((tooMany.body.errors as any[])[0].extensions.code, 'MAX_INPUT_SIZE_EXCEEDED');
     } finally {
       await emulator.close();

@@ -13,7 +13,7 @@ describe('emulator reads', () => {
   it('answers 401 without a non-empty X-Shopify-Access-Token', async () => {
     const missing = await gql(emulator, '{ location { id } }', {}, null);
     assert.equal(missing.status, 401);
-    assert.match(String(missing.body.errors), /Invalid API key or access token/);
+    assert.match(JSON.stringify(missing.body.errors), /Invalid API key or access token/);
     const empty = await gql(emulator, '{ location { id } }', {}, '');
     assert.equal(empty.status, 401);
     assert.equal(emulator.state.counters.unauthorized, 2);
@@ -36,23 +36,38 @@ describe('emulator reads', () => {
       edges { cursor node { id name } } nodes { id }
       pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }`;
     const page1 = (await gql(emulator, query)).body.data!.locations;
-    assert.deepEqual(page1.edges.map((e: any) => e.node.name), ['Downtown Store', 'Main Warehouse']);
-    assert.deepEqual(page1.nodes.map((n: any) => n.id), [LOC_2, LOC_1]);
+    assert.deepEqual(
+      page1.edges.map((e: any) => e.node.name),
+      ['Downtown Store', 'Main Warehouse'],
+    );
+    assert.deepEqual(
+      page1.nodes.map((n: any) => n.id),
+      [LOC_2, LOC_1],
+    );
     assert.equal(page1.pageInfo.hasNextPage, true);
     assert.equal(page1.pageInfo.hasPreviousPage, false);
     assert.equal(page1.pageInfo.startCursor, page1.edges[0].cursor);
     assert.equal(page1.pageInfo.endCursor, page1.edges[1].cursor);
     assert.doesNotMatch(page1.pageInfo.endCursor, /^\d+$/, 'cursors are opaque, not raw offsets');
     const page2 = (await gql(emulator, query, { after: page1.pageInfo.endCursor })).body.data!.locations;
-    assert.deepEqual(page2.nodes.map((n: any) => n.id), [LOC_3]);
+    assert.deepEqual(
+      page2.nodes.map((n: any) => n.id),
+      [LOC_3],
+    );
     assert.equal(page2.pageInfo.hasNextPage, false);
     assert.equal(page2.pageInfo.hasPreviousPage, true);
     const byId = (await gql(emulator, '{ locations(first: 5, sortKey: ID) { nodes { id } } }')).body.data!.locations;
-    assert.deepEqual(byId.nodes.map((n: any) => n.id), [LOC_1, LOC_2, LOC_3]);
+    assert.deepEqual(
+      byId.nodes.map((n: any) => n.id),
+      [LOC_1, LOC_2, LOC_3],
+    );
   });
 
   it('reads one location, and the primary one without an id', async () => {
-    const answer = await gql(emulator, `{ a: location(id: "${LOC_2}") { id name isActive } b: location { id } c: location(id: "gid://shopify/Location/999") { id } }`);
+    const answer = await gql(
+      emulator,
+      `{ a: location(id: "${LOC_2}") { id name isActive } b: location { id } c: location(id: "gid://shopify/Location/999") { id } }`,
+    );
     assert.deepEqual(answer.body.data, { a: { id: LOC_2, name: 'Downtown Store', isActive: true }, b: { id: LOC_1 }, c: null });
   });
 
@@ -60,7 +75,11 @@ describe('emulator reads', () => {
     const seen: string[] = [];
     let after: string | null = null;
     for (let page = 0; page < 10; page++) {
-      const answer = await gql(emulator, 'query($after: String) { inventoryItems(first: 4, after: $after) { nodes { id sku } pageInfo { hasNextPage endCursor } } }', { after });
+      const answer = await gql(
+        emulator,
+        'query($after: String) { inventoryItems(first: 4, after: $after) { nodes { id sku } pageInfo { hasNextPage endCursor } } }',
+        { after },
+      );
       const connection = answer.body.data!.inventoryItems;
       seen.push(...connection.nodes.map((n: any) => n.sku));
       if (!connection.pageInfo.hasNextPage) break;
@@ -73,7 +92,10 @@ describe('emulator reads', () => {
     const one = await gql(emulator, '{ inventoryItems(first: 5, query: "sku:MUG-WHT") { nodes { id sku } } }');
     assert.deepEqual(one.body.data!.inventoryItems.nodes, [{ id: 'gid://shopify/InventoryItem/104', sku: 'MUG-WHT' }]);
     const two = await gql(emulator, '{ inventoryItems(first: 5, query: "sku:CAP-BLK OR sku:TEE-RED-M") { nodes { sku } } }');
-    assert.deepEqual(two.body.data!.inventoryItems.nodes.map((n: any) => n.sku), ['TEE-RED-M', 'CAP-BLK']);
+    assert.deepEqual(
+      two.body.data!.inventoryItems.nodes.map((n: any) => n.sku),
+      ['TEE-RED-M', 'CAP-BLK'],
+    );
     const none = await gql(emulator, '{ inventoryItems(first: 5, query: "sku:mug-wht") { nodes { sku } } }');
     assert.deepEqual(none.body.data!.inventoryItems.nodes, []);
     const unsupported = await gql(emulator, '{ inventoryItems(first: 5, query: "title:shirt") { nodes { sku } } }');
@@ -81,7 +103,9 @@ describe('emulator reads', () => {
   });
 
   it('reads an item, its levels (paged) and one level with every quantity name', async () => {
-    const answer = await gql(emulator, `{ inventoryItem(id: "${ITEM_101}") {
+    const answer = await gql(
+      emulator,
+      `{ inventoryItem(id: "${ITEM_101}") {
       id sku legacyResourceId
       inventoryLevels(first: 1) { edges { cursor node { id } } pageInfo { hasNextPage endCursor } }
       inventoryLevel(locationId: "${LOC_1}") {
@@ -89,7 +113,8 @@ describe('emulator reads', () => {
         quantities(names: ["available", "on_hand", "committed", "reserved", "incoming", "damaged", "safety_stock", "quality_control"]) { name quantity }
       }
       elsewhere: inventoryLevel(locationId: "${LOC_3}") { id }
-    } }`);
+    } }`,
+    );
     const item = answer.body.data!.inventoryItem;
     assert.equal(item.sku, 'TEE-RED-M');
     assert.equal(item.legacyResourceId, '101');
@@ -97,14 +122,24 @@ describe('emulator reads', () => {
     assert.match(item.inventoryLevel.id, /^gid:\/\/shopify\/InventoryLevel\/\d+\?inventory_item_id=101$/);
     assert.deepEqual(item.inventoryLevel.location, { id: LOC_1, name: 'Main Warehouse' });
     assert.deepEqual(item.inventoryLevel.item, { id: ITEM_101, sku: 'TEE-RED-M' });
-    assert.deepEqual(
-      Object.fromEntries(item.inventoryLevel.quantities.map((q: any) => [q.name, q.quantity])),
-      { available: 5, on_hand: 7, committed: 2, reserved: 0, incoming: 0, damaged: 0, safety_stock: 0, quality_control: 0 },
-    );
-    assert.equal(item.elsewhere, null);
-    const next = await gql(emulator, `query($after: String) { inventoryItem(id: "${ITEM_101}") { inventoryLevels(first: 5, after: $after) { nodes { location { id } } pageInfo { hasNextPage } } } }`, {
-      after: item.inventoryLevels.pageInfo.endCursor,
+    assert.deepEqual(Object.fromEntries(item.inventoryLevel.quantities.map((q: any) => [q.name, q.quantity])), {
+      available: 5,
+      on_hand: 7,
+      committed: 2,
+      reserved: 0,
+      incoming: 0,
+      damaged: 0,
+      safety_stock: 0,
+      quality_control: 0,
     });
+    assert.equal(item.elsewhere, null);
+    const next = await gql(
+      emulator,
+      `query($after: String) { inventoryItem(id: "${ITEM_101}") { inventoryLevels(first: 5, after: $after) { nodes { location { id } } pageInfo { hasNextPage } } } }`,
+      {
+        after: item.inventoryLevels.pageInfo.endCursor,
+      },
+    );
     assert.deepEqual(next.body.data!.inventoryItem.inventoryLevels.nodes, [{ location: { id: LOC_2 } }]);
     const level = await gql(emulator, `{ inventoryLevel(id: "${item.inventoryLevel.id}") { location { id } } }`);
     assert.deepEqual(level.body.data!.inventoryLevel, { location: { id: LOC_1 } });
@@ -132,7 +167,10 @@ describe('emulator reads', () => {
   });
 
   it('refuses an unknown quantity name with an error, as Shopify does', async () => {
-    const answer = await gql(emulator, `{ inventoryItem(id: "${ITEM_101}") { inventoryLevel(locationId: "${LOC_1}") { quantities(names: ["available", "sellable"]) { name quantity } } } }`);
+    const answer = await gql(
+      emulator,
+      `{ inventoryItem(id: "${ITEM_101}") { inventoryLevel(locationId: "${LOC_1}") { quantities(names: ["available", "sellable"]) { name quantity } } } }`,
+    );
     const errors = answer.body.errors as any[];
     assert.match(errors[0].message, /'sellable' is invalid/);
   });

@@ -64,12 +64,15 @@ describe("the emulator's schema is a subset of Shopify's 2026-04 Admin schema", 
             problems.push(`field ${type.name}.${field.name} does not exist`);
             continue;
           }
-          if (String(realField.type) !== String(field.type)) problems.push(`${type.name}.${field.name} is ${String(realField.type)}, not ${String(field.type)}`);
+          if (String(realField.type) !== String(field.type))
+            problems.push(`${type.name}.${field.name} is ${String(realField.type)}, not ${String(field.type)}`);
           for (const arg of field.args) {
             const realArg = realField.args.find((a) => a.name === arg.name);
             if (!realArg) problems.push(`argument ${type.name}.${field.name}(${arg.name}) does not exist`);
-            else if (String(realArg.type) !== String(arg.type)) problems.push(`${type.name}.${field.name}(${arg.name}) is ${String(realArg.type)}, not ${String(arg.type)}`);
-            else if (JSON.stringify(realArg.defaultValue) !== JSON.stringify(arg.defaultValue)) problems.push(`${type.name}.${field.name}(${arg.name}) defaults to ${JSON.stringify(realArg.defaultValue)}`);
+            else if (String(realArg.type) !== String(arg.type))
+              problems.push(`${type.name}.${field.name}(${arg.name}) is ${String(realArg.type)}, not ${String(arg.type)}`);
+            else if (JSON.stringify(realArg.defaultValue) !== JSON.stringify(arg.defaultValue))
+              problems.push(`${type.name}.${field.name}(${arg.name}) defaults to ${JSON.stringify(realArg.defaultValue)}`);
           }
           for (const realArg of realField.args) {
             if (String(realArg.type).endsWith('!') && realArg.defaultValue === undefined && !field.args.some((a) => a.name === realArg.name)) {
@@ -83,10 +86,12 @@ describe("the emulator's schema is a subset of Shopify's 2026-04 Admin schema", 
         for (const field of Object.values(type.getFields())) {
           const realField = realFields[field.name];
           if (!realField) problems.push(`input field ${type.name}.${field.name} does not exist`);
-          else if (String(realField.type) !== String(field.type)) problems.push(`${type.name}.${field.name} is ${String(realField.type)}, not ${String(field.type)}`);
+          else if (String(realField.type) !== String(field.type))
+            problems.push(`${type.name}.${field.name} is ${String(realField.type)}, not ${String(field.type)}`);
         }
         for (const realField of Object.values(realFields)) {
-          if (String(realField.type).endsWith('!') && realField.defaultValue === undefined && !type.getFields()[realField.name]) problems.push(`required input field ${type.name}.${realField.name} is missing`);
+          if (String(realField.type).endsWith('!') && realField.defaultValue === undefined && !type.getFields()[realField.name])
+            problems.push(`required input field ${type.name}.${realField.name} is missing`);
         }
       }
     }
@@ -101,8 +106,16 @@ describe("the emulator's schema is a subset of Shopify's 2026-04 Admin schema", 
       '{ shop { id name myshopifyDomain metafield(namespace: "invrecon", key: "lease") { id value compareDigest updatedAt } } currentAppInstallation { id accessScopes { handle description } } }',
       '{ locations(first: 5, includeInactive: true) { nodes { id isActive } } inventoryItems(first: 1) { nodes { tracked } } }',
     ];
-    for (const document of [...documents, SET_MUTATION, ADJUST_MUTATION, '{ inventoryItems(first: 2, query: "sku:A") { nodes { id sku inventoryLevels(first: 5) { nodes { id location { id name } quantities(names: ["available"]) { name quantity } } } } pageInfo { hasNextPage endCursor } } }']) {
-      assert.deepEqual(validate(shopify, parse(document)).map((e) => e.message), []);
+    for (const document of [
+      ...documents,
+      SET_MUTATION,
+      ADJUST_MUTATION,
+      '{ inventoryItems(first: 2, query: "sku:A") { nodes { id sku inventoryLevels(first: 5) { nodes { id location { id name } quantities(names: ["available"]) { name quantity } } } } pageInfo { hasNextPage endCursor } } }',
+    ]) {
+      assert.deepEqual(
+        validate(shopify, parse(document)).map((e) => e.message),
+        [],
+      );
     }
   });
 });

@@ -10,7 +10,10 @@ describe('emulator access scopes', () => {
     const emulator = await startDemo();
     try {
       const answer = await gql(emulator, '{ currentAppInstallation { accessScopes { handle } } }');
-      assert.deepEqual(answer.body.data!.currentAppInstallation.accessScopes.map((s: any) => s.handle), ['read_inventory', 'write_inventory', 'read_locations']);
+      assert.deepEqual(
+        answer.body.data!.currentAppInstallation.accessScopes.map((s: any) => s.handle),
+        ['read_inventory', 'write_inventory', 'read_locations'],
+      );
     } finally {
       await emulator.close();
     }
@@ -31,11 +34,16 @@ describe('emulator access scopes', () => {
       const node = await gql(emulator, `{ node(id: "${LOC_1}") { id } }`);
       assert.equal((node.body.errors as any[])[0].extensions.code, 'ACCESS_DENIED');
 
-      const write = await gql(emulator, SET_MUTATION, { key: freshKey(), input: setInput([{ inventoryItemId: ITEM_101, locationId: LOC_1, quantity: 1, changeFromQuantity: null }]) });
+      const write = await gql(emulator, SET_MUTATION, {
+        key: freshKey(),
+        input: setInput([{ inventoryItemId: ITEM_101, locationId: LOC_1, quantity: 1, changeFromQuantity: null }]),
+      });
       assert.equal((write.body.errors as any[])[0].extensions.code, 'ACCESS_DENIED');
       assert.match((write.body.errors as any[])[0].message, /`write_inventory`/);
       assert.equal(emulator.state.level(ITEM_101, LOC_1)!.available, 5);
-      assert.deepEqual((await gql(emulator, '{ currentAppInstallation { accessScopes { handle } } }')).body.data!.currentAppInstallation.accessScopes, [{ handle: 'read_inventory' }]);
+      assert.deepEqual((await gql(emulator, '{ currentAppInstallation { accessScopes { handle } } }')).body.data!.currentAppInstallation.accessScopes, [
+        { handle: 'read_inventory' },
+      ]);
     } finally {
       await emulator.close();
     }

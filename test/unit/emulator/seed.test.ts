@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { InputError } from '../../../src/errors.js';
-import { generateSeed, generateSeedSource, loadSeed, parseGenerateSpec, startEmulator } from '../../../src/emulator/index.js';
+import { generateSeed, generateSeedSource, loadSeed, parseGenerateSpec, SeedError, startEmulator } from '../../../src/emulator/index.js';
 import { tempDir } from '../../helpers/cli.js';
 import { demoSeedPath } from './helpers.js';
 
@@ -25,7 +24,13 @@ describe('emulator seed', () => {
   it('fills missing quantities with 0 and computes on_hand from its parts', async () => {
     const seed = {
       locations: [location],
-      items: [{ sku: 'A', inventoryItemId: 'gid://shopify/InventoryItem/1', levels: [{ locationId: location.id, available: 3, committed: 1, reserved: 2, damaged: 1, safety_stock: 1, quality_control: 1, incoming: 9 }] }],
+      items: [
+        {
+          sku: 'A',
+          inventoryItemId: 'gid://shopify/InventoryItem/1',
+          levels: [{ locationId: location.id, available: 3, committed: 1, reserved: 2, damaged: 1, safety_stock: 1, quality_control: 1, incoming: 9 }],
+        },
+      ],
     };
     const emulator = await startEmulator({ seed });
     try {
@@ -48,7 +53,10 @@ describe('emulator seed', () => {
     const { dir, cleanup } = tempDir();
     try {
       const path = writeSeed(dir, '{\n  "locations": [],\n  "items": [,]\n}');
-      assert.throws(() => loadSeed(path), (error: unknown) => error instanceof InputError && error.message.includes(`${path}:3:`));
+      assert.throws(
+        () => loadSeed(path),
+        (error: unknown) => error instanceof SeedError && error.message.includes(`${path}:3:`),
+      );
     } finally {
       cleanup();
     }
@@ -57,11 +65,14 @@ describe('emulator seed', () => {
   it('names every bad field by path', () => {
     const { dir, cleanup } = tempDir();
     try {
-      const path = writeSeed(dir, { locations: [{ id: 'Location/1', name: 'Main' }], items: [{ sku: 'A', inventoryItemId: 'gid://shopify/InventoryItem/1', levels: [{ locationId: 'x', available: 1.5, colour: 'red' }] }] });
+      const path = writeSeed(dir, {
+        locations: [{ id: 'Location/1', name: 'Main' }],
+        items: [{ sku: 'A', inventoryItemId: 'gid://shopify/InventoryItem/1', levels: [{ locationId: 'x', available: 1.5, colour: 'red' }] }],
+      });
       assert.throws(
         () => loadSeed(path),
         (error: unknown) => {
-          assert.ok(error instanceof InputError);
+          assert.ok(error instanceof SeedError);
           const details = error.details.join('\n');
           assert.match(details, /locations\[0\]\.id: expected gid:\/\/shopify\/Location\/<id>/);
           assert.match(details, /items\[0\]\.levels\[0\]\.available/);
@@ -78,14 +89,20 @@ describe('emulator seed', () => {
   it('refuses unknown locations, duplicates and an on_hand that contradicts its parts', async () => {
     const item = (levels: object[], id = 'gid://shopify/InventoryItem/1') => ({ sku: 'A', inventoryItemId: id, levels });
     const cases: [object, RegExp][] = [
-      [{ locations: [location], items: [item([{ locationId: 'gid://shopify/Location/2', available: 1 }])] }, /items\[0\]\.levels\[0\]\.locationId gid:\/\/shopify\/Location\/2 is not one of the seed's locations/],
+      [
+        { locations: [location], items: [item([{ locationId: 'gid://shopify/Location/2', available: 1 }])] },
+        /items\[0\]\.levels\[0\]\.locationId gid:\/\/shopify\/Location\/2 is not one of the seed's locations/,
+      ],
       [{ locations: [location, location], items: [] }, /locations\[1\]\.id .* appears twice/],
       [{ locations: [location], items: [item([]), item([])] }, /items\[1\]\.inventoryItemId .* appears twice/],
       [{ locations: [location], items: [item([{ locationId: location.id }, { locationId: location.id }])] }, /stocked twice/],
-      [{ locations: [location], items: [item([{ locationId: location.id, available: 5, on_hand: 7 }])] }, /items\[0\]\.levels\[0\]\.on_hand is 7, but available \+ committed .* is 5/],
+      [
+        { locations: [location], items: [item([{ locationId: location.id, available: 5, on_hand: 7 }])] },
+        /items\[0\]\.levels\[0\]\.on_hand is 7, but available \+ committed .* is 5/,
+      ],
     ];
     for (const [seed, pattern] of cases) {
-      await assert.rejects(startEmulator({ seed: seed as never }), (error: unknown) => error instanceof InputError && pattern.test(error.message));
+      await assert.rejects(startEmulator({ seed: seed as never }), (error: unknown) => error instanceof SeedError && pattern.test(error.message));
     }
   });
 

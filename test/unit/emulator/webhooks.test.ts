@@ -45,7 +45,11 @@ describe('emulator webhooks (inventory_levels/update)', () => {
       // reserved moves on_hand only: no change of available, no webhook; a set to the current value neither.
       await gql(emulator, ADJUST_MUTATION, {
         key: freshKey(),
-        input: { reason: 'correction', name: 'reserved', changes: [{ inventoryItemId: ITEM_102, locationId: LOC_1, delta: 1, changeFromQuantity: null, ledgerDocumentUri: 'app://doc/1' }] },
+        input: {
+          reason: 'correction',
+          name: 'reserved',
+          changes: [{ inventoryItemId: ITEM_102, locationId: LOC_1, delta: 1, changeFromQuantity: null, ledgerDocumentUri: 'app://doc/1' }],
+        },
       });
       await gql(emulator, SET_MUTATION, { key: freshKey(), input: setRow(ITEM_102, 8) });
       emulator.state.sell(ITEM_101, LOC_1, 2);

@@ -14,7 +14,10 @@ describe('emulator inventorySetQuantities', () => {
   afterEach(() => emulator.close());
 
   it('sets available with a matching changeFromQuantity, moves on_hand by the same amount and reports the group', async () => {
-    const answer = await gql(emulator, SET_MUTATION, { input: setInput([{ inventoryItemId: ITEM_101, locationId: LOC_1, quantity: 9, changeFromQuantity: 5 }]), key: freshKey() });
+    const answer = await gql(emulator, SET_MUTATION, {
+      input: setInput([{ inventoryItemId: ITEM_101, locationId: LOC_1, quantity: 9, changeFromQuantity: 5 }]),
+      key: freshKey(),
+    });
     const result = payload(answer);
     assert.deepEqual(result.userErrors, []);
     const group = result.inventoryAdjustmentGroup;
@@ -26,7 +29,16 @@ describe('emulator inventorySetQuantities', () => {
       { name: 'available', delta: 4, quantityAfterChange: 9, item: { id: ITEM_101, sku: 'TEE-RED-M' }, location: { id: LOC_1, name: 'Main Warehouse' } },
       { name: 'on_hand', delta: 4, quantityAfterChange: 11, item: { id: ITEM_101, sku: 'TEE-RED-M' }, location: { id: LOC_1, name: 'Main Warehouse' } },
     ]);
-    assert.deepEqual(emulator.state.level(ITEM_101, LOC_1), { available: 9, on_hand: 11, committed: 2, reserved: 0, incoming: 0, damaged: 0, safety_stock: 0, quality_control: 0 });
+    assert.deepEqual(emulator.state.level(ITEM_101, LOC_1), {
+      available: 9,
+      on_hand: 11,
+      committed: 2,
+      reserved: 0,
+      incoming: 0,
+      damaged: 0,
+      safety_stock: 0,
+      quality_control: 0,
+    });
     const history = emulator.state.history.map(({ kind, name, before, after, delta }) => ({ kind, name, before, after, delta }));
     assert.deepEqual(history, [
       { kind: 'set', name: 'available', before: 5, after: 9, delta: 4 },
@@ -36,7 +48,10 @@ describe('emulator inventorySetQuantities', () => {
   });
 
   it('sets on_hand and moves available by the same amount', async () => {
-    const answer = await gql(emulator, SET_MUTATION, { input: setInput([{ inventoryItemId: ITEM_101, locationId: LOC_1, quantity: 4, changeFromQuantity: 7 }], { name: 'on_hand' }), key: freshKey() });
+    const answer = await gql(emulator, SET_MUTATION, {
+      input: setInput([{ inventoryItemId: ITEM_101, locationId: LOC_1, quantity: 4, changeFromQuantity: 7 }], { name: 'on_hand' }),
+      key: freshKey(),
+    });
     assert.deepEqual(payload(answer).userErrors, []);
     const level = emulator.state.level(ITEM_101, LOC_1)!;
     assert.equal(level.on_hand, 4);
@@ -45,22 +60,37 @@ describe('emulator inventorySetQuantities', () => {
   });
 
   it('answers CHANGE_FROM_QUANTITY_STALE naming the row, and changes nothing', async () => {
-    const answer = await gql(emulator, SET_MUTATION, { input: setInput([{ inventoryItemId: ITEM_101, locationId: LOC_1, quantity: 9, changeFromQuantity: 4 }]), key: freshKey() });
+    const answer = await gql(emulator, SET_MUTATION, {
+      input: setInput([{ inventoryItemId: ITEM_101, locationId: LOC_1, quantity: 9, changeFromQuantity: 4 }]),
+      key: freshKey(),
+    });
     const result = payload(answer);
     assert.equal(result.inventoryAdjustmentGroup, null);
-    assert.deepEqual(result.userErrors.map((e: any) => [e.code, e.field]), [['CHANGE_FROM_QUANTITY_STALE', ['input', 'quantities', '0', 'changeFromQuantity']]]);
+    assert.deepEqual(
+      result.userErrors.map((e: any) => [e.code, e.field]),
+      [['CHANGE_FROM_QUANTITY_STALE', ['input', 'quantities', '0', 'changeFromQuantity']]],
+    );
     assert.equal(emulator.state.level(ITEM_101, LOC_1)!.available, 5);
     assert.equal(emulator.state.history.length, 0);
   });
 
   it('skips the compare-and-swap check when changeFromQuantity is explicitly null', async () => {
-    const answer = await gql(emulator, SET_MUTATION, { input: setInput([{ inventoryItemId: ITEM_101, locationId: LOC_1, quantity: 1, changeFromQuantity: null }]), key: freshKey() });
+    const answer = await gql(emulator, SET_MUTATION, {
+      input: setInput([{ inventoryItemId: ITEM_101, locationId: LOC_1, quantity: 1, changeFromQuantity: null }]),
+      key: freshKey(),
+    });
     assert.deepEqual(payload(answer).userErrors, []);
     assert.equal(emulator.state.level(ITEM_101, LOC_1)!.available, 1);
   });
 
   it('refuses a row without changeFromQuantity (absent, not null) with a top-level error, in variables and inline', async () => {
-    const viaVariables = await gql(emulator, SET_MUTATION, { input: setInput([{ inventoryItemId: ITEM_101, locationId: LOC_1, quantity: 1, changeFromQuantity: null }, { inventoryItemId: ITEM_102, locationId: LOC_1, quantity: 1 }]), key: freshKey() });
+    const viaVariables = await gql(emulator, SET_MUTATION, {
+      input: setInput([
+        { inventoryItemId: ITEM_101, locationId: LOC_1, quantity: 1, changeFromQuantity: null },
+        { inventoryItemId: ITEM_102, locationId: LOC_1, quantity: 1 },
+      ]),
+      key: freshKey(),
+    });
     const errors = viaVariables.body.errors as any[];
     assert.equal(errors[0].extensions.code, 'INVALID_FIELD_ARGUMENTS');
     assert.match(errors[0].message, /InventoryQuantityInput must include the following argument: changeFromQuantity/);
@@ -97,13 +127,16 @@ describe('emulator inventorySetQuantities', () => {
     assert.equal(emulator.state.level(ITEM_101, LOC_1)!.available, 9);
     assert.equal(emulator.state.history.length, 2, 'the replay recorded no change');
     assert.equal(emulator.state.counters.idempotentReplays, 1);
-    const other = payload(await gql(emulator, SET_MUTATION, { input: setInput([{ inventoryItemId: ITEM_101, locationId: LOC_1, quantity: 3, changeFromQuantity: 9 }]), key }));
+    const other = payload(
+      await gql(emulator, SET_MUTATION, { input: setInput([{ inventoryItemId: ITEM_101, locationId: LOC_1, quantity: 3, changeFromQuantity: 9 }]), key }),
+    );
     assert.deepEqual(codes(other.userErrors), ['IDEMPOTENCY_KEY_PARAMETER_MISMATCH']);
     assert.equal(emulator.state.level(ITEM_101, LOC_1)!.available, 9);
   });
 
   it('accepts 250 rows and refuses 251 with a top-level error', async () => {
-    const rows = (count: number) => Array.from({ length: count }, () => ({ inventoryItemId: ITEM_101, locationId: LOC_1, quantity: 1, changeFromQuantity: null }));
+    const rows = (count: number) =>
+      Array.from({ length: count }, () => ({ inventoryItemId: ITEM_101, locationId: LOC_1, quantity: 1, changeFromQuantity: null }));
     const tooMany = await gql(emulator, SET_MUTATION, { input: setInput(rows(251)), key: freshKey() });
     const errors = tooMany.body.errors as any[];
     assert.equal(errors[0].extensions.code, 'MAX_INPUT_SIZE_EXCEEDED');
@@ -122,16 +155,25 @@ describe('emulator inventorySetQuantities', () => {
       ]),
       key: freshKey(),
     });
-    assert.deepEqual(payload(answer).userErrors.map((e: any) => [e.code, e.field]), [['NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR', ['input', 'quantities', '1']]]);
+    assert.deepEqual(
+      payload(answer).userErrors.map((e: any) => [e.code, e.field]),
+      [['NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR', ['input', 'quantities', '1']]],
+    );
     assert.equal(emulator.state.level(ITEM_101, LOC_1)!.available, 5);
   });
 
   it('refuses names other than available/on_hand, unknown reasons and malformed reference documents', async () => {
     const row = [{ inventoryItemId: ITEM_101, locationId: LOC_1, quantity: 1, changeFromQuantity: 5 }];
     const badName = payload(await gql(emulator, SET_MUTATION, { input: setInput(row, { name: 'committed' }), key: freshKey() }));
-    assert.deepEqual(badName.userErrors.map((e: any) => [e.code, e.field]), [['INVALID_NAME', ['input', 'name']]]);
+    assert.deepEqual(
+      badName.userErrors.map((e: any) => [e.code, e.field]),
+      [['INVALID_NAME', ['input', 'name']]],
+    );
     const badReason = payload(await gql(emulator, SET_MUTATION, { input: setInput(row, { reason: 'because' }), key: freshKey() }));
-    assert.deepEqual(badReason.userErrors.map((e: any) => [e.code, e.field]), [['INVALID_REASON', ['input', 'reason']]]);
+    assert.deepEqual(
+      badReason.userErrors.map((e: any) => [e.code, e.field]),
+      [['INVALID_REASON', ['input', 'reason']]],
+    );
     const badUri = payload(await gql(emulator, SET_MUTATION, { input: setInput(row, { referenceDocumentUri: 'no scheme here' }), key: freshKey() }));
     assert.deepEqual(codes(badUri.userErrors), ['INVALID_REFERENCE_DOCUMENT']);
     for (const reason of ['correction', 'cycle_count_available', 'received', 'restock', 'shrinkage', 'movement_created']) {
@@ -149,23 +191,33 @@ describe('emulator inventorySetQuantities', () => {
       ]),
       key: freshKey(),
     });
-    assert.deepEqual(payload(answer).userErrors.map((e: any) => [e.code, e.field]), [
-      ['INVALID_INVENTORY_ITEM', ['input', 'quantities', '0', 'inventoryItemId']],
-      ['INVALID_LOCATION', ['input', 'quantities', '1', 'locationId']],
-      ['ITEM_NOT_STOCKED_AT_LOCATION', ['input', 'quantities', '2', 'locationId']],
-    ]);
+    assert.deepEqual(
+      payload(answer).userErrors.map((e: any) => [e.code, e.field]),
+      [
+        ['INVALID_INVENTORY_ITEM', ['input', 'quantities', '0', 'inventoryItemId']],
+        ['INVALID_LOCATION', ['input', 'quantities', '1', 'locationId']],
+        ['ITEM_NOT_STOCKED_AT_LOCATION', ['input', 'quantities', '2', 'locationId']],
+      ],
+    );
   });
 
   it('enforces quantity bounds: on_hand never negative, totals within ±1,000,000,000', async () => {
     const row = (quantity: number) => [{ inventoryItemId: ITEM_101, locationId: LOC_1, quantity, changeFromQuantity: null }];
     const negative = payload(await gql(emulator, SET_MUTATION, { input: setInput(row(-1), { name: 'on_hand' }), key: freshKey() }));
-    assert.deepEqual(negative.userErrors.map((e: any) => [e.code, e.field]), [['INVALID_QUANTITY_NEGATIVE', ['input', 'quantities', '0', 'quantity']]]);
+    assert.deepEqual(
+      negative.userErrors.map((e: any) => [e.code, e.field]),
+      [['INVALID_QUANTITY_NEGATIVE', ['input', 'quantities', '0', 'quantity']]],
+    );
     const high = payload(await gql(emulator, SET_MUTATION, { input: setInput(row(1_000_000_001)), key: freshKey() }));
     assert.deepEqual(codes(high.userErrors), ['INVALID_QUANTITY_TOO_HIGH']);
     const low = payload(await gql(emulator, SET_MUTATION, { input: setInput(row(-1_000_000_001)), key: freshKey() }));
     assert.deepEqual(codes(low.userErrors), ['INVALID_QUANTITY_TOO_LOW']);
     const onHandOverflow = payload(await gql(emulator, SET_MUTATION, { input: setInput(row(999_999_999)), key: freshKey() }));
-    assert.deepEqual(codes(onHandOverflow.userErrors), ['INVALID_QUANTITY_TOO_HIGH'], 'available 999,999,999 would push on_hand (with 2 committed) past the limit');
+    assert.deepEqual(
+      codes(onHandOverflow.userErrors),
+      ['INVALID_QUANTITY_TOO_HIGH'],
+      'available 999,999,999 would push on_hand (with 2 committed) past the limit',
+    );
     assert.equal(emulator.state.level(ITEM_101, LOC_1)!.available, 5);
   });
 
@@ -181,7 +233,10 @@ describe('emulator inventorySetQuantities', () => {
     });
     const result = payload(answer);
     assert.equal(result.inventoryAdjustmentGroup, null);
-    assert.deepEqual(result.userErrors.map((e: any) => e.field.slice(0, 3).join('.')), ['input.quantities.1', 'input.quantities.3']);
+    assert.deepEqual(
+      result.userErrors.map((e: any) => e.field.slice(0, 3).join('.')),
+      ['input.quantities.1', 'input.quantities.3'],
+    );
     assert.equal(emulator.state.level(ITEM_101, LOC_1)!.available, 5);
     assert.equal(emulator.state.level(ITEM_102, LOC_2)!.available, 2);
     assert.equal(emulator.state.history.length, 0);
@@ -205,28 +260,57 @@ describe('emulator inventoryAdjustQuantities', () => {
   });
   afterEach(() => emulator.close());
 
-  const adjustInput = (changes: Record<string, unknown>[], overrides: Record<string, unknown> = {}) => ({ reason: 'correction', name: 'available', changes, ...overrides });
+  const adjustInput = (changes: Record<string, unknown>[], overrides: Record<string, unknown> = {}) => ({
+    reason: 'correction',
+    name: 'available',
+    changes,
+    ...overrides,
+  });
 
   it('adjusts available by a delta with compare-and-swap, moving on_hand too', async () => {
-    const answer = await gql(emulator, ADJUST_MUTATION, { input: adjustInput([{ inventoryItemId: ITEM_101, locationId: LOC_1, delta: -2, changeFromQuantity: 5 }]), key: freshKey() });
+    const answer = await gql(emulator, ADJUST_MUTATION, {
+      input: adjustInput([{ inventoryItemId: ITEM_101, locationId: LOC_1, delta: -2, changeFromQuantity: 5 }]),
+      key: freshKey(),
+    });
     const result = payload(answer, 'inventoryAdjustQuantities');
     assert.deepEqual(result.userErrors, []);
-    assert.deepEqual(result.inventoryAdjustmentGroup.changes.map((c: any) => [c.name, c.delta, c.quantityAfterChange]), [
-      ['available', -2, 3],
-      ['on_hand', -2, 5],
-    ]);
+    assert.deepEqual(
+      result.inventoryAdjustmentGroup.changes.map((c: any) => [c.name, c.delta, c.quantityAfterChange]),
+      [
+        ['available', -2, 3],
+        ['on_hand', -2, 5],
+      ],
+    );
     assert.equal(emulator.state.history[0]!.kind, 'adjust');
-    const stale = payload(await gql(emulator, ADJUST_MUTATION, { input: adjustInput([{ inventoryItemId: ITEM_101, locationId: LOC_1, delta: -2, changeFromQuantity: 5 }]), key: freshKey() }), 'inventoryAdjustQuantities');
-    assert.deepEqual(stale.userErrors.map((e: any) => [e.code, e.field]), [['CHANGE_FROM_QUANTITY_STALE', ['input', 'changes', '0', 'changeFromQuantity']]]);
+    const stale = payload(
+      await gql(emulator, ADJUST_MUTATION, {
+        input: adjustInput([{ inventoryItemId: ITEM_101, locationId: LOC_1, delta: -2, changeFromQuantity: 5 }]),
+        key: freshKey(),
+      }),
+      'inventoryAdjustQuantities',
+    );
+    assert.deepEqual(
+      stale.userErrors.map((e: any) => [e.code, e.field]),
+      [['CHANGE_FROM_QUANTITY_STALE', ['input', 'changes', '0', 'changeFromQuantity']]],
+    );
     assert.equal(emulator.state.level(ITEM_101, LOC_1)!.available, 3);
   });
 
   it('needs a ledger document for states other than available, and moves on_hand for unavailable states', async () => {
-    const missing = payload(await gql(emulator, ADJUST_MUTATION, { input: adjustInput([{ inventoryItemId: ITEM_101, locationId: LOC_1, delta: 1, changeFromQuantity: null }], { name: 'damaged' }), key: freshKey() }), 'inventoryAdjustQuantities');
+    const missing = payload(
+      await gql(emulator, ADJUST_MUTATION, {
+        input: adjustInput([{ inventoryItemId: ITEM_101, locationId: LOC_1, delta: 1, changeFromQuantity: null }], { name: 'damaged' }),
+        key: freshKey(),
+      }),
+      'inventoryAdjustQuantities',
+    );
     assert.deepEqual(codes(missing.userErrors), ['INVALID_QUANTITY_DOCUMENT']);
     const ok = payload(
       await gql(emulator, ADJUST_MUTATION, {
-        input: adjustInput([{ inventoryItemId: ITEM_101, locationId: LOC_1, delta: 1, changeFromQuantity: 0, ledgerDocumentUri: 'gid://invrecon/Damage/1' }], { name: 'damaged', reason: 'damaged' }),
+        input: adjustInput([{ inventoryItemId: ITEM_101, locationId: LOC_1, delta: 1, changeFromQuantity: 0, ledgerDocumentUri: 'gid://invrecon/Damage/1' }], {
+          name: 'damaged',
+          reason: 'damaged',
+        }),
         key: freshKey(),
       }),
       'inventoryAdjustQuantities',
@@ -237,16 +321,27 @@ describe('emulator inventoryAdjustQuantities', () => {
   });
 
   it('refuses committed, a ledger document on available, and requires changeFromQuantity and @idempotent', async () => {
-    const committed = payload(await gql(emulator, ADJUST_MUTATION, { input: adjustInput([{ inventoryItemId: ITEM_101, locationId: LOC_1, delta: 1, changeFromQuantity: null }], { name: 'committed' }), key: freshKey() }), 'inventoryAdjustQuantities');
+    const committed = payload(
+      await gql(emulator, ADJUST_MUTATION, {
+        input: adjustInput([{ inventoryItemId: ITEM_101, locationId: LOC_1, delta: 1, changeFromQuantity: null }], { name: 'committed' }),
+        key: freshKey(),
+      }),
+      'inventoryAdjustQuantities',
+    );
     assert.deepEqual(codes(committed.userErrors), ['INVALID_QUANTITY_NAME']);
     const document = payload(
-      await gql(emulator, ADJUST_MUTATION, { input: adjustInput([{ inventoryItemId: ITEM_101, locationId: LOC_1, delta: 1, changeFromQuantity: null, ledgerDocumentUri: 'gid://invrecon/X/1' }]), key: freshKey() }),
+      await gql(emulator, ADJUST_MUTATION, {
+        input: adjustInput([{ inventoryItemId: ITEM_101, locationId: LOC_1, delta: 1, changeFromQuantity: null, ledgerDocumentUri: 'gid://invrecon/X/1' }]),
+        key: freshKey(),
+      }),
       'inventoryAdjustQuantities',
     );
     assert.deepEqual(codes(document.userErrors), ['INVALID_AVAILABLE_DOCUMENT']);
     const absent = await gql(emulator, ADJUST_MUTATION, { input: adjustInput([{ inventoryItemId: ITEM_101, locationId: LOC_1, delta: 1 }]), key: freshKey() });
     assert.match((absent.body.errors as any[])[0].message, /InventoryChangeInput must include the following argument: changeFromQuantity/);
-    const noKey = await gql(emulator, ADJUST_MUTATION.replace(' @idempotent(key: $key)', '').replace(', $key: String!', ''), { input: adjustInput([{ inventoryItemId: ITEM_101, locationId: LOC_1, delta: 1, changeFromQuantity: null }]) });
+    const noKey = await gql(emulator, ADJUST_MUTATION.replace(' @idempotent(key: $key)', '').replace(', $key: String!', ''), {
+      input: adjustInput([{ inventoryItemId: ITEM_101, locationId: LOC_1, delta: 1, changeFromQuantity: null }]),
+    });
     assert.equal((noKey.body.errors as any[])[0].extensions.code, 'BAD_REQUEST');
     assert.equal(emulator.state.level(ITEM_101, LOC_1)!.available, 5);
   });
@@ -257,7 +352,9 @@ describe('emulator inventoryAdjustQuantities', () => {
     await gql(emulator, ADJUST_MUTATION, { input, key });
     await gql(emulator, ADJUST_MUTATION, { input, key });
     assert.equal(emulator.state.level(ITEM_101, LOC_1)!.available, 8);
-    const crossed = payload(await gql(emulator, SET_MUTATION, { input: setInput([{ inventoryItemId: ITEM_101, locationId: LOC_1, quantity: 1, changeFromQuantity: null }]), key }));
+    const crossed = payload(
+      await gql(emulator, SET_MUTATION, { input: setInput([{ inventoryItemId: ITEM_101, locationId: LOC_1, quantity: 1, changeFromQuantity: null }]), key }),
+    );
     assert.deepEqual(codes(crossed.userErrors), ['IDEMPOTENCY_KEY_PARAMETER_MISMATCH']);
   });
 
@@ -272,7 +369,10 @@ describe('emulator inventoryAdjustQuantities', () => {
       }),
       'inventoryAdjustQuantities',
     );
-    assert.deepEqual(answer.userErrors.map((e: any) => [e.code, e.field]), [['INVALID_QUANTITY_TOO_HIGH', ['input', 'changes', '1', 'delta']]]);
+    assert.deepEqual(
+      answer.userErrors.map((e: any) => [e.code, e.field]),
+      [['INVALID_QUANTITY_TOO_HIGH', ['input', 'changes', '1', 'delta']]],
+    );
     assert.equal(emulator.state.level(ITEM_101, LOC_1)!.available, 5);
   });
 });

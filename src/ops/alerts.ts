@@ -1,6 +1,7 @@
 import type { LoadedConfig } from '../config/load.js';
 import { InputError, errorMessage } from '../errors.js';
-import { redactSecrets, registerSecretUrl } from '../secrets.js';
+import { redactSecrets, redactUrl, registerSecretUrl } from '../secrets.js';
+import { RetriesExhaustedError, networkFailure, retryableStatus, withRetry, type RetryPolicy } from '../sources/retry.js';
 import { assertSafeUrl } from '../sources/shopify/endpoint.js';
 import type { AlertRecord, DriftingLevel, SyncSummary } from './runs.js';
 
@@ -107,42 +108,46 @@ export interface PostOptions {
   backoffMs?: number;
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /**
  * POSTs the alert; retries 5xx, 429, timeouts and network errors. Never throws: the outcome is
  * returned for the run record. Redirects are not followed (they could leave loopback or https).
  */
 export async function postWebhook(url: URL, payload: AlertPayload, options: PostOptions): Promise<AlertRecord['webhook']> {
   const fetchImpl = options.fetch ?? fetch;
-  const sleep = options.sleep ?? defaultSleep;
   const started = performance.now();
   const body = JSON.stringify(payload);
   let attempts = 0;
   let last: { status?: number; error: string } = { error: 'not sent' };
-  for (let attempt = 0; attempt <= options.retries; attempt++) {
-    if (attempt > 0) await sleep((options.backoffMs ?? 500) * 2 ** (attempt - 1));
-    attempts++;
-    try {
-      const response = await fetchImpl(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'user-agent': 'invrecon-alerts' },
-        body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(options.timeoutMs),
-      });
-      await response.arrayBuffer().catch(() => undefined);
-      if (response.status >= 200 && response.status < 300) {
-        return { configured: true, sent: true, attempts, status: response.status, durationMs: Math.round(performance.now() - started) };
+  const policy: RetryPolicy = { retries: options.retries, baseMs: options.backoffMs ?? 500, sleep: options.sleep, what: `alert webhook ${redactUrl(url.href)}` };
+  try {
+    const status = await withRetry<number>(policy, async (n) => {
+      attempts = n;
+      try {
+        const response = await fetchImpl(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'user-agent': 'invrecon-alerts' },
+          body,
+          redirect: 'manual',
+          signal: AbortSignal.timeout(options.timeoutMs),
+        });
+        await response.arrayBuffer().catch(() => undefined);
+        if (response.status >= 200 && response.status < 300) return { ok: response.status };
+        last = { status: response.status, error: `HTTP ${response.status}` };
+        if (!retryableStatus(response.status)) throw new AlertRefused();
+        return { retry: last.error };
+      } catch (error) {
+        if (error instanceof AlertRefused) throw error;
+        const failure = networkFailure(error);
+        last = { error: (error as Error).name === 'TimeoutError' ? `no answer within ${options.timeoutMs} ms` : failure.retry };
+        return { retry: last.error, connect: failure.connect };
       }
-      last = { status: response.status, error: `HTTP ${response.status}` };
-      const retryable = response.status >= 500 || response.status === 429 || response.status === 408;
-      if (!retryable) break;
-    } catch (error) {
-      const name = (error as Error).name;
-      const cause = (error as { cause?: { code?: string } }).cause?.code;
-      last = { error: name === 'TimeoutError' ? `no answer within ${options.timeoutMs} ms` : `${errorMessage(error)}${cause ? ` (${cause})` : ''}` };
-    }
+    });
+    return { configured: true, sent: true, attempts, status, durationMs: Math.round(performance.now() - started) };
+  } catch (error) {
+    if (!(error instanceof AlertRefused || error instanceof RetriesExhaustedError)) throw error;
+    return { configured: true, sent: false, attempts, status: last.status, error: redactSecrets(last.error), durationMs: Math.round(performance.now() - started) };
   }
-  return { configured: true, sent: false, attempts, status: last.status, error: redactSecrets(last.error), durationMs: Math.round(performance.now() - started) };
 }
+
+/** A status that another try would not change (4xx but 408/429). */
+class AlertRefused extends Error {}

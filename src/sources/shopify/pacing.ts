@@ -65,12 +65,6 @@ export class CostBucket {
   }
 }
 
-/** Exponential backoff with full jitter: uniform in [0, min(cap, base · 2^(retry-1))]. */
-export function backoffMs(retry: number, random: () => number, baseMs = 250, capMs = 20_000): number {
-  const ceiling = Math.min(capMs, baseMs * 2 ** Math.max(0, retry - 1));
-  return Math.floor(random() * ceiling);
-}
-
 /** The refill a THROTTLED answer implies: time until `requested` points are back. */
 export function refillWaitMs(status: ThrottleStatus | undefined, requested: number | undefined): number | undefined {
   if (!status || requested === undefined || status.restoreRate <= 0) return undefined;
@@ -78,11 +72,4 @@ export function refillWaitMs(status: ThrottleStatus | undefined, requested: numb
   return Math.max(0, Math.ceil((missing / status.restoreRate) * 1000));
 }
 
-/** Retry-After (seconds or an HTTP date) in ms, or undefined. */
-export function retryAfterMs(header: string | null, now: number): number | undefined {
-  if (!header) return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds * 1000);
-  const date = Date.parse(header);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
+export { backoffMs, retryAfterMs } from '../retry.js';

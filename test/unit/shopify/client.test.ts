@@ -173,10 +173,10 @@ describe('Shopify client: retries', () => {
     assert.equal(client.counters.retries, 3);
   });
 
-  it('draws the jitter uniformly below the ceiling', async () => {
+  it('draws the jitter uniformly in the upper half of the ceiling', async () => {
     const { client, clock } = setup([status(500), status(500), ok({ a: 1 })], { random: () => 0.5 });
     await client.request(LOCATIONS_PAGE, { first: 1 });
-    assert.deepEqual(clock.sleeps, [125, 250]);
+    assert.deepEqual(clock.sleeps, [188, 375]);
   });
 
   it('honours Retry-After on 429', async () => {
@@ -200,11 +200,11 @@ describe('Shopify client: retries', () => {
     assert.equal(events[0]!.outcome, 'timeout');
   });
 
-  it('gives up after maxRetries with a SourceError naming the operation and the last cause', async () => {
+  it('gives up after maxRetries with a SourceError naming the operation, the URL and the last cause', async () => {
     const { client, events } = setup([status(500), status(500), status(503)], { maxRetries: 2 });
     await assert.rejects(client.request(LOCATIONS_PAGE, { first: 1 }), (error: unknown) => {
       assert.ok(error instanceof SourceError);
-      assert.match(error.message, /LocationsPage: gave up after 3 tries; last cause: HTTP 503/);
+      assert.match(error.message, /LocationsPage at http:\/\/\S+\/graphql\.json: gave up after 3 tries; last cause: HTTP 503/);
       return true;
     });
     assert.equal(events.length, 3);
@@ -234,6 +234,26 @@ describe('Shopify client: retries', () => {
     assert.equal(sent.length, 3);
     for (const request of sent) assert.deepEqual(request.body, sent[0]!.body);
     assert.equal(sent[0]!.body.variables!.idempotencyKey, 'plan-abc-batch-1');
+  });
+
+  it('says when an earlier attempt may have run (its answer lost), and when none can have', async () => {
+    const lost = setup([status(503), ok({ a: 1 })]);
+    assert.equal((await lost.client.request(LOCATIONS_PAGE, { first: 1 })).uncertain, true);
+    const refused = setup([networkError('ECONNREFUSED'), ok({ a: 1 })]);
+    assert.equal((await refused.client.request(LOCATIONS_PAGE, { first: 1 })).uncertain, false);
+  });
+
+  it('gives a dead endpoint a short retry budget, tells each wait over a second, and names the URL', async () => {
+    const notices: string[] = [];
+    const { client, sent } = setup(Array.from({ length: 9 }, () => networkError('ECONNREFUSED')), { notice: (m) => void notices.push(m), backoffBaseMs: 1000 });
+    await assert.rejects(client.request(LOCATIONS_PAGE, { first: 1 }), (error: unknown) => {
+      assert.ok(error instanceof SourceError);
+      assert.match(error.message, /LocationsPage at http:\/\/127\.0\.0\.1:43121\/admin\/api\/2026-10\/graphql\.json: gave up after 3 tries; last cause: .*ECONNREFUSED/);
+      return true;
+    });
+    assert.equal(sent.length, 3, 'connection refused: 2 retries, not 8');
+    assert.equal(notices.length, 2);
+    assert.match(notices[0]!, /ECONNREFUSED; retry 1\/8 in 1\.0 s/);
   });
 
   it('reports cost, attempts and events for auditing', async () => {

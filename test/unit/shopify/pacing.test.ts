@@ -48,13 +48,13 @@ describe('CostBucket', () => {
 });
 
 describe('backoff', () => {
-  it('doubles the ceiling per retry up to the cap, with full jitter below it', () => {
+  it('doubles the ceiling per retry up to the cap, with equal jitter (half fixed, half random)', () => {
     assert.deepEqual(
       [1, 2, 3, 4, 10, 20].map((r) => backoffMs(r, () => 1, 250, 5000)),
       [250, 500, 1000, 2000, 5000, 5000],
     );
-    assert.equal(backoffMs(3, () => 0, 250, 5000), 0);
-    assert.equal(backoffMs(3, () => 0.25, 250, 5000), 250);
+    assert.equal(backoffMs(3, () => 0, 250, 5000), 500);
+    assert.equal(backoffMs(3, () => 0.25, 250, 5000), 625);
   });
 
   it('computes the refill a THROTTLED status implies', () => {

@@ -1,5 +1,6 @@
 import { SourceError } from '../../../errors.js';
 import { redactSecrets } from '../../../secrets.js';
+import { RetriesExhaustedError, backoffMs, neverSent, retryAfterMs, retryableStatus, withRetry, type RetryPolicy, type Try } from '../../retry.js';
 
 export interface HttpClientOptions {
   /** Per attempt, headers and body included. */
@@ -37,23 +38,11 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 const defaultLog = (message: string) => process.stderr.write(redactSecrets(message) + '\n');
 
 /** Retry-After in milliseconds: delta-seconds or an HTTP date; undefined when absent or unreadable. */
-export function parseRetryAfter(value: string | null, now: number = Date.now()): number | undefined {
-  if (value === null) return undefined;
-  const text = value.trim();
-  if (/^\d+$/.test(text)) return Number(text) * 1000;
-  const date = Date.parse(text);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, date - now);
-}
+export const parseRetryAfter = retryAfterMs;
 
-/** Exponential backoff with "equal jitter": half the doubled delay fixed, half random, so retries spread out. */
+/** The one backoff formula (sources/retry.ts), counted from retry 0. */
 export function backoffDelay(retry: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(maxMs, baseMs * 2 ** retry);
-  return Math.round(ceiling / 2 + random() * (ceiling / 2));
-}
-
-function isRetryableStatus(status: number): boolean {
-  return status === 429 || status === 408 || status >= 500;
+  return backoffMs(retry + 1, random, baseMs, maxMs);
 }
 
 function describeNetworkError(error: unknown, timedOut: boolean, timeoutMs: number): string {
@@ -93,63 +82,70 @@ export class HttpJsonClient {
    * Statuses in `accept` come back to the caller (body undefined) instead of failing.
    */
   async request(request: HttpRequest, where: string, accept: readonly number[] = [], signal?: AbortSignal): Promise<JsonResponse> {
-    const attempts = this.options.retries + 1;
-    let lastProblem = '';
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      if (signal?.aborted) throw new SourceError(`${where}: cancelled`);
-      const controller = new AbortController();
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        controller.abort();
-      }, this.options.timeoutMs);
-      const onAbort = () => controller.abort();
-      signal?.addEventListener('abort', onAbort, { once: true });
-      let waitMs: number | undefined;
-      try {
-        const response = await fetch(request.url, {
-          method: request.method ?? 'GET',
-          headers: { accept: 'application/json', ...(request.body !== undefined ? { 'content-type': 'application/json' } : {}), ...request.headers },
-          body: request.body === undefined ? undefined : JSON.stringify(request.body),
-          signal: controller.signal,
-          // A redirect could carry credentials elsewhere: report it instead of following it.
-          redirect: 'manual',
-        });
-        if (response.status >= 200 && response.status < 300) {
-          const text = await response.text();
-          try {
-            return { status: response.status, headers: response.headers, body: JSON.parse(text) as unknown };
-          } catch (error) {
-            const reason = text.length === 0 ? 'the body is empty' : `${(error as Error).message} after ${text.length} bytes`;
-            throw new FinalError(`${where}: the page is not valid JSON (truncated?): ${reason}`);
-          }
-        }
-        const text = await response.text().catch(() => '');
-        if (accept.includes(response.status)) return { status: response.status, headers: response.headers, body: undefined };
-        const statusLine = `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
-        if (response.status >= 300 && response.status < 400) {
-          throw new FinalError(`${where}: ${statusLine} redirect to ${response.headers.get('location') ?? '(no location)'}; not followed, set the final address in erp.api.url`);
-        }
-        if (!isRetryableStatus(response.status)) {
-          const hint = response.status === 401 || response.status === 403 ? ' (check the API credentials and their permissions)' : '';
-          throw new FinalError(`${where}: ${statusLine}${hint}${text ? `: ${snippet(text)}` : ''}`);
-        }
-        lastProblem = `${statusLine}${text ? `: ${snippet(text)}` : ''}`;
-        const retryAfter = parseRetryAfter(response.headers.get('retry-after'), this.now());
-        if (retryAfter !== undefined) waitMs = Math.min(retryAfter, this.options.maxRetryDelayMs);
-      } catch (error) {
-        if (error instanceof FinalError) throw new SourceError(error.message);
-        if (signal?.aborted) throw new SourceError(`${where}: cancelled`);
-        lastProblem = describeNetworkError(error, timedOut, this.options.timeoutMs);
-      } finally {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-      }
-      if (attempt === attempts) break;
-      const delay = waitMs ?? backoffDelay(attempt - 1, this.options.retryDelayMs, this.options.maxRetryDelayMs, this.random);
-      this.log(`${where}: ${lastProblem}; retry ${attempt}/${this.options.retries} in ${(delay / 1000).toFixed(1)} s`);
-      await this.sleep(delay);
+    const policy: RetryPolicy = {
+      retries: this.options.retries,
+      baseMs: this.options.retryDelayMs,
+      capMs: this.options.maxRetryDelayMs,
+      random: this.random,
+      sleep: this.sleep,
+      notice: this.log,
+      noticeAfterMs: 0,
+      what: where,
+    };
+    try {
+      return await withRetry(policy, () => this.attempt(request, where, accept, signal));
+    } catch (error) {
+      if (error instanceof RetriesExhaustedError) throw new SourceError(`${where}: ${error.lastCause}; gave up after ${error.attempts} attempt${error.attempts === 1 ? '' : 's'}`);
+      throw error;
     }
-    throw new SourceError(`${where}: ${lastProblem}; gave up after ${attempts} attempt${attempts === 1 ? '' : 's'}`);
+  }
+
+  private async attempt(request: HttpRequest, where: string, accept: readonly number[], signal?: AbortSignal): Promise<Try<JsonResponse>> {
+    if (signal?.aborted) throw new SourceError(`${where}: cancelled`);
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, this.options.timeoutMs);
+    const onAbort = () => controller.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const response = await fetch(request.url, {
+        method: request.method ?? 'GET',
+        headers: { accept: 'application/json', ...(request.body !== undefined ? { 'content-type': 'application/json' } : {}), ...request.headers },
+        body: request.body === undefined ? undefined : JSON.stringify(request.body),
+        signal: controller.signal,
+        // A redirect could carry credentials elsewhere: report it instead of following it.
+        redirect: 'manual',
+      });
+      if (response.status >= 200 && response.status < 300) {
+        const text = await response.text();
+        try {
+          return { ok: { status: response.status, headers: response.headers, body: JSON.parse(text) as unknown } };
+        } catch (error) {
+          const reason = text.length === 0 ? 'the body is empty' : `${(error as Error).message} after ${text.length} bytes`;
+          throw new FinalError(`${where}: the page is not valid JSON (truncated?): ${reason}`);
+        }
+      }
+      const text = await response.text().catch(() => '');
+      if (accept.includes(response.status)) return { ok: { status: response.status, headers: response.headers, body: undefined } };
+      const statusLine = `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
+      if (response.status >= 300 && response.status < 400) {
+        throw new FinalError(`${where}: ${statusLine} redirect to ${response.headers.get('location') ?? '(no location)'}; not followed, set the final address in erp.api.url`);
+      }
+      if (!retryableStatus(response.status)) {
+        const hint = response.status === 401 || response.status === 403 ? ' (check the API credentials and their permissions)' : '';
+        throw new FinalError(`${where}: ${statusLine}${hint}${text ? `: ${snippet(text)}` : ''}`);
+      }
+      return { retry: `${statusLine}${text ? `: ${snippet(text)}` : ''}`, waitAtLeastMs: parseRetryAfter(response.headers.get('retry-after'), this.now()) };
+    } catch (error) {
+      if (error instanceof FinalError) throw new SourceError(error.message);
+      if (signal?.aborted) throw new SourceError(`${where}: cancelled`);
+      return { retry: describeNetworkError(error, timedOut, this.options.timeoutMs), connect: !timedOut && neverSent(error) };
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
   }
 }

@@ -10,6 +10,8 @@ import { registerPull } from './commands/pull.js';
 import { registerSnapshots } from './commands/snapshots.js';
 import { registerDiff } from './commands/diff.js';
 import { registerPlanCommands } from './commands/plan.js';
+import { registerApply } from './commands/apply.js';
+import { registerLog } from './commands/log.js';
 import { registerEmulator } from './commands/emulator.js';
 import { registerSync } from './commands/sync.js';
 import { registerStatus } from './commands/status.js';
@@ -53,6 +55,8 @@ export function buildProgram(setExitCode: ExitCodeSink): Command {
   registerSnapshots(program, setExitCode);
   registerDiff(program, setExitCode);
   registerPlanCommands(program, setExitCode);
+  registerApply(program, setExitCode);
+  registerLog(program, setExitCode);
   registerEmulator(program, setExitCode);
   registerSync(program, setExitCode);
   registerStatus(program, setExitCode);

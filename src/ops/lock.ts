@@ -174,3 +174,35 @@ export function setLockRun(db: Db, lock: LockRow, runId: number): void {
 export function releaseLock(db: Db, lock: LockRow): void {
   db.prepare('DELETE FROM locks WHERE name = ? AND owner = ? AND acquired_at = ?').run(lock.name, lock.owner, lock.acquiredAt);
 }
+
+export interface HeldLock extends AcquiredLock {
+  /** False once another process took the lock over (its heartbeat went stale, or it was deleted). */
+  held(): boolean;
+}
+
+/**
+ * Runs `work` holding the named lock: taken atomically (LockHeldError while a live process holds it),
+ * its heartbeat refreshed every `heartbeatMs` while the work runs, released however the work ends.
+ */
+export async function withLock<T>(
+  db: Db,
+  options: LockEnvironment & { name?: string; runId?: number | null; heartbeatMs?: number; onHeartbeatError?: (error: unknown) => void },
+  work: (lock: HeldLock) => Promise<T>,
+): Promise<T> {
+  const acquired = acquireLock(db, options);
+  let lost = false;
+  const beat = setInterval(() => {
+    try {
+      if (!heartbeat(db, acquired.lock)) lost = true;
+    } catch (error) {
+      options.onHeartbeatError?.(error);
+    }
+  }, options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
+  beat.unref();
+  try {
+    return await work({ ...acquired, held: () => !lost && stillHeld(db, acquired.lock) });
+  } finally {
+    clearInterval(beat);
+    releaseLock(db, acquired.lock);
+  }
+}

@@ -1,6 +1,6 @@
 import type { LoadedConfig } from '../config/load.js';
 import { EXIT, InputError, InvreconError, errorMessage } from '../errors.js';
-import { applyPlan, type ApplyResult } from '../plan/apply.js';
+import { applyPlan, undone, type ApplyResult } from '../plan/apply.js';
 import { buildPlan } from '../plan/build.js';
 import { serializePlan, type Plan } from '../plan/model.js';
 import { DRIFT_STATUSES, type DiffResult } from '../reconcile/diff.js';
@@ -87,7 +87,7 @@ function locationDrift(diff: DiffResult, plan: Plan): LocationDrift[] {
 /** Levels that still differ once the apply is done: everything in a dry run, else what was not applied. */
 function remainingLevels(levels: DriftingLevel[], apply: ApplyResult | undefined): DriftingLevel[] {
   if (!apply || apply.dryRun) return levels;
-  const unapplied = new Set([...apply.conflictRows, ...apply.failedRows].map((r) => levelKey(r.sku, r.locationName)));
+  const unapplied = new Set([...apply.conflictRows, ...apply.unresolvedRows, ...apply.failedRows].map((r) => levelKey(r.sku, r.locationName)));
   return levels.filter((level) => level.status !== 'change' || unapplied.has(levelKey(level.sku, level.locationName)));
 }
 
@@ -273,7 +273,8 @@ export async function runSync(db: Db, config: LoadedConfig, options: SyncOptions
       apply = await phase('apply', () => applyPlan(db, config, plan, { commit: options.commit, planPath: summary.planFile!, clientOptions: { onCall: onCall, env } }));
       summary.applied = apply.applied;
       summary.skipped = apply.skipped;
-      summary.conflicts = apply.conflicts;
+      // A level whose outcome stayed unknown is left for the next plan, as a conflict is.
+      summary.conflicts = apply.conflicts + apply.unresolved;
       summary.failed = apply.failed;
       summary.throttledWaits += apply.throttledWaits;
       remaining = remainingLevels(levels, apply);
@@ -283,7 +284,7 @@ export async function runSync(db: Db, config: LoadedConfig, options: SyncOptions
           : `applied ${apply.applied}, skipped ${apply.skipped}, conflicts ${apply.conflicts}, failed ${apply.failed} in ${summary.phases.apply} ms`,
         { runId, phase: 'apply', dryRun: apply.dryRun, applied: apply.applied, skipped: apply.skipped, conflicts: apply.conflicts, failed: apply.failed, ms: summary.phases.apply },
       );
-      summary.outcome = apply.conflicts + apply.failed > 0 ? 'conflicts' : apply.dryRun && plan.changes.length > 0 ? 'drift' : 'ok';
+      summary.outcome = undone(apply) > 0 ? 'conflicts' : apply.dryRun && plan.changes.length > 0 ? 'drift' : 'ok';
     }
   } catch (caught) {
     error = caught;

@@ -14,15 +14,37 @@ export interface BatchRow {
   value: number;
   /** Compare-and-swap misses so far for this row. */
   misses: number;
+  /**
+   * An earlier send of this row may have been applied although its answer was lost (a timeout, a reset, a
+   * killed run): a later compare-and-swap miss is then never carried forward as a sale.
+   */
+  unknown?: true;
 }
 
 export interface BatchOutcome {
-  applied: { change: number; before: number; after: number }[];
+  /** `confirmed`: the call's answer was lost, and a re-read found the level at the row's target. */
+  applied: { change: number; before: number; after: number; confirmed?: true }[];
   /** Rows that kept going stale and were given up, with the last value seen. */
   conflicts: { change: number; current: number | null; message: string }[];
   failed: { change: number; code: string; message: string }[];
   /** Rows already at their target when re-read: nothing to send. */
   skipped: { change: number; current: number }[];
+  /**
+   * Rows of a call whose answer was lost that came back stale and whose level is neither where the row
+   * was sent from nor at its target: Shopify may or may not have applied them. Left for the next plan.
+   */
+  unresolved?: { change: number; current: number | null; message: string }[];
+  /** Rows re-sent with a new from and target after a compare-and-swap miss: what was planned and what was sent. */
+  carried?: CarriedRow[];
+}
+
+export interface CarriedRow {
+  change: number;
+  /** The value Shopify showed instead of the row's changeFromQuantity. */
+  sentFrom: number;
+  /** The new target: the planned one plus what moved since the plan. */
+  sentTo: number;
+  why: string;
 }
 
 export interface BatchAttempt {

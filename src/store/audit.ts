@@ -19,7 +19,14 @@ export interface AuditChange {
   before: number | null;
   after: number;
   rule: string | null;
+  /**
+   * applied: Shopify's answer said so; confirmed: the answer was lost and a re-read found the target;
+   * unknown: the answer was lost and the level is elsewhere (Shopify may have applied it).
+   */
+  outcome?: ChangeOutcome;
 }
+
+export type ChangeOutcome = 'applied' | 'confirmed' | 'unknown';
 
 export function recordCall(db: Db, call: AuditCall, at = new Date().toISOString()): void {
   db.prepare(
@@ -29,9 +36,9 @@ export function recordCall(db: Db, call: AuditCall, at = new Date().toISOString(
 
 export function recordChanges(db: Db, changes: readonly AuditChange[], at = new Date().toISOString()): void {
   const insert = db.prepare(
-    'INSERT INTO audit_changes (at, plan_digest, sku, inventory_item_id, location_id, before, after, rule) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    'INSERT INTO audit_changes (at, plan_digest, sku, inventory_item_id, location_id, before, after, rule, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
   );
-  for (const c of changes) insert.run(at, c.planDigest, c.sku, c.inventoryItemId, c.locationId, c.before, c.after, c.rule);
+  for (const c of changes) insert.run(at, c.planDigest, c.sku, c.inventoryItemId, c.locationId, c.before, c.after, c.rule, c.outcome ?? 'applied');
 }
 
 export interface LogQuery {
@@ -43,7 +50,8 @@ export interface LogQuery {
 
 export interface LogEntries {
   calls: (AuditCall & { id: number; at: string })[];
-  changes: (AuditChange & { id: number; at: string })[];
+  /** With the location's name from the newest Shopify snapshot that has it. */
+  changes: (AuditChange & { id: number; at: string; locationName: string | null })[];
 }
 
 export function readLog(db: Db, query: LogQuery = {}): LogEntries {
@@ -59,7 +67,8 @@ export function readLog(db: Db, query: LogQuery = {}): LogEntries {
         .all(plan, limit) as LogEntries['calls']);
   const changes = db
     .prepare(
-      `SELECT id, at, plan_digest AS planDigest, sku, inventory_item_id AS inventoryItemId, location_id AS locationId, before, after, rule
+      `SELECT id, at, plan_digest AS planDigest, sku, inventory_item_id AS inventoryItemId, location_id AS locationId, before, after, rule, outcome,
+         (SELECT l.name FROM shopify_locations l WHERE l.location_id = audit_changes.location_id ORDER BY l.snapshot_id DESC LIMIT 1) AS locationName
        FROM audit_changes WHERE COALESCE(plan_digest, '') LIKE ? AND (? IS NULL OR sku = ?) ORDER BY id DESC LIMIT ?`,
     )
     .all(plan, query.sku ?? null, query.sku ?? null, limit) as LogEntries['changes'];

@@ -83,18 +83,24 @@ describe('apply under concurrency', () => {
 
   it('survives kill -9 at random points: the rerun finishes exactly, and no level is changed twice', async () => {
     const random = rng(2024);
+    let mostOpen = 0;
     for (let trial = 0; trial < 3; trial++) {
-      const generated = generateShop(650, 1, 100 + trial);
+      const generated = generateShop(2500, 1, 100 + trial);
       const shop = await openShopWorkspace({ seed: generated.seed, files: generatedFiles(generated), emulator: { faults: { seed: trial + 1 } } });
       try {
         const planned = await pullAndPlan(shop);
-        // While applying: 3 batches (250, 250, 150), each call 250 ms, and some answers lost after the mutation ran.
-        shop.emulator.state.setFaults({ latencyMs: 250, dropRate: 0.2 });
+        // While applying: ~9 batches, several in flight, each call 400 ms, and some answers lost after the mutation ran.
+        shop.emulator.state.setFaults({ latencyMs: 400, dropRate: 0.2 });
         let kills = 0;
         for (let round = 0; round < 4; round++) {
-          const outcome = await applyAndKill(shop, 100 + Math.floor(random() * 900));
-          if (outcome.signal === 'SIGKILL') kills++;
-          else break;
+          const outcome = await applyAndKill(shop, 300 + Math.floor(random() * 600));
+          if (outcome.signal !== 'SIGKILL') break;
+          kills++;
+          // Attempts the killed run left open (sent, answer not recorded): several batches were in flight.
+          const db = new Database(join(shop.dir, '.invrecon', 'snapshot.db'), { readonly: true });
+          const open = db.prepare("SELECT COUNT(*) FROM apply_batches WHERE status = 'open'").pluck().get() as number;
+          db.close();
+          mostOpen = Math.max(mostOpen, open);
         }
         assert.ok(kills > 0, 'at least one run was killed');
         const finished = await shop.cli(['apply', 'plan.json', '--commit', '--format', 'json']);
@@ -121,5 +127,6 @@ describe('apply under concurrency', () => {
         await shop.close();
       }
     }
+    assert.ok(mostOpen > 1, `a kill should leave several attempts open (most: ${mostOpen})`);
   });
 });

@@ -118,9 +118,10 @@ describe('plan and apply against the emulator (demo shop)', () => {
     const log = await shop.cli(['log', '--plan', plan.digest.slice(0, 10), '--format', 'json']);
     const entries = stdoutJson(log);
     assert.equal(entries.changes.length, 7);
-    assert.ok(entries.calls.some((c: { operation: string; outcome: string }) => c.operation === 'InventorySetQuantities' && c.outcome === 'ok'));
+    assert.ok(entries.calls.some((c: { operation: string; outcome: string }) => c.operation === 'InventorySetQuantities' && c.outcome === 'applied'));
+    assert.ok(entries.changes.every((c: { locationName: string; outcome: string }) => c.locationName === 'Main Warehouse' || c.locationName === 'Downtown Store'));
     const csv = await shop.cli(['log', '--sku', 'MUG-WHT', '--format', 'csv']);
-    assert.match(csv.stdout, /^at,plan,sku,inventory_item_id,location_id,before,after,rule\n.*MUG-WHT,gid:\/\/shopify\/InventoryItem\/104,gid:\/\/shopify\/Location\/1,30,24,/m);
+    assert.match(csv.stdout, /^at,plan,sku,inventory_item_id,location_id,location,before,after,outcome,rule\n.*MUG-WHT,gid:\/\/shopify\/InventoryItem\/104,gid:\/\/shopify\/Location\/1,Main Warehouse,30,24,applied,/m);
 
     const pulled = await shop.cli(['pull', 'shopify']);
     assert.equal(pulled.code, 0, pulled.stderr);
@@ -220,6 +221,28 @@ describe('apply never applies a change twice, and never hides what it left undon
     const json = stdoutJson(again);
     assert.deepEqual([json.alreadyApplied, json.applied, json.conflicts], [true, 0, 1]);
     assert.equal(json.conflictRows[0].sku, 'TEE-RED-M');
+    const text = await shop.cli(['apply', 'rest.json', '--commit']);
+    assert.equal(text.code, 3);
+    assert.match(text.stdout, /conflict: TEE-RED-M @ Main Warehouse: planned \d+ → \d+, now \d+/);
+    assert.match(text.stdout, /applied before and left 1 level undone .*nothing sent: run "invrecon pull shopify" and "invrecon plan" for a new plan/);
+  });
+
+  it('lists a row carried forward (planned and sent) and logs the call as carried, never as ok', async () => {
+    assert.equal((await shop.cli(['pull', 'shopify'])).code, 0);
+    const planned = await shop.cli(['plan', '--out', 'carry.json']);
+    assert.equal(planned.code, 0, planned.stderr);
+    const plan = readJson<PlanFile>(join(shop.dir, 'carry.json'));
+    const change = plan.changes[0]!;
+    shop.emulator.state.sell(change.inventoryItemId, change.locationId, 1);
+    const result = await shop.cli(['apply', 'carry.json', '--commit']);
+    assert.equal(result.code, 0, result.stderr);
+    const target = Math.max(0, change.to - 1);
+    assert.match(result.stdout, new RegExp(`carried: ${change.sku} @ .*: planned ${change.from} → ${change.to}, sent ${change.from - 1} → ${target} \\(Shopify showed ${change.from - 1} instead of ${change.from}`));
+    assert.equal(shop.emulator.state.level(change.inventoryItemId, change.locationId)!.available, target);
+    const log = stdoutJson(await shop.cli(['log', '--plan', plan.digest.slice(0, 12), '--format', 'json']));
+    const outcomes = log.calls.filter((c: { operation: string }) => c.operation === 'InventorySetQuantities').map((c: { outcome: string }) => c.outcome);
+    assert.equal(outcomes[0], 'carried');
+    assert.ok(!outcomes.includes('ok'), outcomes.join(', '));
   });
 
   it('a truncated export pulled twice is still caught, and so is a mapped warehouse that vanished', async () => {

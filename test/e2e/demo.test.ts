@@ -11,7 +11,7 @@ describe('invrecon demo', () => {
     const out = result.stdout;
     const steps = [...out.matchAll(/── step (\d)\/7: invrecon (.+?) {2}/g)].map((m) => `${m[1]} ${m[2]}`);
     assert.deepEqual(steps, ['1 pull erp', '2 pull shopify', '3 diff', '4 plan --out plan.json', '5 apply plan.json --commit', '6 pull shopify', '7 diff']);
-    assert.match(out, /Applied 7, skipped 0, conflicts 0, failed 0/);
+    assert.match(out, /Applied 7, carried forward 0, skipped 0, conflicts 0, unresolved 0, failed 0/);
     // The final diff: only the ERP-side correction and reported rows remain, no Shopify change.
     const finalDiff = out.slice(out.indexOf('── step 7/7'));
     assert.match(finalDiff, /POS-BAG .* erp-correction/);

@@ -2,15 +2,12 @@ import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { EXIT } from '../../errors.js';
 import { writeFileAtomic } from '../../files.js';
-import { applyPlan } from '../../plan/apply.js';
-import { acquireLock, heartbeat, releaseLock } from '../../ops/lock.js';
 import { buildPlan } from '../../plan/build.js';
-import { readPlan, serializePlan, type Plan } from '../../plan/model.js';
-import { readLog } from '../../store/audit.js';
+import { serializePlan, type Plan } from '../../plan/model.js';
 import { plural } from '../../views/common.js';
-import { renderApply, renderErpCorrections, renderLog, renderPlan } from '../../views/plan.js';
+import { renderErpCorrections, renderPlan } from '../../views/plan.js';
 import type { ExitCodeSink } from '../main.js';
-import { callReporter, configOption, formatOption, noteWritten, parseCount, withWorkspace, write, type Format } from '../shared.js';
+import { configOption, formatOption, noteWritten, withWorkspace, write, type Format } from '../shared.js';
 import { parseSelection, selectionOptions, type SelectionFlags } from './diff.js';
 
 export function defaultPlanPath(snapshotPath: string, plan: Plan): string {
@@ -45,50 +42,5 @@ export function registerPlanCommands(program: Command, setExitCode: ExitCodeSink
           if (!plan.guards.applyable) write.err('invrecon: the plan is not applyable: a guard failed (see above)');
           setExitCode(planExitCode(plan, options.detailedExitcode));
         }),
-    );
-
-  formatOption(configOption(program.command('apply')))
-    .description('apply a plan to Shopify: a dry run unless --commit')
-    .argument('<file>', 'plan file written by "invrecon plan"')
-    .option('--commit', 'send the changes (without it nothing is sent)')
-    .option('--live', 'dry run: read each level from Shopify now and show which changes are already stale')
-    .option('--max-misses <n>', 'compare-and-swap misses per level before it is reported as a conflict', '5')
-    .option('--unverified', 'apply even if the plan is not what its baseline snapshots give (edited, or the config changed); recorded')
-    .action(async (file: string, options: { config: string; format: Format; commit?: boolean; live?: boolean; maxMisses: string; unverified?: boolean }) => {
-      const plan = readPlan(resolve(file));
-      await withWorkspace(options, async (config, db) => {
-        // One writer at a time: an apply and a sync (or two applies) must not move the same levels at once.
-        const held = options.commit ? acquireLock(db) : undefined;
-        if (held?.tookOver) write.warn(`took over a stale lock from ${held.tookOver.holder.owner}: ${held.tookOver.reason}`);
-        let result;
-        try {
-          result = await applyPlan(db, config, plan, {
-            commit: Boolean(options.commit),
-            live: options.live,
-            planPath: resolve(file),
-            maxMisses: Math.max(1, parseCount(options.maxMisses, '--max-misses')),
-            unverified: options.unverified,
-            onProgress: () => held && heartbeat(db, held.lock),
-            clientOptions: callReporter(),
-          });
-        } finally {
-          if (held) releaseLock(db, held.lock);
-        }
-        if (result.unverified.length > 0) write.err(`warning: applying an unverified plan (--unverified, recorded): ${result.unverified.length} difference(s) from its baseline, first: ${result.unverified[0]}`);
-        write.out(renderApply(result, options.format));
-        setExitCode(result.conflicts + result.failed > 0 ? EXIT.conflicts : EXIT.ok);
-      });
-    });
-
-  formatOption(configOption(program.command('log')), ['table', 'json', 'csv'])
-    .description('show the audit log: every call to Shopify and every level change')
-    .option('--plan <digest>', 'only this plan (digest or its first characters)')
-    .option('--sku <sku>', 'only changes of this SKU')
-    .option('--limit <n>', 'newest entries to show', '1000')
-    .action((options: { config: string; format: Format; plan?: string; sku?: string; limit: string }) =>
-      withWorkspace(options, (_config, db) => {
-        write.out(renderLog(readLog(db, { plan: options.plan, sku: options.sku, limit: parseCount(options.limit, '--limit') }), options.format));
-        setExitCode(EXIT.ok);
-      }),
     );
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { acquireLock, heartbeat, LockHeldError, readLock, releaseLock, staleReason, stillHeld } from '../../../src/ops/lock.js';
+import { acquireLock, heartbeat, LockHeldError, readLock, releaseLock, staleReason, stillHeld, withLock } from '../../../src/ops/lock.js';
 import { openDb, type Db } from '../../../src/store/db.js';
 import { tempDir } from '../../helpers/cli.js';
 
@@ -84,6 +84,23 @@ describe('sync lock', () => {
     const taken = acquireLock(db, { self: { pid: process.pid, host } });
     assert.match(taken.tookOver!.reason, new RegExp(`process ${child.pid} is gone`));
     assert.throws(() => acquireLock(db, { self: { pid: child.pid!, host } }), LockHeldError);
+    db.close();
+  });
+
+  it('withLock holds the lock while the work runs, beats its heartbeat, and releases it however the work ends', async () => {
+    const db = freshDb();
+    const result = await withLock(db, { heartbeatMs: 5 }, async (held) => {
+      assert.equal(readLock(db)!.owner, held.lock.owner);
+      assert.throws(() => acquireLock(db), LockHeldError);
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      assert.ok(readLock(db)!.heartbeatAt > held.lock.acquiredAt, 'the heartbeat moved while the work ran');
+      assert.equal(held.held(), true);
+      return 42;
+    });
+    assert.equal(result, 42);
+    assert.equal(readLock(db), undefined);
+    await assert.rejects(withLock(db, {}, async () => Promise.reject(new Error('work failed'))), /work failed/);
+    assert.equal(readLock(db), undefined, 'released after a failure too');
     db.close();
   });
 });

@@ -1,0 +1,258 @@
+// The apply loop: batches run side by side (as many as the lanes allow), each a sequence of attempts.
+// Every attempt is recorded before it is sent and closed, with the next one, in one transaction after:
+// a killed apply resumes each open attempt under its own key. The decisions are decide.ts's.
+import type { LoadedConfig } from '../../config/load.js';
+import { SourceError } from '../../errors.js';
+import { createShopifyClient, type CallEvent, type ShopifyClient, type ShopifyClientOptions } from '../../sources/shopify/client.js';
+import { allOutcomes, applyStatus, closeAttempt, finishApply, latestAttempt, openAttempt, startApply, type BatchAttempt, type BatchOutcome, type BatchRow } from '../../store/applies.js';
+import { recordCall, recordChanges, type AuditChange } from '../../store/audit.js';
+import type { Db } from '../../store/db.js';
+import { planReferenceUri, type Plan } from '../model.js';
+import { verifyPlan } from '../verify.js';
+import { BATCH_SIZE, idempotencyKey, initialRows, planBatches, type PlannedBatch } from './batches.js';
+import { checkPlan, otherPlanChangesLookup } from './checks.js';
+import { carriedTarget, describeDecision, type Decision, type LevelFacts } from './decide.js';
+import { Lanes, runPool } from './lanes.js';
+import { countOutcomes, emptyResult, recordReconciled, undone, type ApplyResult } from './outcomes.js';
+import { readAvailable, writeStep, type SentCall } from './send.js';
+
+/** Compare-and-swap misses after which a row is reported as a conflict instead of retried. */
+export const DEFAULT_MAX_MISSES = 5;
+/** Waits for Shopify to finish a call with the same key (IDEMPOTENCY_CONCURRENT_REQUEST) before giving up. */
+const MAX_CONCURRENT_WAITS = 30;
+const MUTATIONS = new Set(['InventorySetQuantities', 'InventoryAdjustQuantities']);
+
+export interface ApplyOptions {
+  commit: boolean;
+  planPath: string;
+  maxMisses?: number;
+  /** Dry run only: read each level's current available to show which changes are already stale. */
+  live?: boolean;
+  /** Most calls in flight at once (default 256; the lanes adapt below it). */
+  maxInFlight?: number;
+  clientOptions?: ShopifyClientOptions;
+  onProgress?: (rowsDone: number, rowsTotal: number) => void;
+  /** Apply a plan that verify.ts finds is not what its baseline gives (recorded). */
+  unverified?: boolean;
+}
+
+interface CallTag {
+  batchNo: number;
+  key: string;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+class Applier {
+  readonly client: ShopifyClient;
+  readonly lanes: Lanes;
+  private readonly maxMisses: number;
+  private readonly changedByOtherPlan: ReturnType<typeof otherPlanChangesLookup>;
+  private readonly uri: string;
+
+  constructor(
+    private readonly db: Db,
+    config: LoadedConfig,
+    private readonly plan: Plan,
+    options: ApplyOptions,
+  ) {
+    this.maxMisses = options.maxMisses ?? DEFAULT_MAX_MISSES;
+    this.lanes = new Lanes({ max: options.maxInFlight });
+    this.changedByOtherPlan = otherPlanChangesLookup(db, plan);
+    this.uri = planReferenceUri(plan);
+    const onCall = options.clientOptions?.onCall;
+    this.client = createShopifyClient(config, {
+      ...options.clientOptions,
+      onCall: (event: CallEvent) => {
+        this.observe(event);
+        onCall?.(event);
+      },
+    });
+  }
+
+  readonly level = (change: number): LevelFacts => this.plan.changes[change]!;
+
+  private readonly movedBy = (change: number): string | undefined => {
+    const digest = this.changedByOtherPlan(this.plan.changes[change]!);
+    return digest === undefined ? undefined : `another invrecon plan (${digest.slice(0, 12)})`;
+  };
+
+  /** Every HTTP attempt reaches the audit log, but an answered mutation: its real outcome is recorded once decided. */
+  private observe(event: CallEvent): void {
+    if (event.outcome === 'throttled') this.lanes.throttled();
+    if (event.outcome === 'ok') this.lanes.answered(event.waitedMs);
+    if (event.outcome === 'ok' && MUTATIONS.has(event.operation)) return;
+    const tag = event.tag as CallTag | undefined;
+    const lost = MUTATIONS.has(event.operation) && (event.outcome === 'timeout' || event.outcome === 'network' || event.outcome === 'http-5xx');
+    const outcome = lost ? `${event.outcome}: outcome unknown` : event.outcome;
+    recordCall(this.db, {
+      planDigest: this.plan.digest,
+      batchNo: tag?.batchNo ?? null,
+      idempotencyKey: tag?.key ?? null,
+      operation: event.operation,
+      cost: event.actualCost ?? event.requestedCost ?? null,
+      latencyMs: Math.round(event.latencyMs),
+      outcome: event.attempt > 1 ? `${outcome} (attempt ${event.attempt})` : outcome,
+      detail: event.message ?? null,
+    });
+  }
+
+  private recordDecision(attempt: BatchAttempt, mode: PlannedBatch['mode'], call: SentCall, decision: Decision): void {
+    recordCall(this.db, {
+      planDigest: this.plan.digest,
+      batchNo: attempt.batchNo,
+      idempotencyKey: attempt.idempotencyKey,
+      operation: mode === 'set' ? 'InventorySetQuantities' : 'InventoryAdjustQuantities',
+      cost: call.cost,
+      latencyMs: Math.round(call.latencyMs),
+      outcome: decision.verdict,
+      detail: describeDecision(decision) || null,
+    });
+  }
+
+  /** Current available of these changes' levels (indexes into plan.changes), read from Shopify; null: not stocked. */
+  async readCurrent(changes: readonly number[]): Promise<Map<number, number | null>> {
+    const now = await readAvailable(this.client, changes.map(this.level), { concurrency: () => this.lanes.limit });
+    return new Map(changes.map((change, i) => [change, now[i]!]));
+  }
+
+  /** Sends one batch until every row is applied, skipped, given up or left unresolved. */
+  async runBatch(batch: PlannedBatch): Promise<void> {
+    let attempt: BatchAttempt | undefined = latestAttempt(this.db, this.plan.digest, batch.batchNo);
+    if (attempt?.status === 'done') return;
+    // An attempt left open by a killed run may have been applied: its answer is unknown.
+    let uncertain = attempt !== undefined;
+    if (!attempt) {
+      const rows = initialRows(this.plan, batch);
+      const key = idempotencyKey(this.plan, batch.batchNo, 0);
+      openAttempt(this.db, this.plan.digest, batch.batchNo, 0, key, rows);
+      attempt = { batchNo: batch.batchNo, attempt: 0, idempotencyKey: key, status: 'open', rows, later: [], outcome: null };
+    }
+    let concurrentWaits = 0;
+    while (attempt) {
+      const tag: CallTag = { batchNo: batch.batchNo, key: attempt.idempotencyKey };
+      const { decision, call } = await writeStep(this.client, {
+        mode: batch.mode,
+        rows: attempt.rows,
+        level: this.level,
+        movedBy: this.movedBy,
+        key: attempt.idempotencyKey,
+        uncertain,
+        maxMisses: this.maxMisses,
+        referenceDocumentUri: this.uri,
+        tag,
+      });
+      this.recordDecision(attempt, batch.mode, call, decision);
+      if (decision.refused) throw new SourceError(`Shopify refused batch ${batch.batchNo}: ${decision.refused}`);
+      if (call.answer.kind === 'lost') {
+        // Left open: a resumed apply sends it again under its key, and treats its rows as unknown.
+        throw new SourceError(`Shopify's answer to batch ${batch.batchNo} was lost after every retry: its outcome is unknown; run the same apply again to resume`);
+      }
+      if (decision.key === 'same') {
+        if (++concurrentWaits > MAX_CONCURRENT_WAITS) throw new SourceError(`Shopify kept working on batch ${batch.batchNo} (${attempt.idempotencyKey}) for ${MAX_CONCURRENT_WAITS} s; run the same apply again to resume`);
+        await sleep(decision.waitMs);
+        continue;
+      }
+      attempt = this.close(attempt, decision.outcome, [...decision.next, ...attempt.later], decision.size);
+      uncertain = false;
+    }
+  }
+
+  /** Closes an attempt and opens the next (the first `size` remaining rows; the rest wait), in one transaction. */
+  private close(attempt: BatchAttempt, outcome: BatchOutcome, remaining: BatchRow[], size: number): BatchAttempt | undefined {
+    const next = remaining.slice(0, Math.min(size, BATCH_SIZE));
+    const later = remaining.slice(next.length);
+    let opened: BatchAttempt | undefined;
+    this.db.transaction(() => {
+      closeAttempt(this.db, this.plan.digest, attempt.batchNo, attempt.attempt, outcome);
+      recordChanges(this.db, this.auditChanges(outcome));
+      if (next.length > 0) {
+        const key = idempotencyKey(this.plan, attempt.batchNo, attempt.attempt + 1);
+        openAttempt(this.db, this.plan.digest, attempt.batchNo, attempt.attempt + 1, key, next, later);
+        opened = { batchNo: attempt.batchNo, attempt: attempt.attempt + 1, idempotencyKey: key, status: 'open', rows: next, later, outcome: null };
+      }
+    })();
+    return opened;
+  }
+
+  private auditChanges(outcome: BatchOutcome): AuditChange[] {
+    const change = (index: number, before: number | null, after: number, kind: AuditChange['outcome']): AuditChange => {
+      const c = this.plan.changes[index]!;
+      return { planDigest: this.plan.digest, sku: c.sku, inventoryItemId: c.inventoryItemId, locationId: c.locationId, before, after, rule: c.reason, outcome: kind };
+    };
+    return [
+      ...outcome.applied.map((a) => change(a.change, a.before, a.after, a.confirmed ? 'confirmed' : 'applied')),
+      // Shopify may have moved these: a later plan must not take the move for a sale.
+      ...(outcome.unresolved ?? []).flatMap((u) => (u.current === null ? [] : [change(u.change, null, u.current, 'unknown')])),
+    ];
+  }
+}
+
+/** Marks each previewed row with Shopify's value now and what a commit would send for it (reads only). */
+async function previewLive(applier: Applier, plan: Plan, batches: PlannedBatch[], result: ApplyResult): Promise<void> {
+  const current = await applier.readCurrent(plan.changes.map((_, i) => i));
+  for (const [b, batch] of result.batches.entries()) {
+    for (const [r, row] of batch.rows.entries()) {
+      const now = current.get(batches[b]!.changes[r]!) ?? null;
+      row.current = now;
+      row.wouldSend = now === null ? null : now === row.from ? row.to : carriedTarget(row, now);
+    }
+  }
+  result.calls = applier.client.counters.calls;
+}
+
+/**
+ * Applies a plan: a dry run by default (nothing is sent); with commit, batches go side by side with
+ * compare-and-swap under idempotency keys, stale rows are re-read and carried forward or reported, and
+ * progress is recorded so that a killed apply resumes without applying anything twice.
+ */
+export async function applyPlan(db: Db, config: LoadedConfig, plan: Plan, options: ApplyOptions): Promise<ApplyResult> {
+  const started = performance.now();
+  const batches = planBatches(plan);
+  const status = applyStatus(db, plan.digest);
+  checkPlan(db, config, plan, status !== undefined);
+  // A resumed plan was verified when it started (its digest still matches); bases it recorded since would differ.
+  const unverified = status === undefined ? verifyPlan(db, config, plan, { force: options.unverified, commit: options.commit }) : [];
+  const result = emptyResult(plan, !options.commit, batches);
+  result.unverified = unverified;
+  const finish = () => {
+    result.durationMs = Math.round(performance.now() - started);
+    return result;
+  };
+  if (!options.commit) {
+    if (options.live) await previewLive(new Applier(db, config, plan, options), plan, batches, result);
+    return finish();
+  }
+  if (status === 'done' || status === 'conflicts') {
+    // Everything was sent already; nothing is sent again. What was left unapplied still is, and says so.
+    result.alreadyApplied = true;
+    countOutcomes(plan, allOutcomes(db, plan.digest), result);
+    result.skipped = plan.changes.length - undone(result);
+    result.applied = 0;
+    result.confirmed = 0;
+    return finish();
+  }
+  result.resumed = startApply(db, plan.digest, options.planPath, plan.shop).resumed;
+  const applier = new Applier(db, config, plan, options);
+  let rowsDone = 0;
+  try {
+    await runPool(batches, () => applier.lanes.limit, async (batch) => {
+      await applier.runBatch(batch);
+      rowsDone += batch.changes.length;
+      options.onProgress?.(rowsDone, plan.changes.length);
+    });
+  } catch (error) {
+    finishApply(db, plan.digest, 'failed');
+    throw error;
+  } finally {
+    result.calls = applier.client.counters.calls;
+    result.retries = applier.client.counters.retries;
+    result.throttledWaits = applier.client.counters.throttledWaits;
+    result.peakInFlight = applier.lanes.peak;
+  }
+  const outcomes = allOutcomes(db, plan.digest);
+  countOutcomes(plan, outcomes, result);
+  recordReconciled(db, plan, outcomes);
+  finishApply(db, plan.digest, undone(result) > 0 ? 'conflicts' : 'done');
+  return finish();
+}

@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Lanes, runPool } from '../../../src/plan/apply/lanes.js';
+
+describe('lanes: calls in flight', () => {
+  it('grows by one per answer that did not wait for the bucket, holds while the bucket paces, halves on THROTTLED', () => {
+    const lanes = new Lanes({ initial: 4, max: 10 });
+    for (let i = 0; i < 3; i++) lanes.answered(0);
+    assert.equal(lanes.limit, 7);
+    lanes.answered(120);
+    assert.equal(lanes.limit, 7, 'the bucket is the limit: more calls would only queue');
+    lanes.throttled();
+    assert.equal(lanes.limit, 3);
+    for (let i = 0; i < 20; i++) lanes.answered(0);
+    assert.equal(lanes.limit, 10);
+    assert.equal(lanes.peak, 10);
+    for (let i = 0; i < 10; i++) lanes.throttled();
+    assert.equal(lanes.limit, 1);
+  });
+});
+
+describe('runPool', () => {
+  it('runs every item, never more at once than the limit read before each start', async () => {
+    let running = 0;
+    let most = 0;
+    const done: number[] = [];
+    let limit = 2;
+    await runPool([1, 2, 3, 4, 5, 6], () => limit, async (n) => {
+      running++;
+      most = Math.max(most, running);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      if (n === 2) limit = 3;
+      done.push(n);
+      running--;
+    });
+    assert.deepEqual([...done].sort(), [1, 2, 3, 4, 5, 6]);
+    assert.equal(most, 3);
+  });
+
+  it('stops starting after a failure, lets the running ones finish, then throws it', async () => {
+    const started: number[] = [];
+    const finished: number[] = [];
+    await assert.rejects(
+      runPool([1, 2, 3, 4, 5], () => 2, async (n) => {
+        started.push(n);
+        if (n === 1) throw new Error('boom');
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        finished.push(n);
+      }),
+      /boom/,
+    );
+    assert.deepEqual(started, [1, 2]);
+    assert.deepEqual(finished, [2]);
+  });
+});

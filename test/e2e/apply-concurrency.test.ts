@@ -26,17 +26,23 @@ async function pullAndPlan(shop: ShopWorkspace): Promise<PlanChange[]> {
   return (JSON.parse(readFileSync(join(shop.dir, 'plan.json'), 'utf8')) as { changes: PlanChange[] }).changes;
 }
 
-/** Starts `apply plan.json --commit` and kills it with SIGKILL after `killAfterMs`; resolves with its exit. */
-function applyAndKill(shop: ShopWorkspace, killAfterMs: number): Promise<{ code: number | null; signal: string | null }> {
+/**
+ * Starts `apply plan.json --commit` and kills it with SIGKILL once the emulator has received `afterRequests`
+ * more requests (so the kill lands mid-apply whatever the machine's load); resolves with its exit.
+ */
+function applyAndKill(shop: ShopWorkspace, afterRequests: number): Promise<{ code: number | null; signal: string | null }> {
   return new Promise((resolve) => {
+    const from = shop.emulator.state.counters.requests;
     const child = spawn(process.execPath, [binPath, 'apply', 'plan.json', '--commit'], {
       cwd: shop.dir,
       env: { ...process.env, SHOPIFY_ADMIN_TOKEN: TEST_TOKEN, INVRECON_SHOPIFY_ENDPOINT: shop.emulator.url, NO_COLOR: '1' },
       stdio: 'ignore',
     });
-    const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    const poll = setInterval(() => {
+      if (shop.emulator.state.counters.requests - from >= afterRequests) child.kill('SIGKILL');
+    }, 5);
     child.on('close', (code, signal) => {
-      clearTimeout(timer);
+      clearInterval(poll);
       resolve({ code, signal });
     });
   });
@@ -93,7 +99,7 @@ describe('apply under concurrency', () => {
         shop.emulator.state.setFaults({ latencyMs: 400, dropRate: 0.2 });
         let kills = 0;
         for (let round = 0; round < 4; round++) {
-          const outcome = await applyAndKill(shop, 300 + Math.floor(random() * 600));
+          const outcome = await applyAndKill(shop, 2 + Math.floor(random() * 8));
           if (outcome.signal !== 'SIGKILL') break;
           kills++;
           // Attempts the killed run left open (sent, answer not recorded): several batches were in flight.

@@ -18,6 +18,23 @@ async function post(url: string, query: string, variables: Record<string, unknow
   return response.json();
 }
 
+/** Sets available of item 101 at location 1 under an idempotency key; returns the user error codes. */
+async function setItem101(url: string, key: string, quantity: number, changeFromQuantity: number): Promise<string[]> {
+  const answer = await post(
+    url,
+    'mutation($input: InventorySetQuantitiesInput!, $key: String!) { inventorySetQuantities(input: $input) @idempotent(key: $key) { userErrors { code } } }',
+    {
+      key,
+      input: {
+        reason: 'correction',
+        name: 'available',
+        quantities: [{ inventoryItemId: 'gid://shopify/InventoryItem/101', locationId: 'gid://shopify/Location/1', quantity, changeFromQuantity }],
+      },
+    },
+  );
+  return answer.data.inventorySetQuantities.userErrors.map((error: { code: string }) => error.code);
+}
+
 describe('invrecon emulator (spawned)', () => {
   it('prints its base URL first, serves the seed, records changes, and stops on SIGTERM', async () => {
     const { child, url, stderr, exited } = await spawnEmulator(['--port', '0', '--seed', 'fixtures/demo/shop.json']);
@@ -39,18 +56,7 @@ describe('invrecon emulator (spawned)', () => {
         },
       ]);
       assert.ok(read.extensions.cost.throttleStatus.maximumAvailable === 2000);
-      const set = await post(
-        url,
-        'mutation($input: InventorySetQuantitiesInput!) { inventorySetQuantities(input: $input) @idempotent(key: "e2e-1") { userErrors { code } } }',
-        {
-          input: {
-            reason: 'correction',
-            name: 'available',
-            quantities: [{ inventoryItemId: 'gid://shopify/InventoryItem/101', locationId: 'gid://shopify/Location/1', quantity: 6, changeFromQuantity: 5 }],
-          },
-        },
-      );
-      assert.deepEqual(set.data.inventorySetQuantities.userErrors, []);
+      assert.deepEqual(await setItem101(url, 'e2e-1', 6, 5), []);
       const state = (await (await fetch(`${url}/_emulator/state?sku=TEE-RED-M`)).json()) as any;
       assert.equal(state.levels.find((level: any) => level.locationId === 'gid://shopify/Location/1').quantities.available, 6);
       assert.equal(state.history.length, 2);
@@ -92,15 +98,8 @@ describe('invrecon emulator (spawned)', () => {
       assert.deepEqual(scopes.data.currentAppInstallation.accessScopes, [{ handle: 'read_inventory' }, { handle: 'write_inventory' }]);
       const denied = await post(url, '{ locations(first: 5) { nodes { id } } }');
       assert.equal(denied.errors[0].extensions.code, 'ACCESS_DENIED');
-      const set =
-        'mutation($input: InventorySetQuantitiesInput!) { inventorySetQuantities(input: $input) @idempotent(key: "e2e-ttl") { userErrors { code } } }';
-      const input = {
-        reason: 'correction',
-        name: 'available',
-        quantities: [{ inventoryItemId: 'gid://shopify/InventoryItem/101', locationId: 'gid://shopify/Location/1', quantity: 6, changeFromQuantity: 5 }],
-      };
-      assert.deepEqual((await post(url, set, { input })).data.inventorySetQuantities.userErrors, []);
-      assert.deepEqual((await post(url, set, { input })).data.inventorySetQuantities.userErrors, [{ code: 'CHANGE_FROM_QUANTITY_STALE' }]);
+      assert.deepEqual(await setItem101(url, 'e2e-ttl', 6, 5), []);
+      assert.deepEqual(await setItem101(url, 'e2e-ttl', 6, 5), ['CHANGE_FROM_QUANTITY_STALE']);
       const counters = (await (await fetch(`${url}/_emulator/counters`)).json()) as any;
       assert.equal(counters.idempotentReplays, 0);
     } finally {
@@ -135,18 +134,7 @@ describe('invrecon emulator (spawned)', () => {
       '50',
     ]);
     try {
-      const set = await post(
-        url,
-        'mutation($input: InventorySetQuantitiesInput!) { inventorySetQuantities(input: $input) @idempotent(key: "e2e-hook") { userErrors { code } } }',
-        {
-          input: {
-            reason: 'correction',
-            name: 'available',
-            quantities: [{ inventoryItemId: 'gid://shopify/InventoryItem/101', locationId: 'gid://shopify/Location/1', quantity: 3, changeFromQuantity: 5 }],
-          },
-        },
-      );
-      assert.deepEqual(set.data.inventorySetQuantities.userErrors, []);
+      assert.deepEqual(await setItem101(url, 'e2e-hook', 3, 5), []);
       let counters: any;
       for (let attempt = 0; attempt < 400; attempt++) {
         counters = (await (await fetch(`${url}/_emulator/counters`)).json()) as any;

@@ -1,6 +1,8 @@
 // Shopify's inventory_levels/update webhook: one signed POST per change of `available`, delivered at least once
 // (retries with backoff, optional duplicates), in no guaranteed order. The contract is in docs/emulator.md.
 import { createHmac, randomUUID } from 'node:crypto';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { gidTail } from './store.js';
 
 export interface WebhookOptions {
@@ -63,6 +65,8 @@ export class WebhookSender {
   readonly counters: WebhookCounters = { created: 0, attempts: 0, delivered: 0, retries: 0, duplicates: 0, failed: 0 };
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly aborts = new Set<AbortController>();
+  /** Keep-alive connections, a bounded number: thousands of webhooks a second reuse them instead of opening one each. */
+  private readonly agent: HttpAgent;
   private pending = 0;
   private idleWaiters: (() => void)[] = [];
   private closed = false;
@@ -80,6 +84,8 @@ export class WebhookSender {
     if (!(duplicateRate >= 0 && duplicateRate <= 1)) throw new Error(`webhook duplicateRate must be between 0 and 1, got ${duplicateRate}`);
     this.options = { duplicateRate, maxAttempts: 8, backoffMs: 1000, maxJitterMs: 50, timeoutMs: 5000, apiVersion: '2026-04', ...options };
     if (!(this.options.maxAttempts >= 1)) throw new Error(`webhook maxAttempts must be ≥ 1, got ${this.options.maxAttempts}`);
+    const agentOptions = { keepAlive: true, maxSockets: 32 };
+    this.agent = options.url.startsWith('https:') ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
   }
 
   /** Queues the inventory_levels/update webhook of one change of available. */
@@ -117,20 +123,31 @@ export class WebhookSender {
     this.timers.add(timer);
   }
 
-  private async post(delivery: Delivery): Promise<number | Error> {
+  /** One POST; resolves to the status, or the error (network error, or no answer within timeoutMs). */
+  private post(delivery: Delivery): Promise<number | Error> {
     const abort = new AbortController();
     this.aborts.add(abort);
-    const timeout = setTimeout(() => abort.abort(), this.options.timeoutMs);
-    try {
-      const response = await fetch(this.options.url, { method: 'POST', headers: delivery.headers, body: delivery.body, signal: abort.signal });
-      await response.arrayBuffer().catch(() => undefined);
-      return response.status;
-    } catch (error) {
-      return error as Error;
-    } finally {
-      clearTimeout(timeout);
-      this.aborts.delete(abort);
-    }
+    const request = this.options.url.startsWith('https:') ? httpsRequest : httpRequest;
+    return new Promise<number | Error>((resolve) => {
+      const req = request(
+        this.options.url,
+        {
+          method: 'POST',
+          headers: { ...delivery.headers, 'content-length': String(Buffer.byteLength(delivery.body)) },
+          agent: this.agent,
+          signal: abort.signal,
+          timeout: this.options.timeoutMs,
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+          res.on('error', (error) => resolve(error));
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error(`no answer within ${this.options.timeoutMs} ms`)));
+      req.on('error', (error) => resolve(error));
+      req.end(delivery.body);
+    }).finally(() => this.aborts.delete(abort));
   }
 
   /** One attempt; `original` is false for the deliberate duplicate, which is sent once and never retried. */
@@ -177,6 +194,7 @@ export class WebhookSender {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     for (const abort of this.aborts) abort.abort();
+    this.agent.destroy();
     this.pending = 0;
     for (const resolve of this.idleWaiters.splice(0)) resolve();
   }

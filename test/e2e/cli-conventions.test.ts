@@ -3,6 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { outputSchemas, type OutputName } from '../../src/views/schemas.js';
 import { binPath, runCli } from '../helpers/cli.js';
 import { cliEnv, demoWorkspace, spawnEmulator, type SpawnedEmulator } from './sync-helpers.js';
 
@@ -178,6 +179,33 @@ describe('CLI conventions: colour, --quiet, --verbose, JSON documents, terminal 
     const text = (await runCli(['plan', '--out', 'live.json'], { cwd: workspace.dir })).stdout;
     assert.match(text, /, 1 ERP correction\./);
     assert.doesNotMatch(text, /\b1 (changes|levels|rows|units|ERP corrections)\b/);
+  });
+
+  // Last: it commits, so the workspace is in sync afterwards.
+  it('every --format json output validates against its published schema (schema/output/)', async () => {
+    const cases: [string[], OutputName][] = [
+      [['pull', 'erp'], 'pull-erp'],
+      [['pull', 'shopify'], 'pull-shopify'],
+      [['snapshots'], 'snapshots'],
+      [['diff', '--all'], 'diff'],
+      [['plan', '--out', 'schema-plan.json', '--erp-out', 'schema-erp.csv'], 'plan'],
+      [['apply', 'schema-plan.json'], 'apply'],
+      [['apply', 'schema-plan.json', '--commit'], 'apply'],
+      [['log'], 'log'],
+      [['sync'], 'sync'],
+      [['status'], 'status'],
+      [['doctor'], 'doctor'],
+      [['prune', '--keep', '3'], 'prune'],
+      [['diff', '--config', 'missing.json'], 'error'],
+    ];
+    for (const [args, name] of cases) {
+      const result = await runCli([...args, '--format', 'json'], { cwd: workspace.dir, env: cliEnv(emulator.url) });
+      const parsed = outputSchemas[name].safeParse(JSON.parse(result.stdout));
+      assert.ok(
+        parsed.success,
+        `${args.join(' ')} (exit ${result.code}) does not match schema/output/${name}.schema.json: ${parsed.error?.message}\n${result.stderr}`,
+      );
+    }
   });
 });
 

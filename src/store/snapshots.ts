@@ -1,6 +1,17 @@
 import { createHash } from 'node:crypto';
-import type { ErpRow } from '../sources/erp/rows.js';
 import type { Db } from './db.js';
+
+/** One normalized ERP row: a SKU's stock in one warehouse. */
+export interface ErpRow {
+  sku: string;
+  warehouse: string;
+  onHand: number;
+  reserved: number;
+  incoming: number;
+  /** null: the export has no value here, so config rules decide. */
+  safetyStock: number | null;
+  category: string | null;
+}
 
 export type Side = 'erp' | 'shopify';
 

@@ -1,16 +1,9 @@
 import type { ErpColumn } from '../../config/schema.js';
 
-/** One normalized ERP row: a SKU's stock in one warehouse. */
-export interface ErpRow {
-  sku: string;
-  warehouse: string;
-  onHand: number;
-  reserved: number;
-  incoming: number;
-  /** null: the export has no value here, so config rules decide. */
-  safetyStock: number | null;
-  category: string | null;
-}
+import type { ErpRow } from '../../store/snapshots.js';
+
+// The row sources produce is the row the store keeps.
+export type { ErpRow };
 
 /** A problem with one field of one record; the source adds where the record came from. */
 export interface FieldProblem {

@@ -1,12 +1,32 @@
-// Typed errors, caught once in src/cli/main.ts and mapped to the exit codes of DESIGN.md.
+// Typed errors, caught once in src/cli/main.ts and mapped to an exit code by the table below.
 export type ErrorKind = 'usage' | 'input' | 'source' | 'stale' | 'internal';
 
+/** The tool's exit codes, a public contract: scripts and CI gates branch on them. */
 export const EXIT = {
+  /** Success; for diff and plan with --detailed-exitcode, also: no drift. */
   ok: 0,
+  /** An error: bad input or config, a source that failed, a guard that refused the plan. */
   error: 1,
+  /** diff or plan with --detailed-exitcode: drift found. */
   drift: 2,
+  /** apply (or sync) finished with conflicts, stale or unresolved levels left unapplied. */
   conflicts: 3,
 } as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** Every kind of error ends the process with this code. Drift and conflicts are results, not errors. */
+export const EXIT_CODE_OF_ERROR: Readonly<Record<ErrorKind, ExitCode>> = {
+  usage: EXIT.error,
+  input: EXIT.error,
+  source: EXIT.error,
+  stale: EXIT.error,
+  internal: EXIT.error,
+};
+
+/** The exit code for an error that reached the top: by its kind, and 1 for anything untyped (a bug). */
+export function exitCodeOf(error: unknown): ExitCode {
+  return error instanceof InvreconError ? EXIT_CODE_OF_ERROR[error.kind] : EXIT.error;
+}
 
 export class InvreconError extends Error {
   readonly kind: ErrorKind;

@@ -1,6 +1,6 @@
 import chalk from 'chalk';
 import { Command, CommanderError } from 'commander';
-import { InvreconError, EXIT, systemErrorLine } from '../errors.js';
+import { InvreconError, EXIT, exitCodeOf, systemErrorLine } from '../errors.js';
 import { redactSecrets } from '../secrets.js';
 import { renderJsonError, setTerminalColumns } from '../views/common.js';
 import { colorLevel } from './color.js';
@@ -117,6 +117,6 @@ export async function main(argv: string[]): Promise<number> {
     }
     write.err(renderError(error));
     if (json) write.out(renderErrorJson(error));
-    return EXIT.error;
+    return exitCodeOf(error);
   }
 }

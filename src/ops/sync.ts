@@ -14,7 +14,7 @@ import { writeFileAtomic } from '../files.js';
 import { alertPayload, decideAlert, postWebhook, resolveWebhookUrl } from './alerts.js';
 import { acquireLock, DEFAULT_HEARTBEAT_MS, heartbeat, releaseLock, setLockRun, stillHeld, type LockRow } from './lock.js';
 import type { Logger } from './log.js';
-import { plural } from '../views/common.js';
+import { plural } from '../text.js';
 import { finishRun, markInterrupted, startRun, updateRun, type DriftingLevel, type LocationDrift, type PhaseTimes, type SyncSummary } from './runs.js';
 
 export interface SyncOptions {
@@ -31,8 +31,11 @@ export interface SyncOptions {
   heartbeatMs?: number;
   /** Webhook transport (tests). */
   fetch?: typeof fetch;
-  /** Release the lock and close the run on SIGINT/SIGTERM (the CLI). */
-  handleSignals?: boolean;
+  /**
+   * On SIGINT/SIGTERM the run is closed as interrupted and the lock released, then this is called (the
+   * CLI exits there). Unset: no signal handlers.
+   */
+  onSignal?: (signal: NodeJS.Signals) => void;
   /** Told of every Shopify call too (the CLI's --verbose). */
   onCall?: (event: CallEvent) => void;
 }
@@ -173,10 +176,10 @@ export async function runSync(db: Db, config: LoadedConfig, options: SyncOptions
       releaseLock(db, lock);
     } finally {
       log.error(`sync #${runId} stopped by ${signal}; lock released`, { event: 'interrupted', runId, signal });
-      process.exit(signal === 'SIGINT' ? 130 : 143);
+      options.onSignal?.(signal);
     }
   };
-  if (options.handleSignals) {
+  if (options.onSignal) {
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
   }
@@ -333,7 +336,7 @@ export async function runSync(db: Db, config: LoadedConfig, options: SyncOptions
   summary.exitCode = exitCode;
   summary.durationMs = Math.round(performance.now() - started);
   finished = true;
-  if (options.handleSignals) {
+  if (options.onSignal) {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }

@@ -164,6 +164,28 @@ describe('sync lock (two processes)', () => {
     }
   });
 
+  it('a sync stopped by SIGTERM closes its run as interrupted, releases the lock and exits 143', async () => {
+    const workspace = demoWorkspace();
+    try {
+      const victim = startSync(workspace.dir, ['--commit'], /pulled ERP/);
+      await victim.started;
+      victim.child.kill('SIGTERM');
+      const stopped = await victim.done;
+      assert.equal(stopped.code, 143, stopped.stderr);
+      assert.match(stopped.stderr, /sync #1 stopped by SIGTERM; lock released/);
+      const runs = runsOf(workspace.dir);
+      assert.deepEqual(runs.map((r) => r.outcome), ['interrupted']);
+      assert.notEqual(runs[0]!.finished_at, null);
+      // The lock is free: the next sync takes it without a takeover.
+      await emulator.setFaults({ latencyMs: 0 });
+      const next = await sync(workspace.dir, emulator.url, ['--format', 'json']);
+      assert.equal(next.code, 0, next.stderr);
+      assert.doesNotMatch(next.stderr, /took over/);
+    } finally {
+      workspace.cleanup();
+    }
+  });
+
   it('a sync killed with -9 leaves a stale lock that the next sync takes over, marking the dead run interrupted', async () => {
     const workspace = demoWorkspace();
     try {

@@ -53,7 +53,8 @@ export function registerSync(program: Command, setExitCode: ExitCodeSink): Comma
             detailedExitcode: options.detailedExitcode,
             logger,
             staleMs,
-            handleSignals: true,
+            // 128 + the signal's number, as a shell reports a process the signal ended.
+            onSignal: (signal) => process.exit(signal === 'SIGINT' ? 130 : 143),
             ...callReporter(),
           }),
           );

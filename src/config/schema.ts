@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { isSecretParam, urlCredentials } from '../secrets.js';
 
-// The public config interface of DESIGN.md. The JSON Schema shipped for editors
-// (schema/invrecon.config.schema.json) is generated from this same definition.
+// The config file's keys are a public interface (README "Configuration"): add keys, never rename one. The
+// JSON Schema shipped for editors (schema/invrecon.config.schema.json) is generated from this definition.
 
 const nonEmptyString = z.string().trim().min(1, { error: 'expected a non-empty string' });
 const quantity = z.int({ error: 'expected a whole number' }).min(0, { error: 'expected a number ≥ 0' });

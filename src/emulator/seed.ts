@@ -1,4 +1,4 @@
-// The emulator's seed: the shop it starts with (DESIGN.md "Emulator seed"), loaded from JSON or generated.
+// The emulator's seed: the shop it starts with (the --seed file format of docs/emulator.md), loaded from JSON or generated.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { SeedError } from './errors.js';

@@ -55,7 +55,8 @@ describe('properties of the pure rules', () => {
 
 // ---------------------------------------------------------------------------------------------------
 // Differential check: random small snapshots and configs through computeDiff (SQL) and through a plain
-// TypeScript reading of the DESIGN.md rules below. Every row, target and status must agree.
+// TypeScript reading of the inventory rules (README "The inventory rules, in short"; pooling, safety
+// stock, bundles, authority) below. Every row, target and status must agree.
 
 const LOCATIONS = [
   { id: LOC(1), name: 'Main' },
@@ -124,7 +125,7 @@ interface Expected {
   status: string;
 }
 
-/** The rules of DESIGN.md and issue 4, written out loop by loop. */
+/** The inventory rules, written out loop by loop, independently of src/reconcile/rules.ts. */
 function reference(s: Scenario): Map<string, Expected> {
   const out = new Map<string, Expected>();
   const categoryOf = (sku: string) => s.skuCategory[ERP_SKUS.indexOf(sku)] ?? null;

@@ -5,8 +5,24 @@ import type { Db } from '../store/db.js';
 import { getSnapshot, latestSnapshot, type SnapshotInfo, type Side } from '../store/snapshots.js';
 import { bundleAvailable, bundleOrder, readBundles, type BundleMap } from './bundles.js';
 import { resolveLocations, type ResolvedLocation } from './locations.js';
-import { signed, type SafetySource } from './rules.js';
-import { plural } from '../views/common.js';
+import { evaluate, toSql } from './expr.js';
+import {
+  AUTHORITY,
+  AUTHORITY_SOURCE,
+  AVAILABLE,
+  CLAMPED,
+  decideLevel,
+  decision,
+  MERGED,
+  ORDERS,
+  PRESENCE,
+  resolveAuthority,
+  SAFETY,
+  SAFETY_SOURCE,
+  WORTH_A_LINE,
+  type SafetySource,
+} from './rules.js';
+import { plural, signed } from '../text.js';
 
 export type RowStatus = 'ok' | 'change' | 'erp-correction' | 'conflict' | 'not-in-shopify' | 'not-stocked' | 'not-in-erp' | 'ambiguous-sku';
 
@@ -98,68 +114,46 @@ function pickSnapshot(db: Db, side: Side, id: number | undefined): SnapshotInfo 
   return latest;
 }
 
-// Per-level expressions shared by the ERP-driven and the Shopify-driven halves of the outer join.
-// Inputs by alias: k = ERP SKU, l = location, sh = Shopify SKU, sl = Shopify level, b = hybrid base,
-// and the ERP sums :on_hand, :reserved, :safety (NULL: the export has no safety stock there).
+// Per-level expressions shared by the ERP-driven and the Shopify-driven halves of the outer join: the rules
+// of rules.ts over this join's columns. Inputs by alias: k = ERP SKU, l = location, sl = Shopify level,
+// b = hybrid base, bs = the Shopify level the base was taken from, and the ERP sums :on_hand, :reserved,
+// :safety (NULL: the export has no safety stock there).
 function levelSelect(sums: { onHand: string; reserved: string; safety: string }, subtractCommitted: boolean, withBase: boolean): string {
-  const safety = `COALESCE(${sums.safety}, k.rule_safety, l.safety, @default_safety)`;
+  const safetyInputs = {
+    erp_safety: sums.safety,
+    sku_safety: 'k.sku_safety',
+    category_safety: 'k.category_safety',
+    location_safety: 'l.safety',
+    default_safety: '@default_safety',
+  };
   const committed = subtractCommitted ? 'COALESCE(sl.committed, 0)' : '0';
-  const raw = `(${sums.onHand} - ${sums.reserved} - ${safety} - ${committed})`;
-  const authority = 'COALESCE(k.authority, l.authority, @default_authority)';
+  const available = { on_hand: sums.onHand, reserved: sums.reserved, safety: toSql(SAFETY, safetyInputs), committed };
+  const authority = { category_authority: 'k.authority', location_authority: 'l.authority', default_authority: '@default_authority' };
   return `
-    k.item_id AS inventory_item_id, ${sums.onHand} AS on_hand, ${sums.reserved} AS reserved, ${safety} AS safety,
-    CASE WHEN ${sums.safety} IS NOT NULL THEN 'erp' ELSE COALESCE(k.rule_source, l.safety_source, 'default') END AS safety_source,
-    ${committed} AS committed, MAX(${raw}, 0) AS erp_available, ${raw} < 0 AS clamped,
-    sl.available AS observed, ${authority} AS authority,
-    CASE WHEN k.authority IS NOT NULL THEN 'category' WHEN l.authority IS NOT NULL THEN 'location' ELSE 'default' END AS authority_source,
+    k.item_id AS inventory_item_id, ${sums.onHand} AS on_hand, ${sums.reserved} AS reserved, ${available.safety} AS safety,
+    ${toSql(SAFETY_SOURCE, safetyInputs)} AS safety_source,
+    ${committed} AS committed, ${toSql(AVAILABLE, available)} AS erp_available, ${toSql(CLAMPED, available)} AS clamped,
+    sl.available AS observed, ${toSql(AUTHORITY, authority)} AS authority, ${toSql(AUTHORITY_SOURCE, authority)} AS authority_source,
     ${withBase ? 'b.erp_available' : 'NULL'} AS base_erp, ${withBase ? 'b.shopify_available' : 'NULL'} AS base_shopify, k.category AS category,
-    ${withBase ? `MAX(0, COALESCE(sl.committed, 0) - COALESCE(bs.committed, sl.committed, 0))` : 'NULL'} AS orders,
-    CASE
-      WHEN k.n_items IS NULL THEN 'not-in-shopify'
-      WHEN k.n_items > 1 THEN 'ambiguous-sku'
-      WHEN sl.available IS NULL THEN 'not-stocked'
-      ELSE 'pending'
-    END AS pre_status`;
+    ${withBase ? toSql(ORDERS, { committed_now: 'sl.committed', committed_base: 'bs.committed' }) : 'NULL'} AS orders,
+    ${toSql(PRESENCE, { n_items: 'k.n_items', observed: 'sl.available' })} AS presence`;
 }
 
 const DIFF_COLUMNS = `(sku, location_id, kind, inventory_item_id, on_hand, reserved, safety, safety_source, committed, erp_available, clamped,
   observed, authority, authority_source, base_erp, base_shopify, orders, category, status, target)`;
 
 // Authority decides the target and status of each level both sides have, in the same pass as the join
-// (SQLite flattens the subquery): hybrid merges onto the base, a merge that cannot hold is a conflict
-// with no target, and an item neither stocked nor with anything to sell there is not worth a line.
-// `orders`: Shopify orders taken since the base (its committed grew). The ERP counts them too (in its
-// reserved, or by the subtracted committed): without adding them back a sale would be counted twice.
-const MERGED = 'observed + (erp_available - base_erp) + orders';
-const HYBRID = `authority = 'hybrid' AND base_erp IS NOT NULL`;
-const CONFLICT = `${HYBRID} AND ${MERGED} < 0 AND erp_available <> base_erp AND observed <> base_shopify`;
+// (SQLite flattens the subquery). Without a hybrid base the merge is left out entirely (the target is then
+// the ERP's available): SQLite substitutes the subquery's expressions where they are used, and this keeps
+// the pass lean.
 function insertLevels(select: string, withBase: boolean, keep: KeepRules): string {
-  // SQLite substitutes the subquery's expressions where they are used: without a hybrid base, leave
-  // the merge out entirely (the target is then the ERP's available), which keeps the pass lean.
-  const hybridStatus = withBase
-    ? `WHEN ${CONFLICT} THEN 'conflict'
-        WHEN ${HYBRID} THEN CASE WHEN MAX(0, ${MERGED}) = observed THEN 'ok' ELSE 'change' END`
-    : '';
-  const target = withBase
-    ? `CASE
-        WHEN pre_status <> 'pending' OR authority = 'shopify' THEN erp_available
-        WHEN ${CONFLICT} THEN NULL
-        WHEN ${HYBRID} THEN MAX(0, ${MERGED})
-        ELSE erp_available
-      END`
-    : 'erp_available';
-  const status = `CASE
-        WHEN pre_status <> 'pending' THEN pre_status
-        WHEN authority = 'shopify' THEN CASE WHEN erp_available = observed THEN 'ok' ELSE 'erp-correction' END
-        ${hybridStatus}
-        WHEN erp_available = observed THEN 'ok' ELSE 'change'
-      END`;
+  const { target, status } = decision(withBase);
   return `INSERT INTO t_diff ${DIFF_COLUMNS}
     SELECT * FROM (
       SELECT sku, location_id, 'level', inventory_item_id, on_hand, reserved, safety, safety_source, committed, erp_available, clamped,
-        observed, authority, authority_source, base_erp, base_shopify, orders, category, ${status} AS status, ${target}
+        observed, authority, authority_source, base_erp, base_shopify, orders, category, ${toSql(status)} AS status, ${toSql(target)}
       FROM (${select})
-      WHERE NOT (pre_status = 'not-stocked' AND erp_available = 0))
+      WHERE ${toSql(WORTH_A_LINE)})
     WHERE ${keepCondition(keep)}`;
 }
 
@@ -178,15 +172,15 @@ function stageRules(db: Db, config: LoadedConfig, locations: ResolvedLocation[],
   db.exec(`
     DROP TABLE IF EXISTS temp.t_loc; DROP TABLE IF EXISTS temp.t_wh; DROP TABLE IF EXISTS temp.t_erp_sku;
     DROP TABLE IF EXISTS temp.t_erp; DROP TABLE IF EXISTS temp.t_shop_sku; DROP TABLE IF EXISTS temp.t_bundle; DROP TABLE IF EXISTS temp.t_component; DROP TABLE IF EXISTS temp.t_diff;
-    CREATE TEMP TABLE t_loc (location_id TEXT PRIMARY KEY, name TEXT NOT NULL, authority TEXT, safety INTEGER, safety_source TEXT) WITHOUT ROWID;
+    CREATE TEMP TABLE t_loc (location_id TEXT PRIMARY KEY, name TEXT NOT NULL, authority TEXT, safety INTEGER) WITHOUT ROWID;
     -- A warehouse row carries its location's rules too, so the per-level join looks up one table, not two.
     CREATE TEMP TABLE t_wh (warehouse TEXT PRIMARY KEY, location_id TEXT NOT NULL, pooled INTEGER NOT NULL,
-      authority TEXT, safety INTEGER, safety_source TEXT) WITHOUT ROWID;
+      authority TEXT, safety INTEGER) WITHOUT ROWID;
     CREATE INDEX temp.t_wh_location ON t_wh (location_id, warehouse);
     CREATE TEMP TABLE t_bundle (sku TEXT PRIMARY KEY) WITHOUT ROWID;
     CREATE TEMP TABLE t_component (sku TEXT PRIMARY KEY) WITHOUT ROWID;
     -- One row per ERP SKU with its rules resolved once, and its Shopify item (n_items NULL: not in Shopify).
-    CREATE TEMP TABLE t_erp_sku (sku TEXT COLLATE ${collate} PRIMARY KEY, category TEXT, rule_safety INTEGER, rule_source TEXT, authority TEXT,
+    CREATE TEMP TABLE t_erp_sku (sku TEXT COLLATE ${collate} PRIMARY KEY, category TEXT, sku_safety INTEGER, category_safety INTEGER, authority TEXT,
       item_id TEXT, n_items INTEGER) WITHOUT ROWID;
     CREATE TEMP TABLE t_erp (sku TEXT NOT NULL, location_id TEXT NOT NULL, on_hand INTEGER NOT NULL, reserved INTEGER NOT NULL, safety INTEGER,
       PRIMARY KEY (sku, location_id)) WITHOUT ROWID;
@@ -196,15 +190,13 @@ function stageRules(db: Db, config: LoadedConfig, locations: ResolvedLocation[],
       observed INTEGER, authority TEXT, authority_source TEXT, base_erp INTEGER, base_shopify INTEGER, orders INTEGER, category TEXT, status TEXT NOT NULL,
       target INTEGER, limited_by TEXT);
   `);
-  const insertLoc = db.prepare('INSERT INTO t_loc VALUES (?, ?, ?, ?, ?)');
-  const insertWh = db.prepare('INSERT INTO t_wh VALUES (?, ?, ?, ?, ?, ?)');
+  const insertLoc = db.prepare('INSERT INTO t_loc VALUES (?, ?, ?, ?)');
+  const insertWh = db.prepare('INSERT INTO t_wh VALUES (?, ?, ?, ?, ?)');
   for (const location of locations) {
     const byLocation = config.safetyStock.byLocation;
     const safety = Object.hasOwn(byLocation, location.locationName) ? byLocation[location.locationName]! : null;
-    insertLoc.run(location.locationId, location.locationName, location.authority ?? null, safety, safety === null ? null : 'byLocation');
-    for (const warehouse of location.warehouses) {
-      insertWh.run(warehouse, location.locationId, location.warehouses.length > 1 ? 1 : 0, location.authority ?? null, safety, safety === null ? null : 'byLocation');
-    }
+    insertLoc.run(location.locationId, location.locationName, location.authority ?? null, safety);
+    for (const warehouse of location.warehouses) insertWh.run(warehouse, location.locationId, location.warehouses.length > 1 ? 1 : 0, location.authority ?? null, safety);
   }
   const insertBundle = db.prepare('INSERT INTO t_bundle VALUES (?)');
   for (const sku of bundles.keys()) insertBundle.run(sku);
@@ -212,12 +204,12 @@ function stageRules(db: Db, config: LoadedConfig, locations: ResolvedLocation[],
   const insertComponent = db.prepare('INSERT OR IGNORE INTO t_component VALUES (?)');
   for (const components of bundles.values()) for (const c of components) insertComponent.run(c.sku);
 
-  // One row per ERP SKU, with the SKU-level rules resolved once: bySku > byCategory for safety stock,
-  // and the category's authority.
+  // One row per ERP SKU, with the SKU-level inputs of the rules looked up once: its bySku and byCategory
+  // safety stock, and its category's authority.
   db.prepare(`INSERT INTO t_erp_sku (sku, category) SELECT sku, MAX(category) FROM erp_levels WHERE snapshot_id = ? GROUP BY sku`).run(erpId);
-  const setSkuSafety = db.prepare(`UPDATE t_erp_sku SET rule_safety = ?, rule_source = 'bySku' WHERE sku = ?`);
+  const setSkuSafety = db.prepare('UPDATE t_erp_sku SET sku_safety = ? WHERE sku = ?');
   for (const [sku, quantity] of Object.entries(config.safetyStock.bySku)) setSkuSafety.run(quantity, sku);
-  const setCategorySafety = db.prepare(`UPDATE t_erp_sku SET rule_safety = ?, rule_source = 'byCategory' WHERE category = ? AND rule_source IS NULL`);
+  const setCategorySafety = db.prepare('UPDATE t_erp_sku SET category_safety = ? WHERE category = ?');
   for (const [category, quantity] of Object.entries(config.safetyStock.byCategory)) setCategorySafety.run(quantity, category);
   const setAuthority = db.prepare('UPDATE t_erp_sku SET authority = ? WHERE category = ?');
   for (const [category, authority] of Object.entries(config.authority.byCategory)) setAuthority.run(authority, category);
@@ -351,15 +343,16 @@ function joinLevels(db: Db, config: LoadedConfig, erpId: number, shopifyId: numb
 
   if (config.unknownSkus !== 'ignore') {
     // Shopify levels at mapped locations whose SKU the ERP does not list at all.
+    // With unknownSkus "zero", an ERP-authority level is set to 0 (unless a near match says a person
+    // should look first); otherwise it is only reported.
     const zero = config.unknownSkus === 'zero';
+    const inputs = { category_authority: 'NULL', location_authority: 'l.authority', default_authority: '@default_authority' };
+    const zeroed = `(@zero AND sl.sku NOT IN (SELECT sku FROM t_near_shop)) AND ${toSql(AUTHORITY, inputs)} = 'erp'`;
     db.prepare(
       `INSERT INTO t_diff (sku, location_id, kind, inventory_item_id, observed, authority, authority_source, status, target)
-       SELECT sl.sku, sl.location_id, 'shopify-only', sl.inventory_item_id, sl.available,
-         COALESCE(l.authority, @default_authority), CASE WHEN l.authority IS NOT NULL THEN 'location' ELSE 'default' END,
-         CASE WHEN (@zero AND sl.sku NOT IN (SELECT sku FROM t_near_shop)) AND COALESCE(l.authority, @default_authority) = 'erp' AND sl.available <> 0 THEN 'change'
-              WHEN (@zero AND sl.sku NOT IN (SELECT sku FROM t_near_shop)) AND COALESCE(l.authority, @default_authority) = 'erp' THEN 'ok'
-              ELSE 'not-in-erp' END,
-         CASE WHEN (@zero AND sl.sku NOT IN (SELECT sku FROM t_near_shop)) AND COALESCE(l.authority, @default_authority) = 'erp' THEN 0 END
+       SELECT sl.sku, sl.location_id, 'shopify-only', sl.inventory_item_id, sl.available, ${toSql(AUTHORITY, inputs)}, ${toSql(AUTHORITY_SOURCE, inputs)},
+         CASE WHEN ${zeroed} AND sl.available <> 0 THEN 'change' WHEN ${zeroed} THEN 'ok' ELSE 'not-in-erp' END,
+         CASE WHEN ${zeroed} THEN 0 END
        FROM shopify_levels sl JOIN t_loc l ON l.location_id = sl.location_id
        WHERE sl.snapshot_id = @shop AND sl.sku IS NOT NULL AND sl.sku <> ''
          AND NOT EXISTS (SELECT 1 FROM t_erp_sku k WHERE k.sku = sl.sku)
@@ -407,23 +400,19 @@ function joinBundles(db: Db, config: LoadedConfig, locations: ResolvedLocation[]
       );
       computed.set(bundle, available);
       const shop = level.get(shopifyId, location.locationId, bundle) as { item_id: string; n_items: number; available: number | null; committed: number | null } | undefined;
-      const authority = location.authority ?? config.authority.default;
-      const authoritySource = location.authority ? 'location' : 'default';
+      // A bundle has no category: the location's authority, else the default.
+      const { authority, source: authoritySource } = resolveAuthority(config, null, location.authority);
       const prior = base.get(bundle, location.locationId) as { erp_available: number; shopify_available: number; committed: number | null } | undefined;
-      const orders = prior ? Math.max(0, (shop?.committed ?? 0) - (prior.committed ?? shop?.committed ?? 0)) : null;
-      let status: RowStatus;
-      let target: number | null = available;
-      if (!shop) status = 'not-in-shopify';
-      else if (shop.n_items > 1) status = 'ambiguous-sku';
-      else if (shop.available === null) status = available > 0 ? 'not-stocked' : 'ok';
-      else if (authority === 'shopify') status = available === shop.available ? 'ok' : 'erp-correction';
-      else if (authority === 'hybrid' && prior) {
-        const merged = shop.available + (available - prior.erp_available) + orders!;
-        const conflict = merged < 0 && available !== prior.erp_available && shop.available !== prior.shopify_available;
-        target = conflict ? null : Math.max(0, merged);
-        status = conflict ? 'conflict' : target === shop.available ? 'ok' : 'change';
-      } else status = available === shop.available ? 'ok' : 'change';
-      if (status === 'ok' && shop?.available === null) continue;
+      const observed = shop?.n_items === 1 ? shop.available : null;
+      const { status, target, orders, worth } = decideLevel({
+        nItems: shop?.n_items ?? null,
+        observed,
+        erpAvailable: available,
+        authority,
+        committed: shop?.committed ?? null,
+        base: prior && { erp: prior.erp_available, shopify: prior.shopify_available, committed: prior.committed },
+      });
+      if (!worth) continue;
       insert.run({
         sku: bundle,
         location: location.locationId,
@@ -431,7 +420,7 @@ function joinBundles(db: Db, config: LoadedConfig, locations: ResolvedLocation[]
         safety,
         safetySource: safety ? 'bySku' : 'default',
         available,
-        observed: shop?.n_items === 1 ? shop.available : null,
+        observed,
         authority,
         authoritySource,
         baseErp: prior?.erp_available ?? null,
@@ -498,7 +487,7 @@ export function explain(r: DiffRecord, bundles: BundleMap): string {
     case 'erp-correction':
       return `authority shopify: ERP should change by ${signed((r.observed ?? 0) - (r.erp_available ?? 0))}; ${formula}`;
     case 'conflict':
-      return `hybrid conflict: base ${r.base_shopify}, ERP ${signed((r.erp_available ?? 0) - (r.base_erp ?? 0))}, Shopify ${signed((r.observed ?? 0) - (r.base_shopify ?? 0))}${ordersNote(r)} would give ${(r.observed ?? 0) + (r.erp_available ?? 0) - (r.base_erp ?? 0) + (r.orders ?? 0)}`;
+      return `hybrid conflict: base ${r.base_shopify}, ERP ${signed((r.erp_available ?? 0) - (r.base_erp ?? 0))}, Shopify ${signed((r.observed ?? 0) - (r.base_shopify ?? 0))}${ordersNote(r)} would give ${String(evaluate(MERGED, r))}`;
     default:
       break;
   }

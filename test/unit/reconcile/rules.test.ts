@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { availableQuantity, mergeHybrid, resolveAuthority, resolveSafetyStock, signed } from '../../../src/reconcile/rules.js';
+import { availableQuantity, mergeHybrid, resolveAuthority, resolveSafetyStock } from '../../../src/reconcile/rules.js';
+import { signed } from '../../../src/text.js';
 
 const rules = {
   default: 1,

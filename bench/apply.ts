@@ -5,6 +5,7 @@
 // Usage: npx tsx bench/apply.ts [changes=100000] [--plus] [--latency-ms 500]
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { binPath } from '../test/helpers/cli.js';
@@ -18,18 +19,22 @@ const target = Number(args.find((a, i) => /^\d+$/.test(a) && args[i - 1] !== '--
 const bucket = plus ? { maximumAvailable: 20_000, restoreRate: 1000 } : { maximumAvailable: 2000, restoreRate: 100 };
 
 /** Runs the CLI, polling its peak resident memory (VmHWM) until it exits. */
-function runMeasured(cwd: string, cliArgs: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string; peakMb: number }> {
+function runMeasured(cwd: string, cliArgs: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string; peakMb: number; cpuSeconds: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [binPath, ...cliArgs], { cwd, env: { ...process.env, NO_COLOR: '1', ...env } });
     let stdout = '';
     let stderr = '';
     let peakKb = 0;
+    let cpuTicks = 0;
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     const poll = setInterval(() => {
       try {
         const hwm = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1];
         if (hwm) peakKb = Math.max(peakKb, Number(hwm));
+        // utime + stime (fields 14, 15), in clock ticks of 1/100 s.
+        const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        cpuTicks = Number(fields[11]) + Number(fields[12]);
       } catch {
         // gone already
       }
@@ -37,7 +42,7 @@ function runMeasured(cwd: string, cliArgs: string[], env: Record<string, string>
     child.on('error', reject);
     child.on('close', (code) => {
       clearInterval(poll);
-      resolve({ code, stdout, stderr, peakMb: peakKb / 1024 });
+      resolve({ code, stdout, stderr, peakMb: peakKb / 1024, cpuSeconds: cpuTicks / 100 });
     });
   });
 }
@@ -56,10 +61,12 @@ try {
   shop.emulator.state.setFaults({ latencyMs });
   const throttledBefore = shop.emulator.state.counters.throttled;
   const started = performance.now();
+  const emulatorCpu = process.cpuUsage();
   const result = await runMeasured(shop.dir, ['apply', 'plan.json', '--commit', '--format', 'json'], { SHOPIFY_ADMIN_TOKEN: TEST_TOKEN, INVRECON_SHOPIFY_ENDPOINT: shop.emulator.url });
   const seconds = (performance.now() - started) / 1000;
+  const emulatorCpuSeconds = (process.cpuUsage(emulatorCpu).user + process.cpuUsage(emulatorCpu).system) / 1e6;
   if (result.code !== 0) throw new Error(`apply: ${result.stderr}`);
-  const json = JSON.parse(result.stdout) as { applied: number; conflicts: number; retries: number; peakInFlight: number; calls: number };
+  const json = JSON.parse(result.stdout) as { applied: number; conflicts: number; retries: number; peakInFlight: number; calls: number; durationMs: number };
   const db = new Database(join(shop.dir, '.invrecon', 'snapshot.db'), { readonly: true });
   const calls = db.prepare("SELECT cost FROM audit_calls WHERE operation = 'InventorySetQuantities' AND outcome = 'applied'").pluck().all() as number[];
   db.close();
@@ -73,6 +80,10 @@ try {
   console.log(`bound: ${boundSeconds.toFixed(1)} s = max(0, ${points} points − ${bucket.maximumAvailable}) ÷ ${bucket.restoreRate}/s`);
   console.log(
     `apply: ${seconds.toFixed(1)} s (process start to exit), ${(changes / seconds).toFixed(0)} rows/s = ${boundSeconds > 0 ? (boundSeconds / seconds).toFixed(2) : 'n/a (the bucket alone holds the plan)'} of the bound (target ≥ 0.9); peak memory ${result.peakMb.toFixed(0)} MB`,
+  );
+  // On a loaded machine the CLI and the emulator compete for the cores: say how much CPU each used.
+  console.log(
+    `CPU: apply process ${result.cpuSeconds.toFixed(1)} s (its own timer: ${(json.durationMs / 1000).toFixed(1)} s from the plan read to the result), emulator ${emulatorCpuSeconds.toFixed(1)} s; load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`,
   );
 } finally {
   await shop.close();

@@ -11,6 +11,7 @@ import { planReferenceUri, type Plan } from '../model.js';
 import { verifyPlan } from '../verify.js';
 import { BATCH_SIZE, idempotencyKey, initialRows, planBatches, type PlannedBatch } from './batches.js';
 import { checkPlan, otherPlanChangesLookup } from './checks.js';
+import { claimShop, installId, releaseShop } from './installs.js';
 import { carriedTarget, describeDecision, type Decision, type LevelFacts } from './decide.js';
 import { Lanes, runPool } from './lanes.js';
 import { countOutcomes, emptyResult, recordReconciled, undone, type ApplyResult } from './outcomes.js';
@@ -232,8 +233,11 @@ export async function applyPlan(db: Db, config: LoadedConfig, plan: Plan, option
     result.confirmed = 0;
     return finish();
   }
-  result.resumed = startApply(db, plan.digest, options.planPath, plan.shop).resumed;
   const applier = new Applier(db, config, plan, options);
+  // Other installs sharing this shop: refused if one applied after this plan's baseline, else recorded as running.
+  const install = installId(config.snapshot.path);
+  await claimShop(applier.client, plan, install);
+  result.resumed = startApply(db, plan.digest, options.planPath, plan.shop).resumed;
   let rowsDone = 0;
   try {
     await runPool(batches, () => applier.lanes.limit, async (batch) => {
@@ -243,6 +247,7 @@ export async function applyPlan(db: Db, config: LoadedConfig, plan: Plan, option
     });
   } catch (error) {
     finishApply(db, plan.digest, 'failed');
+    // Left running in the shop's record: a resume finishes it; other installs wait (or take it as dead after 6 h).
     throw error;
   } finally {
     result.calls = applier.client.counters.calls;
@@ -254,5 +259,7 @@ export async function applyPlan(db: Db, config: LoadedConfig, plan: Plan, option
   countOutcomes(plan, outcomes, result);
   recordReconciled(db, plan, outcomes);
   finishApply(db, plan.digest, undone(result) > 0 ? 'conflicts' : 'done');
+  await releaseShop(applier.client, plan, install);
+  result.calls = applier.client.counters.calls;
   return finish();
 }

@@ -200,6 +200,34 @@ query LocationsStatusPage($first: Int!, $after: String) {
   }
 }`;
 
+/**
+ * The record of applied plans that installs of invrecon sharing one shop keep in a shop metafield of the
+ * app's namespace (see plan/apply/installs.ts). Variables: { namespace, key }.
+ */
+export const SHOP_APPLIES_RECORD = /* GraphQL */ `
+query ShopAppliesRecord($namespace: String!, $key: String!) {
+  shop {
+    id
+    metafield(namespace: $namespace, key: $key) { value compareDigest }
+  }
+}`;
+
+/** Writes that record with compare-and-swap (compareDigest: the digest read, or null when there was none). */
+export const SET_SHOP_APPLIES_RECORD = /* GraphQL */ `
+mutation SetShopAppliesRecord($metafields: [MetafieldsSetInput!]!) {
+  metafieldsSet(metafields: $metafields) {
+    metafields { compareDigest }
+    userErrors { code field message }
+  }
+}`;
+
+export interface ShopAppliesRecordData {
+  shop: { id: string; metafield: { value: string; compareDigest: string } | null };
+}
+export interface SetShopAppliesRecordData {
+  metafieldsSet: { metafields: { compareDigest: string }[] | null; userErrors: UserError[] } | null;
+}
+
 /** Every document above, by export name: the schema test validates each one. */
 export const allDocuments: Readonly<Record<string, string>> = {
   LOCATIONS_PAGE,
@@ -216,6 +244,8 @@ export const allDocuments: Readonly<Record<string, string>> = {
   AVAILABLE_AT_LOCATION,
   INVENTORY_ADJUST_QUANTITIES,
   ACCESS_SCOPES,
+  SHOP_APPLIES_RECORD,
+  SET_SHOP_APPLIES_RECORD,
   LOCATIONS_STATUS_PAGE,
 };
 

@@ -1,0 +1,137 @@
+// One shop, many installs (a laptop, a cron host, CI): each keeps its own snapshot database, so none
+// knows from its own history what another applied. They coordinate through the shop itself: a JSON
+// metafield in the app's namespace lists each applied plan (digest, install, baseline time, start,
+// finish), written with compare-and-swap (metafieldsSet with compareDigest). An apply whose baseline
+// was read before another install's apply finished (or while one runs) is refused: its `from` values
+// may be that install's writes, and carrying them forward as sales would move a level twice.
+import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { SourceError, StaleError } from '../../errors.js';
+import type { ShopifyClient } from '../../sources/shopify/client.js';
+import { SET_SHOP_APPLIES_RECORD, SHOP_APPLIES_RECORD, type SetShopAppliesRecordData, type ShopAppliesRecordData } from '../../sources/shopify/documents.js';
+import type { Plan } from '../model.js';
+
+export const RECORD_NAMESPACE = '$app:invrecon';
+export const RECORD_KEY = 'applies';
+/** Entries kept: the newest, enough to cover any baseline still worth applying. */
+const KEEP = 50;
+/** A run that never recorded its finish is taken as done this long after it started (it died). */
+export const ABANDONED_AFTER_MS = 6 * 3600_000;
+/** Compare-and-swap misses (another install wrote the record meanwhile) before giving up. */
+const MAX_RECORD_MISSES = 5;
+
+export interface ShopApply {
+  planDigest: string;
+  /** Which install: a hash of its host and snapshot database path. */
+  install: string;
+  /** When the plan's Shopify snapshot was read. */
+  baselineAt: string;
+  startedAt: string;
+  /** null while it runs (or if it died). */
+  finishedAt: string | null;
+}
+
+export interface AppliesRecord {
+  version: 1;
+  applies: ShopApply[];
+}
+
+/** This install's id: stable for one database on one host, and says nothing about either. */
+export function installId(snapshotPath: string): string {
+  return createHash('sha256').update(`${hostname()}\u0000${resolve(snapshotPath)}`).digest('hex').slice(0, 16);
+}
+
+export function parseRecord(value: string | undefined): AppliesRecord {
+  if (value === undefined) return { version: 1, applies: [] };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new SourceError(`the shop metafield ${RECORD_NAMESPACE}.${RECORD_KEY} (the installs' record of applied plans) is not JSON; fix or delete it`);
+  }
+  const applies = (parsed as { applies?: unknown }).applies;
+  if (!Array.isArray(applies) || !applies.every((a) => typeof (a as ShopApply).planDigest === 'string' && typeof (a as ShopApply).startedAt === 'string')) {
+    throw new SourceError(`the shop metafield ${RECORD_NAMESPACE}.${RECORD_KEY} is not a record of applied plans; fix or delete it`);
+  }
+  return { version: 1, applies: applies as ShopApply[] };
+}
+
+/** When another apply's writes were over, as far as a baseline can tell. */
+function writesOverAt(entry: ShopApply): number {
+  if (entry.finishedAt !== null) return Date.parse(entry.finishedAt);
+  return Date.parse(entry.startedAt) + ABANDONED_AFTER_MS;
+}
+
+/**
+ * Another install's applies that this plan's baseline may not show: running, or finished after the
+ * baseline was read. This install's own plans are left to its local history (audit log and lock).
+ */
+export function conflictingApplies(record: AppliesRecord, plan: Pick<Plan, 'digest'> & { baselineAt: string }, install: string): ShopApply[] {
+  const baseline = Date.parse(plan.baselineAt);
+  return record.applies.filter((a) => a.install !== install && a.planDigest !== plan.digest && writesOverAt(a) > baseline);
+}
+
+/** The record with this plan's entry added or replaced, newest kept. */
+export function withEntry(record: AppliesRecord, entry: ShopApply): AppliesRecord {
+  const others = record.applies.filter((a) => !(a.planDigest === entry.planDigest && a.install === entry.install));
+  return { version: 1, applies: [...others, entry].slice(-KEEP) };
+}
+
+async function readRecord(client: ShopifyClient): Promise<{ shopId: string; record: AppliesRecord; digest: string | null }> {
+  const { data } = await client.request<ShopAppliesRecordData>(SHOP_APPLIES_RECORD, { namespace: RECORD_NAMESPACE, key: RECORD_KEY });
+  const metafield = data.shop.metafield;
+  return { shopId: data.shop.id, record: parseRecord(metafield?.value), digest: metafield?.compareDigest ?? null };
+}
+
+/** Writes the record if nobody wrote it since `digest` was read; false when somebody did. */
+async function writeRecord(client: ShopifyClient, shopId: string, record: AppliesRecord, digest: string | null): Promise<boolean> {
+  const { data } = await client.request<SetShopAppliesRecordData>(SET_SHOP_APPLIES_RECORD, {
+    metafields: [{ ownerId: shopId, namespace: RECORD_NAMESPACE, key: RECORD_KEY, type: 'json', value: JSON.stringify(record), compareDigest: digest }],
+  });
+  const errors = data.metafieldsSet?.userErrors ?? [];
+  if (errors.some((e) => e.code === 'STALE_OBJECT')) return false;
+  if (errors.length > 0) throw new SourceError(`Shopify refused the installs' record of applied plans: ${errors.map((e) => `${e.code ?? 'error'}: ${e.message}`).join('; ')}`);
+  return true;
+}
+
+/** Reads, changes and writes the record with compare-and-swap, again after another install wrote it meanwhile. */
+async function updateRecord(client: ShopifyClient, change: (record: AppliesRecord) => AppliesRecord): Promise<void> {
+  for (let miss = 0; miss < MAX_RECORD_MISSES; miss++) {
+    const { shopId, record, digest } = await readRecord(client);
+    if (await writeRecord(client, shopId, change(record), digest)) return;
+  }
+  throw new SourceError(`the installs' record of applied plans kept changing (${MAX_RECORD_MISSES} compare-and-swap misses): another install is busy; try again`);
+}
+
+function describe(entry: ShopApply): string {
+  return `plan ${entry.planDigest.slice(0, 12)} of install ${entry.install}: started ${entry.startedAt}, ${entry.finishedAt ? `finished ${entry.finishedAt}` : 'not finished'}`;
+}
+
+/**
+ * Claims the shop for this apply: refused (StaleError) when another install applied after this plan's
+ * baseline was read, or is applying now; else this plan is recorded as running, atomically.
+ */
+export async function claimShop(client: ShopifyClient, plan: Plan, install: string, now: () => Date = () => new Date()): Promise<void> {
+  const baselineAt = plan.baseline.shopify.takenAt;
+  await updateRecord(client, (record) => {
+    const conflicts = conflictingApplies(record, { digest: plan.digest, baselineAt }, install);
+    if (conflicts.length > 0) {
+      throw new StaleError(
+        `the plan is stale: another install of invrecon applied to this shop after this plan's Shopify snapshot was read (${baselineAt}), or is applying now; its writes are not sales to carry forward: run "invrecon pull shopify" and "invrecon plan" again`,
+        conflicts.map(describe),
+      );
+    }
+    const mine = record.applies.find((a) => a.planDigest === plan.digest && a.install === install);
+    return withEntry(record, { planDigest: plan.digest, install, baselineAt, startedAt: mine?.startedAt ?? now().toISOString(), finishedAt: null });
+  });
+}
+
+/** Records this apply's finish, so that other installs' plans made from later snapshots may go. */
+export async function releaseShop(client: ShopifyClient, plan: Plan, install: string, now: () => Date = () => new Date()): Promise<void> {
+  await updateRecord(client, (record) => {
+    const mine = record.applies.find((a) => a.planDigest === plan.digest && a.install === install);
+    const startedAt = mine?.startedAt ?? now().toISOString();
+    return withEntry(record, { planDigest: plan.digest, install, baselineAt: plan.baseline.shopify.takenAt, startedAt, finishedAt: now().toISOString() });
+  });
+}

@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { binPath, runCli, tempDir } from '../helpers/cli.js';
+import { TEST_TOKEN, generateShop, generatedFiles, openShopWorkspace } from '../helpers/shop.js';
+
+interface PlanChange {
+  sku: string;
+  inventoryItemId: string;
+  locationId: string;
+  from: number;
+  to: number;
+}
+
+describe('one shop, two installs (separate snapshot databases)', () => {
+  it('the second apply is refused while the first runs and after it finished; no level moves twice', async () => {
+    const generated = generateShop(1500, 1, 77);
+    const shop = await openShopWorkspace({ seed: generated.seed, files: generatedFiles(generated) });
+    const other = tempDir('invrecon-install-b-');
+    try {
+      for (const [name, text] of Object.entries(generatedFiles(generated))) writeFileSync(join(other.dir, name), text);
+      const env = { SHOPIFY_ADMIN_TOKEN: TEST_TOKEN, INVRECON_SHOPIFY_ENDPOINT: shop.emulator.url };
+      const cliB = (args: string[]) => runCli(args, { cwd: other.dir, env });
+      for (const args of [['pull', 'erp'], ['pull', 'shopify', '--bulk'], ['plan', '--out', 'plan.json']]) {
+        assert.equal((await shop.cli(args)).code, 0, `A: ${args.join(' ')}`);
+        assert.equal((await cliB(args)).code, 0, `B: ${args.join(' ')}`);
+      }
+      const planned = (JSON.parse(readFileSync(join(shop.dir, 'plan.json'), 'utf8')) as { changes: PlanChange[] }).changes;
+      assert.ok(planned.length > 1000);
+
+      // A runs (slowly: one call at a time, each a second); B tries meanwhile.
+      shop.emulator.state.setFaults({ latencyMs: 1000 });
+      const from = shop.emulator.state.counters.requests;
+      const a = new Promise<number | null>((resolve) => {
+        const child = spawn(process.execPath, [binPath, 'apply', 'plan.json', '--commit', '--max-in-flight', '1'], { cwd: shop.dir, env: { ...process.env, ...env }, stdio: 'ignore' });
+        child.on('close', (code) => resolve(code));
+      });
+      while (shop.emulator.state.counters.requests - from < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+      const during = await cliB(['apply', 'plan.json', '--commit']);
+      assert.equal(during.code, 1, during.stdout);
+      assert.match(during.stderr, /another install of invrecon applied to this shop after this plan's Shopify snapshot was read .*, or is applying now/);
+      assert.match(during.stderr, /not finished/);
+      assert.equal(await a, 0);
+      shop.emulator.state.setFaults({ latencyMs: 0 });
+
+      const record = JSON.parse(shop.emulator.state.metafield('$app:invrecon', 'applies')!.value) as { applies: { finishedAt: string | null }[] };
+      assert.equal(record.applies.length, 1);
+      assert.ok(record.applies[0]!.finishedAt, 'A recorded its finish');
+
+      const after = await cliB(['apply', 'plan.json', '--commit']);
+      assert.equal(after.code, 1);
+      assert.match(after.stderr, /another install of invrecon applied/);
+      for (const change of planned) assert.equal(shop.emulator.state.level(change.inventoryItemId, change.locationId)!.available, change.to, change.sku);
+      const sets = new Map<string, number>();
+      for (const entry of shop.emulator.state.history) {
+        if (entry.kind === 'set' && entry.name === 'available') sets.set(`${entry.inventoryItemId} ${entry.locationId}`, (sets.get(`${entry.inventoryItemId} ${entry.locationId}`) ?? 0) + 1);
+      }
+      assert.ok([...sets.values()].every((n) => n === 1), 'a level was moved twice');
+
+      // B's way on: a new snapshot and a new plan, which A's writes left with nothing to do.
+      assert.equal((await cliB(['pull', 'shopify', '--bulk'])).code, 0);
+      assert.equal((await cliB(['plan', '--out', 'again.json'])).code, 0);
+      const again = (JSON.parse(readFileSync(join(other.dir, 'again.json'), 'utf8')) as { changes: PlanChange[] }).changes;
+      assert.deepEqual(again, []);
+      const applied = await cliB(['apply', 'again.json', '--commit']);
+      assert.equal(applied.code, 0, applied.stderr);
+    } finally {
+      other.cleanup();
+      await shop.close();
+    }
+  });
+});

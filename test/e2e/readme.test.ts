@@ -9,7 +9,12 @@ import { cliEnv, demoWorkspace, spawnEmulator, type SpawnedEmulator } from './sy
 // checked against the real `--help` of that command (the command exists, each flag it uses exists,
 // an enumerated flag's value is one of its choices), and the README's plan sample against a real plan.
 
-const DOCS = ['README.md', ...readdirSync(join(repoRoot, 'docs')).filter((f) => f.endsWith('.md')).map((f) => join('docs', f))];
+const DOCS = [
+  'README.md',
+  ...readdirSync(join(repoRoot, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => join('docs', f)),
+];
 
 interface Example {
   file: string;
@@ -165,7 +170,7 @@ describe('README.md and docs/*.md against the tool', () => {
     assert.ok(lines.some((l) => l.file === 'README.md' && l.words[0] === 'doctor'));
   });
 
-  it('every command line names a real command, and every flag it uses is in that command\'s --help, with an allowed value', async () => {
+  it("every command line names a real command, and every flag it uses is in that command's --help, with an allowed value", async () => {
     const problems = (await Promise.all(commandLines().map(problemsOf))).flat();
     assert.deepEqual(problems, []);
   });
@@ -208,7 +213,11 @@ describe('the README plan sample against a real plan of the demo', () => {
   });
 
   it('every line of the sample is a line of `invrecon plan` on the demo shop', async () => {
-    for (const args of [['pull', 'erp'], ['pull', 'shopify']]) assert.equal((await runCli(args, { cwd: workspace.dir, env: cliEnv(emulator.url) })).code, 0);
+    for (const args of [
+      ['pull', 'erp'],
+      ['pull', 'shopify'],
+    ])
+      assert.equal((await runCli(args, { cwd: workspace.dir, env: cliEnv(emulator.url) })).code, 0);
     const plan = await runCli(['plan', '--out', 'tonight.json'], { cwd: workspace.dir });
     assert.equal(plan.code, 0, plan.stderr);
     const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
@@ -217,6 +226,7 @@ describe('the README plan sample against a real plan of the demo', () => {
     const real = new Set(plan.stdout.split('\n').map((l) => l.trimEnd()));
     const lines = sample.split('\n').filter((l) => l.trim() !== '' && l.trim() !== '…');
     assert.ok(lines.length >= 8);
-    for (const line of lines) assert.ok(real.has(line.trimEnd()), `README plan sample line not in the real output: ${JSON.stringify(line)}\n--- real:\n${plan.stdout}`);
+    for (const line of lines)
+      assert.ok(real.has(line.trimEnd()), `README plan sample line not in the real output: ${JSON.stringify(line)}\n--- real:\n${plan.stdout}`);
   });
 });

@@ -15,34 +15,39 @@ export const AVAILABLE = max0(RAW_AVAILABLE);
 /** The formula went below 0 (reserved or safety stock beyond on hand): worth saying. */
 export const CLAMPED = lt(RAW_AVAILABLE, 0);
 
+/** The first of `order`'s inputs that is set, and the name of the rule it came from (the last never unset). */
+function mostSpecific(order: readonly [source: string, input: string][]): { value: Expr; source: Expr } {
+  return {
+    value: coalesce(...order.map(([, input]) => ref(input))),
+    source: cases(
+      order.slice(0, -1).map(([source, input]) => [notNull(ref(input)), source]),
+      order.at(-1)![0],
+    ),
+  };
+}
+
 /**
  * Safety stock for one SKU at one location, most specific first: the ERP's own column where the export has
  * one there (summed over pooled warehouses), then bySku > byCategory > byLocation > default.
  */
-const SAFETY_ORDER: readonly [SafetySource, string][] = [
+const safety = mostSpecific([
   ['erp', 'erp_safety'],
   ['bySku', 'sku_safety'],
   ['byCategory', 'category_safety'],
   ['byLocation', 'location_safety'],
   ['default', 'default_safety'],
-];
-export const SAFETY = coalesce(...SAFETY_ORDER.map(([, input]) => ref(input)));
-export const SAFETY_SOURCE = cases(
-  SAFETY_ORDER.slice(0, -1).map(([source, input]) => [notNull(ref(input)), source]),
-  'default',
-);
+] satisfies [SafetySource, string][]);
+export const SAFETY = safety.value;
+export const SAFETY_SOURCE = safety.source;
 
 /** Who decides a level: the SKU's category rule, then the location's, then the default. */
-const AUTHORITY_ORDER: readonly [AuthoritySource, string][] = [
+const authority = mostSpecific([
   ['category', 'category_authority'],
   ['location', 'location_authority'],
   ['default', 'default_authority'],
-];
-export const AUTHORITY = coalesce(...AUTHORITY_ORDER.map(([, input]) => ref(input)));
-export const AUTHORITY_SOURCE = cases(
-  AUTHORITY_ORDER.slice(0, -1).map(([source, input]) => [notNull(ref(input)), source]),
-  'default',
-);
+] satisfies [AuthoritySource, string][]);
+export const AUTHORITY = authority.value;
+export const AUTHORITY_SOURCE = authority.source;
 
 /** Whether Shopify can take a target for the level at all (n_items: Shopify items with the SKU; observed: its available there). */
 export const PRESENCE = cases(

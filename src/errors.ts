@@ -40,32 +40,23 @@ export class InvreconError extends Error {
   }
 }
 
-export class UsageError extends InvreconError {
-  constructor(message: string, details: string[] = []) {
-    super('usage', message, details);
-  }
+/** The error class of one kind: `new InputError(message, details)`. */
+function ofKind(kind: ErrorKind) {
+  return class extends InvreconError {
+    constructor(message: string, details: string[] = []) {
+      super(kind, message, details);
+    }
+  };
 }
 
+/** A command line that makes no sense (unknown id, flags that exclude each other). */
+export class UsageError extends ofKind('usage') {}
 /** Bad files or config: names the file, line and column, or the config key. */
-export class InputError extends InvreconError {
-  constructor(message: string, details: string[] = []) {
-    super('input', message, details);
-  }
-}
-
+export class InputError extends ofKind('input') {}
 /** A source (Shopify, an ERP API) failed or answered something unusable. */
-export class SourceError extends InvreconError {
-  constructor(message: string, details: string[] = []) {
-    super('source', message, details);
-  }
-}
-
+export class SourceError extends ofKind('source') {}
 /** A plan or snapshot no longer matches the world. */
-export class StaleError extends InvreconError {
-  constructor(message: string, details: string[] = []) {
-    super('stale', message, details);
-  }
-}
+export class StaleError extends ofKind('stale') {}
 
 
 export function errorMessage(error: unknown): string {

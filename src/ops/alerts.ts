@@ -1,8 +1,8 @@
 import type { LoadedConfig } from '../config/load.js';
-import { InputError, errorMessage } from '../errors.js';
+import { InputError } from '../errors.js';
 import { redactSecrets, redactUrl, registerSecretUrl } from '../secrets.js';
 import { RetriesExhaustedError, networkFailure, retryableStatus, withRetry, type RetryPolicy } from '../sources/retry.js';
-import { assertSafeUrl } from '../sources/shopify/endpoint.js';
+import { parseConfiguredUrl } from '../sources/shopify/endpoint.js';
 import type { AlertRecord, DriftingLevel, SyncSummary } from './runs.js';
 
 export type AlertsConfig = NonNullable<LoadedConfig['alerts']>;
@@ -55,17 +55,7 @@ export function resolveWebhookUrl(alerts: LoadedConfig['alerts'], env: NodeJS.Pr
   if (!text) return undefined;
   // Webhook URLs often carry their secret in the path: never print them, in any spelling.
   registerSecretUrl(text);
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new InputError(`${where}: not a valid URL`);
-  }
-  if (url.username || url.password) {
-    throw new InputError(`${where}: user:password@ in a webhook URL is not sent by fetch and would be logged; use the URL the webhook service gave, without credentials`);
-  }
-  assertSafeUrl(url, where);
-  return url;
+  return parseConfiguredUrl(text, where, 'user:password@ in a webhook URL is not sent by fetch and would be logged; use the URL the webhook service gave, without credentials');
 }
 
 export interface AlertPayload {

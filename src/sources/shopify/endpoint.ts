@@ -1,4 +1,4 @@
-import { InputError, SourceError } from '../../errors.js';
+import { InputError, type SourceError } from '../../errors.js';
 import { TOKEN_ENV, redactUrl } from '../../secrets.js';
 
 export const ENDPOINT_ENV = 'INVRECON_SHOPIFY_ENDPOINT';
@@ -21,6 +21,22 @@ export function assertSafeUrl(url: URL, what: string, ErrorType: typeof InputErr
   throw new ErrorType(`${what}: expected an http(s) URL, got protocol "${url.protocol}"`);
 }
 
+/**
+ * A URL a person configured, checked: it parses, carries no user:password@ (`credentials` says what to do
+ * instead), and is https or plain http to a loopback host. InputError naming `what` otherwise.
+ */
+export function parseConfiguredUrl(text: string, what: string, credentials: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new InputError(`${what}: not a valid URL`);
+  }
+  if (url.username || url.password) throw new InputError(`${what}: ${credentials}`);
+  assertSafeUrl(url, what);
+  return url;
+}
+
 export interface ShopifyEndpoint {
   /** The GraphQL URL every request goes to. */
   graphqlUrl: string;
@@ -36,16 +52,7 @@ export function resolveEndpoint(shop: string, apiVersion: string, env: NodeJS.Pr
   const path = `/admin/api/${apiVersion}/graphql.json`;
   const override = env[ENDPOINT_ENV]?.trim();
   if (!override) return { graphqlUrl: `https://${shop}${path}`, overridden: false };
-  let base: URL;
-  try {
-    base = new URL(override);
-  } catch {
-    throw new InputError(`${ENDPOINT_ENV}: not a valid URL`);
-  }
-  if (base.username || base.password) {
-    throw new InputError(`${ENDPOINT_ENV}: credentials in the URL (user:password@) are not accepted; the access token goes in ${TOKEN_ENV} only`);
-  }
-  assertSafeUrl(base, ENDPOINT_ENV);
+  const base = parseConfiguredUrl(override, ENDPOINT_ENV, `credentials in the URL (user:password@) are not accepted; the access token goes in ${TOKEN_ENV} only`);
   if (base.search || base.hash) throw new InputError(`${ENDPOINT_ENV}: expected a base URL without query or fragment, got ${JSON.stringify(redactUrl(override))}`);
   return { graphqlUrl: override.replace(/\/+$/, '') + path, overridden: true };
 }

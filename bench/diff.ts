@@ -1,12 +1,12 @@
 // Times the reconcile diff over SKUS × LOCATIONS levels (default 100,000 × 10 = 1,000,000, 1% drifting)
 // against a bare FULL OUTER JOIN of the two level tables in the sqlite3 CLI, on the same data.
 // Usage: npx tsx bench/diff.ts [skus=100000] [locations=10]
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { resolveConfig } from '../src/config/load.js';
 import { computeDiff } from '../src/reconcile/diff.js';
 import { openDb } from '../src/store/db.js';
 import { measure } from '../test/helpers/measure.js';
+import { buildSnapshotDb, writeSnapshotDbConfig } from './snapshot-db.js';
 
 const skus = Number(process.argv[2] ?? 100_000);
 const locations = Number(process.argv[3] ?? 10);
@@ -16,51 +16,10 @@ rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 const dbPath = join(out, '.invrecon', 'snapshot.db');
 
-// ---- Build the snapshot database directly: one ERP warehouse per Shopify location. ----
-const buildStarted = performance.now();
-const db = openDb(dbPath);
-db.pragma('synchronous = OFF');
-const pad = (n: string) => `substr('0000000' || ${n}, -7)`;
-db.exec(`
-  CREATE TEMP TABLE n_sku (n INTEGER PRIMARY KEY);
-  WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < ${skus}) INSERT INTO n_sku SELECT n FROM c;
-  CREATE TEMP TABLE n_loc (n INTEGER PRIMARY KEY);
-  WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < ${locations}) INSERT INTO n_loc SELECT n FROM c;
-  BEGIN;
-  INSERT INTO snapshots (id, side, source, taken_at, row_count, content_hash) VALUES
-    (1, 'erp', 'bench', '2026-01-01T00:00:00Z', ${skus * locations}, 'bench-erp'),
-    (2, 'shopify', 'bench.myshopify.com', '2026-01-01T00:00:01Z', ${skus * locations}, 'bench-shopify');
-  -- on_hand 3..52, reserved 0..2, no safety column: available = on_hand − reserved.
-  INSERT INTO erp_levels (snapshot_id, sku, warehouse, on_hand, reserved, incoming, safety_stock, category, line)
-    SELECT 1, 'SKU-' || ${pad('s.n')}, 'WH-' || substr('00' || l.n, -2), 3 + (s.n * 7 + l.n * 13) % 50, (s.n + l.n) % 3, 0, NULL, 'cat-' || (s.n % 20), 0
-    FROM n_sku s, n_loc l ORDER BY s.n, l.n;
-  INSERT INTO shopify_locations (snapshot_id, location_id, name) SELECT 2, 'gid://shopify/Location/' || n, 'Location ' || n FROM n_loc;
-  INSERT INTO shopify_items (snapshot_id, inventory_item_id, sku) SELECT 2, 'gid://shopify/InventoryItem/' || ${pad('n')}, 'SKU-' || ${pad('n')} FROM n_sku;
-  -- 1% of levels drift: every hundredth (sku, location) pair is off by 1..5.
-  INSERT INTO shopify_levels (snapshot_id, inventory_item_id, location_id, sku, available, on_hand, committed, reserved, incoming)
-    SELECT 2, 'gid://shopify/InventoryItem/' || ${pad('s.n')}, 'gid://shopify/Location/' || l.n, 'SKU-' || ${pad('s.n')},
-      3 + (s.n * 7 + l.n * 13) % 50 - (s.n + l.n) % 3 + CASE WHEN (s.n * ${locations} + l.n) % 100 = 0 THEN 1 + s.n % 5 ELSE 0 END,
-      3 + (s.n * 7 + l.n * 13) % 50, 0, 0, 0
-    FROM n_sku s, n_loc l ORDER BY s.n, l.n;
-  -- The same levels keyed by (sku, location) for the bare join in sqlite3.
-  CREATE TABLE bench_erp (sku TEXT NOT NULL, location_id TEXT NOT NULL, on_hand INTEGER NOT NULL, reserved INTEGER NOT NULL, PRIMARY KEY (sku, location_id)) WITHOUT ROWID;
-  INSERT INTO bench_erp SELECT e.sku, 'gid://shopify/Location/' || CAST(substr(e.warehouse, 4) AS INTEGER), e.on_hand, e.reserved FROM erp_levels e ORDER BY 1, 2;
-  CREATE TABLE bench_shop (sku TEXT NOT NULL, location_id TEXT NOT NULL, available INTEGER NOT NULL, PRIMARY KEY (sku, location_id)) WITHOUT ROWID;
-  INSERT INTO bench_shop SELECT sku, location_id, available FROM shopify_levels ORDER BY 1, 2;
-  COMMIT;
-`);
-db.exec('ANALYZE');
-db.close();
-const buildMs = performance.now() - buildStarted;
+// ---- Build the snapshot database directly: one ERP warehouse per Shopify location, 1% drifting. ----
+const buildMs = buildSnapshotDb(dbPath, skus, locations, 100, { joinTables: true });
 
-const configPath = join(out, 'invrecon.config.json');
-const rawConfig = {
-  shopify: { shop: 'bench.myshopify.com' },
-  erp: { csv: { path: 'erp.csv' } },
-  locations: Array.from({ length: locations }, (_, i) => ({ warehouses: [`WH-${String(i + 1).padStart(2, '0')}`], shopifyLocation: `Location ${i + 1}` })),
-};
-writeFileSync(configPath, JSON.stringify(rawConfig, null, 2));
-const config = resolveConfig(rawConfig, configPath);
+const config = writeSnapshotDbConfig(join(out, 'invrecon.config.json'), locations);
 const expectedDrift = Math.floor((skus * locations + locations) / 100) - Math.floor(locations / 100);
 
 const runs = 3;

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { Option, type Command } from 'commander';
 import { loadConfig, DEFAULT_CONFIG_PATH, type LoadedConfig } from '../config/load.js';
 import { UsageError } from '../errors.js';
@@ -68,6 +69,17 @@ export const write = {
   /** Results: stdout. */
   out(text: string): void {
     process.stdout.write(line(text));
+  },
+  /** Writes a long output piece by piece, waiting whenever stdout is full, so it never sits in memory whole. */
+  async chunks(pieces: Iterable<string>): Promise<void> {
+    let buffer = '';
+    for (const piece of pieces) {
+      buffer += piece;
+      if (buffer.length < 1 << 16) continue;
+      if (!process.stdout.write(buffer)) await once(process.stdout, 'drain');
+      buffer = '';
+    }
+    if (buffer && !process.stdout.write(buffer)) await once(process.stdout, 'drain');
   },
   /** Errors: stderr, always. */
   err(text: string): void {

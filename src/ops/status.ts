@@ -1,6 +1,6 @@
 import type { LoadedConfig } from '../config/load.js';
 import { InvreconError, errorMessage } from '../errors.js';
-import { computeDiff } from '../reconcile/diff.js';
+import { prepareDiff } from '../reconcile/diff.js';
 import type { Db } from '../store/db.js';
 import { latestSnapshot } from '../store/snapshots.js';
 import { readLock, staleReason, type LockEnvironment, type LockRow } from './lock.js';
@@ -102,9 +102,10 @@ function driftNow(db: Db, config: LoadedConfig): { drift: DriftNow | null; note:
   const shopify = latestSnapshot(db, 'shopify');
   if (!erp || !shopify) return { drift: null, note: `no ${!erp ? 'ERP' : 'Shopify'} snapshot yet` };
   try {
-    const diff = computeDiff(db, config, {});
-    const changes = diff.rows.filter((row) => row.status === 'change');
+    // Counted in SQL: a first sync where every level drifts must not load them all to show three numbers.
+    const diff = prepareDiff(db, config, {});
     const limit = config.alerts?.maxDeviation;
+    const totals = diff.changeTotals(limit);
     return {
       note: null,
       drift: {
@@ -113,11 +114,11 @@ function driftNow(db: Db, config: LoadedConfig): { drift: DriftNow | null; note:
         erpTakenAt: diff.erpSnapshot.takenAt,
         shopifyTakenAt: diff.shopifySnapshot.takenAt,
         levelsCompared: diff.summary.levelsCompared,
-        shopifyChanges: changes.length,
-        totalAbsDrift: changes.reduce((n, row) => n + Math.abs(row.delta ?? 0), 0),
+        shopifyChanges: totals.changes,
+        totalAbsDrift: totals.totalAbsDelta,
         erpCorrections: diff.summary.reported['erp-correction'],
         conflicts: diff.summary.reported.conflict,
-        aboveMaxDeviation: limit === undefined ? null : diff.rows.filter((row) => row.delta !== null && Math.abs(row.delta) > limit && row.status !== 'ok').length,
+        aboveMaxDeviation: limit === undefined ? null : totals.aboveLimit,
         byLocation: diff.summary.byLocation.map((l) => ({ locationName: l.locationName, levelsCompared: l.levelsCompared, levelsDrifting: l.levelsDrifting, totalAbsDrift: l.totalAbsDrift })),
         appliedSince: appliedSince(db, diff.shopifySnapshot.id),
       },

@@ -643,6 +643,16 @@ function summarize(db: Db, locations: readonly ResolvedLocation[], where: string
   };
 }
 
+/** A diff computed into the connection's temporary tables: summary and issues now, rows read on demand. */
+export interface PreparedDiff extends Omit<DiffResult, 'rows'> {
+  /** Rows in report order (location name, then SKU), read from SQL one at a time: memory stays flat in rows. */
+  rows(): IterableIterator<DiffRow>;
+  /** The first `limit` rows of each location in report order, and how many rows each location has in all. */
+  firstRowsByLocation(limit: number): { rows: IterableIterator<DiffRow>; counts: Map<string, number> };
+  /** Shopify changes (status change) beyond |delta| `above`: how many and their total |delta|, counted in SQL. */
+  changeTotals(above?: number): { changes: number; totalAbsDelta: number; aboveLimit: number };
+}
+
 /**
  * A mapping that matches no Shopify location, or a shop with no levels at any mapped one (an empty
  * shop, every location renamed), compares nothing: that must fail, not pass as "no drift".
@@ -665,9 +675,10 @@ function refuseEmptyComparison(db: Db, shopify: SnapshotInfo, locations: { id: s
 /**
  * Joins an ERP and a Shopify snapshot (the newest of each unless given) and computes, per SKU and
  * Shopify location, the target and observed available with the rule that decided. Reads snapshots
- * only: no network.
+ * only: no network. The rows stay in SQL until read, so a diff where every level drifts prints in flat memory.
+ * The connection must not run another diff while rows are being read.
  */
-export function computeDiff(db: Db, config: LoadedConfig, options: DiffOptions = {}): DiffResult {
+export function prepareDiff(db: Db, config: LoadedConfig, options: DiffOptions = {}): PreparedDiff {
   const erpSnapshot = pickSnapshot(db, 'erp', options.erpSnapshotId);
   const shopifySnapshot = pickSnapshot(db, 'shopify', options.shopifySnapshotId);
   const threshold = options.threshold ?? 0;
@@ -698,25 +709,63 @@ export function computeDiff(db: Db, config: LoadedConfig, options: DiffOptions =
     return 0;
   });
   const keep: KeepRules = { all: Boolean(options.all), hybridOk: Boolean(options.hybridOk), inFilter: filters.length ? filters.join(' AND ') : '1', filterParams: params };
-  db.pragma('temp_store = MEMORY');
-  const run = db.transaction(() => {
+  // Temporary tables in a file, not in memory: when every level drifts t_diff holds them all, and
+  // the page cache keeps the heap flat while SQLite sorts them for the report order.
+  db.pragma('temp_store = FILE');
+  const where = filters.length ? `WHERE ${filters.map((f) => `d.${f}`).join(' AND ')}` : '';
+  const summary = db.transaction(() => {
     stageRules(db, config, resolved, erpSnapshot.id, shopifySnapshot.id, bundles);
     const hints: string[] = [];
     nearMatches(db, hints);
     joinLevels(db, config, erpSnapshot.id, shopifySnapshot.id, bundles.size > 0, keep);
     joinBundles(db, config, resolved, shopifySnapshot.id, bundles, issues);
     issues.unshift(...locationIssues(db, config, resolved, shopifySnapshot.id, erpSnapshot.id, problems), ...hints);
+    return summarize(db, resolved, where, params, threshold, droppedOk);
+  })();
+  const hidden = `d.status = 'ok' OR (d.status IN ('change', 'erp-correction') AND ABS(d.target - d.observed) <= @threshold)`;
+  const kept = options.hybridOk ? `(NOT (${hidden}) OR (d.status = 'ok' AND d.authority = 'hybrid'))` : `NOT (${hidden})`;
+  const rowFilter = options.all ? where : `${where ? `${where} AND` : 'WHERE'} ${kept}`;
+  const rowParams = options.all ? params : { ...params, threshold };
+  const select = `SELECT d.*, l.name AS location_name FROM t_diff d JOIN t_loc l ON l.location_id = d.location_id ${rowFilter}`;
+  const mapped = function* (records: IterableIterator<unknown>): IterableIterator<DiffRow> {
+    for (const record of records) yield toRow(record as DiffRecord, bundles);
+  };
+  return {
+    erpSnapshot,
+    shopifySnapshot,
+    summary,
+    issues,
+    rows: () => mapped(db.prepare(`${select} ORDER BY l.name, d.sku`).iterate(rowParams)),
+    firstRowsByLocation(limit) {
+      const counts = new Map(
+        (db.prepare(`SELECT d.location_id AS id, COUNT(*) AS n FROM t_diff d ${rowFilter} GROUP BY d.location_id`).all(rowParams) as { id: string; n: number }[]).map((c) => [c.id, c.n]),
+      );
+      // Per location, the first rows in SKU order: a top-N sort per location, never the whole table at once.
+      const first = db.prepare(`${select} ${rowFilter ? 'AND' : 'WHERE'} d.location_id = @first_location ORDER BY d.sku LIMIT @first_limit`);
+      const locations = resolved.filter((l) => counts.has(l.locationId)).sort((a, b) => (a.locationName < b.locationName ? -1 : a.locationName > b.locationName ? 1 : 0));
+      const rows = function* (): IterableIterator<DiffRow> {
+        for (const location of locations) {
+          const records = first.all({ ...rowParams, first_location: location.locationId, first_limit: limit }) as DiffRecord[];
+          for (const record of records) yield toRow(record, bundles);
+        }
+      };
+      return { rows: rows(), counts };
+    },
+    changeTotals(above) {
+      return db
+        .prepare(
+          `SELECT COALESCE(SUM(status = 'change'), 0) AS changes, COALESCE(SUM(CASE WHEN status = 'change' THEN ABS(target - observed) END), 0) AS totalAbsDelta,
+             COALESCE(SUM(@above IS NOT NULL AND status <> 'ok' AND ABS(target - observed) > @above), 0) AS aboveLimit
+           FROM t_diff d ${where}`,
+        )
+        .get({ ...params, above: above ?? null }) as { changes: number; totalAbsDelta: number; aboveLimit: number };
+    },
+  };
+}
 
-    const where = filters.length ? `WHERE ${filters.map((f) => `d.${f}`).join(' AND ')}` : '';
-    const summary = summarize(db, resolved, where, params, threshold, droppedOk);
-    const hidden = `d.status = 'ok' OR (d.status IN ('change', 'erp-correction') AND ABS(d.target - d.observed) <= @threshold)`;
-    const kept = options.hybridOk ? `(NOT (${hidden}) OR (d.status = 'ok' AND d.authority = 'hybrid'))` : `NOT (${hidden})`;
-    const rowFilter = options.all ? where : `${where ? `${where} AND` : 'WHERE'} ${kept}`;
-    const records = db
-      .prepare(`SELECT d.*, l.name AS location_name FROM t_diff d JOIN t_loc l ON l.location_id = d.location_id ${rowFilter} ORDER BY l.name, d.sku`)
-      .all(options.all ? params : { ...params, threshold }) as DiffRecord[];
-    return { summary, rows: records.map((r) => toRow(r, bundles)) };
-  });
-  const { summary, rows } = run();
-  return { erpSnapshot, shopifySnapshot, summary, rows, issues };
+/** computeDiff with every row in one array: for small shops and tests; commands stream prepareDiff's rows. */
+export function computeDiff(db: Db, config: LoadedConfig, options: DiffOptions = {}): DiffResult {
+  const prepared = prepareDiff(db, config, options);
+  const { rows, firstRowsByLocation: _first, changeTotals: _totals, ...rest } = prepared;
+  return { ...rest, rows: [...rows()] };
 }

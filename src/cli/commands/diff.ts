@@ -1,9 +1,12 @@
 import type { Command } from 'commander';
 import { EXIT } from '../../errors.js';
-import { computeDiff, type DiffOptions, type DiffResult } from '../../reconcile/diff.js';
-import { renderDiff } from '../../views/diff.js';
+import { prepareDiff, type DiffOptions, type DiffResult } from '../../reconcile/diff.js';
+import { diffCsvChunks, diffJsonChunks, diffTableChunks, renderDiffTableFirst } from '../../views/diff.js';
 import type { ExitCodeSink } from '../main.js';
 import { configOption, formatOption, parseCount, withWorkspace, write, type Format } from '../shared.js';
+
+/** The table's rows per location unless --limit says otherwise: the first screen, whatever the drift. */
+export const TABLE_ROWS_PER_LOCATION = 20;
 
 export interface GateOptions {
   detailedExitcode?: boolean;
@@ -46,14 +49,23 @@ export function parseSelection(flags: SelectionFlags): Pick<DiffOptions, 'erpSna
 export function registerDiff(program: Command, setExitCode: ExitCodeSink): void {
   selectionOptions(formatOption(configOption(program.command('diff')), ['table', 'json', 'csv']), 'ignore |delta| at or below n')
     .description('per SKU per location: target, observed, delta and the rule that decided')
-    .option('--all', 'include levels with nothing to change')
+    .option('--all', 'include levels with nothing to change (the table shows every row)')
+    .option('--limit <n>', `table: rows shown per location (0: all)`, String(TABLE_ROWS_PER_LOCATION))
     .option('--detailed-exitcode', 'exit 2 when drift remains (the CI gate), 0 when none')
     .action(
-      (options: SelectionFlags & { config: string; format: Format; all?: boolean; detailedExitcode?: boolean }) =>
-        withWorkspace(options, (config, db) => {
-          const result = computeDiff(db, config, { ...parseSelection(options), all: options.all });
-          write.out(renderDiff(result, options.format));
-          setExitCode(driftExitCode(result.summary, options));
+      (options: SelectionFlags & { config: string; format: Format; all?: boolean; limit: string; detailedExitcode?: boolean }) =>
+        withWorkspace(options, async (config, db) => {
+          const limit = options.all ? 0 : parseCount(options.limit, '--limit');
+          const diff = prepareDiff(db, config, { ...parseSelection(options), all: options.all });
+          // Rows go out as they are read from SQL: a diff where every level drifts prints in flat memory.
+          if (options.format === 'json') await write.chunks(diffJsonChunks(diff, diff.rows()));
+          else if (options.format === 'csv') await write.chunks(diffCsvChunks(diff.rows()));
+          else if (limit === 0) await write.chunks(diffTableChunks(diff, diff.rows()));
+          else {
+            const first = diff.firstRowsByLocation(limit);
+            write.out(renderDiffTableFirst(diff, first.rows, first.counts, limit));
+          }
+          setExitCode(driftExitCode(diff.summary, options));
         }),
     );
 }

@@ -11,6 +11,8 @@ export interface AlertDecision {
   reasons: string[];
   /** Levels above alerts.maxDeviation after the sync, largest first. */
   deviations: DriftingLevel[];
+  /** Levels off by more than maxDeviation in all (deviations may list only the largest of them). */
+  deviationCount: number;
 }
 
 const FAILING = new Set(['error', 'refused', 'conflicts', 'interrupted']);
@@ -18,19 +20,26 @@ const FAILING = new Set(['error', 'refused', 'conflicts', 'interrupted']);
 /**
  * Whether this sync deserves an alert: a level still off by more than maxDeviation, or (onFailure) a
  * sync that failed, was refused by a guard, or left conflicts. `remaining` are the levels that still
- * differ after the sync.
+ * differ after the sync (a large sync passes only the largest, and `remainingCount` for how many in all).
  */
-export function decideAlert(alerts: LoadedConfig['alerts'], summary: Pick<SyncSummary, 'outcome' | 'error' | 'conflicts' | 'failed'>, remaining: DriftingLevel[]): AlertDecision {
-  if (!alerts) return { reasons: [], deviations: [] };
+export function decideAlert(
+  alerts: LoadedConfig['alerts'],
+  summary: Pick<SyncSummary, 'outcome' | 'error' | 'conflicts' | 'failed'>,
+  remaining: DriftingLevel[],
+  remainingCount?: number,
+): AlertDecision {
+  if (!alerts) return { reasons: [], deviations: [], deviationCount: 0 };
   const reasons: string[] = [];
   let deviations: DriftingLevel[] = [];
+  let deviationCount = 0;
   if (alerts.maxDeviation !== undefined) {
     const limit = alerts.maxDeviation;
     deviations = remaining.filter((level) => Math.abs(level.delta) > limit).sort((a, b) => Math.abs(b.delta) - Math.abs(a.delta));
+    deviationCount = remainingCount ?? deviations.length;
     if (deviations.length > 0) {
       const worst = deviations[0]!;
       reasons.push(
-        `${deviations.length} level${deviations.length === 1 ? '' : 's'} off by more than ${limit} (alerts.maxDeviation) after the sync; largest ${worst.sku} @ ${worst.locationName} ${worst.delta > 0 ? '+' : ''}${worst.delta}`,
+        `${deviationCount} level${deviationCount === 1 ? '' : 's'} off by more than ${limit} (alerts.maxDeviation) after the sync; largest ${worst.sku} @ ${worst.locationName} ${worst.delta > 0 ? '+' : ''}${worst.delta}`,
       );
     }
   }
@@ -39,7 +48,7 @@ export function decideAlert(alerts: LoadedConfig['alerts'], summary: Pick<SyncSu
     else if (summary.outcome === 'refused') reasons.push('a guard refused the plan: nothing was applied');
     else reasons.push(`the sync ${summary.outcome === 'interrupted' ? 'was interrupted' : 'failed'}${summary.error ? `: ${summary.error}` : ''}`);
   }
-  return { reasons, deviations };
+  return { reasons, deviations, deviationCount };
 }
 
 /** The webhook URL from the config or its environment variable, checked (https, or http to loopback). */
@@ -73,7 +82,7 @@ export interface AlertPayload {
 
 export function alertPayload(config: LoadedConfig, runId: number, summary: SyncSummary, decision: AlertDecision): AlertPayload {
   const lines = decision.deviations.slice(0, 10).map((d) => `• ${d.sku} @ ${d.locationName}: target ${d.target ?? '?'}, Shopify ${d.observed ?? '?'} (${d.delta > 0 ? '+' : ''}${d.delta})`);
-  const more = decision.deviations.length > 10 ? [`… and ${decision.deviations.length - 10} more`] : [];
+  const more = decision.deviationCount > 10 ? [`… and ${decision.deviationCount - 10} more`] : [];
   const text = [`invrecon sync #${runId} on ${config.shopify.shop} (${summary.dryRun ? 'dry run' : 'commit'}): ${summary.outcome}`, ...decision.reasons.map((r) => `- ${r}`), ...lines, ...more].join('\n');
   return {
     text: redactSecrets(text),

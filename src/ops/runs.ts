@@ -47,6 +47,8 @@ export interface SyncSummary {
   exitCode?: number;
   owner: string;
   phases: PhaseTimes;
+  /** Peak resident memory of each phase, MB (a phase's own peak on Linux). */
+  phasePeakRssMb?: PhaseTimes;
   failedPhase?: keyof PhaseTimes;
   error?: string;
   snapshots: { erp?: number; shopify?: number };

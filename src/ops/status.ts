@@ -4,7 +4,7 @@ import { prepareDiff } from '../reconcile/diff.js';
 import type { Db } from '../store/db.js';
 import { latestSnapshot } from '../store/snapshots.js';
 import { readLock, staleReason, type LockEnvironment, type LockRow } from './lock.js';
-import { lastRunWith, recentRuns, type RunOutcome, type RunRecord } from './runs.js';
+import { lastRunWith, recentRuns, type PhaseTimes, type RunOutcome, type RunRecord } from './runs.js';
 
 export interface RunLine {
   id: number;
@@ -21,7 +21,11 @@ export interface RunLine {
   throttledWaits: number;
   alert: boolean;
   error: string | null;
+  /** Each phase that ran, in order: its time and peak resident memory (MB; null for runs recorded before it was). */
+  phaseFigures: { phase: keyof PhaseTimes; ms: number; peakRssMb: number | null }[];
 }
+
+const PHASE_ORDER: (keyof PhaseTimes)[] = ['pullErp', 'pullShopify', 'plan', 'apply'];
 
 export interface DriftNow {
   erpSnapshotId: number;
@@ -89,6 +93,7 @@ export function runLine(run: RunRecord): RunLine {
     throttledWaits: s.throttledWaits ?? 0,
     alert: (s.alert?.reasons.length ?? 0) > 0,
     error: s.error ?? null,
+    phaseFigures: PHASE_ORDER.filter((phase) => s.phases?.[phase] !== undefined).map((phase) => ({ phase, ms: s.phases?.[phase] ?? 0, peakRssMb: s.phasePeakRssMb?.[phase] ?? null })),
   };
 }
 

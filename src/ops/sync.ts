@@ -2,18 +2,18 @@ import type { LoadedConfig } from '../config/load.js';
 import { EXIT, InputError, InvreconError, errorMessage } from '../errors.js';
 import { applyPlan, undone, type ApplyResult } from '../plan/apply.js';
 import { buildPlan } from '../plan/build.js';
-import { serializePlan, type Plan } from '../plan/model.js';
-import { DRIFT_STATUSES, type DiffResult } from '../reconcile/diff.js';
+import { readPlan } from '../plan/file.js';
+import type { PlanHeader } from '../plan/model.js';
+import type { DiffRow, PreparedDiff } from '../reconcile/diff.js';
 import { redactSecrets } from '../secrets.js';
 import { pullErp } from '../sources/erp/pull.js';
 import type { CallEvent } from '../sources/shopify/client.js';
 import { pullShopify } from '../sources/shopify/pull.js';
 import type { Db } from '../store/db.js';
-import { defaultPlanPath } from '../cli/commands/plan.js';
-import { writeFileAtomic } from '../files.js';
 import { alertPayload, decideAlert, postWebhook, resolveWebhookUrl } from './alerts.js';
 import { acquireLock, DEFAULT_HEARTBEAT_MS, heartbeat, releaseLock, setLockRun, stillHeld, type LockRow } from './lock.js';
 import type { Logger } from './log.js';
+import { startPeakMemory } from './memory.js';
 import { plural } from '../text.js';
 import { finishRun, markInterrupted, startRun, updateRun, type DriftingLevel, type LocationDrift, type PhaseTimes, type SyncSummary } from './runs.js';
 
@@ -67,31 +67,46 @@ function retryTracker() {
 
 const levelKey = (sku: string, locationName: string) => `${sku}\u0000${locationName}`;
 
-function driftingLevels(diff: DiffResult): DriftingLevel[] {
-  return diff.rows
-    .filter((row) => DRIFT_STATUSES.includes(row.status) && row.delta !== null && row.delta !== 0)
-    .map((row) => ({ sku: row.sku, locationName: row.locationName, target: row.target, observed: row.observed, delta: row.delta!, status: row.status }))
-    .sort((a, b) => Math.abs(b.delta) - Math.abs(a.delta) || (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0));
+const drifting = (row: DiffRow): DriftingLevel => ({ sku: row.sku, locationName: row.locationName, target: row.target, observed: row.observed, delta: row.delta!, status: row.status });
+
+/** The largest drifts, read from SQL: a first sync where every level drifts never lists them all. */
+function topDrifting(diff: PreparedDiff, count: number): DriftingLevel[] {
+  const top: DriftingLevel[] = [];
+  for (const row of diff.driftingRows(0)) {
+    top.push(drifting(row));
+    if (top.length === count) break;
+  }
+  return top;
 }
 
-function locationDrift(diff: DiffResult, plan: Plan): LocationDrift[] {
-  return diff.summary.byLocation.map((location) => {
-    const changes = plan.changes.filter((c) => c.locationId === location.locationId);
-    return {
-      locationId: location.locationId,
-      locationName: location.locationName,
-      levelsCompared: location.levelsCompared,
-      drifting: changes.length,
-      totalAbsDrift: changes.reduce((n, c) => n + Math.abs(c.delta), 0),
-    };
-  });
+function locationDrift(diff: PreparedDiff, plan: PlanHeader): LocationDrift[] {
+  const changes = new Map(plan.summary.byLocation.map((l) => [l.locationId, l]));
+  return diff.summary.byLocation.map((location) => ({
+    locationId: location.locationId,
+    locationName: location.locationName,
+    levelsCompared: location.levelsCompared,
+    drifting: changes.get(location.locationId)?.changes ?? 0,
+    totalAbsDrift: changes.get(location.locationId)?.totalAbsDelta ?? 0,
+  }));
 }
 
-/** Levels that still differ once the apply is done: everything in a dry run, else what was not applied. */
-function remainingLevels(levels: DriftingLevel[], apply: ApplyResult | undefined): DriftingLevel[] {
-  if (!apply || apply.dryRun) return levels;
-  const unapplied = new Set([...apply.conflictRows, ...apply.unresolvedRows, ...apply.failedRows].map((r) => levelKey(r.sku, r.locationName)));
-  return levels.filter((level) => level.status !== 'change' || unapplied.has(levelKey(level.sku, level.locationName)));
+/** Keeps the largest deviations for the alert, and counts them all. */
+const MAX_DEVIATIONS_KEPT = 100;
+
+/**
+ * Levels still off by more than `limit` once the apply is done (everything in a dry run, else what was
+ * not applied), largest first: the first MAX_DEVIATIONS_KEPT, and how many in all. Streamed from SQL.
+ */
+function remainingDeviations(diff: PreparedDiff, apply: ApplyResult | undefined, limit: number): { levels: DriftingLevel[]; count: number } {
+  const unapplied = new Set([...(apply?.conflictRows ?? []), ...(apply?.unresolvedRows ?? []), ...(apply?.failedRows ?? [])].map((r) => levelKey(r.sku, r.locationName)));
+  const applied = apply !== undefined && !apply.dryRun;
+  const levels: DriftingLevel[] = [];
+  let count = 0;
+  for (const row of diff.driftingRows(limit)) {
+    if (applied && row.status === 'change' && !unapplied.has(levelKey(row.sku, row.locationName))) continue;
+    if (count++ < MAX_DEVIATIONS_KEPT) levels.push(drifting(row));
+  }
+  return { levels, count };
 }
 
 function emptySummary(commit: boolean, lock: LockRow): SyncSummary {
@@ -193,12 +208,14 @@ export async function runSync(db: Db, config: LoadedConfig, options: SyncOptions
   const phase = async <T>(name: keyof PhaseTimes, work: () => Promise<T> | T): Promise<T> => {
     currentPhase = name;
     const at = performance.now();
+    const memory = startPeakMemory();
     try {
       const result = await work();
       currentPhase = undefined; // a failure keeps it: the run records where it stopped
       return result;
     } finally {
       summary.phases[name] = Math.round(performance.now() - at);
+      (summary.phasePeakRssMb ??= {})[name] = memory.peakMb();
     }
   };
   const warn = (text: string, phaseName: keyof PhaseTimes) => {
@@ -207,7 +224,7 @@ export async function runSync(db: Db, config: LoadedConfig, options: SyncOptions
   };
 
   let error: unknown;
-  let remaining: DriftingLevel[] = [];
+  let planned: { diff: PreparedDiff; changes: number } | undefined;
   let apply: ApplyResult | undefined;
   try {
     const erp = await phase('pullErp', () => pullErp(db, config, { csvPath: options.csvPath, api: options.api }));
@@ -235,27 +252,22 @@ export async function runSync(db: Db, config: LoadedConfig, options: SyncOptions
     });
     updateRun(db, runId, summary);
 
-    const { plan, diff } = await phase('plan', () => {
-      const built = buildPlan(db, config, { force: options.force });
-      summary.planFile = defaultPlanPath(config.snapshot.path, built.plan);
-      writeFileAtomic(summary.planFile, serializePlan(built.plan), { what: 'plan file' });
-      return built;
-    });
-    const levels = driftingLevels(diff);
+    const { header: plan, path: planFile, diff } = await phase('plan', () => buildPlan(db, config, { force: options.force }));
+    planned = { diff, changes: plan.summary.changes };
+    summary.planFile = planFile;
     summary.planDigest = plan.digest;
     summary.levelsCompared = plan.summary.levelsCompared;
-    summary.drifting = plan.changes.length;
-    summary.totalAbsDrift = plan.changes.reduce((n, c) => n + Math.abs(c.delta), 0);
-    summary.erpCorrections = plan.erpCorrections.length;
+    summary.drifting = plan.summary.changes;
+    summary.totalAbsDrift = plan.summary.byLocation.reduce((n, l) => n + l.totalAbsDelta, 0);
+    summary.erpCorrections = plan.summary.erpCorrections;
     summary.reportedConflicts = plan.summary.conflicts;
     summary.guards = plan.guards;
     summary.byLocation = locationDrift(diff, plan);
-    summary.topDrifting = levels.slice(0, TOP_DRIFTING);
-    remaining = levels;
-    log.info(`planned: ${plural(plan.changes.length, 'change')} of ${plural(plan.summary.levelsCompared, 'level')}, ${plural(plan.erpCorrections.length, 'ERP correction')}; plan ${summary.planFile}`, {
+    summary.topDrifting = topDrifting(diff, TOP_DRIFTING);
+    log.info(`planned: ${plural(plan.summary.changes, 'change')} of ${plural(plan.summary.levelsCompared, 'level')}, ${plural(plan.summary.erpCorrections, 'ERP correction')}; plan ${summary.planFile}`, {
       runId,
       phase: 'plan',
-      changes: plan.changes.length,
+      changes: plan.summary.changes,
       levelsCompared: plan.summary.levelsCompared,
       planFile: summary.planFile,
       guardsPassed: plan.guards.checks.every((c) => c.ok),
@@ -273,21 +285,20 @@ export async function runSync(db: Db, config: LoadedConfig, options: SyncOptions
     } else {
       if (plan.guards.forced) warn('guards failed but --force was given: applying anyway', 'plan');
       if (lockLost || !stillHeld(db, lock)) throw new InputError('the sync lock was taken over by another process during the run: stopping before apply');
-      apply = await phase('apply', () => applyPlan(db, config, plan, { commit: options.commit, planPath: summary.planFile!, clientOptions: { onCall: onCall, env } }));
+      apply = await phase('apply', () => applyPlan(db, config, readPlan(planFile), { commit: options.commit, planPath: planFile, clientOptions: { onCall: onCall, env } }));
       summary.applied = apply.applied;
       summary.skipped = apply.skipped;
       // A level whose outcome stayed unknown is left for the next plan, as a conflict is.
       summary.conflicts = apply.conflicts + apply.unresolved;
       summary.failed = apply.failed;
       summary.throttledWaits += apply.throttledWaits;
-      remaining = remainingLevels(levels, apply);
       log.info(
         apply.dryRun
-          ? `dry run: ${plural(plan.changes.length, 'change')} not sent (use --commit)`
+          ? `dry run: ${plural(plan.summary.changes, 'change')} not sent (use --commit)`
           : `applied ${apply.applied}, skipped ${apply.skipped}, conflicts ${apply.conflicts}, failed ${apply.failed} in ${summary.phases.apply} ms`,
         { runId, phase: 'apply', dryRun: apply.dryRun, applied: apply.applied, skipped: apply.skipped, conflicts: apply.conflicts, failed: apply.failed, ms: summary.phases.apply },
       );
-      summary.outcome = undone(apply) > 0 ? 'conflicts' : apply.dryRun && plan.changes.length > 0 ? 'drift' : 'ok';
+      summary.outcome = undone(apply) > 0 ? 'conflicts' : apply.dryRun && plan.summary.changes > 0 ? 'drift' : 'ok';
     }
   } catch (caught) {
     error = caught;
@@ -306,12 +317,15 @@ export async function runSync(db: Db, config: LoadedConfig, options: SyncOptions
       waitedMs: Math.round(tracker.counts.waitedMs),
     });
   }
-  summary.remaining = remaining.filter((level) => level.status === 'change').length;
+  // Shopify changes still to make: all of them unless an apply sent them, less those it could not apply.
+  summary.remaining = !planned ? 0 : apply && !apply.dryRun ? undone(apply) : planned.changes;
+  const maxDeviation = config.alerts?.maxDeviation;
+  const deviations = planned && maxDeviation !== undefined ? remainingDeviations(planned.diff, apply, maxDeviation) : { levels: [], count: 0 };
 
   // Alerts never change the outcome: a failed webhook is logged and recorded, nothing more.
-  const decision = decideAlert(config.alerts, summary, remaining);
+  const decision = decideAlert(config.alerts, summary, deviations.levels, deviations.count);
   if (decision.reasons.length > 0) {
-    summary.alert = { reasons: decision.reasons, deviations: decision.deviations.length, webhook: { configured: webhookUrl !== undefined, sent: false, attempts: 0 } };
+    summary.alert = { reasons: decision.reasons, deviations: decision.deviationCount, webhook: { configured: webhookUrl !== undefined, sent: false, attempts: 0 } };
     for (const reason of decision.reasons) log.warn(`ALERT: ${reason}`, { runId, event: 'alert' });
     if (webhookUrl && config.alerts) {
       summary.alert.webhook = await postWebhook(webhookUrl, alertPayload(config, runId, summary, decision), {

@@ -1,10 +1,12 @@
+import { dirname, join } from 'node:path';
 import type { LoadedConfig } from '../config/load.js';
-import { computeDiff, type DiffOptions, type DiffResult, type DiffRow } from '../reconcile/diff.js';
+import { prepareDiff, type DiffOptions, type DiffRow, type PreparedDiff } from '../reconcile/diff.js';
 import type { Db } from '../store/db.js';
 import { previousSnapshot, type SnapshotInfo } from '../store/snapshots.js';
 import { toolVersion } from '../version.js';
+import { PlanWriter, type FormulaNumbers } from './file.js';
 import { evaluateGuards } from './guards.js';
-import { PLAN_FORMAT_VERSION, planDigest, type ErpCorrection, type Plan, type PlanChange } from './model.js';
+import type { PlanChange, PlanHeader } from './model.js';
 
 export interface BuildPlanOptions extends Pick<DiffOptions, 'erpSnapshotId' | 'shopifySnapshotId' | 'sku' | 'location' | 'threshold'> {
   force?: boolean;
@@ -14,8 +16,10 @@ function snapshotRef(snapshot: SnapshotInfo) {
   return { snapshotId: snapshot.id, contentHash: snapshot.contentHash, takenAt: snapshot.takenAt, rows: snapshot.rowCount };
 }
 
-const byLocationThenSku = (a: { locationId: string; sku: string }, b: { locationId: string; sku: string }) =>
-  a.locationId < b.locationId ? -1 : a.locationId > b.locationId ? 1 : a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0;
+/** Where `plan` and `sync` put a plan when no --out is given: plans/ beside the snapshot database. */
+export function defaultPlanPath(snapshotPath: string, digest: string): string {
+  return join(dirname(snapshotPath), 'plans', `plan-${digest.slice(0, 12)}.json`);
+}
 
 function toChange(row: DiffRow): PlanChange {
   return {
@@ -34,33 +38,9 @@ function toChange(row: DiffRow): PlanChange {
   };
 }
 
-/**
- * ERP corrections for levels where Shopify is the authority: the ERP's available should move by
- * (Shopify − ERP). The change is proposed on the location's first mapped warehouse that lists the SKU.
- */
-function erpCorrections(db: Db, config: LoadedConfig, erpSnapshotId: number, rows: DiffRow[]): ErpCorrection[] {
-  const onHand = db.prepare('SELECT on_hand FROM erp_levels WHERE snapshot_id = ? AND sku = ? AND warehouse = ?').pluck();
-  const corrections: ErpCorrection[] = [];
-  for (const row of rows) {
-    if (row.status !== 'erp-correction' || row.observed === null || !row.erp) continue;
-    const entry = config.locations.find((l) => l.shopifyLocation === row.locationId || l.shopifyLocation === row.locationName);
-    const warehouses = entry?.warehouses ?? [];
-    const listed = warehouses.find((w) => onHand.get(erpSnapshotId, row.sku, w) !== undefined);
-    const warehouse = listed ?? warehouses[0] ?? '';
-    const current = listed ? (onHand.get(erpSnapshotId, row.sku, listed) as number) : 0;
-    const delta = row.observed - row.erp.available;
-    corrections.push({
-      sku: row.sku,
-      locationId: row.locationId,
-      locationName: row.locationName,
-      warehouse,
-      current,
-      proposed: Math.max(0, current + delta),
-      delta,
-      reason: `Shopify shows ${row.observed} available, the ERP ${row.erp.available}`,
-    });
-  }
-  return corrections.sort(byLocationThenSku);
+/** The numbers a level's reason is made of, when it is a plain ERP level (the plan stores them, not the text). */
+function formulaOf(row: DiffRow): FormulaNumbers | undefined {
+  return row.kind === 'level' && row.erp ? [row.erp.onHand, row.erp.reserved, row.erp.safetyStock, row.erp.safetySource, row.erp.shopifyCommitted] : undefined;
 }
 
 /** Rows of the ERP snapshot the last applied plan was made from, when that is an earlier snapshot still kept. */
@@ -84,59 +64,106 @@ function vanishedWarehouses(previous: SnapshotInfo, current: SnapshotInfo, confi
 }
 
 export interface BuiltPlan {
-  plan: Plan;
-  diff: DiffResult;
+  header: PlanHeader;
+  /** The plan file written. */
+  path: string;
+  diff: PreparedDiff;
 }
 
-/** Freezes the current diff into a plan: changes, ERP corrections, guard results, and a digest over all of it. */
-export function buildPlan(db: Db, config: LoadedConfig, options: BuildPlanOptions = {}): BuiltPlan {
-  const diff = computeDiff(db, config, { ...options, hybridOk: true });
-  const drifting = (row: DiffRow) => row.status === 'change' && row.delta !== null && Math.abs(row.delta) > (options.threshold ?? 0);
-  const changes = diff.rows.filter(drifting).map(toChange).sort(byLocationThenSku);
-  const hybridBaseline = diff.rows
-    .filter((row) => row.authority === 'hybrid' && row.status === 'ok' && row.observed !== null && row.erp)
-    .map((row) => ({ sku: row.sku, locationId: row.locationId, erpAvailable: row.erp!.available, shopifyAvailable: row.observed! }))
-    .sort(byLocationThenSku);
-  const corrections = erpCorrections(db, config, diff.erpSnapshot.id, diff.rows);
-  const zeroed = changes.filter((c) => c.to === 0 && c.from > 0).length;
-  const previous = previousSnapshot(db, diff.erpSnapshot);
-  const checks = evaluateGuards(config.guards, {
-    changes: changes.length,
-    zeroed,
-    levelsCompared: diff.summary.levelsCompared,
-    erpRows: diff.erpSnapshot.rowCount,
-    previousErpRows: previous?.rowCount,
-    lastAppliedErpRows: lastAppliedErpRows(db, diff.erpSnapshot),
-    byLocation: diff.summary.byLocation.map((l) => ({
-      locationName: l.locationName,
-      compared: l.levelsCompared,
-      zeroed: changes.filter((c) => c.locationId === l.locationId && c.to === 0 && c.from > 0).length,
-    })),
-    vanishedWarehouses: previous ? vanishedWarehouses(previous, diff.erpSnapshot, config) : [],
-  });
-  const passed = checks.every((c) => c.ok);
-  const content: Omit<Plan, 'digest'> = {
-    formatVersion: PLAN_FORMAT_VERSION,
-    tool: { name: 'invrecon', version: toolVersion },
-    // The newest input's time, not the clock: the same snapshots give a byte-identical plan.
-    createdAt: [diff.erpSnapshot.takenAt, diff.shopifySnapshot.takenAt].sort().at(-1)!,
-    shop: config.shopify.shop,
-    apiVersion: config.shopify.apiVersion,
-    baseline: { erp: snapshotRef(diff.erpSnapshot), shopify: snapshotRef(diff.shopifySnapshot) },
-    guards: { applyable: passed || Boolean(options.force), forced: !passed && Boolean(options.force), checks },
-    summary: {
-      changes: changes.length,
+export interface PlanTarget {
+  /** The plan file; default: defaultPlanPath beside the snapshot database. */
+  out?: string;
+}
+
+/**
+ * Freezes the current diff into a plan file: changes, ERP corrections, guard results, and a digest over
+ * all of it. The rows go from SQL to the file one at a time: memory stays flat in the number of changes.
+ */
+export function buildPlan(db: Db, config: LoadedConfig, options: BuildPlanOptions = {}, target: PlanTarget = {}): BuiltPlan {
+  const diff = prepareDiff(db, config, { ...options, hybridOk: true });
+  const dir = dirname(target.out ?? defaultPlanPath(config.snapshot.path, '0'));
+  const writer = new PlanWriter(
+    dir,
+    diff.locations.map((l) => ({ id: l.locationId, name: l.locationName })),
+  );
+  try {
+    let changes = 0;
+    let zeroed = 0;
+    let unitsUp = 0;
+    let unitsDown = 0;
+    const byLocation = new Map<string, { locationId: string; changes: number; totalAbsDelta: number; zeroed: number }>();
+    for (const row of diff.planRows('changes')) {
+      const change = toChange(row);
+      writer.change(change, formulaOf(row));
+      const location = byLocation.get(change.locationId) ?? { locationId: change.locationId, changes: 0, totalAbsDelta: 0, zeroed: 0 };
+      byLocation.set(change.locationId, location);
+      const zeroes = change.to === 0 && change.from > 0 ? 1 : 0;
+      changes++;
+      zeroed += zeroes;
+      unitsUp += Math.max(0, change.delta);
+      unitsDown += Math.max(0, -change.delta);
+      location.changes++;
+      location.totalAbsDelta += Math.abs(change.delta);
+      location.zeroed += zeroes;
+    }
+    let erpCorrections = 0;
+    for (const { row, warehouse, onHand } of diff.erpCorrectionRows()) {
+      // The ERP's available should move by (Shopify − ERP), on the warehouse that lists the SKU.
+      const current = onHand ?? 0;
+      const delta = row.observed! - row.erp!.available;
+      writer.erpCorrection({
+        sku: row.sku,
+        locationId: row.locationId,
+        locationName: row.locationName,
+        warehouse,
+        current,
+        proposed: Math.max(0, current + delta),
+        delta,
+        reason: `Shopify shows ${row.observed} available, the ERP ${row.erp!.available}`,
+      });
+      erpCorrections++;
+    }
+    for (const row of diff.planRows('hybrid-ok')) {
+      if (row.erp) writer.hybridBase({ sku: row.sku, locationId: row.locationId, erpAvailable: row.erp.available, shopifyAvailable: row.observed! });
+    }
+    const previous = previousSnapshot(db, diff.erpSnapshot);
+    const checks = evaluateGuards(config.guards, {
+      changes,
       zeroed,
       levelsCompared: diff.summary.levelsCompared,
-      unitsUp: changes.reduce((n, c) => n + Math.max(0, c.delta), 0),
-      unitsDown: changes.reduce((n, c) => n + Math.max(0, -c.delta), 0),
-      erpCorrections: corrections.length,
-      conflicts: diff.summary.reported.conflict,
-    },
-    changes,
-    erpCorrections: corrections,
-    hybridBaseline,
-    issues: diff.issues,
-  };
-  return { plan: { ...content, digest: planDigest(content) }, diff };
+      erpRows: diff.erpSnapshot.rowCount,
+      previousErpRows: previous?.rowCount,
+      lastAppliedErpRows: lastAppliedErpRows(db, diff.erpSnapshot),
+      byLocation: diff.summary.byLocation.map((l) => ({ locationName: l.locationName, compared: l.levelsCompared, zeroed: byLocation.get(l.locationId)?.zeroed ?? 0 })),
+      vanishedWarehouses: previous ? vanishedWarehouses(previous, diff.erpSnapshot, config) : [],
+    });
+    const passed = checks.every((c) => c.ok);
+    const { header, path } = writer.finish(
+      {
+        tool: { name: 'invrecon', version: toolVersion },
+        // The newest input's time, not the clock: the same snapshots give a byte-identical plan.
+        createdAt: [diff.erpSnapshot.takenAt, diff.shopifySnapshot.takenAt].sort().at(-1)!,
+        shop: config.shopify.shop,
+        apiVersion: config.shopify.apiVersion,
+        baseline: { erp: snapshotRef(diff.erpSnapshot), shopify: snapshotRef(diff.shopifySnapshot) },
+        guards: { applyable: passed || Boolean(options.force), forced: !passed && Boolean(options.force), checks },
+        summary: {
+          changes,
+          zeroed,
+          levelsCompared: diff.summary.levelsCompared,
+          unitsUp,
+          unitsDown,
+          erpCorrections,
+          conflicts: diff.summary.reported.conflict,
+          byLocation: [...byLocation.values()].sort((a, b) => (a.locationId < b.locationId ? -1 : a.locationId > b.locationId ? 1 : 0)),
+        },
+        issues: diff.issues,
+      },
+      (digest) => target.out ?? defaultPlanPath(config.snapshot.path, digest),
+    );
+    return { header, path, diff };
+  } catch (error) {
+    writer.abandon();
+    throw error;
+  }
 }

@@ -1,11 +1,8 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { formatZodIssues, parseJsonFile } from '../config/load.js';
-import { InputError, StaleError } from '../errors.js';
 
 /** Bumped when the plan file changes shape; apply refuses files of another version. */
-export const PLAN_FORMAT_VERSION = 1;
+export const PLAN_FORMAT_VERSION = 2;
 
 const change = z.object({
   sku: z.string(),
@@ -44,7 +41,14 @@ const guardCheck = z.object({
 
 const snapshotRef = z.object({ snapshotId: z.int(), contentHash: z.string(), takenAt: z.string(), rows: z.int() });
 
-export const planSchema = z.object({
+const location = z.object({ id: z.string(), name: z.string() });
+const section = z.object({ offset: z.int().min(0), bytes: z.int().min(0), lines: z.int().min(0) });
+
+/**
+ * The plan file's header: everything but the rows, which follow it one a line (see plan/file.ts and
+ * docs/plan-format.md). The digest covers the header, and the header covers the rows by their sha256.
+ */
+export const planHeaderSchema = z.object({
   formatVersion: z.literal(PLAN_FORMAT_VERSION),
   tool: z.object({ name: z.literal('invrecon'), version: z.string() }),
   createdAt: z.string(),
@@ -60,16 +64,26 @@ export const planSchema = z.object({
     unitsDown: z.int(),
     erpCorrections: z.int(),
     conflicts: z.int(),
+    /** Per location with changes: how many, their total |delta|, and how many take stock to 0. */
+    byLocation: z.array(z.object({ locationId: z.string(), changes: z.int(), totalAbsDelta: z.int(), zeroed: z.int() })),
   }),
-  changes: z.array(change),
-  erpCorrections: z.array(erpCorrection),
-  /** Hybrid levels already equal on both sides: applying the plan records them as the new base. */
-  hybridBaseline: z.array(z.object({ sku: z.string(), locationId: z.string(), erpAvailable: z.int(), shopifyAvailable: z.int() })),
+  /** Row fields `loc` index this list. */
+  locations: z.array(location),
+  /** A row's `item` is a number when the id is this prefix followed by it. */
+  itemIdPrefix: z.string(),
   issues: z.array(z.string()),
+  /** Where each section's rows are, as bytes after the header, and the sha256 of all of them. */
+  body: z.object({ bytes: z.int().min(0), sha256: z.string(), changes: section, erpCorrections: section, hybridBaseline: section }),
   digest: z.string(),
 });
 
-export type Plan = z.infer<typeof planSchema>;
+export type PlanHeader = z.infer<typeof planHeaderSchema>;
+
+const hybridBase = z.object({ sku: z.string(), locationId: z.string(), erpAvailable: z.int(), shopifyAvailable: z.int() });
+export type HybridBase = z.infer<typeof hybridBase>;
+
+/** A whole plan in memory: for small plans and tests. Commands stream a PlanFile's rows instead. */
+export type Plan = PlanHeader & { changes: PlanChange[]; erpCorrections: ErpCorrection[]; hybridBaseline: HybridBase[] };
 export type PlanChange = z.infer<typeof change>;
 export type ErpCorrection = z.infer<typeof erpCorrection>;
 export type GuardCheck = z.infer<typeof guardCheck>;
@@ -81,40 +95,13 @@ export function canonicalJson(value: unknown): string {
   );
 }
 
-export function planDigest(plan: Omit<Plan, 'digest'> & { digest?: string }): string {
-  const { digest: _ignored, ...content } = plan;
+/** The digest of a header: the body is in it by its sha256, so this covers every row too. */
+export function planDigest(header: Omit<PlanHeader, 'digest'> & { digest?: string }): string {
+  const { digest: _ignored, ...content } = header;
   return createHash('sha256').update(canonicalJson(content)).digest('hex');
 }
 
-export function serializePlan(plan: Plan): string {
-  return JSON.stringify(JSON.parse(canonicalJson(plan)), null, 2) + '\n';
-}
-
-/** Reads a plan file, checking its format version and that its digest matches its content. */
-export function readPlan(path: string): Plan {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new InputError(`${path}: cannot read the plan: ${(error as Error).message}`);
-  }
-  const raw = parseJsonFile(path, text) as { formatVersion?: unknown };
-  if (raw && typeof raw === 'object' && raw.formatVersion !== PLAN_FORMAT_VERSION) {
-    throw new InputError(`${path}: plan format version ${JSON.stringify(raw.formatVersion)} is not supported (this invrecon reads version ${PLAN_FORMAT_VERSION}); make a new plan with "invrecon plan"`);
-  }
-  const parsed = planSchema.safeParse(raw);
-  if (!parsed.success) {
-    const lines = formatZodIssues(parsed.error);
-    throw new InputError(`${path}: not a valid plan: ${lines[0]}`, lines.slice(1));
-  }
-  const expected = planDigest(parsed.data);
-  if (expected !== parsed.data.digest) {
-    throw new StaleError(`${path}: the plan's digest does not match its content (was it edited?); make a new plan with "invrecon plan"`);
-  }
-  return parsed.data;
-}
-
 /** Shopify validates referenceDocumentUri as a URI; this one names the plan. */
-export function planReferenceUri(plan: Pick<Plan, 'digest'>): string {
+export function planReferenceUri(plan: Pick<PlanHeader, 'digest'>): string {
   return `invrecon://plan/${plan.digest.slice(0, 16)}`;
 }

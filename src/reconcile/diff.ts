@@ -175,7 +175,7 @@ function stageRules(db: Db, config: LoadedConfig, locations: ResolvedLocation[],
     CREATE TEMP TABLE t_loc (location_id TEXT PRIMARY KEY, name TEXT NOT NULL, authority TEXT, safety INTEGER) WITHOUT ROWID;
     -- A warehouse row carries its location's rules too, so the per-level join looks up one table, not two.
     CREATE TEMP TABLE t_wh (warehouse TEXT PRIMARY KEY, location_id TEXT NOT NULL, pooled INTEGER NOT NULL,
-      authority TEXT, safety INTEGER) WITHOUT ROWID;
+      authority TEXT, safety INTEGER, ord INTEGER NOT NULL) WITHOUT ROWID;
     CREATE INDEX temp.t_wh_location ON t_wh (location_id, warehouse);
     CREATE TEMP TABLE t_bundle (sku TEXT PRIMARY KEY) WITHOUT ROWID;
     CREATE TEMP TABLE t_component (sku TEXT PRIMARY KEY) WITHOUT ROWID;
@@ -191,12 +191,12 @@ function stageRules(db: Db, config: LoadedConfig, locations: ResolvedLocation[],
       target INTEGER, limited_by TEXT);
   `);
   const insertLoc = db.prepare('INSERT INTO t_loc VALUES (?, ?, ?, ?)');
-  const insertWh = db.prepare('INSERT INTO t_wh VALUES (?, ?, ?, ?, ?)');
+  const insertWh = db.prepare('INSERT INTO t_wh VALUES (?, ?, ?, ?, ?, ?)');
   for (const location of locations) {
     const byLocation = config.safetyStock.byLocation;
     const safety = Object.hasOwn(byLocation, location.locationName) ? byLocation[location.locationName]! : null;
     insertLoc.run(location.locationId, location.locationName, location.authority ?? null, safety);
-    for (const warehouse of location.warehouses) insertWh.run(warehouse, location.locationId, location.warehouses.length > 1 ? 1 : 0, location.authority ?? null, safety);
+    location.warehouses.forEach((warehouse, ord) => insertWh.run(warehouse, location.locationId, location.warehouses.length > 1 ? 1 : 0, location.authority ?? null, safety, ord));
   }
   const insertBundle = db.prepare('INSERT INTO t_bundle VALUES (?)');
   for (const sku of bundles.keys()) insertBundle.run(sku);
@@ -458,9 +458,15 @@ interface DiffRecord {
   limited_by: string | null;
 }
 
-function clampNote(r: DiffRecord): string {
-  if (!r.clamped) return '';
-  return (r.on_hand ?? 0) < (r.reserved ?? 0) ? ' (reserved exceeds on hand: clamped to 0, check the ERP data)' : ' (clamped to 0)';
+/**
+ * The ERP side of a level's reason: on_hand − reserved − safety (− committed) = available, with why it
+ * was clamped. The plan stores only these numbers and rebuilds the text with this function.
+ */
+export function levelFormula(onHand: number, reserved: number, safety: number, safetySource: SafetySource, committed: number): string {
+  const raw = onHand - reserved - safety - committed;
+  const safetyLabel = safetySource === 'erp' ? 'ERP column' : `safetyStock.${safetySource}`;
+  const clamp = raw >= 0 ? '' : onHand < reserved ? ' (reserved exceeds on hand: clamped to 0, check the ERP data)' : ' (clamped to 0)';
+  return `on_hand ${onHand} − reserved ${reserved} − safety ${safety} (${safetyLabel})${committed ? ` − Shopify committed ${committed}` : ''} = ${Math.max(0, raw)}${clamp}`;
 }
 
 /** Orders Shopify took since the base, which the ERP's figure also carries: added back once. */
@@ -469,12 +475,10 @@ function ordersNote(r: DiffRecord): string {
 }
 
 export function explain(r: DiffRecord, bundles: BundleMap): string {
-  const safetyLabel = r.safety_source === 'erp' ? 'ERP column' : `safetyStock.${r.safety_source}`;
-  const committed = r.committed ? ` − Shopify committed ${r.committed}` : '';
   const formula =
     r.kind === 'bundle'
       ? `bundle: min over ${(bundles.get(r.sku) ?? []).map((c) => `${c.sku}/${c.quantity}`).join(', ')} = ${r.erp_available}${r.limited_by ? ` (limited by ${r.limited_by}${r.safety ? `, less safety ${r.safety}` : ''})` : ''}`
-      : `on_hand ${r.on_hand} − reserved ${r.reserved} − safety ${r.safety} (${safetyLabel})${committed} = ${r.erp_available}${clampNote(r)}`;
+      : levelFormula(r.on_hand ?? 0, r.reserved ?? 0, r.safety ?? 0, r.safety_source ?? 'default', r.committed ?? 0);
   switch (r.status) {
     case 'not-in-shopify':
       return `not in Shopify (no item has this SKU): ${formula}`;
@@ -645,10 +649,24 @@ function summarize(db: Db, locations: readonly ResolvedLocation[], where: string
 
 /** A diff computed into the connection's temporary tables: summary and issues now, rows read on demand. */
 export interface PreparedDiff extends Omit<DiffResult, 'rows'> {
+  /** The mapped Shopify locations, by name. */
+  locations: { locationId: string; locationName: string }[];
   /** Rows in report order (location name, then SKU), read from SQL one at a time: memory stays flat in rows. */
   rows(): IterableIterator<DiffRow>;
   /** The first `limit` rows of each location in report order, and how many rows each location has in all. */
   firstRowsByLocation(limit: number): { rows: IterableIterator<DiffRow>; counts: Map<string, number> };
+  /**
+   * The rows a plan freezes, in plan order: `changes` (sets before hybrid adjusts, then by location id and
+   * SKU), `hybrid-ok` (hybrid levels equal on both sides: the new base), by location id and SKU.
+   */
+  planRows(section: 'changes' | 'hybrid-ok'): IterableIterator<DiffRow>;
+  /**
+   * ERP corrections (Shopify-authoritative levels), with the warehouse the correction goes to: the
+   * location's first mapped warehouse (config order) that lists the SKU, else its first one.
+   */
+  erpCorrectionRows(): IterableIterator<{ row: DiffRow; warehouse: string; onHand: number | null }>;
+  /** Levels the two sides disagree on (DRIFT_STATUSES) with |delta| above `above`, largest first. */
+  driftingRows(above: number): IterableIterator<DiffRow>;
   /** Shopify changes (status change) beyond |delta| `above`: how many and their total |delta|, counted in SQL. */
   changeTotals(above?: number): { changes: number; totalAbsDelta: number; aboveLimit: number };
 }
@@ -735,6 +753,7 @@ export function prepareDiff(db: Db, config: LoadedConfig, options: DiffOptions =
     shopifySnapshot,
     summary,
     issues,
+    locations: resolved.map((l) => ({ locationId: l.locationId, locationName: l.locationName })),
     rows: () => mapped(db.prepare(`${select} ORDER BY l.name, d.sku`).iterate(rowParams)),
     firstRowsByLocation(limit) {
       const counts = new Map(
@@ -751,6 +770,33 @@ export function prepareDiff(db: Db, config: LoadedConfig, options: DiffOptions =
       };
       return { rows: rows(), counts };
     },
+    planRows(section) {
+      const condition =
+        section === 'changes'
+          ? `d.status = 'change' AND ABS(d.target - d.observed) > @threshold`
+          : `d.authority = 'hybrid' AND d.status = 'ok' AND d.observed IS NOT NULL AND d.kind <> 'shopify-only'`;
+      const order = section === 'changes' ? `(d.authority = 'hybrid' AND d.base_erp IS NOT NULL AND d.base_shopify IS NOT NULL), d.location_id, d.sku` : 'd.location_id, d.sku';
+      return mapped(db.prepare(`${select} ${rowFilter ? 'AND' : 'WHERE'} ${condition} ORDER BY ${order}`).iterate({ ...params, threshold }));
+    },
+    driftingRows(above) {
+      const drift = `d.status IN (${DRIFT_STATUSES.map((status) => `'${status}'`).join(', ')}) AND ABS(d.target - d.observed) > MAX(@above, 0)`;
+      return mapped(db.prepare(`${select} ${rowFilter ? 'AND' : 'WHERE'} ${drift} ORDER BY ABS(d.target - d.observed) DESC, d.sku`).iterate({ ...rowParams, above }));
+    },
+    erpCorrectionRows() {
+      const listed = `FROM t_wh w JOIN erp_levels e ON e.snapshot_id = @erp AND e.sku = d.sku AND e.warehouse = w.warehouse WHERE w.location_id = d.location_id ORDER BY w.ord LIMIT 1`;
+      const records = db
+        .prepare(
+          `SELECT d.*, l.name AS location_name,
+             COALESCE((SELECT w.warehouse ${listed}), (SELECT warehouse FROM t_wh WHERE location_id = d.location_id ORDER BY ord LIMIT 1), '') AS erp_warehouse,
+             (SELECT e.on_hand ${listed}) AS erp_warehouse_on_hand
+           FROM t_diff d JOIN t_loc l ON l.location_id = d.location_id ${rowFilter ? `${rowFilter} AND` : 'WHERE'} d.status = 'erp-correction' AND d.observed IS NOT NULL
+           ORDER BY d.location_id, d.sku`,
+        )
+        .iterate({ ...params, threshold, erp: erpSnapshot.id }) as IterableIterator<DiffRecord & { erp_warehouse: string; erp_warehouse_on_hand: number | null }>;
+      return (function* () {
+        for (const r of records) yield { row: toRow(r, bundles), warehouse: r.erp_warehouse, onHand: r.erp_warehouse_on_hand };
+      })();
+    },
     changeTotals(above) {
       return db
         .prepare(
@@ -765,7 +811,6 @@ export function prepareDiff(db: Db, config: LoadedConfig, options: DiffOptions =
 
 /** computeDiff with every row in one array: for small shops and tests; commands stream prepareDiff's rows. */
 export function computeDiff(db: Db, config: LoadedConfig, options: DiffOptions = {}): DiffResult {
-  const prepared = prepareDiff(db, config, options);
-  const { rows, firstRowsByLocation: _first, changeTotals: _totals, ...rest } = prepared;
-  return { ...rest, rows: [...rows()] };
+  const diff = prepareDiff(db, config, options);
+  return { erpSnapshot: diff.erpSnapshot, shopifySnapshot: diff.shopifySnapshot, summary: diff.summary, issues: diff.issues, rows: [...diff.rows()] };
 }

@@ -73,9 +73,16 @@ export function renderStatusText(status: Status): string {
         ['left', 'left', 'left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'left'],
       ).trimEnd(),
     );
+    const newest = status.runs[0]!;
+    if (newest.phaseFigures.length > 0) {
+      const phases = newest.phaseFigures.map((p) => `${PHASE_LABELS[p.phase]} ${formatMs(p.ms)}${p.peakRssMb === null ? '' : ` (peak ${num(p.peakRssMb)} MB)`}`);
+      out.push(`Phases of sync #${newest.id}: ${phases.join(', ')}`);
+    }
   }
   return out.join('\n') + '\n';
 }
+
+const PHASE_LABELS = { pullErp: 'pull ERP', pullShopify: 'pull Shopify', plan: 'plan', apply: 'apply' } as const;
 
 export function renderStatus(status: Status, format: string): string {
   return format === 'json' ? renderJson(status) : renderStatusText(status);

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
+import { readPlan } from '../../src/plan/file.js';
 import { binPath } from '../helpers/cli.js';
 import { rng } from '../helpers/generate.js';
 import { TEST_TOKEN, generateShop, generatedFiles, openShopWorkspace, type ShopWorkspace } from '../helpers/shop.js';
@@ -23,7 +24,7 @@ async function pullAndPlan(shop: ShopWorkspace): Promise<PlanChange[]> {
     const result = await shop.cli(args);
     assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
   }
-  return (JSON.parse(readFileSync(join(shop.dir, 'plan.json'), 'utf8')) as { changes: PlanChange[] }).changes;
+  return readPlan(join(shop.dir, 'plan.json')).changes;
 }
 
 /**
@@ -54,7 +55,7 @@ describe('apply under concurrency', () => {
     const shop = await openShopWorkspace({ seed: generated.seed, files: generatedFiles(generated), emulator: { faults: { seed: 5 } } });
     try {
       await pullAndPlan(shop);
-      const planned = (JSON.parse(readFileSync(join(shop.dir, 'plan.json'), 'utf8')) as { changes: PlanChange[] }).changes;
+      const planned = readPlan(join(shop.dir, 'plan.json')).changes;
       assert.ok(planned.length > 400, `expected most levels to drift, got ${planned.length}`);
       // Sales from the moment the snapshot was taken (none happened before: the stream starts now).
       const salesFrom = shop.emulator.state.history.length;

@@ -3,14 +3,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadSeed } from '../../src/emulator/index.js';
+import { readPlan } from '../../src/plan/file.js';
 import { demoDir } from '../helpers/cli.js';
 import { openShopWorkspace, type ShopWorkspace } from '../helpers/shop.js';
-
-interface PlanFile {
-  digest: string;
-  guards: { applyable: boolean; forced: boolean; checks: { name: string; ok: boolean }[] };
-  changes: { sku: string; inventoryItemId: string; locationId: string; from: number; to: number }[];
-}
 
 const readJson = <T>(path: string): T => JSON.parse(readFileSync(path, 'utf8')) as T;
 
@@ -52,7 +47,7 @@ describe('plan and apply against the emulator (demo shop)', () => {
     assert.equal(readFileSync(join(shop.dir, 'erp-corrections.csv'), 'utf8'), 'sku,warehouse,current,proposed,delta\nPOS-BAG,STORE-1,40,36,-4\n');
     assert.match(again.stdout, /~ MUG-WHT {2}30 → 24 \(-6\) {2}on_hand 30 − reserved 4 − safety 2 \(safetyStock\.bySku\) = 24/);
     assert.equal(readFileSync(join(shop.dir, 'plan-again.json'), 'utf8'), bytes);
-    const plan = readJson<PlanFile>(join(shop.dir, 'plan.json'));
+    const plan = readPlan(join(shop.dir, 'plan.json'));
     assert.equal(plan.digest, summary.digest);
     const keys = plan.changes.map((c) => `${c.locationId} ${c.sku}`);
     assert.deepEqual(keys, [...keys].sort());
@@ -83,12 +78,16 @@ describe('plan and apply against the emulator (demo shop)', () => {
   });
 
   it('refuses a plan whose digest does not match its content', async () => {
-    const plan = readJson<PlanFile>(join(shop.dir, 'plan.json'));
-    plan.changes[0]!.to = 99;
-    writeFileSync(join(shop.dir, 'tampered.json'), JSON.stringify(plan));
+    const text = readFileSync(join(shop.dir, 'plan.json'), 'utf8');
+    // A change's target edited in place, and the summary's count edited in the header.
+    writeFileSync(join(shop.dir, 'tampered.json'), text.replace(/"to":(\d+)/, (_m, to: string) => `"to":${Number(to) + 90}`));
     const result = await shop.cli(['apply', 'tampered.json', '--commit']);
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /digest does not match/);
+    assert.match(result.stderr, /rows do not match its digest/);
+    writeFileSync(join(shop.dir, 'tampered-header.json'), text.replace(/"changes": 7,/, '"changes": 6,'));
+    const header = await shop.cli(['apply', 'tampered-header.json', '--commit']);
+    assert.equal(header.code, 1);
+    assert.match(header.stderr, /digest does not match its header/);
   });
 
   it('refuses a plan made for another shop', async () => {
@@ -101,7 +100,7 @@ describe('plan and apply against the emulator (demo shop)', () => {
   });
 
   it('apply --commit leaves the emulator exactly at the targets, and applying again changes nothing', async () => {
-    const plan = readJson<PlanFile>(join(shop.dir, 'plan.json'));
+    const plan = readPlan(join(shop.dir, 'plan.json'));
     const result = await shop.cli(['apply', 'plan.json', '--commit', '--format', 'json']);
     assert.equal(result.code, 0, result.stderr);
     const json = stdoutJson(result);
@@ -183,7 +182,7 @@ describe('guards against a bad ERP export', () => {
     const forced = await shop.cli(['plan', '--out', 'forced-plan.json', '--force', '--format', 'json']);
     const forcedJson = stdoutJson(forced);
     assert.deepEqual([forcedJson.applyable, forcedJson.forced], [true, true]);
-    assert.equal(readJson<PlanFile>(join(shop.dir, 'forced-plan.json')).guards.forced, true);
+    assert.equal(readPlan(join(shop.dir, 'forced-plan.json')).guards.forced, true);
   });
 });
 
@@ -231,7 +230,7 @@ describe('apply never applies a change twice, and never hides what it left undon
     assert.equal((await shop.cli(['pull', 'shopify'])).code, 0);
     const planned = await shop.cli(['plan', '--out', 'carry.json']);
     assert.equal(planned.code, 0, planned.stderr);
-    const plan = readJson<PlanFile>(join(shop.dir, 'carry.json'));
+    const plan = readPlan(join(shop.dir, 'carry.json'));
     const change = plan.changes[0]!;
     shop.emulator.state.sell(change.inventoryItemId, change.locationId, 1);
     const result = await shop.cli(['apply', 'carry.json', '--commit']);

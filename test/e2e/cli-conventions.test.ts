@@ -4,6 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { outputSchemas, type OutputName } from '../../src/views/schemas.js';
+import { readPlan } from '../../src/plan/file.js';
 import { binPath, runCli } from '../helpers/cli.js';
 import { cliEnv, demoWorkspace, spawnEmulator, type SpawnedEmulator } from './sync-helpers.js';
 
@@ -174,7 +175,7 @@ describe('CLI conventions: colour, --quiet, --verbose, JSON documents, terminal 
   });
 
   it('plurals: one of a thing is singular', async () => {
-    const plan = JSON.parse(readFileSync(join(workspace.dir, 'live.json'), 'utf8'));
+    const plan = readPlan(join(workspace.dir, 'live.json'));
     assert.equal(plan.erpCorrections.length, 1);
     const text = (await runCli(['plan', '--out', 'live.json'], { cwd: workspace.dir })).stdout;
     assert.match(text, /, 1 ERP correction\./);

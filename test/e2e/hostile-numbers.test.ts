@@ -1,11 +1,12 @@
 // Issue 12: wrong numbers the binary must not produce (items 1, 4, 7), each reproduced as a user would.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import type { Seed } from '../../src/emulator/index.js';
-import { planDigest, serializePlan, type Plan } from '../../src/plan/model.js';
+import { readPlan, writePlan } from '../../src/plan/file.js';
+import type { Plan } from '../../src/plan/model.js';
 import { assertOneLineError } from '../helpers/errors.js';
 import { openShopWorkspace } from '../helpers/shop.js';
 
@@ -47,7 +48,7 @@ describe('hybrid authority: a Shopify sale the ERP learns of is counted once (is
       );
       assert.match(diff.rows[0]!.reason, /hybrid: Shopify 11 \+ ERP -1 since base \+ 1 Shopify order the ERP counts too = 11/);
       await run(['plan', '--out', 'p2.json']);
-      assert.deepEqual((JSON.parse(readFileSync(join(shop.dir, 'p2.json'), 'utf8')) as { changes: unknown[] }).changes, []);
+      assert.deepEqual(readPlan(join(shop.dir, 'p2.json')).changes, []);
       await run(['apply', 'p2.json', '--commit']);
       assert.equal(shop.emulator.state.level(item(1), L1)!.available, 11, 'one unit sold, one unit less');
     } finally {
@@ -75,7 +76,7 @@ describe('SKUs that look equal (issue 12, item 4)', () => {
       for (const side of ['erp', 'shopify']) assert.equal((await shop.cli(['pull', side])).code, 0);
       const planned = await shop.cli(['plan', '--out', 'plan.json', '--format', 'json']);
       assert.equal(planned.code, 0, planned.stderr);
-      const plan = JSON.parse(readFileSync(join(shop.dir, 'plan.json'), 'utf8')) as { changes: { sku: string; from: number; to: number }[]; issues: string[] };
+      const plan = readPlan(join(shop.dir, 'plan.json'));
       assert.deepEqual(
         plan.changes.map((c) => [c.sku, c.from, c.to]),
         [['CAF\u00c9', 3, 9]],
@@ -89,7 +90,7 @@ describe('SKUs that look equal (issue 12, item 4)', () => {
 
       const cased = await shop.cli(['plan', '--config', 'case.config.json', '--out', 'cased.json', '--format', 'json']);
       assert.equal(cased.code, 0, cased.stderr);
-      const casedPlan = JSON.parse(readFileSync(join(shop.dir, 'cased.json'), 'utf8')) as { changes: { sku: string; from: number; to: number }[] };
+      const casedPlan = readPlan(join(shop.dir, 'cased.json'));
       assert.deepEqual(
         casedPlan.changes.map((c) => [c.sku, c.from, c.to]),
         [
@@ -145,12 +146,12 @@ describe('plans verified at apply (issue 12, item 8)', () => {
     try {
       for (const side of ['erp', 'shopify']) assert.equal((await shop.cli(['pull', side])).code, 0);
       assert.equal((await shop.cli(['plan', '--out', 'plan.json'])).code, 0);
-      const original = JSON.parse(readFileSync(join(shop.dir, 'plan.json'), 'utf8')) as Plan;
+      const original = readPlan(join(shop.dir, 'plan.json'));
       const forge = (name: string, edit: (plan: Plan) => void) => {
         const plan = structuredClone(original);
         edit(plan);
-        plan.digest = planDigest(plan);
-        writeFileSync(join(shop.dir, name), serializePlan(plan));
+        // writePlan recomputes the rows' hash and the digest, as a forger would.
+        writePlan(join(shop.dir, name), plan);
         return name;
       };
       const edited = forge('edited.json', (p) => {

@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { readPlan } from '../../src/plan/file.js';
 import { binPath, runCli } from '../helpers/cli.js';
 import { cliEnv, DEMO_TARGETS, demoWorkspace, runsOf, spawnEmulator, sync, TOKEN, type SpawnedEmulator } from './sync-helpers.js';
 
@@ -35,7 +36,7 @@ describe('invrecon sync (spawned against the emulator)', () => {
       assert.equal(typeof summary.retries, 'number');
       assert.equal(typeof summary.throttledWaits, 'number');
       assert.ok(existsSync(summary.planFile));
-      assert.equal(JSON.parse(readFileSync(summary.planFile, 'utf8')).changes.length, 7);
+      assert.equal(readPlan(summary.planFile).changes.length, 7);
       assert.deepEqual(await emulator.levels(), before);
       const runs = runsOf(workspace.dir);
       assert.equal(runs.length, 1);

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { EXIT } from '../../errors.js';
 import { withLock } from '../../ops/lock.js';
 import { applyPlan, undone, type ApplyResult } from '../../plan/apply.js';
-import { readPlan } from '../../plan/model.js';
+import { readPlan } from '../../plan/file.js';
 import { renderApply } from '../../views/apply.js';
 import type { ExitCodeSink } from '../main.js';
 import { callReporter, configOption, formatOption, parseCount, withWorkspace, write, type Format } from '../shared.js';

@@ -5,7 +5,7 @@ import { runDemo, type DemoOutcome, type DemoStep } from '../../ops/demo.js';
 import { plural } from '../../views/common.js';
 import { renderDiff } from '../../views/diff.js';
 import { renderApply } from '../../views/apply.js';
-import { renderPlan } from '../../views/plan.js';
+import { renderPlanText } from '../../views/plan.js';
 import { renderErpPull } from '../../views/pull.js';
 import { renderShopifyPull } from '../../views/shopify-pull.js';
 import type { ExitCodeSink } from '../main.js';
@@ -36,7 +36,7 @@ export function renderDemoStep(step: DemoStep): string {
         ? heading(7, 'diff', 'what is left to do') + renderDiff(step.result, 'table')
         : heading(3, 'diff', 'per SKU per location: target (from the ERP), observed (Shopify), delta') + renderDiff(step.result, 'table');
     case 'plan':
-      return heading(4, 'plan --out plan.json', 'freeze the changes into a plan file, with guard checks') + renderPlan(step.plan, step.planFile, 'table');
+      return heading(4, 'plan --out plan.json', 'freeze the changes into a plan file, with guard checks') + renderPlanText(step.plan, step.plan.changes, step.plan.erpCorrections, step.planFile, { perLocation: Infinity, limit: Infinity });
     case 'apply':
       return heading(5, 'apply plan.json --commit', 'send the plan: compare-and-swap, idempotency key, batches of 250') + renderApply(step.result, 'table');
   }

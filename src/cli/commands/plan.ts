@@ -1,26 +1,33 @@
-import { dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { EXIT } from '../../errors.js';
 import { writeFileAtomic } from '../../files.js';
 import { buildPlan } from '../../plan/build.js';
-import { serializePlan, type Plan } from '../../plan/model.js';
-import { plural } from '../../views/common.js';
-import { renderErpCorrections, renderPlan } from '../../views/plan.js';
+import { openPlan } from '../../plan/file.js';
+import type { PlanHeader } from '../../plan/model.js';
+import { pagePlan, planFilter } from '../../plan/show.js';
+import { plural, renderJson } from '../../views/common.js';
+import { erpCorrectionsCsv, planJson, renderPlanText } from '../../views/plan.js';
 import type { ExitCodeSink } from '../main.js';
-import { configOption, formatOption, noteWritten, withWorkspace, write, type Format } from '../shared.js';
+import { configOption, formatOption, noteWritten, parseCount, withWorkspace, write, type Format } from '../shared.js';
 import { parseSelection, selectionOptions, type SelectionFlags } from './diff.js';
 
-export function defaultPlanPath(snapshotPath: string, plan: Plan): string {
-  return join(dirname(snapshotPath), 'plans', `plan-${plan.digest.slice(0, 12)}.json`);
+export function planExitCode(plan: PlanHeader, detailed: boolean | undefined): number {
+  if (!detailed) return EXIT.ok;
+  return plan.summary.changes + plan.summary.erpCorrections + plan.summary.conflicts > 0 ? EXIT.drift : EXIT.ok;
 }
 
-export function planExitCode(plan: Plan, detailed: boolean | undefined): number {
-  if (!detailed) return EXIT.ok;
-  return plan.changes.length + plan.erpCorrections.length + plan.summary.conflicts > 0 ? EXIT.drift : EXIT.ok;
+/** Changes `plan` prints per location; `plan show` pages through the rest. */
+const PLAN_ROWS_PER_LOCATION = 20;
+
+function* filtered<T>(rows: Iterable<T>, keep: (row: T) => boolean): Generator<T> {
+  for (const row of rows) if (keep(row)) yield row;
 }
+
+const quote = (text: string) => (/^[\w.\/-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`);
 
 export function registerPlanCommands(program: Command, setExitCode: ExitCodeSink): void {
-  selectionOptions(formatOption(configOption(program.command('plan'))), 'leave out changes with |delta| at or below n')
+  const planCommand = selectionOptions(formatOption(configOption(program.command('plan'))), 'leave out changes with |delta| at or below n')
     .description('write the correction plan (review it, then apply it)')
     .option('-o, --out <file>', 'plan file (default: plans/ beside the snapshot database)')
     .option('--erp-out <file>', 'write the ERP corrections (Shopify-authoritative levels) as CSV')
@@ -29,18 +36,46 @@ export function registerPlanCommands(program: Command, setExitCode: ExitCodeSink
     .action(
       (options: SelectionFlags & { config: string; format: Format; out?: string; erpOut?: string; force?: boolean; detailedExitcode?: boolean }) =>
         withWorkspace(options, (config, db) => {
-          const { plan } = buildPlan(db, config, { ...parseSelection(options), force: options.force });
-          const planFile = options.out ? resolve(options.out) : defaultPlanPath(config.snapshot.path, plan);
-          writeFileAtomic(planFile, serializePlan(plan), { what: 'plan file' });
-          noteWritten('the plan', planFile);
+          const built = buildPlan(db, config, { ...parseSelection(options), force: options.force }, { out: options.out ? resolve(options.out) : undefined });
+          const file = openPlan(built.path);
+          noteWritten('the plan', file.path);
           const erpOut = options.erpOut ? resolve(options.erpOut) : undefined;
           if (erpOut) {
-            writeFileAtomic(erpOut, renderErpCorrections(plan), { what: 'ERP corrections file' });
-            noteWritten(`the ERP corrections (${plural(plan.erpCorrections.length, 'row')})`, erpOut);
+            writeFileAtomic(erpOut, [...erpCorrectionsCsv(file.erpCorrections())].join(''), { what: 'ERP corrections file' });
+            noteWritten(`the ERP corrections (${plural(file.header.summary.erpCorrections, 'row')})`, erpOut);
           }
-          write.out(renderPlan(plan, planFile, options.format, erpOut));
-          if (!plan.guards.applyable) write.err('invrecon: the plan is not applyable: a guard failed (see above)');
-          setExitCode(planExitCode(plan, options.detailedExitcode));
+          if (options.format === 'json') write.out(renderJson(planJson(file.header, file.path, erpOut)));
+          else {
+            const more = (location: string) => `invrecon plan show ${quote(file.path)} --location ${quote(location)}`;
+            write.out(renderPlanText(file.header, file.changes(), file.erpCorrections(), file.path, { perLocation: PLAN_ROWS_PER_LOCATION, limit: Infinity, more }));
+          }
+          if (!file.header.guards.applyable) write.err('invrecon: the plan is not applyable: a guard failed (see above)');
+          setExitCode(planExitCode(file.header, options.detailedExitcode));
         }),
     );
+
+  formatOption(planCommand.command('show'))
+    .description('page through a plan file: its summary, guards and the changes that match (reads the file only)')
+    .argument('<file>', 'plan file written by "invrecon plan"')
+    .option('--sku <pattern>', 'only SKUs matching this glob (TEE-*)')
+    .option('--location <name>', 'only this Shopify location (name or id)')
+    .option('--limit <n>', 'changes to show (0: all)', '100')
+    .action((path: string, own: { format: Format; sku?: string; location?: string; limit: string }) => {
+      // Commander hands --sku, --location and --format to `plan`, which has them too, wherever they stand.
+      const options = { ...own };
+      for (const key of ['sku', 'location', 'format'] as const) {
+        if (planCommand.getOptionValueSource(key) === 'cli') Object.assign(options, { [key]: planCommand.getOptionValue(key) as unknown });
+      }
+      const file = openPlan(resolve(path));
+      const limit = parseCount(options.limit, '--limit') || Infinity;
+      if (options.format === 'json') {
+        const page = pagePlan(file, options, limit);
+        write.out(renderJson({ ...planJson(file.header, file.path), locations: file.header.locations, ...page }));
+      } else {
+        const keep = planFilter(file, options);
+        const filter = <T extends { sku: string; locationId: string; locationName: string }>(rows: Iterable<T>) => filtered(rows, keep);
+        write.out(renderPlanText(file.header, filter(file.changes()), filter(file.erpCorrections()), undefined, { perLocation: Infinity, limit }));
+      }
+      setExitCode(EXIT.ok);
+    });
 }

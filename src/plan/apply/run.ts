@@ -8,7 +8,7 @@ import { allOutcomes, applyStatus, closeAttempt, finishApply, latestAttempt, ope
 import { recordCall, recordChanges, type AuditChange } from '../../store/audit.js';
 import type { Db } from '../../store/db.js';
 import { planReferenceUri, type Plan } from '../model.js';
-import { verifyPlan } from '../verify.js';
+import { planSource, verifyPlan } from '../verify.js';
 import { BATCH_SIZE, idempotencyKey, initialRows, planBatches, type PlannedBatch } from './batches.js';
 import { checkPlan, otherPlanChangesLookup } from './checks.js';
 import { claimShop, installId, releaseShop } from './installs.js';
@@ -213,7 +213,7 @@ export async function applyPlan(db: Db, config: LoadedConfig, plan: Plan, option
   const status = applyStatus(db, plan.digest);
   checkPlan(db, config, plan, status !== undefined);
   // A resumed plan was verified when it started (its digest still matches); bases it recorded since would differ.
-  const unverified = status === undefined ? verifyPlan(db, config, plan, { force: options.unverified, commit: options.commit }) : [];
+  const unverified = status === undefined ? verifyPlan(db, config, planSource(plan), { force: options.unverified, commit: options.commit }) : [];
   const result = emptyResult(plan, !options.commit, batches);
   result.unverified = unverified;
   const finish = () => {

@@ -15,7 +15,7 @@ const ok = { outcome: 'ok' as const, conflicts: 0, failed: 0 };
 
 describe('decideAlert', () => {
   it('raises nothing without an alerts block', () => {
-    assert.deepEqual(decideAlert(undefined, { ...ok, outcome: 'error' }, [level('A', 100)]), { reasons: [], deviations: [] });
+    assert.deepEqual(decideAlert(undefined, { ...ok, outcome: 'error' }, [level('A', 100)]), { reasons: [], deviations: [], deviationCount: 0 });
   });
 
   it('lists the levels whose |delta| exceeds maxDeviation, largest first (at the limit is fine)', () => {

@@ -48,15 +48,21 @@ function makeParent(path: string, what: string): void {
   }
 }
 
-function writeTemporary(path: string, text: string | Uint8Array, mode: number, what: string): string {
+/** A file's content: text, bytes, or a function that writes it in pieces (a large plan is never one string). */
+export type FileContent = string | Uint8Array | ((write: (bytes: Uint8Array) => void) => void);
+
+function writeTemporary(path: string, text: FileContent, mode: number, what: string): string {
   const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   let fd: number | undefined;
   try {
     // wx: never follow a planted link or write into someone's existing file.
     fd = openSync(temporary, 'wx', mode);
-    const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
-    let offset = 0;
-    while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+    const write = (bytes: Uint8Array) => {
+      let offset = 0;
+      while (offset < bytes.length) offset += writeSync(fd!, bytes, offset, bytes.length - offset);
+    };
+    if (typeof text === 'function') text(write);
+    else write(typeof text === 'string' ? Buffer.from(text, 'utf8') : text);
     fsyncSync(fd);
     closeSync(fd);
     fd = undefined;
@@ -89,7 +95,7 @@ export interface WriteOptions {
  * Writes a regular file through a temporary file and a rename, so a reader never sees half of it and
  * a failed write leaves the old file as it was. Refuses devices, FIFOs, sockets and folders.
  */
-export function writeFileAtomic(path: string, text: string | Uint8Array, options: WriteOptions = {}): void {
+export function writeFileAtomic(path: string, text: FileContent, options: WriteOptions = {}): void {
   const what = options.what ?? 'file';
   const exists = assertRegularOrAbsent(path, what);
   if (options.exclusive && exists) throw new InputError(`${path}: refusing to overwrite the existing ${what}`);

@@ -1,5 +1,6 @@
 import { dirname, join } from 'node:path';
 import type { LoadedConfig } from '../config/load.js';
+import { assertRegularOrAbsent } from '../files.js';
 import { prepareDiff, type DiffOptions, type DiffRow, type PreparedDiff } from '../reconcile/diff.js';
 import type { Db } from '../store/db.js';
 import { previousSnapshot, type SnapshotInfo } from '../store/snapshots.js';
@@ -80,6 +81,8 @@ export interface PlanTarget {
  * all of it. The rows go from SQL to the file one at a time: memory stays flat in the number of changes.
  */
 export function buildPlan(db: Db, config: LoadedConfig, options: BuildPlanOptions = {}, target: PlanTarget = {}): BuiltPlan {
+  // A device, FIFO or folder given as --out is refused before any work (the file is written by a rename).
+  if (target.out) assertRegularOrAbsent(target.out, 'plan file');
   const diff = prepareDiff(db, config, { ...options, hybridOk: true });
   const dir = dirname(target.out ?? defaultPlanPath(config.snapshot.path, '0'));
   const writer = new PlanWriter(

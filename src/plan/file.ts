@@ -2,11 +2,12 @@
 // change, ERP correction and hybrid base, so a plan of a million changes is written, hashed, verified
 // and read in pieces, never as one string. Layout and rationale: docs/plan-format.md.
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { formatZodIssues } from '../config/load.js';
 import { InputError, StaleError } from '../errors.js';
+import { writeFileAtomic } from '../files.js';
 import { levelFormula } from '../reconcile/diff.js';
 import type { SafetySource } from '../reconcile/rules.js';
 import { canonicalJson, PLAN_FORMAT_VERSION, planDigest, planHeaderSchema, type ErpCorrection, type HybridBase, type Plan, type PlanChange, type PlanHeader } from './model.js';
@@ -64,7 +65,8 @@ export class PlanWriter {
   ) {
     mkdirSync(dir, { recursive: true });
     this.bodyPath = join(dir, `.plan-rows.${process.pid}.${Date.now()}.tmp`);
-    this.fd = openSync(this.bodyPath, 'w', 0o600);
+    // wx: never follow a planted link or write into an existing file.
+    this.fd = openSync(this.bodyPath, 'wx', 0o600);
     locations.forEach((l, i) => this.locationIndex.set(l.id, i));
   }
 
@@ -140,22 +142,20 @@ export class PlanWriter {
     };
     const header: PlanHeader = { ...withoutDigest, digest: planDigest(withoutDigest) };
     const path = pathFor(header.digest);
-    mkdirSync(dirname(path), { recursive: true });
-    const temporary = `${path}.${process.pid}.tmp`;
-    const out = openSync(temporary, 'w', 0o600);
-    try {
-      writeSync(out, serializeHeader(header));
-      const input = openSync(this.bodyPath, 'r');
-      try {
-        const buffer = Buffer.allocUnsafe(4 * CHUNK);
-        for (let n; (n = readSync(input, buffer, 0, buffer.length, null)) > 0; ) writeSync(out, buffer, 0, n);
-      } finally {
-        closeSync(input);
-      }
-    } finally {
-      closeSync(out);
-    }
-    renameSync(temporary, path);
+    writeFileAtomic(
+      path,
+      (write) => {
+        write(Buffer.from(serializeHeader(header), 'utf8'));
+        const input = openSync(this.bodyPath, 'r');
+        try {
+          const buffer = Buffer.allocUnsafe(4 * CHUNK);
+          for (let n; (n = readSync(input, buffer, 0, buffer.length, null)) > 0; ) write(buffer.subarray(0, n));
+        } finally {
+          closeSync(input);
+        }
+      },
+      { what: 'plan file' },
+    );
     rmSync(this.bodyPath, { force: true });
     return { header, path };
   }

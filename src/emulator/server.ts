@@ -28,6 +28,8 @@ export interface FaultOptions {
   errorRate?: number;
   /** Fraction (0..1) of GraphQL requests whose connection is destroyed without an answer, AFTER the request ran. */
   dropRate?: number;
+  /** Fraction (0..1) of GraphQL requests answered 502/504 AFTER the request ran (a gateway lost the answer); dropRate + lateErrorRate ≤ 1. */
+  lateErrorRate?: number;
   /** Processing time of every GraphQL request, in milliseconds; a mutation holds its idempotency key meanwhile. */
   latencyMs?: number;
   /** Simulated orders per second: each moves 1 unit of a random stocked level from available to committed. */
@@ -77,7 +79,7 @@ export interface EmulatorCounters {
   idempotencyKeysForgotten: number;
   bulkOperations: number;
   sales: number;
-  faults: { errors: number; drops: number; delayed: number };
+  faults: { errors: number; drops: number; lateErrors: number; delayed: number };
   webhooks: WebhookCounters;
 }
 
@@ -99,7 +101,7 @@ function newCounters(): EmulatorCounters {
     idempotencyKeysForgotten: 0,
     bulkOperations: 0,
     sales: 0,
-    faults: { errors: 0, drops: 0, delayed: 0 },
+    faults: { errors: 0, drops: 0, lateErrors: 0, delayed: 0 },
     webhooks: { created: 0, attempts: 0, delivered: 0, retries: 0, duplicates: 0, failed: 0 },
   };
 }
@@ -145,7 +147,7 @@ export class Emulator {
     this.bulk = new BulkManager(this.schema, () => ({ ...this.context, processing: async () => {} }));
     this.context = { store: this.store, ledger: this.ledger, bulk: this.bulk, shop: this.shop, scopes: this.scopes };
     this.bucket = new LeakyBucket(options.bucket?.maximumAvailable ?? 2000, options.bucket?.restoreRate ?? 100);
-    this.faults = { errorRate: 0, dropRate: 0, latencyMs: 0, salesPerSecond: 0, seed: 1 };
+    this.faults = { errorRate: 0, dropRate: 0, lateErrorRate: 0, latencyMs: 0, salesPerSecond: 0, seed: 1 };
     this.rng = createRng(1);
     this.setFaults(options.faults ?? {});
   }
@@ -208,10 +210,12 @@ export class Emulator {
   }
 
   setFaults(partial: FaultOptions): void {
-    for (const key of ['errorRate', 'dropRate'] as const) {
+    for (const key of ['errorRate', 'dropRate', 'lateErrorRate'] as const) {
       const value = partial[key];
       if (value !== undefined && !(value >= 0 && value <= 1)) throw new Error(`faults.${key} must be between 0 and 1, got ${value}`);
     }
+    const lost = (partial.dropRate ?? this.faults.dropRate) + (partial.lateErrorRate ?? this.faults.lateErrorRate);
+    if (lost > 1) throw new Error(`faults.dropRate + faults.lateErrorRate must be at most 1, got ${lost}`);
     for (const key of ['latencyMs', 'salesPerSecond'] as const) {
       const value = partial[key];
       if (value !== undefined && !(value >= 0)) throw new Error(`faults.${key} must be ≥ 0, got ${value}`);
@@ -353,6 +357,12 @@ export class Emulator {
       this.counters.faults.drops++;
       req.socket.destroy();
       return;
+    }
+    // One draw decides both lost-answer faults, so adding this one left every seed's sequence as it was.
+    if (dropDraw < this.faults.dropRate + this.faults.lateErrorRate) {
+      this.counters.faults.lateErrors++;
+      const status = statusDraw < 0.5 ? 502 : 504;
+      return this.send(res, { status, body: { errors: status === 502 ? 'Bad Gateway' : 'Gateway Timeout' } });
     }
     this.send(res, answer);
   }

@@ -155,6 +155,34 @@ describe('invrecon emulator (spawned)', () => {
     assert.equal(await exited, 0);
   });
 
+  it('takes --late-error-rate: the write runs, the answer is a 502/504', async () => {
+    const { child, url, exited } = await spawnEmulator(['--seed', 'fixtures/demo/shop.json', '--late-error-rate', '1']);
+    try {
+      const response = await fetch(`${url}/admin/api/2026-10/graphql.json`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-shopify-access-token': 'e2e-token' },
+        body: JSON.stringify({
+          query:
+            'mutation($input: InventorySetQuantitiesInput!) { inventorySetQuantities(input: $input) @idempotent(key: "e2e-late") { userErrors { code } } }',
+          variables: {
+            input: {
+              reason: 'correction',
+              name: 'available',
+              quantities: [{ inventoryItemId: 'gid://shopify/InventoryItem/101', locationId: 'gid://shopify/Location/1', quantity: 2, changeFromQuantity: 5 }],
+            },
+          },
+        }),
+      });
+      assert.ok([502, 504].includes(response.status));
+      const state = (await (await fetch(`${url}/_emulator/state?sku=TEE-RED-M&locationId=gid://shopify/Location/1`)).json()) as any;
+      assert.equal(state.levels[0].quantities.available, 2);
+      assert.equal(state.counters.faults.lateErrors, 1);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    assert.equal(await exited, 0);
+  });
+
   it('exits 1 with a clear message on bad usage', async () => {
     const noSeed = await runCli(['emulator']);
     assert.equal(noSeed.code, 1);
@@ -174,6 +202,9 @@ describe('invrecon emulator (spawned)', () => {
     const badTtl = await runCli(['emulator', '--seed', 'fixtures/demo/shop.json', '--idempotency-ttl-s', '-1']);
     assert.equal(badTtl.code, 1);
     assert.match(badTtl.stderr, /--idempotency-ttl-s: expected a number/);
+    const lostTooOften = await runCli(['emulator', '--seed', 'fixtures/demo/shop.json', '--drop-rate', '0.6', '--late-error-rate', '0.5']);
+    assert.equal(lostTooOften.code, 1);
+    assert.match(lostTooOften.stderr, /--drop-rate and --late-error-rate add up to more than 1/);
     const noSecret = await runCli(['emulator', '--seed', 'fixtures/demo/shop.json', '--webhook-url', 'http://127.0.0.1:9/hook']);
     assert.equal(noSecret.code, 1);
     assert.match(noSecret.stderr, /--webhook-url needs --webhook-secret/);

@@ -24,6 +24,7 @@ interface EmulatorFlags {
   restoreRate: string;
   errorRate: string;
   dropRate: string;
+  lateErrorRate: string;
   latencyMs: string;
   salesPerSecond: string;
   faultSeed: string;
@@ -58,6 +59,7 @@ export function registerEmulator(program: Command, setExitCode: ExitCodeSink): C
     .option('--restore-rate <n>', 'leaky bucket restore rate (points per second)', '100')
     .option('--error-rate <f>', 'fraction of GraphQL requests answered 5xx', '0')
     .option('--drop-rate <f>', 'fraction of GraphQL requests whose answer is dropped (the request still runs)', '0')
+    .option('--late-error-rate <f>', 'fraction of GraphQL requests answered 502/504 after they ran (the write happened)', '0')
     .option('--latency-ms <n>', 'added latency per GraphQL request', '0')
     .option('--sales-per-second <n>', 'simulated orders per second (available → committed on random levels)', '0')
     .option('--fault-seed <n>', 'RNG seed of faults and sales', '1')
@@ -110,6 +112,7 @@ async function serve(flags: EmulatorFlags): Promise<void> {
         backoffMs: number(flags.webhookBackoffMs, '--webhook-backoff-ms'),
       }
     : undefined;
+  if (Number(flags.dropRate) + Number(flags.lateErrorRate) > 1) throw new UsageError('--drop-rate and --late-error-rate add up to more than 1');
   const started = performance.now();
   const emulator = await startEmulator({
     seed,
@@ -126,6 +129,7 @@ async function serve(flags: EmulatorFlags): Promise<void> {
     faults: {
       errorRate: number(flags.errorRate, '--error-rate', { max: 1 }),
       dropRate: number(flags.dropRate, '--drop-rate', { max: 1 }),
+      lateErrorRate: number(flags.lateErrorRate, '--late-error-rate', { max: 1 }),
       latencyMs: number(flags.latencyMs, '--latency-ms'),
       salesPerSecond: number(flags.salesPerSecond, '--sales-per-second'),
       seed: number(flags.faultSeed, '--fault-seed', { integer: true }),
@@ -144,7 +148,7 @@ async function serve(flags: EmulatorFlags): Promise<void> {
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);
       write.note(
-        `emulator: ${signal}: stopping after ${counters.requests} requests (${counters.throttled} throttled, ${counters.faults.errors + counters.faults.drops} faults)`,
+        `emulator: ${signal}: stopping after ${counters.requests} requests (${counters.throttled} throttled, ${counters.faults.errors + counters.faults.drops + counters.faults.lateErrors} faults)`,
       );
       void emulator.close().then(resolve);
     };

@@ -10,7 +10,7 @@ describe('emulator faults', () => {
     const emulator = await startDemo();
     try {
       for (let i = 0; i < 20; i++) assert.equal((await gql(emulator, QUERY)).status, 200);
-      assert.deepEqual(emulator.state.counters.faults, { errors: 0, drops: 0, delayed: 0 });
+      assert.deepEqual(emulator.state.counters.faults, { errors: 0, drops: 0, lateErrors: 0, delayed: 0 });
     } finally {
       await emulator.close();
     }
@@ -59,6 +59,25 @@ describe('emulator faults', () => {
       assert.deepEqual(retry.body.data!.inventorySetQuantities.userErrors, [], 'the retry is a replay, not a stale CAS');
       assert.equal(emulator.state.level(ITEM_101, LOC_1)!.available, 8);
       assert.equal(emulator.state.history.filter((entry) => entry.name === 'available').length, 1);
+    } finally {
+      await emulator.close();
+    }
+  });
+
+  it('answers 502/504 after running the request at --late-error-rate: the write happened, the answer says otherwise', async () => {
+    const emulator = await startDemo({ faults: { lateErrorRate: 1 } });
+    try {
+      const key = freshKey();
+      const input = setInput([{ inventoryItemId: ITEM_101, locationId: LOC_1, quantity: 7, changeFromQuantity: 5 }]);
+      const lost = await gql(emulator, SET_MUTATION, { input, key }).catch(() => undefined);
+      assert.ok(lost === undefined || [502, 504].includes(lost.status), 'a gateway error, not an answer');
+      assert.equal(emulator.state.counters.faults.lateErrors, 1);
+      assert.equal(emulator.state.level(ITEM_101, LOC_1)!.available, 7, 'the request ran');
+      emulator.state.setFaults({ lateErrorRate: 0 });
+      const retry = await gql(emulator, SET_MUTATION, { input, key });
+      assert.ok(retry.body.data!.inventorySetQuantities.inventoryAdjustmentGroup, 'the retry under the same key replays the success');
+      assert.equal(emulator.state.counters.idempotentReplays, 1);
+      assert.throws(() => emulator.state.setFaults({ dropRate: 0.6, lateErrorRate: 0.6 }), /at most 1/);
     } finally {
       await emulator.close();
     }

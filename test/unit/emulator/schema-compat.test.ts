@@ -18,7 +18,10 @@ import { EMULATOR_SDL } from '../../../src/emulator/sdl.js';
 import { repoRoot } from '../../helpers/cli.js';
 import { ADJUST_MUTATION, SET_MUTATION } from './helpers.js';
 
-const SHARED_SCHEMA = join(repoRoot, '..', 'shared', 'shopify', 'admin-2026-04.graphql');
+// The main checkout sits next to shared/; a helper's worktree (wt/<name>) one level further down.
+const SHARED_SCHEMA = [join(repoRoot, '..', 'shared'), join(repoRoot, '..', '..', 'shared')]
+  .map((dir) => join(dir, 'shopify', 'admin-2026-04.graphql'))
+  .reduce((found, candidate) => (existsSync(found) ? found : candidate));
 const missing = !existsSync(SHARED_SCHEMA);
 if (missing) process.stdout.write(`# SKIPPED: Shopify's schema ${SHARED_SCHEMA} is missing, so the emulator's names cannot be checked against it\n`);
 

@@ -193,3 +193,41 @@ describe('plans verified at apply (issue 12, item 8)', () => {
     }
   });
 });
+
+describe('re-applying a finished plan from a fresh database (issue 12, item 10)', () => {
+  it('is refused before anything is sent: no "Applied 7", no audit rows for a replay that changed nothing', async () => {
+    const shop = await openShopWorkspace({
+      seed: seedOf([
+        ['A', 2],
+        ['B', 3],
+      ]),
+      files: {
+        'invrecon.config.json': configOf(),
+        'fresh.config.json': configOf({ snapshot: { path: 'fresh.db' } }),
+        'erp.csv': 'sku,warehouse,on_hand\nA,W,5\nB,W,6\n',
+      },
+    });
+    try {
+      for (const side of ['erp', 'shopify']) assert.equal((await shop.cli(['pull', side])).code, 0);
+      assert.equal((await shop.cli(['plan', '--out', 'plan.json'])).code, 0);
+      const first = await shop.cli(['apply', 'plan.json', '--commit']);
+      assert.equal(first.code, 0, first.stderr);
+      assert.match(first.stdout, /Applied 2/);
+      const history = shop.emulator.state.history.length;
+      for (const side of ['erp', 'shopify']) assert.equal((await shop.cli(['pull', side, '--config', 'fresh.config.json'])).code, 0);
+      const again = await shop.cli(['apply', 'plan.json', '--commit', '--config', 'fresh.config.json']);
+      assertOneLineError(again, /the plan is not what "invrecon plan" gives for its baseline snapshots/);
+      assert.match(again.stderr, /baseline shopify snapshot #2 has content hash/);
+      assert.doesNotMatch(again.stdout, /Applied/);
+      assert.equal(shop.emulator.state.history.length, history, 'nothing sent');
+      const db = new Database(join(shop.dir, 'fresh.db'), { readonly: true });
+      try {
+        assert.equal(db.prepare('SELECT COUNT(*) FROM audit_changes').pluck().get(), 0);
+      } finally {
+        db.close();
+      }
+    } finally {
+      await shop.close();
+    }
+  });
+});

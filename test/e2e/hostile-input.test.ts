@@ -2,7 +2,7 @@
 // located line and exit 1, that nothing was half-written, and that nothing outside the tool's files moved.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
@@ -173,15 +173,17 @@ describe('hostile input: output and store paths (issue 12, items 2, 9)', () => {
   it('plan --out, --erp-out and report --html refuse devices, FIFOs and directories, and leave them as they were', async () => {
     execFileSync('mkfifo', [join(shop.dir, 'fifo')]);
     mkdirSync(join(shop.dir, 'folder'));
-    assertOneLineError(await shop.cli(['plan', '--out', '/dev/null']), /\/dev\/null: plan file is a device; expected a regular file/);
-    assert.ok(statSync('/dev/null').isCharacterDevice(), '/dev/null is still a device');
+    // A link to /dev/null stands for the device: a build with the old bug replaces the link, not /dev/null.
+    symlinkSync('/dev/null', join(shop.dir, 'null-device'));
+    assertOneLineError(await shop.cli(['plan', '--out', 'null-device']), /null-device: plan file is a device; expected a regular file/);
+    assert.ok(lstatSync(join(shop.dir, 'null-device')).isSymbolicLink() && statSync(join(shop.dir, 'null-device')).isCharacterDevice(), 'the device is still there');
     assertOneLineError(await shop.cli(['plan', '--out', 'fifo']), /fifo: plan file is a FIFO/);
     assert.ok(statSync(join(shop.dir, 'fifo')).isFIFO());
     assertOneLineError(await shop.cli(['plan', '--out', 'folder']), /folder: plan file is a directory/);
-    assertOneLineError(await shop.cli(['plan', '--out', 'ok.json', '--erp-out', '/dev/null']), /\/dev\/null: ERP corrections file is a device/);
+    assertOneLineError(await shop.cli(['plan', '--out', 'ok.json', '--erp-out', 'null-device']), /null-device: ERP corrections file is a device/);
     assertOneLineError(await shop.cli(['report', '--html', 'folder']), /folder: HTML report is a directory/);
-    assertOneLineError(await shop.cli(['report', '--html', '/dev/null']), /\/dev\/null: HTML report is a device/);
-    assert.ok(statSync('/dev/null').isCharacterDevice());
+    assertOneLineError(await shop.cli(['report', '--html', 'null-device']), /null-device: HTML report is a device/);
+    assert.ok(statSync(join(shop.dir, 'null-device')).isCharacterDevice());
   });
 
   it('snapshot.path is checked before any chmod: a folder, the ERP export, a device', async () => {
@@ -191,7 +193,11 @@ describe('hostile input: output and store paths (issue 12, items 2, 9)', () => {
     assert.equal(statSync(shop.dir).mode, dirMode, 'the working folder keeps its mode');
     assertOneLineError(await shop.cli(['snapshots', '--config', withSnapshotPath('erp.csv')]), /erp\.csv: snapshot\.path is not a SQLite database/);
     assert.equal(statSync(join(shop.dir, 'erp.csv')).mode, erpMode, 'the export keeps its mode');
-    assertOneLineError(await shop.cli(['snapshots', '--config', withSnapshotPath('/dev/null')]), /snapshot\.path is a device/);
+    // A FIFO, not a device: a build with the old bug would chmod whatever the path names.
+    execFileSync('mkfifo', [join(shop.dir, 'store-fifo')]);
+    const fifoMode = statSync(join(shop.dir, 'store-fifo')).mode;
+    assertOneLineError(await shop.cli(['snapshots', '--config', withSnapshotPath('store-fifo')]), /snapshot\.path is a FIFO/);
+    assert.equal(statSync(join(shop.dir, 'store-fifo')).mode, fifoMode, 'the FIFO keeps its mode');
     assertOneLineError(await shop.cli(['snapshots', '--config', withSnapshotPath('erp.csv/snapshot.db')]), /erp\.csv\/snapshot\.db: cannot use this path: a part of the path is not a directory/);
   });
 

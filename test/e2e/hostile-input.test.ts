@@ -21,7 +21,14 @@ describe('hostile input: ERP exports (issue 12, items 5, 6, 9)', () => {
   const config = join(workspace.dir, 'invrecon.config.json');
   let n = 0;
   before(() => {
-    writeFileSync(config, JSON.stringify({ shopify: { shop: 'acme.myshopify.com' }, erp: { csv: { path: 'erp.csv' } }, locations: [{ warehouses: ['WH-A'], shopifyLocation: 'Main' }] }));
+    writeFileSync(
+      config,
+      JSON.stringify({
+        shopify: { shop: 'acme.myshopify.com' },
+        erp: { csv: { path: 'erp.csv' } },
+        locations: [{ warehouses: ['WH-A'], shopifyLocation: 'Main' }],
+      }),
+    );
   });
   after(() => workspace.cleanup());
 
@@ -82,7 +89,14 @@ describe('hostile input: ERP exports (issue 12, items 5, 6, 9)', () => {
     );
     try {
       const api = join(workspace.dir, 'api.config.json');
-      writeFileSync(api, JSON.stringify({ shopify: { shop: 'acme.myshopify.com' }, erp: { api: { url: `${server.url}/stock` } }, locations: [{ warehouses: ['WH-A'], shopifyLocation: 'Main' }] }));
+      writeFileSync(
+        api,
+        JSON.stringify({
+          shopify: { shop: 'acme.myshopify.com' },
+          erp: { api: { url: `${server.url}/stock` } },
+          locations: [{ warehouses: ['WH-A'], shopifyLocation: 'Main' }],
+        }),
+      );
       const before = await snapshots(api);
       const result = await runCli(['pull', 'erp', '--config', api]);
       assert.equal(result.code, 1, result.stderr);
@@ -139,9 +153,15 @@ describe('hostile input: ERP exports (issue 12, items 5, 6, 9)', () => {
 
   it('--csv given a directory or a FIFO: one line, exit 1 (a FIFO is not opened: it would block)', async () => {
     mkdirSync(join(workspace.dir, 'a-folder'));
-    assertOneLineError(await runCli(['pull', 'erp', '--csv', join(workspace.dir, 'a-folder'), '--config', config]), /a-folder: ERP export is a directory; expected a regular file/);
+    assertOneLineError(
+      await runCli(['pull', 'erp', '--csv', join(workspace.dir, 'a-folder'), '--config', config]),
+      /a-folder: ERP export is a directory; expected a regular file/,
+    );
     execFileSync('mkfifo', [join(workspace.dir, 'a-fifo')]);
-    assertOneLineError(await runCli(['pull', 'erp', '--csv', join(workspace.dir, 'a-fifo'), '--config', config]), /a-fifo: ERP export is a FIFO; expected a regular file/);
+    assertOneLineError(
+      await runCli(['pull', 'erp', '--csv', join(workspace.dir, 'a-fifo'), '--config', config]),
+      /a-fifo: ERP export is a FIFO; expected a regular file/,
+    );
   });
 
   it('a config with a UTF-8 BOM is read; one with a key twice is refused at the second', async () => {
@@ -149,7 +169,10 @@ describe('hostile input: ERP exports (issue 12, items 5, 6, 9)', () => {
     writeFileSync(bom, '\uFEFF' + readFileSync(config, 'utf8'));
     assert.equal((await runCli(['snapshots', '--config', bom])).code, 0);
     const twice = join(workspace.dir, 'twice.config.json');
-    writeFileSync(twice, '{\n  "shopify": { "shop": "acme.myshopify.com" },\n  "erp": { "csv": { "path": "erp.csv" } },\n  "unknownSkus": "zero",\n  "unknownSkus": "ignore",\n  "locations": []\n}\n');
+    writeFileSync(
+      twice,
+      '{\n  "shopify": { "shop": "acme.myshopify.com" },\n  "erp": { "csv": { "path": "erp.csv" } },\n  "unknownSkus": "zero",\n  "unknownSkus": "ignore",\n  "locations": []\n}\n',
+    );
     assertOneLineError(await runCli(['snapshots', '--config', twice]), /twice\.config\.json:5:3: key "unknownSkus" appears twice/);
   });
 });
@@ -173,17 +196,20 @@ describe('hostile input: output and store paths (issue 12, items 2, 9)', () => {
   it('plan --out, --erp-out and report --html refuse devices, FIFOs and directories, and leave them as they were', async () => {
     execFileSync('mkfifo', [join(shop.dir, 'fifo')]);
     mkdirSync(join(shop.dir, 'folder'));
-    // A link to /dev/null stands for the device: a build with the old bug replaces the link, not /dev/null.
-    symlinkSync('/dev/null', join(shop.dir, 'null-device'));
-    assertOneLineError(await shop.cli(['plan', '--out', 'null-device']), /null-device: plan file is a device; expected a regular file/);
-    assert.ok(lstatSync(join(shop.dir, 'null-device')).isSymbolicLink() && statSync(join(shop.dir, 'null-device')).isCharacterDevice(), 'the device is still there');
+    // A link to /dev/zero stands for a device: a build with the old bug replaces the link, not the device.
+    symlinkSync('/dev/zero', join(shop.dir, 'zero-device'));
+    assertOneLineError(await shop.cli(['plan', '--out', 'zero-device']), /zero-device: plan file is a device; expected a regular file/);
+    assert.ok(
+      lstatSync(join(shop.dir, 'zero-device')).isSymbolicLink() && statSync(join(shop.dir, 'zero-device')).isCharacterDevice(),
+      'the device is still there',
+    );
     assertOneLineError(await shop.cli(['plan', '--out', 'fifo']), /fifo: plan file is a FIFO/);
     assert.ok(statSync(join(shop.dir, 'fifo')).isFIFO());
     assertOneLineError(await shop.cli(['plan', '--out', 'folder']), /folder: plan file is a directory/);
-    assertOneLineError(await shop.cli(['plan', '--out', 'ok.json', '--erp-out', 'null-device']), /null-device: ERP corrections file is a device/);
+    assertOneLineError(await shop.cli(['plan', '--out', 'ok.json', '--erp-out', 'zero-device']), /zero-device: ERP corrections file is a device/);
     assertOneLineError(await shop.cli(['report', '--html', 'folder']), /folder: HTML report is a directory/);
-    assertOneLineError(await shop.cli(['report', '--html', 'null-device']), /null-device: HTML report is a device/);
-    assert.ok(statSync(join(shop.dir, 'null-device')).isCharacterDevice());
+    assertOneLineError(await shop.cli(['report', '--html', 'zero-device']), /zero-device: HTML report is a device/);
+    assert.ok(statSync(join(shop.dir, 'zero-device')).isCharacterDevice());
   });
 
   it('snapshot.path is checked before any chmod: a folder, the ERP export, a device', async () => {
@@ -198,7 +224,10 @@ describe('hostile input: output and store paths (issue 12, items 2, 9)', () => {
     const fifoMode = statSync(join(shop.dir, 'store-fifo')).mode;
     assertOneLineError(await shop.cli(['snapshots', '--config', withSnapshotPath('store-fifo')]), /snapshot\.path is a FIFO/);
     assert.equal(statSync(join(shop.dir, 'store-fifo')).mode, fifoMode, 'the FIFO keeps its mode');
-    assertOneLineError(await shop.cli(['snapshots', '--config', withSnapshotPath('erp.csv/snapshot.db')]), /erp\.csv\/snapshot\.db: cannot use this path: a part of the path is not a directory/);
+    assertOneLineError(
+      await shop.cli(['snapshots', '--config', withSnapshotPath('erp.csv/snapshot.db')]),
+      /erp\.csv\/snapshot\.db: cannot use this path: a part of the path is not a directory/,
+    );
   });
 
   it("refuses another application's SQLite file without adding a table; recognises and stamps an unstamped invrecon database", async () => {
@@ -206,7 +235,10 @@ describe('hostile input: output and store paths (issue 12, items 2, 9)', () => {
     const other = new Database(foreign);
     other.exec('CREATE TABLE contacts (name TEXT)');
     other.close();
-    assertOneLineError(await shop.cli(['snapshots', '--config', withSnapshotPath('other-app.db')]), /other-app\.db: snapshot\.path is a SQLite database of another application \(tables: contacts\)/);
+    assertOneLineError(
+      await shop.cli(['snapshots', '--config', withSnapshotPath('other-app.db')]),
+      /other-app\.db: snapshot\.path is a SQLite database of another application \(tables: contacts\)/,
+    );
     const check = new Database(foreign, { readonly: true });
     assert.deepEqual(check.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all(), ['contacts']);
     check.close();

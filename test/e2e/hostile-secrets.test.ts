@@ -68,7 +68,9 @@ describe('secrets in URLs (issue 12, item 3)', () => {
   it('user:password@ in a webhook URL is refused: in the config (naming webhookUrlEnv) and from the environment', async () => {
     const inConfig = await shop.cli(['sync', '--config', configWith((c) => (c.alerts = { webhookUrl: `https://ops:${PASSWORD}@hooks.example.com/x` }))]);
     assertOneLineError(inConfig, /alerts\.webhookUrl: the URL carries a credential \(user:password@\).*alerts\.webhookUrlEnv/);
-    const fromEnv = await shop.cli(['sync', '--config', configWith((c) => (c.alerts = { webhookUrlEnv: 'OPS_HOOK' }))], { OPS_HOOK: `HTTP://ops:${PASSWORD}@127.0.0.1:${port}/a/../h` });
+    const fromEnv = await shop.cli(['sync', '--config', configWith((c) => (c.alerts = { webhookUrlEnv: 'OPS_HOOK' }))], {
+      OPS_HOOK: `HTTP://ops:${PASSWORD}@127.0.0.1:${port}/a/../h`,
+    });
     assertOneLineError(fromEnv, /OPS_HOOK \(alerts\.webhookUrlEnv\): user:password@ in a webhook URL is not sent/);
     assertNowhere(shop, [inConfig, fromEnv], [PASSWORD]);
   });
@@ -76,7 +78,10 @@ describe('secrets in URLs (issue 12, item 3)', () => {
   it('credentials in INVRECON_SHOPIFY_ENDPOINT are refused before any call, naming SHOPIFY_ADMIN_TOKEN; no retries', async () => {
     const calls = shop.emulator.state.counters.requests;
     const result = await shop.cli(['pull', 'shopify'], { INVRECON_SHOPIFY_ENDPOINT: shop.emulator.url.replace('http://', `http://admin:${PASSWORD}@`) });
-    assertOneLineError(result, /INVRECON_SHOPIFY_ENDPOINT: credentials in the URL \(user:password@\) are not accepted; the access token goes in SHOPIFY_ADMIN_TOKEN/);
+    assertOneLineError(
+      result,
+      /INVRECON_SHOPIFY_ENDPOINT: credentials in the URL \(user:password@\) are not accepted; the access token goes in SHOPIFY_ADMIN_TOKEN/,
+    );
     assert.equal(shop.emulator.state.counters.requests, calls, 'nothing was sent');
     assertNowhere(shop, [result], [PASSWORD]);
   });
@@ -85,7 +90,10 @@ describe('secrets in URLs (issue 12, item 3)', () => {
     const results: CliResult[] = [];
     for (const url of [`https://erp:${PASSWORD}@erp.example.com/items`, `https://erp.example.com/items?api_key=${QUERY_SECRET}`]) {
       const result = await shop.cli(['pull', 'erp', '--api', '--config', configWith((c) => (c.erp = { api: { url } }))]);
-      assertOneLineError(result, /erp\.api\.url: the URL carries a credential \((user:password@|query parameter "api_key")\); name the environment variables that hold it instead: apiKeyEnv/);
+      assertOneLineError(
+        result,
+        /erp\.api\.url: the URL carries a credential \((user:password@|query parameter "api_key")\); name the environment variables that hold it instead: apiKeyEnv/,
+      );
       results.push(result);
     }
     assertNowhere(shop, results, [PASSWORD, QUERY_SECRET]);

@@ -63,7 +63,10 @@ export function parseQuantity(raw: unknown, column: ErpColumn, problems: FieldPr
   const text = raw.trim();
   // "1.000" with ";" as delimiter: European exports mean one thousand; without a stated format, refuse to guess.
   if (format.decimal === undefined && format.thousands === undefined && format.delimiter === ';' && DOT_GROUPED.test(text)) {
-    problems.push({ column, message: `${shortText(text)} is ambiguous: one thousand-style grouping or a decimal point? set erp.csv.thousands (e.g. ".") or erp.csv.decimal` });
+    problems.push({
+      column,
+      message: `${shortText(text)} is ambiguous: one thousand-style grouping or a decimal point? set erp.csv.thousands (e.g. ".") or erp.csv.decimal`,
+    });
     return fallback;
   }
   if (!patternFor(format).test(text)) {
@@ -96,8 +99,8 @@ export function shortText(text: string, max = 60): string {
 function describeValue(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   if (value === null) return 'null';
-  if (typeof value === 'object') return 'an object';
-  return `${typeof value} ${shortText(String(value))}`;
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return `${typeof value} ${shortText(String(value))}`;
+  return typeof value === 'object' ? 'an object' : typeof value;
 }
 
 // C0 and C1 controls, DEL, and the Unicode line/paragraph separators: never part of a code, always a broken export.

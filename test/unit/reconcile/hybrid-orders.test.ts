@@ -27,7 +27,10 @@ describe('hybrid authority counts a Shopify sale once (apply → sale → ERP le
           let truth = 40; // what can be sold: stock received, adjusted and not yet sold
           const run = (label: string) => {
             ws.erp([{ sku: 'A', wh: 'W', onHand: erp.onHand, reserved: mode === 'in-erp-reserved' ? erp.reserved : 0 }]);
-            const snapshot = ws.shopify({ locations: [{ id: LOC(1), name: 'Main' }], levels: [{ sku: 'A', item: ITEM(1), location: LOC(1), available: shop.available, committed: shop.committed }] });
+            const snapshot = ws.shopify({
+              locations: [{ id: LOC(1), name: 'Main' }],
+              levels: [{ sku: 'A', item: ITEM(1), location: LOC(1), available: shop.available, committed: shop.committed }],
+            });
             const row = rowOf(ws.diff(config, { all: true }), 'A', LOC(1));
             assert.notEqual(row.target, null, `${label}: ${row.reason}`);
             // apply: Shopify's available becomes the target; the base is recorded as apply records it.

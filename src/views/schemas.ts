@@ -139,8 +139,15 @@ export const applyOutput = document('invrecon apply', 'What an apply sent (or, i
       ),
     ])
     .describe('a dry run lists the batches and their rows; a commit counts them'),
+  confirmed: count.describe('of applied: rows whose answer was lost, found at their target when read again'),
+  unresolved: count.describe('rows whose answer was lost and whose level is neither from nor target: left for the next plan'),
   conflictRows: z.array(rowReport),
+  unresolvedRows: z.array(rowReport),
   failedRows: z.array(rowReport),
+  carriedRows: z
+    .array(z.looseObject({ sku: z.string(), locationName: z.string(), from: int, to: int, sentFrom: int, sentTo: int, why: z.string() }))
+    .describe('rows sent with another from and target than planned, after a compare-and-swap miss'),
+  peakInFlight: count.describe('most calls in flight at once'),
   calls: count,
   retries: count,
   throttledWaits: count,
@@ -170,9 +177,11 @@ export const logOutput = document('invrecon log', 'The audit log: every call to 
       sku: z.string(),
       inventoryItemId: z.string(),
       locationId: z.string(),
+      locationName: nullable(z.string()),
       before: nullable(int),
       after: int,
       rule: nullable(z.string()),
+      outcome: z.enum(['applied', 'confirmed', 'unknown']).describe('confirmed: the answer was lost and a re-read found the target; unknown: lost, level elsewhere'),
     }),
   ),
 });

@@ -139,7 +139,7 @@ export const configSchema = z
         .regex(/^[a-z0-9][a-z0-9-]*\.myshopify\.com$/, { error: 'expected a shop domain like "acme.myshopify.com"' }),
       apiVersion: z.string().regex(/^\d{4}-(01|04|07|10)$/, { error: 'expected an API version like "2026-10"' }).default('2026-10')
         .refine((v) => v >= '2026-04', { error: 'expected an API version from 2026-04 on' }),
-      bulkThreshold: z.int().min(0).default(5000).describe('Inventory items above which pull shopify uses a bulk operation'),
+      bulkThreshold: z.int().min(0).default(5000).describe('Most inventory items an automatic pull shopify reads paged; below it, the expected time (points per item, bucket, latency) chooses paged or bulk'),
       timeoutMs: z.int().min(1).default(30_000),
     }),
     erp: z

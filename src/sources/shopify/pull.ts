@@ -6,6 +6,7 @@ import type { SnapshotInfo } from '../../store/snapshots.js';
 import { readInventoryBulk, type BulkProgress } from './bulk.js';
 import { createShopifyClient, type ShopifyClient, type ShopifyClientOptions } from './client.js';
 import { countItemsAbove, readInventoryPaged, readLocations } from './paged.js';
+import { pagedItemLimit } from './pull-mode.js';
 
 export type PullMode = 'auto' | 'paged' | 'bulk';
 
@@ -85,17 +86,19 @@ export async function pullShopify(db: Db, config: LoadedConfig, options: PullSho
   const report = (progress: Omit<PullShopifyProgress, 'calls'>) => options.onProgress?.({ ...progress, calls: client.counters.calls });
   try {
     report({ phase: 'locations', items: 0, levels: 0 });
+    const locationsStarted = Date.now();
     const locationCount = await readLocations(client, writer);
 
     let usedMode: 'paged' | 'bulk';
     let modeReason: string;
     if (mode === 'auto') {
-      const threshold = config.shopify.bulkThreshold;
-      const count = await countItemsAbove(client, threshold);
+      // Paged only while it is expected to be faster than a bulk operation, at this shop's bucket and latency.
+      const latencyMs = (Date.now() - locationsStarted) / Math.max(1, client.counters.calls);
+      const limit = pagedItemLimit({ locations: locationCount, bucket: client.throttleStatus(), latencyMs }, config.shopify.bulkThreshold);
+      const count = await countItemsAbove(client, limit);
       usedMode = count.above ? 'bulk' : 'paged';
-      modeReason = count.above
-        ? `more than ${threshold} inventory items (shopify.bulkThreshold; counted by ${count.how})`
-        : `${count.counted} inventory items, not above ${threshold} (shopify.bulkThreshold; counted by ${count.how})`;
+      const why = `a paged read is expected to beat a bulk operation up to ${limit} items at ${locationCount} location(s) with this bucket (shopify.bulkThreshold caps it at ${config.shopify.bulkThreshold}); counted by ${count.how}`;
+      modeReason = count.above ? `more than ${limit} inventory items: ${why}` : `${count.counted} inventory items: ${why}`;
     } else {
       usedMode = mode;
       modeReason = `--${mode}`;

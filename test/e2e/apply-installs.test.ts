@@ -1,18 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { readPlan } from '../../src/plan/file.js';
 import { binPath, runCli, tempDir } from '../helpers/cli.js';
 import { TEST_TOKEN, generateShop, generatedFiles, openShopWorkspace } from '../helpers/shop.js';
 
-interface PlanChange {
-  sku: string;
-  inventoryItemId: string;
-  locationId: string;
-  from: number;
-  to: number;
-}
 
 describe('one shop, two installs (separate snapshot databases)', () => {
   it('the second apply is refused while the first runs and after it finished; no level moves twice', async () => {
@@ -27,7 +21,7 @@ describe('one shop, two installs (separate snapshot databases)', () => {
         assert.equal((await shop.cli(args)).code, 0, `A: ${args.join(' ')}`);
         assert.equal((await cliB(args)).code, 0, `B: ${args.join(' ')}`);
       }
-      const planned = (JSON.parse(readFileSync(join(shop.dir, 'plan.json'), 'utf8')) as { changes: PlanChange[] }).changes;
+      const planned = readPlan(join(shop.dir, 'plan.json')).changes;
       assert.ok(planned.length > 1000);
 
       // A runs (slowly: one call at a time, each a second); B tries meanwhile.
@@ -62,7 +56,7 @@ describe('one shop, two installs (separate snapshot databases)', () => {
       // B's way on: a new snapshot and a new plan, which A's writes left with nothing to do.
       assert.equal((await cliB(['pull', 'shopify', '--bulk'])).code, 0);
       assert.equal((await cliB(['plan', '--out', 'again.json'])).code, 0);
-      const again = (JSON.parse(readFileSync(join(other.dir, 'again.json'), 'utf8')) as { changes: PlanChange[] }).changes;
+      const again = readPlan(join(other.dir, 'again.json')).changes;
       assert.deepEqual(again, []);
       const applied = await cliB(['apply', 'again.json', '--commit']);
       assert.equal(applied.code, 0, applied.stderr);

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
+import { readPlan } from '../../src/plan/file.js';
 import { binPath } from '../helpers/cli.js';
 import { TEST_TOKEN, generateShop, generatedFiles, openShopWorkspace, type ShopWorkspace } from '../helpers/shop.js';
 
@@ -23,7 +23,7 @@ async function pullAndPlan(shop: ShopWorkspace): Promise<PlanChange[]> {
     const result = await shop.cli(args);
     assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
   }
-  return (JSON.parse(readFileSync(join(shop.dir, 'plan.json'), 'utf8')) as { changes: PlanChange[] }).changes;
+  return readPlan(join(shop.dir, 'plan.json')).changes;
 }
 
 /** Sets of `available` per level in the emulator's history: a level moved twice shows 2. */

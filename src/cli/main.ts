@@ -19,6 +19,7 @@ import { registerReport } from './commands/report.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerCompletion } from './commands/completion.js';
+import { registerWatch } from './commands/watch.js';
 import { toolVersion } from '../version.js';
 
 /** Each command's action returns its exit code; it lands here. */
@@ -59,6 +60,7 @@ export function buildProgram(setExitCode: ExitCodeSink): Command {
   registerLog(program, setExitCode);
   registerEmulator(program, setExitCode);
   registerSync(program, setExitCode);
+  registerWatch(program, setExitCode);
   registerStatus(program, setExitCode);
   registerReport(program, setExitCode);
   registerDemo(program, setExitCode);

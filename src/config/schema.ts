@@ -170,6 +170,47 @@ export const configSchema = z
       .strictObject({ maxChanges: z.int().min(0).default(10_000), maxZeroedShare: share.default(0.2), maxRowDrop: share.default(0.5) })
       .default({ maxChanges: 10_000, maxZeroedShare: 0.2, maxRowDrop: 0.5 }),
     snapshot: z.strictObject({ path: nonEmptyString.default('.invrecon/snapshot.db') }).default({ path: '.invrecon/snapshot.db' }),
+    watch: z
+      .strictObject({
+        host: nonEmptyString.default('127.0.0.1').describe('Address the watch HTTP server listens on (loopback by default; put a reverse proxy in front for Shopify)'),
+        port: z.int().min(0).max(65535).default(8787).describe('Port of the watch HTTP server (0 picks a free one)'),
+        batchWindowMs: z.int().min(0).max(60_000).default(50).describe('How long events are gathered before a recompute, so a burst on one SKU makes one write'),
+        maxInFlight: z.int().min(1).max(16).default(4).describe('Write calls in flight at once (disjoint SKUs), all paced by one cost bucket'),
+        maxBodyBytes: z.int().min(1024).default(5_000_000).describe('Largest request body accepted'),
+        outbox: z
+          .strictObject({
+            dir: nonEmptyString.default('.invrecon/outbox').describe('Folder for the ERP correction CSV files, relative to the config file'),
+            intervalSeconds: z.int().min(1).default(60).describe('A CSV file of the corrections owed is written this often (none when there are none)'),
+            webhookUrl: alertWebhookUrl.optional().describe('Also POST each interval\'s corrections as JSON here (https, or http for loopback)'),
+            webhookUrlEnv: secretEnvName.optional().describe('Environment variable holding that URL, for URLs that carry a secret'),
+          })
+          .refine((outbox) => !(outbox.webhookUrl && outbox.webhookUrlEnv), { error: 'set webhookUrl or webhookUrlEnv, not both' })
+          .default({ dir: '.invrecon/outbox', intervalSeconds: 60 }),
+        poll: z
+          .strictObject({
+            intervalSeconds: z.int().min(1).default(30).describe('How often the ERP API is asked for rows changed since the cursor'),
+            cursorParam: paramName
+              .optional()
+              .describe('generic preset: the query parameter that asks for records modified at or after a time (ISO 8601), e.g. "modified_since"; ERPNext filters on modified, Odoo on write_date'),
+          })
+          .optional()
+          .describe('Poll the ERP API (erp.api) for changed rows instead of (or besides) receiving POST /erp/levels'),
+        alerts: z
+          .strictObject({
+            maxQueueDepth: z.int().min(1).default(5000).describe('Alert when this many SKUs wait for a write for a minute'),
+            maxFailedWrites: z.int().min(1).default(5).describe('Alert after this many write calls in a row fail'),
+          })
+          .default({ maxQueueDepth: 5000, maxFailedWrites: 5 }),
+      })
+      .default({
+        host: '127.0.0.1',
+        port: 8787,
+        batchWindowMs: 50,
+        maxInFlight: 4,
+        maxBodyBytes: 5_000_000,
+        outbox: { dir: '.invrecon/outbox', intervalSeconds: 60 },
+        alerts: { maxQueueDepth: 5000, maxFailedWrites: 5 },
+      }),
     alerts: z
       .strictObject({
         maxDeviation: z.int().min(0).optional().describe('Alert when, after a sync, any level still differs from its target by more than this many units'),

@@ -80,6 +80,17 @@ export interface AlertPayload {
   summary: { levelsCompared: number; drifting: number; applied: number; conflicts: number; remaining: number };
 }
 
+/** What `invrecon watch` posts when its queue keeps growing or its writes keep failing. */
+export interface WatchAlertPayload {
+  text: string;
+  event: 'watch-alert';
+  shop: string;
+  reason: 'queue' | 'writes-failing';
+  queueDepth: number;
+  consecutiveFailures: number;
+  lastError: string | null;
+}
+
 export function alertPayload(config: LoadedConfig, runId: number, summary: SyncSummary, decision: AlertDecision): AlertPayload {
   const lines = decision.deviations.slice(0, 10).map((d) => `• ${d.sku} @ ${d.locationName}: target ${d.target ?? '?'}, Shopify ${d.observed ?? '?'} (${d.delta > 0 ? '+' : ''}${d.delta})`);
   const more = decision.deviationCount > 10 ? [`… and ${decision.deviationCount - 10} more`] : [];
@@ -111,7 +122,7 @@ export interface PostOptions {
  * POSTs the alert; retries 5xx, 429, timeouts and network errors. Never throws: the outcome is
  * returned for the run record. Redirects are not followed (they could leave loopback or https).
  */
-export async function postWebhook(url: URL, payload: AlertPayload, options: PostOptions): Promise<AlertRecord['webhook']> {
+export async function postWebhook(url: URL, payload: AlertPayload | WatchAlertPayload, options: PostOptions): Promise<AlertRecord['webhook']> {
   const fetchImpl = options.fetch ?? fetch;
   const started = performance.now();
   const body = JSON.stringify(payload);

@@ -1,7 +1,7 @@
 import type { LoadedConfig } from '../config/load.js';
 import type { Db } from '../store/db.js';
 import { recentRuns, type PhaseTimes } from './runs.js';
-import { buildStatus, runLine, type DriftNow, type RunLine } from './status.js';
+import { buildStatus, runLine, type DriftNow, type RunLine, type Status } from './status.js';
 
 /** A run as status shows it, plus what the report's charts need. */
 export interface ReportRun extends RunLine {
@@ -34,6 +34,8 @@ export interface ReportData {
   driftNote: string | null;
   lastSuccess: { runId: number; finishedAt: string } | null;
   syncLatencyMs: number | null;
+  /** `invrecon watch` figures, when it ever ran on this database. */
+  watch: Status['watch'];
 }
 
 const TOP_SKUS = 15;
@@ -88,5 +90,6 @@ export function buildReportData(db: Db, config: LoadedConfig, options: { runs: n
     driftNote: status.driftNote,
     lastSuccess: status.lastSuccess ? { runId: status.lastSuccess.runId, finishedAt: status.lastSuccess.finishedAt } : null,
     syncLatencyMs: status.syncLatencyMs,
+    watch: status.watch,
   };
 }

@@ -2,6 +2,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { InvreconError, errorMessage } from '../errors.js';
 import { prepareDiff } from '../reconcile/diff.js';
 import type { Db } from '../store/db.js';
+import { readWatchStats, type WatchStats } from './watch/stats.js';
 import { latestSnapshot } from '../store/snapshots.js';
 import { readLock, staleReason, type LockEnvironment, type LockRow } from './lock.js';
 import { lastRunWith, recentRuns, type PhaseTimes, type RunOutcome, type RunRecord } from './runs.js';
@@ -69,6 +70,8 @@ export interface Status {
     waitedMs: number;
   };
   runs: RunLine[];
+  /** `invrecon watch` figures (events, writes, latency, queue), null when it never ran on this database. */
+  watch: WatchStats | null;
 }
 
 /** Completed without error (a dry run that found drift completed too). */
@@ -166,5 +169,6 @@ export function buildStatus(db: Db, config: LoadedConfig, options: { runs: numbe
     driftNote: note,
     window,
     runs: runs.map(runLine),
+    watch: readWatchStats(db, now),
   };
 }

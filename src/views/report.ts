@@ -1,6 +1,6 @@
 import type { ReportData, ReportRun } from '../ops/report.js';
 import { formatMs, num, plural } from './common.js';
-import { formatAge } from './status.js';
+import { formatAge, watchLine } from './status.js';
 
 // One self-contained HTML file: inline CSS and SVG, the data as JSON in a script tag, no network.
 
@@ -211,6 +211,7 @@ export function renderReportHtml(data: ReportData): string {
 <h1>${escapeHtml(title)}</h1>
 <p class="sub">Generated ${escapeHtml(data.generatedAt)} from the last ${plural(data.runs.length, 'sync run')}.</p>
 ${cards(data)}
+${data.watch ? `<h2>Real-time sync (watch)</h2>\n<p>${escapeHtml(watchLine(data.watch))}</p>` : ''}
 <h2>Drift over time</h2>
 ${driftChart(data.runs)}
 <h2>Drift per location</h2>

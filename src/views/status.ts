@@ -44,6 +44,7 @@ export function renderStatusText(status: Status): string {
       out.push(`  (that Shopify snapshot predates sync #${d.appliedSince.runId}, which then applied ${plural(d.appliedSince.applied, 'change')}, leaving ${num(d.appliedSince.remaining)}; pull shopify for a fresh view)`);
     }
   } else out.push(`Drift now: unknown (${status.driftNote ?? 'no snapshots'})`);
+  if (status.watch) out.push(watchLine(status.watch));
   const w = status.window;
   const outcomes = Object.entries(w.outcomes)
     .map(([outcome, n]) => `${n} ${outcome}`)
@@ -83,6 +84,18 @@ export function renderStatusText(status: Status): string {
 }
 
 const PHASE_LABELS = { pullErp: 'pull ERP', pullShopify: 'pull Shopify', plan: 'plan', apply: 'apply' } as const;
+
+/** One line of `invrecon watch` figures: events, writes, latency percentiles, queue, last error. */
+export function watchLine(w: NonNullable<Status['watch']>): string {
+  const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
+  const seconds = (v: number | null) => (v === null ? '-' : `${v.toFixed(2)} s`);
+  const state = w.running ? `running (pid ${w.pid}, ${w.url}, since ${w.startedAt})` : `stopped (last seen ${w.updatedAt})`;
+  return (
+    `Watch: ${state}; ${plural(sum(w.events), 'event')}, ${plural(w.writes.applied ?? 0, 'level')} written in ${plural(w.calls, 'call')}, ` +
+    `latency p50 ${seconds(w.latency.p50)} p95 ${seconds(w.latency.p95)} p99 ${seconds(w.latency.p99)}, queue ${w.queueDepth}` +
+    (w.lastError ? `; last error ${w.lastError.at}: ${w.lastError.message.slice(0, 120)}` : '')
+  );
+}
 
 export function renderStatus(status: Status, format: string): string {
   return format === 'json' ? renderJson(status) : renderStatusText(status);

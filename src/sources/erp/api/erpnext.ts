@@ -12,6 +12,8 @@ export interface ErpnextOptions {
   /** Extra plain headers from config. */
   headers?: Record<string, string>;
   http: HttpJsonClient;
+  /** Frappe filters (watch's polling: `[["modified", ">=", cursor]]`). */
+  filters?: unknown[];
 }
 
 /** The Bin fields read, and the ERP column each one feeds. */
@@ -33,7 +35,7 @@ export function erpnextSource(options: ErpnextOptions): ErpSource {
   const url = siteUrl(options.url, '/api/resource/Bin');
   return genericApiSource({
     url,
-    query: { fields: JSON.stringify(Object.values(ERPNEXT_BIN_FIELDS)), order_by: 'name asc' },
+    query: { fields: JSON.stringify(Object.values(ERPNEXT_BIN_FIELDS)), order_by: 'name asc', ...(options.filters ? { filters: JSON.stringify(options.filters) } : {}) },
     headers: { ...options.headers, authorization: `token ${options.apiKey}:${options.apiSecret}` },
     recordsPath: 'data',
     fields: ERPNEXT_BIN_FIELDS,

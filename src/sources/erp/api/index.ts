@@ -21,6 +21,12 @@ export interface ApiSourceDeps {
   log?: HttpClientOptions['log'];
 }
 
+/** Narrows a read to what changed (watch's polling): ERPNext and Odoo filter themselves; generic sends `param`. */
+export type ApiSourceFilter =
+  | { kind: 'since'; value: string; param?: string }
+  /** Odoo: every quant of these SKUs (a changed product's pairs are summed whole). */
+  | { kind: 'skus'; skus: string[] };
+
 /** Headers named in headersFromEnv, read from the environment (and registered for redaction). */
 function headersFromEnv(api: ErpApiConfig, env: NodeJS.ProcessEnv, configPath: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -34,7 +40,7 @@ function headersFromEnv(api: ErpApiConfig, env: NodeJS.ProcessEnv, configPath: s
  * The configured ERP API source (erp.api): generic, ERPNext or Odoo. Every secret is read from the
  * environment here, before any request, so a missing variable fails fast as a config error.
  */
-export function apiErpSource(config: LoadedConfig, deps: ApiSourceDeps = {}): ErpSource {
+export function apiErpSource(config: LoadedConfig, deps: ApiSourceDeps = {}, filter?: ApiSourceFilter): ErpSource {
   const api = config.erp.api;
   if (!api) throw new UsageError(`${config.configPath}: erp.api is not configured; add it (see docs/erp-api.md) or use --csv FILE`);
   const env = deps.env ?? process.env;
@@ -56,9 +62,27 @@ export function apiErpSource(config: LoadedConfig, deps: ApiSourceDeps = {}): Er
 
   switch (api.preset) {
     case 'erpnext':
-      return erpnextSource({ url: api.url, apiKey: apiKey!, apiSecret: apiSecret!, pageSize: api.pageSize, headers, http });
+      return erpnextSource({
+        url: api.url,
+        apiKey: apiKey!,
+        apiSecret: apiSecret!,
+        pageSize: api.pageSize,
+        headers,
+        http,
+        filters: filter?.kind === 'since' ? [['modified', '>=', filter.value]] : filter?.kind === 'skus' ? [['item_code', 'in', filter.skus]] : undefined,
+      });
     case 'odoo':
-      return odooSource({ url: api.url, database: api.database!, apiKey: apiKey!, username: api.username, pageSize: api.pageSize, headers, http, configPath: config.configPath });
+      return odooSource({
+        url: api.url,
+        database: api.database!,
+        apiKey: apiKey!,
+        username: api.username,
+        pageSize: api.pageSize,
+        headers,
+        http,
+        configPath: config.configPath,
+        extraDomain: filter?.kind === 'since' ? [['write_date', '>=', filter.value]] : filter?.kind === 'skus' ? [['product_id.default_code', 'in', filter.skus]] : undefined,
+      });
     case 'generic': {
       // A key alone is a bearer token; with a secret it is HTTP Basic (key:secret).
       if (apiKey !== undefined) {
@@ -68,7 +92,7 @@ export function apiErpSource(config: LoadedConfig, deps: ApiSourceDeps = {}): Er
       }
       return genericApiSource({
         url: new URL(api.url),
-        query: api.query,
+        query: filter?.kind === 'since' && filter.param ? { ...api.query, [filter.param]: filter.value } : api.query,
         headers,
         recordsPath: api.recordsPath,
         fields: api.fields,

@@ -15,6 +15,8 @@ export interface OdooOptions {
   http: HttpJsonClient;
   /** For config error messages. */
   configPath: string;
+  /** More stock.quant domain terms (watch's polling: changed since a cursor, or some products only). */
+  extraDomain?: unknown[];
 }
 
 /** Only stock in internal locations counts; customer, supplier and inventory-loss locations hold negative or foreign quants. */
@@ -158,7 +160,7 @@ export function odooSource(options: OdooOptions): ErpSource {
         const promise = transport.call(
           'stock.quant',
           'search_read',
-          ODOO_QUANT_DOMAIN,
+          [...ODOO_QUANT_DOMAIN, ...(options.extraDomain ?? [])],
           { fields: ODOO_QUANT_FIELDS, offset, limit: options.pageSize, order: ODOO_QUANT_ORDER },
           `${quantsLabel()} page ${page}`,
           cancel.signal,

@@ -1,0 +1,227 @@
+import type { ErpRow } from '../../sources/erp/rows.js';
+import type { Db } from '../../store/db.js';
+import { latestSnapshot, type SnapshotInfo } from '../../store/snapshots.js';
+
+// The live state watch keeps in the store: SQL only, each function one short transaction.
+
+export interface SeedReport {
+  erp: { snapshotId: number; rows: number } | null;
+  shopify: { snapshotId: number; levels: number } | null;
+}
+
+function meta(db: Db, key: string): string | undefined {
+  return db.prepare('SELECT value FROM watch_meta WHERE key = ?').pluck().get(key) as string | undefined;
+}
+
+export function setMeta(db: Db, key: string, value: string): void {
+  db.prepare('INSERT INTO watch_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+}
+
+export function readMeta(db: Db, key: string): string | undefined {
+  return meta(db, key);
+}
+
+/**
+ * Brings the live state up to the newest snapshots: rows no event has touched since a snapshot was
+ * taken are replaced by that snapshot's (a restart keeps everything events set after the pull).
+ */
+export function seedFromSnapshots(db: Db): SeedReport {
+  const report: SeedReport = { erp: null, shopify: null };
+  const erp = latestSnapshot(db, 'erp');
+  const shopify = latestSnapshot(db, 'shopify');
+  db.transaction(() => {
+    if (erp && Number(meta(db, 'seed.erp') ?? 0) < erp.id) {
+      report.erp = { snapshotId: erp.id, rows: seedErp(db, erp) };
+      setMeta(db, 'seed.erp', String(erp.id));
+    }
+    if (shopify && Number(meta(db, 'seed.shopify') ?? 0) < shopify.id) {
+      report.shopify = { snapshotId: shopify.id, levels: seedShopify(db, shopify) };
+      setMeta(db, 'seed.shopify', String(shopify.id));
+    }
+  })();
+  return report;
+}
+
+function seedErp(db: Db, snapshot: SnapshotInfo): number {
+  db.prepare('DELETE FROM watch_erp_levels WHERE touched_at IS NULL OR touched_at < ?').run(snapshot.takenAt);
+  return db
+    .prepare(
+      `INSERT INTO watch_erp_levels (sku, warehouse, on_hand, reserved, incoming, safety_stock, category, touched_at)
+       SELECT sku, warehouse, on_hand, reserved, incoming, safety_stock, category, NULL FROM erp_levels WHERE snapshot_id = ?
+       ON CONFLICT (sku, warehouse) DO NOTHING`,
+    )
+    .run(snapshot.id).changes;
+}
+
+function seedShopify(db: Db, snapshot: SnapshotInfo): number {
+  db.prepare('DELETE FROM watch_shopify_locations').run();
+  db.prepare('INSERT INTO watch_shopify_locations (location_id, name) SELECT location_id, name FROM shopify_locations WHERE snapshot_id = ?').run(snapshot.id);
+  db.prepare('DELETE FROM watch_shopify_items').run();
+  db.prepare('INSERT INTO watch_shopify_items (inventory_item_id, sku) SELECT inventory_item_id, sku FROM shopify_items WHERE snapshot_id = ?').run(snapshot.id);
+  db.prepare('DELETE FROM watch_shopify_levels WHERE touched_at IS NULL OR touched_at < ?').run(snapshot.takenAt);
+  return db
+    .prepare(
+      `INSERT INTO watch_shopify_levels (inventory_item_id, location_id, available, on_hand, committed, reserved, incoming)
+       SELECT inventory_item_id, location_id, available, on_hand, committed, reserved, incoming FROM shopify_levels WHERE snapshot_id = ?
+       ON CONFLICT (inventory_item_id, location_id) DO NOTHING`,
+    )
+    .run(snapshot.id).changes;
+}
+
+export function isSeeded(db: Db): boolean {
+  return meta(db, 'seed.erp') !== undefined && meta(db, 'seed.shopify') !== undefined;
+}
+
+/** Marks SKUs for a recompute: a newer gen, the oldest accepted time kept. */
+function markDirty(db: Db, skus: Iterable<string>, acceptedMs: number, reread: boolean): void {
+  const mark = db.prepare(
+    `INSERT INTO watch_dirty (sku, gen, accepted_ms, reread) VALUES (?, 1, ?, ?)
+     ON CONFLICT (sku) DO UPDATE SET gen = gen + 1, accepted_ms = MIN(accepted_ms, excluded.accepted_ms), reread = MAX(reread, excluded.reread)`,
+  );
+  for (const sku of skus) mark.run(sku, acceptedMs, reread ? 1 : 0);
+}
+
+export function markSkusDirty(db: Db, skus: Iterable<string>, reread: boolean, acceptedMs = Date.now()): void {
+  db.transaction(() => markDirty(db, skus, acceptedMs, reread))();
+}
+
+function recordEvent(db: Db, kind: string, rows: number, outcome: string, payload: string, at: string): number {
+  return Number(db.prepare('INSERT INTO watch_events (kind, received_at, rows, outcome, payload) VALUES (?, ?, ?, ?, ?)').run(kind, at, rows, outcome, payload).lastInsertRowid);
+}
+
+/**
+ * ERP rows (absolute values) into the live state, the event and the dirty marks: one transaction.
+ * `onlyChanged` (polling, which re-reads rows) marks only SKUs whose row differs from the live one.
+ */
+export function acceptErpRows(db: Db, rows: readonly ErpRow[], kind: 'erp' | 'poll', payload: string, now = Date.now(), onlyChanged = false): number {
+  const at = new Date(now).toISOString();
+  const upsert = db.prepare(
+    `INSERT INTO watch_erp_levels (sku, warehouse, on_hand, reserved, incoming, safety_stock, category, touched_at)
+     VALUES (@sku, @warehouse, @onHand, @reserved, @incoming, @safetyStock, @category, @at)
+     ON CONFLICT (sku, warehouse) DO UPDATE SET on_hand = excluded.on_hand, reserved = excluded.reserved, incoming = excluded.incoming,
+       safety_stock = excluded.safety_stock, category = excluded.category, touched_at = excluded.touched_at
+     WHERE NOT @onlyChanged OR on_hand <> excluded.on_hand OR reserved <> excluded.reserved OR incoming <> excluded.incoming
+       OR safety_stock IS NOT excluded.safety_stock OR category IS NOT excluded.category`,
+  );
+  return db.transaction(() => {
+    const changed = new Set<string>();
+    for (const row of rows) if (upsert.run({ ...row, at, onlyChanged: onlyChanged ? 1 : 0 }).changes > 0) changed.add(row.sku);
+    markDirty(db, changed, now, false);
+    return changed.size > 0 || !onlyChanged ? recordEvent(db, kind, rows.length, 'accepted', payload, at) : 0;
+  })();
+}
+
+export interface LevelUpdate {
+  webhookId: string | null;
+  inventoryItemId: string;
+  locationId: string;
+  available: number;
+  /** Shopify's updated_at of the level (ISO). */
+  updatedAt: string | null;
+}
+
+export type WebhookOutcome = 'accepted' | 'duplicate' | 'echo' | 'out-of-order' | 'unknown-level' | 'unchanged';
+
+/**
+ * A Shopify inventory_levels/update: ignored when seen before (its webhook id), older than the newest
+ * taken for the level, or the echo of a write of ours; otherwise the live level takes it and its SKU
+ * is marked. `isEcho` tells whether a write of ours set this level to this value.
+ */
+export function acceptLevelUpdate(
+  db: Db,
+  update: LevelUpdate,
+  payload: string,
+  isEcho: (inventoryItemId: string, locationId: string, available: number) => boolean,
+  markSku: (sku: string) => void,
+  now = Date.now(),
+): { outcome: WebhookOutcome; sku: string | null } {
+  const at = new Date(now).toISOString();
+  return db.transaction(() => {
+    if (update.webhookId !== null) {
+      const fresh = db.prepare('INSERT INTO watch_webhook_ids (webhook_id, received_at) VALUES (?, ?) ON CONFLICT DO NOTHING').run(update.webhookId, at).changes > 0;
+      if (!fresh) return { outcome: 'duplicate' as const, sku: null };
+    }
+    const level = db
+      .prepare(
+        `SELECT l.available, l.webhook_at, i.sku FROM watch_shopify_levels l LEFT JOIN watch_shopify_items i ON i.inventory_item_id = l.inventory_item_id
+         WHERE l.inventory_item_id = ? AND l.location_id = ?`,
+      )
+      .get(update.inventoryItemId, update.locationId) as { available: number; webhook_at: string | null; sku: string | null } | undefined;
+    const item = level ? null : (db.prepare('SELECT sku FROM watch_shopify_items WHERE inventory_item_id = ?').get(update.inventoryItemId) as { sku: string | null } | undefined);
+    const sku = level?.sku ?? item?.sku ?? null;
+    let outcome: WebhookOutcome;
+    // The echo check goes first so that a late echo is consumed even when a newer webhook overtook it.
+    const echo = isEcho(update.inventoryItemId, update.locationId, update.available);
+    if (!level && !item) outcome = 'unknown-level';
+    else if (level && update.updatedAt !== null && level.webhook_at !== null && Date.parse(update.updatedAt) < Date.parse(level.webhook_at)) outcome = 'out-of-order';
+    else if (echo) outcome = 'echo';
+    else outcome = level?.available === update.available ? 'unchanged' : 'accepted';
+    if (outcome === 'accepted' || outcome === 'unchanged' || outcome === 'echo') {
+      db.prepare(
+        `INSERT INTO watch_shopify_levels (inventory_item_id, location_id, available, webhook_at, touched_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (inventory_item_id, location_id) DO UPDATE SET
+           available = CASE WHEN ? THEN available ELSE excluded.available END,
+           webhook_at = COALESCE(excluded.webhook_at, webhook_at), touched_at = excluded.touched_at`,
+      ).run(update.inventoryItemId, update.locationId, update.available, update.updatedAt, at, outcome === 'echo' ? 1 : 0);
+    }
+    if (outcome === 'accepted' && sku) markSku(sku);
+    recordEvent(db, 'webhook', 1, outcome, payload, at);
+    return { outcome, sku };
+  })();
+}
+
+export interface DirtySku {
+  sku: string;
+  gen: number;
+  acceptedMs: number;
+  reread: boolean;
+}
+
+export function dirtySkus(db: Db, limit: number, exclude: ReadonlySet<string>): DirtySku[] {
+  const rows = db.prepare('SELECT sku, gen, accepted_ms AS acceptedMs, reread FROM watch_dirty ORDER BY accepted_ms LIMIT ?').all(limit + exclude.size) as {
+    sku: string;
+    gen: number;
+    acceptedMs: number;
+    reread: number;
+  }[];
+  return rows.filter((r) => !exclude.has(r.sku)).slice(0, limit).map((r) => ({ ...r, reread: r.reread === 1 }));
+}
+
+export function queueDepth(db: Db): number {
+  return db.prepare('SELECT COUNT(*) FROM watch_dirty').pluck().get() as number;
+}
+
+/** Clears the marks a finished cycle handled, unless a newer event marked the SKU again. */
+export function clearDirty(db: Db, settled: Readonly<Record<string, number>>): void {
+  const clear = db.prepare('DELETE FROM watch_dirty WHERE sku = ? AND gen = ?');
+  // A newer event keeps the mark; the re-read it may have asked for stays too.
+  for (const [sku, gen] of Object.entries(settled)) clear.run(sku, gen);
+}
+
+export interface LiveLevel {
+  inventoryItemId: string;
+  locationId: string;
+  available: number;
+  onHand: number;
+  committed: number;
+  reserved: number;
+  incoming: number;
+}
+
+/** Shopify's current quantities (a re-read) into the live state; levels no longer stocked are removed. */
+export function storeReadLevels(db: Db, itemIds: readonly string[], levels: readonly LiveLevel[], now = Date.now()): void {
+  const at = new Date(now).toISOString();
+  db.transaction(() => {
+    const seen = new Set(levels.map((l) => `${l.inventoryItemId} ${l.locationId}`));
+    const existing = db.prepare('SELECT location_id FROM watch_shopify_levels WHERE inventory_item_id = ?').pluck();
+    const drop = db.prepare('DELETE FROM watch_shopify_levels WHERE inventory_item_id = ? AND location_id = ?');
+    for (const id of itemIds) for (const location of existing.all(id) as string[]) if (!seen.has(`${id} ${location}`)) drop.run(id, location);
+    const upsert = db.prepare(
+      `INSERT INTO watch_shopify_levels (inventory_item_id, location_id, available, on_hand, committed, reserved, incoming, touched_at)
+       VALUES (@inventoryItemId, @locationId, @available, @onHand, @committed, @reserved, @incoming, @at)
+       ON CONFLICT (inventory_item_id, location_id) DO UPDATE SET available = excluded.available, on_hand = excluded.on_hand,
+         committed = excluded.committed, reserved = excluded.reserved, incoming = excluded.incoming, touched_at = excluded.touched_at`,
+    );
+    for (const level of levels) upsert.run({ ...level, at });
+  })();
+}

@@ -12,9 +12,10 @@ export interface WatchProcess {
   url: string;
   child: ChildProcess;
   stderr(): string;
-  exited: Promise<number | null>;
+  /** The exit code, or the signal that ended it. */
+  exited: Promise<number | string | null>;
   /** SIGTERM, then the exit code. */
-  stop(): Promise<number | null>;
+  stop(): Promise<number | string | null>;
   /** kill -9. */
   kill(): Promise<void>;
 }
@@ -40,7 +41,7 @@ export function spawnWatch(cwd: string, env: Record<string, string>, args: strin
   });
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const exited = new Promise<number | string | null>((resolve) => child.on('close', (code, signal) => resolve(code ?? signal)));
   return new Promise((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', (url) =>
       resolve({

@@ -40,11 +40,15 @@ async function reconciledShop(items: number, extraConfig: Record<string, unknown
   return { shop, state };
 }
 
+const cleanups: (() => void)[] = [];
+
 /** 50 events/s for `seconds`, kill -9 halfway and a restart; then the batch path must find no drift. */
 async function runScenario(shop: ShopWorkspace, state: Map<string, ErpRowBody>, seconds: number, env: Record<string, string>): Promise<WatchProcess> {
   const port = String(await freePort());
   const args = ['--port', port];
   let watch = await spawnWatch(shop.dir, env, args);
+  // A failed assertion must not leave a watch behind (it would keep the test process alive).
+  cleanups.push(() => watch.child.kill('SIGKILL'));
   const random = rng(3);
   const rows = [...state.values()];
   let killed = false;
@@ -93,6 +97,7 @@ describe('invrecon watch under load, killed and restarted', () => {
       shop.emulator.state.setFaults({ latencyMs: 0 });
       await assertNoDrift(shop, state);
     } finally {
+      for (const cleanup of cleanups.splice(0)) cleanup();
       await shop.close();
     }
   });

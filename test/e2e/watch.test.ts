@@ -30,8 +30,8 @@ describe('invrecon watch (spawned against the emulator, demo shop)', () => {
 
   after(async () => {
     const code = await watch?.stop();
-    assert.equal(code, 0, watch?.stderr());
     await shop?.close();
+    assert.equal(code, 0, watch?.stderr());
   });
 
   it('prints its base URL first and answers /healthz and /metrics', async () => {

@@ -48,12 +48,14 @@ SIGTERM drains the queue and exits 0; after a kill, a restart resumes every acce
         workspace.close();
         throw error;
       }
-      // The first stdout line is the base URL, as the emulator's.
-      write.out(handle.url);
-      const signal = await new Promise<string>((resolve) => {
+      // Listening for the signals before the URL is out: a supervisor may stop it as soon as it reads it.
+      const stopped = new Promise<string>((resolve) => {
         process.once('SIGTERM', () => resolve('SIGTERM'));
         process.once('SIGINT', () => resolve('SIGINT'));
       });
+      // The first stdout line is the base URL, as the emulator's.
+      write.out(handle.url);
+      const signal = await stopped;
       logger.info(`watch: ${signal}: draining`, { event: 'stopping', signal });
       const { drained } = await handle.stop();
       workspace.close();

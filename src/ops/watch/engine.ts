@@ -61,6 +61,7 @@ export class WatchEngine {
   private running = 0;
   private timer: NodeJS.Timeout | undefined;
   private stopping = false;
+  private started = false;
   private wakeScheduled = false;
   private readonly echoes = new Map<string, { value: number; until: number }[]>();
   private readonly refusals = new Map<string, number>();
@@ -107,21 +108,24 @@ export class WatchEngine {
       rows: string;
       skus: string;
     }[];
-    for (const p of pending) {
-      const record: WriteRecord = { id: p.id, key: p.key, rows: JSON.parse(p.rows) as PlannedWrite[], skus: JSON.parse(p.skus) as Record<string, number>, accepted: {} };
-      this.log.info(`resuming write #${p.id} (${record.rows.length} levels) under its idempotency key: its outcome is unknown`, { event: 'resume-write', write: p.id });
-      const skus = new Set([...Object.keys(record.skus), ...record.rows.map((r) => r.sku)]);
-      for (const sku of skus) this.inFlight.add(sku);
+    const records: WriteRecord[] = pending.map((p) => ({ id: p.id, key: p.key, rows: JSON.parse(p.rows) as PlannedWrite[], skus: JSON.parse(p.skus) as Record<string, number>, accepted: {} }));
+    // Events may arrive meanwhile: the loop starts only once every unknown outcome is settled.
+    for (const record of records) {
+      for (const sku of [...Object.keys(record.skus), ...record.rows.map((r) => r.sku)]) this.inFlight.add(sku);
       for (const row of record.rows) this.expectEcho(row);
-      await this.settle(record, true);
-      for (const sku of skus) this.inFlight.delete(sku);
     }
+    for (const record of records) {
+      this.log.info(`resuming write #${record.id} (${record.rows.length} levels) under its idempotency key: its outcome is unknown`, { event: 'resume-write', write: record.id });
+      await this.settle(record, true);
+    }
+    this.inFlight.clear();
+    this.started = true;
     this.wake();
   }
 
   /** Something was marked: run a cycle after the batch window (one timer for a burst). */
   wake(): void {
-    if (this.stopping || this.wakeScheduled) return;
+    if (!this.started || this.stopping || this.wakeScheduled) return;
     this.wakeScheduled = true;
     this.timer = setTimeout(() => {
       this.wakeScheduled = false;
@@ -273,11 +277,14 @@ export class WatchEngine {
     })();
     for (const sku of Object.keys(record.skus)) this.refusals.delete(sku);
     this.metrics.write('applied', record.rows.length);
+    const latencyMs: number[] = [];
     for (const sku of new Set(record.rows.map((r) => r.sku))) {
       const acceptedMs = record.accepted[sku];
-      if (acceptedMs !== undefined) this.metrics.observeLatency((now - acceptedMs) / 1000);
+      if (acceptedMs === undefined) continue;
+      latencyMs.push(now - acceptedMs);
+      this.metrics.observeLatency((now - acceptedMs) / 1000);
     }
-    this.log.info(`wrote ${record.rows.length} level${record.rows.length === 1 ? '' : 's'} (write #${record.id})`, { event: 'write', write: record.id, levels: record.rows.length });
+    this.log.info(`wrote ${record.rows.length} level${record.rows.length === 1 ? '' : 's'} (write #${record.id})`, { event: 'write', write: record.id, levels: record.rows.length, latencyMs });
   }
 
   /**
@@ -351,11 +358,14 @@ export class WatchEngine {
   /** Shopify's quantities of these SKUs' items, at every location, into the live state. */
   private async reread(skus: string[]): Promise<void> {
     const items = this.db.prepare('SELECT inventory_item_id FROM watch_shopify_items WHERE sku IN (SELECT value FROM json_each(?))').pluck().all(JSON.stringify(skus)) as string[];
-    for (let at = 0; at < items.length; at += MAX_ROWS_PER_CALL) {
-      const ids = items.slice(at, at + MAX_ROWS_PER_CALL);
+    // A query costs about 3 + 3 × levels per item, and Shopify refuses one above 1000 points.
+    const levelsFirst = Math.min(250, Math.max(1, this.db.prepare('SELECT COUNT(*) FROM watch_shopify_locations').pluck().get() as number));
+    const perCall = Math.max(1, Math.min(MAX_ROWS_PER_CALL, Math.floor(900 / (3 + 3 * levelsFirst))));
+    for (let at = 0; at < items.length; at += perCall) {
+      const ids = items.slice(at, at + perCall);
       const { data } = await this.client.request<{
         nodes: ({ id: string; inventoryLevels: { edges: { node: { location: { id: string }; quantities: { name: string; quantity: number }[] } }[] } } | null)[];
-      }>(INVENTORY_LEVELS_BY_ITEM_IDS, { ids, levelsFirst: 250, names: ['available', 'on_hand', 'committed', 'reserved', 'incoming'] });
+      }>(INVENTORY_LEVELS_BY_ITEM_IDS, { ids, levelsFirst, names: ['available', 'on_hand', 'committed', 'reserved', 'incoming'] });
       const levels: LiveLevel[] = [];
       for (const node of data.nodes) {
         if (!node) continue;

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { LoadedConfig } from '../../config/load.js';
-import { errorMessage, InputError } from '../../errors.js';
+import { errorMessage, InputError, UsageError } from '../../errors.js';
 import { registerSecret } from '../../secrets.js';
 import { pullErp } from '../../sources/erp/pull.js';
 import { createShopifyClient, type ShopifyClientOptions } from '../../sources/shopify/client.js';
@@ -22,6 +22,8 @@ import { acceptErpRows, acceptLevelUpdate, markSkusDirty, queueDepth, seedFromSn
 
 export const WATCH_TOKEN_ENV = 'INVRECON_WATCH_TOKEN';
 export const WEBHOOK_SECRET_ENV = 'SHOPIFY_WEBHOOK_SECRET';
+/** Held for the whole run: one watch per database. */
+export const WATCH_LOCK = 'watch';
 /** The figures status and report show, refreshed this often. */
 const STATS_MS = 2000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -116,6 +118,14 @@ export async function startWatch(db: Db, config: LoadedConfig, options: WatchOpt
   if (!webhookSecret) log.warn(`${WEBHOOK_SECRET_ENV} is not set: POST /webhooks/shopify answers 503 (Shopify's moves are seen at the next sync only)`, { event: 'no-webhook-secret' });
   const alertUrl = resolveWebhookUrl(config.alerts, env);
 
+  // One watch per database: a second would send every write twice. A killed one is taken over.
+  let processLock: LockRow;
+  try {
+    processLock = acquireLock(db, { name: WATCH_LOCK }).lock;
+  } catch (error) {
+    if (!(error instanceof LockHeldError)) throw error;
+    throw new UsageError(`another invrecon watch runs on this database: ${error.holder.owner} since ${error.holder.acquiredAt}, last heartbeat ${error.holder.heartbeatAt}`);
+  }
   // Events are durable when answered: a commit reaches the disk before the 202.
   db.pragma('synchronous = FULL');
   const metrics = new WatchMetrics();
@@ -235,6 +245,7 @@ export async function startWatch(db: Db, config: LoadedConfig, options: WatchOpt
     try {
       const depth = queueDepth(db);
       metrics.setQueueDepth(depth);
+      heartbeat(db, processLock);
       writeStats(true);
       if (depth >= config.watch.alerts.maxQueueDepth) {
         queueHighSince ??= Date.now();
@@ -282,6 +293,7 @@ export async function startWatch(db: Db, config: LoadedConfig, options: WatchOpt
       server.closeAllConnections();
       await closed;
       recomputer.close();
+      releaseLock(db, processLock);
       return { drained };
     },
   };

@@ -156,13 +156,13 @@ export function acceptLevelUpdate(
     else if (level && update.updatedAt !== null && level.webhook_at !== null && Date.parse(update.updatedAt) < Date.parse(level.webhook_at)) outcome = 'out-of-order';
     else if (echo) outcome = 'echo';
     else outcome = level?.available === update.available ? 'unchanged' : 'accepted';
+    // An echo is a true reading of the level as of its updated_at: taken, but not as a sale (no recompute).
     if (outcome === 'accepted' || outcome === 'unchanged' || outcome === 'echo') {
       db.prepare(
         `INSERT INTO watch_shopify_levels (inventory_item_id, location_id, available, webhook_at, touched_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (inventory_item_id, location_id) DO UPDATE SET
-           available = CASE WHEN ? THEN available ELSE excluded.available END,
-           webhook_at = COALESCE(excluded.webhook_at, webhook_at), touched_at = excluded.touched_at`,
-      ).run(update.inventoryItemId, update.locationId, update.available, update.updatedAt, at, outcome === 'echo' ? 1 : 0);
+           available = excluded.available, webhook_at = COALESCE(excluded.webhook_at, webhook_at), touched_at = excluded.touched_at`,
+      ).run(update.inventoryItemId, update.locationId, update.available, update.updatedAt, at);
     }
     if (outcome === 'accepted' && sku) markSku(sku);
     recordEvent(db, 'webhook', 1, outcome, payload, at);

@@ -14,10 +14,17 @@ const seconds = Number(process.argv[3] ?? 60);
 const skus = Number(process.argv[4] ?? 2000);
 
 const generated = generateShop(skus, 2, 5);
-const shop = await openShopWorkspace({ seed: generated.seed, files: generatedFiles(generated), emulator: { bucket: { maximumAvailable: 2000, restoreRate: 100 } } });
+const shop = await openShopWorkspace({
+  seed: generated.seed,
+  files: generatedFiles(generated),
+  emulator: { bucket: { maximumAvailable: 2000, restoreRate: 100 } },
+});
 const rssKb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
 try {
-  for (const args of [['sync', '--commit'], ['pull', 'shopify', '--bulk']]) {
+  for (const args of [
+    ['sync', '--commit'],
+    ['pull', 'shopify', '--bulk'],
+  ]) {
     const result = await shop.cli(args);
     if (result.code !== 0) throw new Error(`${args.join(' ')}: ${result.stderr}`);
   }
@@ -30,7 +37,12 @@ try {
       return { sku: sku!, warehouse: warehouse!, on_hand: Number(onHand), reserved: 0 };
     });
   shop.emulator.state.setFaults({ latencyMs: 100 });
-  const watch = await spawnWatch(shop.dir, { SHOPIFY_ADMIN_TOKEN: TEST_TOKEN, INVRECON_SHOPIFY_ENDPOINT: shop.emulator.url }, ['--port', String(await freePort()), '--log-format', 'json']);
+  const watch = await spawnWatch(shop.dir, { SHOPIFY_ADMIN_TOKEN: TEST_TOKEN, INVRECON_SHOPIFY_ENDPOINT: shop.emulator.url }, [
+    '--port',
+    String(await freePort()),
+    '--log-format',
+    'json',
+  ]);
   const pid = watch.child.pid!;
   const memory: number[] = [];
   const sampler = setInterval(() => memory.push(rssKb(pid)), 5000);
@@ -72,7 +84,9 @@ try {
   console.log(`events: ${driven.sent} one-row events at ${rate}/s over ${seconds} s (${skus} SKUs × 2 locations), emulator latency 100 ms per call`);
   console.log(`drained: ${drained ? 'yes' : 'NO'}, ${elapsed.toFixed(1)} s from the first event to an empty queue`);
   console.log(`writes: ${writes} calls setting ${levels} levels; ${stale} stale rows re-read; SKU writes measured: ${latencies.length}`);
-  console.log(`latency event accepted → Shopify write confirmed: p50 ${ms(50)}, p95 ${ms(95)}, p99 ${ms(99)}, max ${latencies.at(-1)} ms (target p95 ≤ 1000 ms)`);
+  console.log(
+    `latency event accepted → Shopify write confirmed: p50 ${ms(50)}, p95 ${ms(95)}, p99 ${ms(99)}, max ${latencies.at(-1)} ms (target p95 ≤ 1000 ms)`,
+  );
   console.log(`Shopify calls: ${calls} (${(calls / driven.sent).toFixed(3)} per event), throttled answers ${shop.emulator.state.counters.throttled}`);
   console.log(`watch RSS every 5 s (MB): ${memory.map((kb) => (kb / 1024).toFixed(0)).join(' ')}`);
 } finally {

@@ -177,6 +177,10 @@ export const configSchema = z
         batchWindowMs: z.int().min(0).max(60_000).default(50).describe('How long events are gathered before a recompute, so a burst on one SKU makes one write'),
         maxInFlight: z.int().min(1).max(16).default(4).describe('Write calls in flight at once (disjoint SKUs), all paced by one cost bucket'),
         maxBodyBytes: z.int().min(1024).default(5_000_000).describe('Largest request body accepted'),
+        fsync: z
+          .boolean()
+          .default(false)
+          .describe('Flush each accepted request to the disk before answering (survives a power cut, not only a killed process; several ms per request)'),
         outbox: z
           .strictObject({
             dir: nonEmptyString.default('.invrecon/outbox').describe('Folder for the ERP correction CSV files, relative to the config file'),
@@ -208,6 +212,7 @@ export const configSchema = z
         batchWindowMs: 50,
         maxInFlight: 4,
         maxBodyBytes: 5_000_000,
+        fsync: false,
         outbox: { dir: '.invrecon/outbox', intervalSeconds: 60 },
         alerts: { maxQueueDepth: 5000, maxFailedWrites: 5 },
       }),

@@ -8,7 +8,12 @@ import { health, postRows, postWebhook, settled, sign, spawnWatch, WATCH_TOKEN, 
 
 // The demo shop: TEE-RED-M and MUG-WHT make GIFT-SET (1 + 2); POS-BAG is Shopify's (category pos-only).
 const L1 = 'gid://shopify/Location/1';
-const ITEM = { tee: 'gid://shopify/InventoryItem/101', mug: 'gid://shopify/InventoryItem/104', bag: 'gid://shopify/InventoryItem/106', gift: 'gid://shopify/InventoryItem/107' };
+const ITEM = {
+  tee: 'gid://shopify/InventoryItem/101',
+  mug: 'gid://shopify/InventoryItem/104',
+  bag: 'gid://shopify/InventoryItem/106',
+  gift: 'gid://shopify/InventoryItem/107',
+};
 
 function dbOf(dir: string): Database.Database {
   return new Database(join(dir, '.invrecon', 'snapshot.db'), { readonly: true });
@@ -25,7 +30,12 @@ describe('invrecon watch (spawned against the emulator, demo shop)', () => {
     const synced = await shop.cli(['sync', '--commit']);
     assert.ok(synced.code === 0 || synced.code === 3, synced.stderr);
     assert.equal((await shop.cli(['pull', 'shopify'])).code, 0);
-    watch = await spawnWatch(shop.dir, { SHOPIFY_ADMIN_TOKEN: TEST_TOKEN, INVRECON_SHOPIFY_ENDPOINT: shop.emulator.url }, ['--port', '0', '--log-format', 'json']);
+    watch = await spawnWatch(shop.dir, { SHOPIFY_ADMIN_TOKEN: TEST_TOKEN, INVRECON_SHOPIFY_ENDPOINT: shop.emulator.url }, [
+      '--port',
+      '0',
+      '--log-format',
+      'json',
+    ]);
   });
 
   after(async () => {
@@ -88,17 +98,22 @@ describe('invrecon watch (spawned against the emulator, demo shop)', () => {
     ]);
     assert.equal(accepted.status, 202);
     assert.deepEqual(accepted.body, { accepted: 2 });
-    assert.ok(await settled(watch.url, 10_000), 'the queue did not drain');
+    assert.ok(await settled(watch.url, 120_000), 'the queue did not drain');
     // MUG-WHT: 6 − 2 (bySku safety) = 4 at Main Warehouse; the gift set: min(45, floor(4 / 2)) = 2.
     assert.equal(shop.emulator.state.level(ITEM.mug, L1)!.available, 4);
     assert.equal(shop.emulator.state.level(ITEM.gift, L1)!.available, 2);
     assert.notEqual(giftBefore, 2);
     const db = dbOf(shop.dir);
     try {
-      const writes = (db.prepare("SELECT rows FROM watch_writes WHERE status = 'done' ORDER BY id").pluck().all() as string[]).map((r) => JSON.parse(r) as { sku: string; locationId: string }[]);
+      const writes = (db.prepare("SELECT rows FROM watch_writes WHERE status = 'done' ORDER BY id").pluck().all() as string[]).map(
+        (r) => JSON.parse(r) as { sku: string; locationId: string }[],
+      );
       const giftWrite = writes.find((rows) => rows.some((r) => r.sku === 'GIFT-SET' && r.locationId === L1));
       assert.ok(giftWrite, 'no write moved GIFT-SET');
-      assert.ok(giftWrite.some((r) => r.sku === 'MUG-WHT'), 'the bundle moved in another write than its component');
+      assert.ok(
+        giftWrite.some((r) => r.sku === 'MUG-WHT'),
+        'the bundle moved in another write than its component',
+      );
     } finally {
       db.close();
     }
@@ -113,7 +128,7 @@ describe('invrecon watch (spawned against the emulator, demo shop)', () => {
     assert.deepEqual((await postWebhook(watch.url, sale, { id: 'sale-1' })).body, { outcome: 'duplicate' });
     const older = { ...sale, available: bag.available + 3, updated_at: at(-60_000) };
     assert.deepEqual((await postWebhook(watch.url, older, { id: 'sale-0' })).body, { outcome: 'out-of-order' });
-    assert.ok(await settled(watch.url, 10_000));
+    assert.ok(await settled(watch.url, 120_000));
 
     // The echo of a write of ours: the value watch set on MUG-WHT comes back and is not taken as a sale.
     const mug = shop.emulator.state.level(ITEM.mug, L1)!.available;
@@ -147,7 +162,12 @@ describe('invrecon watch (spawned against the emulator, demo shop)', () => {
     assert.match(csv, /^id,created_at,sku,warehouse,location_name,location_id,current,proposed,delta,authority,reason\n/);
     assert.match(csv, /POS-BAG,STORE-1,Downtown Store/);
     // A log line per write, as JSON.
-    assert.ok(watch.stderr().split('\n').some((line) => line.startsWith('{') && JSON.parse(line).event === 'write'));
+    assert.ok(
+      watch
+        .stderr()
+        .split('\n')
+        .some((line) => line.startsWith('{') && JSON.parse(line).event === 'write'),
+    );
     // Restarted for `after`.
     watch = await spawnWatch(shop.dir, { SHOPIFY_ADMIN_TOKEN: TEST_TOKEN, INVRECON_SHOPIFY_ENDPOINT: shop.emulator.url }, ['--port', '0']);
   });

@@ -35,7 +35,8 @@ SIGTERM drains the queue and exits 0; after a kill, a restart resumes every acce
     .action(async (options: { config: string; logFormat: LogFormat; port?: string; host?: string; poll?: boolean }) => {
       let port: number | undefined;
       if (options.port !== undefined) {
-        if (!/^\d+$/.test(options.port) || Number(options.port) > 65535) throw new UsageError(`--port: expected a port number 0-65535, got ${JSON.stringify(options.port)}`);
+        if (!/^\d+$/.test(options.port) || Number(options.port) > 65535)
+          throw new UsageError(`--port: expected a port number 0-65535, got ${JSON.stringify(options.port)}`);
         port = Number(options.port);
       }
       requireToken();

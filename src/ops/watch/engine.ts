@@ -47,6 +47,8 @@ export interface EngineOptions {
   /** Whether a change Shopify reports (a sale) makes its SKU's targets recompute; see docs/watch.md. */
   recomputeOnShopifyChange: (sku: string) => boolean;
   onWriteFailure?: (consecutive: number, message: string) => void;
+  /** True while Shopify's cost bucket is what limits the calls (a call had to wait for it lately). */
+  bucketTight?: () => boolean;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -108,14 +110,23 @@ export class WatchEngine {
       rows: string;
       skus: string;
     }[];
-    const records: WriteRecord[] = pending.map((p) => ({ id: p.id, key: p.key, rows: JSON.parse(p.rows) as PlannedWrite[], skus: JSON.parse(p.skus) as Record<string, number>, accepted: {} }));
+    const records: WriteRecord[] = pending.map((p) => ({
+      id: p.id,
+      key: p.key,
+      rows: JSON.parse(p.rows) as PlannedWrite[],
+      skus: JSON.parse(p.skus) as Record<string, number>,
+      accepted: {},
+    }));
     // Events may arrive meanwhile: the loop starts only once every unknown outcome is settled.
     for (const record of records) {
       for (const sku of [...Object.keys(record.skus), ...record.rows.map((r) => r.sku)]) this.inFlight.add(sku);
       for (const row of record.rows) this.expectEcho(row);
     }
     for (const record of records) {
-      this.log.info(`resuming write #${record.id} (${record.rows.length} levels) under its idempotency key: its outcome is unknown`, { event: 'resume-write', write: record.id });
+      this.log.info(`resuming write #${record.id} (${record.rows.length} levels) under its idempotency key: its outcome is unknown`, {
+        event: 'resume-write',
+        write: record.id,
+      });
       await this.settle(record, true);
     }
     this.inFlight.clear();
@@ -135,7 +146,9 @@ export class WatchEngine {
 
   private cycle(): void {
     this.metrics.setQueueDepth(queueDepth(this.db));
-    while (this.running < this.options.maxInFlight) {
+    // While calls wait for the cost bucket, one at a time: events pile up meanwhile and go in fewer, fuller calls.
+    const limit = this.options.bucketTight?.() ? 1 : this.options.maxInFlight;
+    while (this.running < limit) {
       const batch = this.takeBatch();
       if (batch.length === 0) break;
       this.running++;
@@ -193,8 +206,17 @@ export class WatchEngine {
     }
     const writes: PlannedWrite[] = rows
       .filter((r) => r.status === 'change' && r.target !== null && r.observed !== null && r.inventoryItemId !== null)
-      .map((r) => ({ sku: r.sku, inventoryItemId: r.inventoryItemId!, locationId: r.locationId, from: r.observed!, to: r.target!, authority: r.authority, erpAvailable: r.erp?.available ?? r.target! }));
-    for (const r of rows.filter((r) => r.status === 'conflict')) this.log.warn(`${r.sku} at ${r.locationName}: ${r.reason}`, { event: 'conflict', sku: r.sku, locationId: r.locationId });
+      .map((r) => ({
+        sku: r.sku,
+        inventoryItemId: r.inventoryItemId!,
+        locationId: r.locationId,
+        from: r.observed!,
+        to: r.target!,
+        authority: r.authority,
+        erpAvailable: r.erp?.available ?? r.target!,
+      }));
+    for (const r of rows.filter((r) => r.status === 'conflict'))
+      this.log.warn(`${r.sku} at ${r.locationName}: ${r.reason}`, { event: 'conflict', sku: r.sku, locationId: r.locationId });
 
     // The corrections owed to the ERP and the first write are recorded together, before anything is sent.
     const calls: PlannedWrite[][] = [];
@@ -268,11 +290,25 @@ export class WatchEngine {
       record.rows.forEach((row, i) => update.run(after.get(i) ?? row.to, at, row.inventoryItemId, row.locationId, sentAt));
       recordChanges(
         this.db,
-        record.rows.map((row, i) => ({ planDigest: null, sku: row.sku, inventoryItemId: row.inventoryItemId, locationId: row.locationId, before: row.from, after: after.get(i) ?? row.to, rule: `watch (${row.authority})` })),
+        record.rows.map((row, i) => ({
+          planDigest: null,
+          sku: row.sku,
+          inventoryItemId: row.inventoryItemId,
+          locationId: row.locationId,
+          before: row.from,
+          after: after.get(i) ?? row.to,
+          rule: `watch (${row.authority})`,
+        })),
         at,
       );
-      recordBase(this.db, record.rows.filter((r) => r.authority === 'hybrid').map((r) => ({ sku: r.sku, locationId: r.locationId, erp: r.erpAvailable, shopify: r.to })), at);
-      this.db.prepare("UPDATE watch_writes SET status = 'done', finished_at = ?, result = ? WHERE id = ?").run(at, JSON.stringify({ applied: record.rows.length }), record.id);
+      recordBase(
+        this.db,
+        record.rows.filter((r) => r.authority === 'hybrid').map((r) => ({ sku: r.sku, locationId: r.locationId, erp: r.erpAvailable, shopify: r.to })),
+        at,
+      );
+      this.db
+        .prepare("UPDATE watch_writes SET status = 'done', finished_at = ?, result = ? WHERE id = ?")
+        .run(at, JSON.stringify({ applied: record.rows.length }), record.id);
       clearDirty(this.db, record.skus);
     })();
     for (const sku of Object.keys(record.skus)) this.refusals.delete(sku);
@@ -284,7 +320,12 @@ export class WatchEngine {
       latencyMs.push(now - acceptedMs);
       this.metrics.observeLatency((now - acceptedMs) / 1000);
     }
-    this.log.info(`wrote ${record.rows.length} level${record.rows.length === 1 ? '' : 's'} (write #${record.id})`, { event: 'write', write: record.id, levels: record.rows.length, latencyMs });
+    this.log.info(`wrote ${record.rows.length} level${record.rows.length === 1 ? '' : 's'} (write #${record.id})`, {
+      event: 'write',
+      write: record.id,
+      levels: record.rows.length,
+      latencyMs,
+    });
   }
 
   /**
@@ -310,7 +351,15 @@ export class WatchEngine {
         this.db,
         applied.map((i) => {
           const row = record.rows[i]!;
-          return { planDigest: null, sku: row.sku, inventoryItemId: row.inventoryItemId, locationId: row.locationId, before: row.from, after: row.to, rule: 'watch (earlier attempt of an unknown outcome)' };
+          return {
+            planDigest: null,
+            sku: row.sku,
+            inventoryItemId: row.inventoryItemId,
+            locationId: row.locationId,
+            before: row.from,
+            after: row.to,
+            rule: 'watch (earlier attempt of an unknown outcome)',
+          };
         }),
         at,
       );
@@ -318,19 +367,37 @@ export class WatchEngine {
     }
     for (const i of unresolved) {
       const row = record.rows[i]!;
-      this.log.warn(`${row.sku} at ${row.locationId}: a write with an unknown outcome came back stale and the level is not at its target: left unresolved for the next sync`, { event: 'unresolved', sku: row.sku });
+      this.log.warn(
+        `${row.sku} at ${row.locationId}: a write with an unknown outcome came back stale and the level is not at its target: left unresolved for the next sync`,
+        { event: 'unresolved', sku: row.sku },
+      );
     }
     this.metrics.write('unresolved', unresolved.length);
     this.finishRefused(record, result, unknown, new Set([...applied, ...unresolved].map((i) => record.rows[i]!.sku)));
   }
 
+  private forgetEcho(row: WriteRow): void {
+    const key = `${row.inventoryItemId} ${row.locationId}`;
+    const list = this.echoes.get(key)?.filter((e) => e.value !== row.to) ?? [];
+    if (list.length > 0) this.echoes.set(key, list);
+    else this.echoes.delete(key);
+  }
+
   private finishRefused(record: WriteRecord, result: Extract<SendResult, { kind: 'refused' }>, unknown: boolean, settledSkus = new Set<string>()): void {
+    // A refused call changed nothing (unless its outcome was unknown before): no echo of it will come.
+    if (!unknown) for (const row of record.rows) this.forgetEcho(row);
     const failedSkus = new Set(result.failed.map((f) => record.rows[f.row]!.sku));
-    for (const f of result.failed) this.log.error(`${record.rows[f.row]!.sku} at ${record.rows[f.row]!.locationId}: ${f.code}: ${f.message}`, { event: 'write-refused', code: f.code });
+    for (const f of result.failed)
+      this.log.error(`${record.rows[f.row]!.sku} at ${record.rows[f.row]!.locationId}: ${f.code}: ${f.message}`, { event: 'write-refused', code: f.code });
     if (result.callError) this.failure(`write #${record.id} refused: ${result.callError}`);
     for (const i of result.stale) {
       const row = record.rows[i]!;
-      this.log.info(`${row.sku} at ${row.locationId}: Shopify no longer holds ${row.from} (compare-and-swap): re-read and recomputed`, { event: 'stale', sku: row.sku, write: record.id, unknown });
+      this.log.info(`${row.sku} at ${row.locationId}: Shopify no longer holds ${row.from} (compare-and-swap): re-read and recomputed`, {
+        event: 'stale',
+        sku: row.sku,
+        write: record.id,
+        unknown,
+      });
     }
     this.metrics.write('stale', result.stale.length);
     this.metrics.write('failed', result.failed.length);
@@ -345,36 +412,62 @@ export class WatchEngine {
       else again.add(row.sku);
     }
     this.db.transaction(() => {
-      this.db.prepare("UPDATE watch_writes SET status = 'failed', finished_at = ?, result = ? WHERE id = ?").run(new Date().toISOString(), JSON.stringify({ ...result, unknown }), record.id);
+      this.db
+        .prepare("UPDATE watch_writes SET status = 'failed', finished_at = ?, result = ? WHERE id = ?")
+        .run(new Date().toISOString(), JSON.stringify({ ...result, unknown }), record.id);
       clearDirty(this.db, record.skus);
       markSkusDirty(this.db, again, true, Math.min(...Object.values(record.accepted), Date.now()));
     })();
     for (const sku of new Set(givenUp)) {
       this.refusals.delete(sku);
-      this.log.error(`${sku}: Shopify refused its write ${MAX_REFUSALS} times: given up until its next event (the nightly sync reports it)`, { event: 'given-up', sku });
+      this.log.error(`${sku}: Shopify refused its write ${MAX_REFUSALS} times: given up until its next event (the nightly sync reports it)`, {
+        event: 'given-up',
+        sku,
+      });
     }
   }
 
   /** Shopify's quantities of these SKUs' items, at every location, into the live state. */
   private async reread(skus: string[]): Promise<void> {
-    const items = this.db.prepare('SELECT inventory_item_id FROM watch_shopify_items WHERE sku IN (SELECT value FROM json_each(?))').pluck().all(JSON.stringify(skus)) as string[];
+    const items = this.db
+      .prepare('SELECT inventory_item_id FROM watch_shopify_items WHERE sku IN (SELECT value FROM json_each(?))')
+      .pluck()
+      .all(JSON.stringify(skus)) as string[];
     // A query costs about 3 + 3 × levels per item, and Shopify refuses one above 1000 points.
     const levelsFirst = Math.min(250, Math.max(1, this.db.prepare('SELECT COUNT(*) FROM watch_shopify_locations').pluck().get() as number));
     const perCall = Math.max(1, Math.min(MAX_ROWS_PER_CALL, Math.floor(900 / (3 + 3 * levelsFirst))));
     for (let at = 0; at < items.length; at += perCall) {
       const ids = items.slice(at, at + perCall);
+      // The reading counts from when it was asked: a webhook of a change after that is still newer.
+      const askedAt = Date.now();
       const { data } = await this.client.request<{
-        nodes: ({ id: string; inventoryLevels: { edges: { node: { location: { id: string }; quantities: { name: string; quantity: number }[] } }[] } } | null)[];
-      }>(INVENTORY_LEVELS_BY_ITEM_IDS, { ids, levelsFirst, names: ['available', 'on_hand', 'committed', 'reserved', 'incoming'] });
+        nodes: ({
+          id: string;
+          inventoryLevels: { edges: { node: { location: { id: string }; quantities: { name: string; quantity: number }[] } }[] };
+        } | null)[];
+      }>(
+        INVENTORY_LEVELS_BY_ITEM_IDS,
+        { ids, levelsFirst, names: ['available', 'on_hand', 'committed', 'reserved', 'incoming'] },
+        // Priced by its size, not by the last re-read (a large one would make a small one wait for the bucket).
+        { expectedCost: 2 + ids.length * (3 + 3 * levelsFirst) },
+      );
       const levels: LiveLevel[] = [];
       for (const node of data.nodes) {
         if (!node) continue;
         for (const { node: level } of node.inventoryLevels.edges) {
           const q = (name: string) => level.quantities.find((x) => x.name === name)?.quantity ?? 0;
-          levels.push({ inventoryItemId: node.id, locationId: level.location.id, available: q('available'), onHand: q('on_hand'), committed: q('committed'), reserved: q('reserved'), incoming: q('incoming') });
+          levels.push({
+            inventoryItemId: node.id,
+            locationId: level.location.id,
+            available: q('available'),
+            onHand: q('on_hand'),
+            committed: q('committed'),
+            reserved: q('reserved'),
+            incoming: q('incoming'),
+          });
         }
       }
-      storeReadLevels(this.db, ids, levels);
+      storeReadLevels(this.db, ids, levels, askedAt);
     }
   }
 
@@ -426,7 +519,9 @@ function recordHybridOk(db: Db, rows: readonly DiffRow[]): void {
   const at = new Date().toISOString();
   recordBase(
     db,
-    rows.filter((r) => r.authority === 'hybrid' && r.status === 'ok' && r.observed !== null && r.erp).map((r) => ({ sku: r.sku, locationId: r.locationId, erp: r.erp!.available, shopify: r.observed! })),
+    rows
+      .filter((r) => r.authority === 'hybrid' && r.status === 'ok' && r.observed !== null && r.erp)
+      .map((r) => ({ sku: r.sku, locationId: r.locationId, erp: r.erp!.available, shopify: r.observed! })),
     at,
   );
 }

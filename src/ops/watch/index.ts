@@ -115,7 +115,10 @@ export async function startWatch(db: Db, config: LoadedConfig, options: WatchOpt
   registerSecret(token);
   const webhookSecret = env[WEBHOOK_SECRET_ENV]?.trim() || undefined;
   registerSecret(webhookSecret);
-  if (!webhookSecret) log.warn(`${WEBHOOK_SECRET_ENV} is not set: POST /webhooks/shopify answers 503 (Shopify's moves are seen at the next sync only)`, { event: 'no-webhook-secret' });
+  if (!webhookSecret)
+    log.warn(`${WEBHOOK_SECRET_ENV} is not set: POST /webhooks/shopify answers 503 (Shopify's moves are seen at the next sync only)`, {
+      event: 'no-webhook-secret',
+    });
   const alertUrl = resolveWebhookUrl(config.alerts, env);
 
   // One watch per database: a second would send every write twice. A killed one is taken over.
@@ -124,16 +127,29 @@ export async function startWatch(db: Db, config: LoadedConfig, options: WatchOpt
     processLock = acquireLock(db, { name: WATCH_LOCK }).lock;
   } catch (error) {
     if (!(error instanceof LockHeldError)) throw error;
-    throw new UsageError(`another invrecon watch runs on this database: ${error.holder.owner} since ${error.holder.acquiredAt}, last heartbeat ${error.holder.heartbeatAt}`);
+    throw new UsageError(
+      `another invrecon watch runs on this database: ${error.holder.owner} since ${error.holder.acquiredAt}, last heartbeat ${error.holder.heartbeatAt}`,
+    );
   }
-  // Events are durable when answered: a commit reaches the disk before the 202.
-  db.pragma('synchronous = FULL');
+  // A 202 follows the commit: in WAL mode it survives a killed process; with watch.fsync each accepting
+  // commit is also flushed to the disk (survives a power cut) at several ms per request.
+  const durably = <T>(fn: () => T): T => {
+    if (!config.watch.fsync) return fn();
+    db.pragma('synchronous = FULL');
+    try {
+      return fn();
+    } finally {
+      db.pragma('synchronous = NORMAL');
+    }
+  };
   const metrics = new WatchMetrics();
+  let pacedAt = 0;
   const client = createShopifyClient(config, {
     ...options.clientOptions,
     env,
     onCall: (event) => {
       metrics.call();
+      if (event.waitedMs > 0 || event.outcome === 'throttled') pacedAt = Date.now();
       recordCall(db, {
         planDigest: null,
         batchNo: null,
@@ -158,8 +174,18 @@ export async function startWatch(db: Db, config: LoadedConfig, options: WatchOpt
     await pullShopify(db, config, { client });
   }
   const seeded = seedFromSnapshots(db);
-  if (seeded.erp) log.info(`live ERP state from snapshot #${seeded.erp.snapshotId} (${seeded.erp.rows} rows not changed by an event since)`, { event: 'seed', side: 'erp', ...seeded.erp });
-  if (seeded.shopify) log.info(`live Shopify state from snapshot #${seeded.shopify.snapshotId} (${seeded.shopify.levels} levels)`, { event: 'seed', side: 'shopify', ...seeded.shopify });
+  if (seeded.erp)
+    log.info(`live ERP state from snapshot #${seeded.erp.snapshotId} (${seeded.erp.rows} rows not changed by an event since)`, {
+      event: 'seed',
+      side: 'erp',
+      ...seeded.erp,
+    });
+  if (seeded.shopify)
+    log.info(`live Shopify state from snapshot #${seeded.shopify.snapshotId} (${seeded.shopify.levels} levels)`, {
+      event: 'seed',
+      side: 'shopify',
+      ...seeded.shopify,
+    });
 
   const recomputer = new Recomputer(db, config);
   // A move Shopify reports recomputes its SKU where Shopify's number is an input of the target: Shopify
@@ -198,8 +224,10 @@ export async function startWatch(db: Db, config: LoadedConfig, options: WatchOpt
     batchWindowMs: config.watch.batchWindowMs,
     maxInFlight: config.watch.maxInFlight,
     recomputeOnShopifyChange,
+    bucketTight: () => Date.now() - pacedAt < 2000,
     onWriteFailure: (consecutive, message) => {
-      if (consecutive >= config.watch.alerts.maxFailedWrites) alert('writes-failing', `${consecutive} write calls in a row failed; last: ${message}`, consecutive);
+      if (consecutive >= config.watch.alerts.maxFailedWrites)
+        alert('writes-failing', `${consecutive} write calls in a row failed; last: ${message}`, consecutive);
     },
   });
 
@@ -209,14 +237,24 @@ export async function startWatch(db: Db, config: LoadedConfig, options: WatchOpt
     webhookSecret,
     maxBodyBytes: config.watch.maxBodyBytes,
     acceptErp(rows, raw) {
-      acceptErpRows(db, rows, 'erp', raw);
+      durably(() => acceptErpRows(db, rows, 'erp', raw));
       metrics.event('erp', 'accepted', rows.length);
       engine.wake();
     },
     acceptWebhook(update, raw) {
-      const { outcome } = acceptLevelUpdate(db, update, raw, (item, location, available) => engine.isEcho(item, location, available), (sku) => {
-        if (recomputeOnShopifyChange(sku)) markSkusDirty(db, [sku], shopifyInput);
-      });
+      const { outcome } = durably(() =>
+        acceptLevelUpdate(
+          db,
+          update,
+          raw,
+          (item, location, available) => engine.isEcho(item, location, available),
+          (sku) => {
+            if (recomputeOnShopifyChange(sku)) markSkusDirty(db, [sku], false);
+          },
+          Date.now(),
+          shopifyInput,
+        ),
+      );
       metrics.event('webhook', outcome);
       if (outcome === 'accepted') engine.wake();
       return outcome;
@@ -237,7 +275,15 @@ export async function startWatch(db: Db, config: LoadedConfig, options: WatchOpt
   const url = await listen(server, options.port ?? config.watch.port, options.host ?? config.watch.host);
 
   const writeStats = (running: boolean) => {
-    const stats: WatchStats = { pid: process.pid, url, startedAt, updatedAt: new Date().toISOString(), running, ...metrics.figures(), queueDepth: queueDepth(db) };
+    const stats: WatchStats = {
+      pid: process.pid,
+      url,
+      startedAt,
+      updatedAt: new Date().toISOString(),
+      running,
+      ...metrics.figures(),
+      queueDepth: queueDepth(db),
+    };
     setMeta(db, 'stats', JSON.stringify(stats));
   };
   let queueHighSince: number | null = null;
@@ -249,12 +295,14 @@ export async function startWatch(db: Db, config: LoadedConfig, options: WatchOpt
       writeStats(true);
       if (depth >= config.watch.alerts.maxQueueDepth) {
         queueHighSince ??= Date.now();
-        if (Date.now() - queueHighSince > 60_000) alert('queue', `${depth} SKUs have waited for a write for over a minute (watch.alerts.maxQueueDepth ${config.watch.alerts.maxQueueDepth})`, 0);
+        if (Date.now() - queueHighSince > 60_000)
+          alert('queue', `${depth} SKUs have waited for a write for over a minute (watch.alerts.maxQueueDepth ${config.watch.alerts.maxQueueDepth})`, 0);
       } else {
         queueHighSince = null;
         alerted.queue = false;
       }
-      if (metrics.lastWriteAt && alerted['writes-failing'] && metrics.lastError && metrics.lastWriteAt > metrics.lastError.at) alerted = { ...alerted, 'writes-failing': false };
+      if (metrics.lastWriteAt && alerted['writes-failing'] && metrics.lastError && metrics.lastWriteAt > metrics.lastError.at)
+        alerted = { ...alerted, 'writes-failing': false };
     } catch (error) {
       log.warn(`could not record watch figures: ${errorMessage(error)}`, { event: 'stats-failed' });
     }
@@ -266,7 +314,7 @@ export async function startWatch(db: Db, config: LoadedConfig, options: WatchOpt
   let poller: ErpPoller | undefined;
   if (options.poll) {
     poller = new ErpPoller(db, config, log, env, (rows, raw) => {
-      acceptErpRows(db, rows, 'poll', raw, Date.now(), true);
+      durably(() => acceptErpRows(db, rows, 'poll', raw, Date.now(), true));
       metrics.event('poll', 'accepted', rows.length);
       engine.wake();
     });

@@ -37,9 +37,23 @@ export class WatchMetrics {
   queueDepth = 0;
 
   constructor() {
-    this.events = new Counter({ name: 'invrecon_watch_events_total', help: 'Events received, by kind (erp, webhook, poll) and outcome', labelNames: ['kind', 'outcome'], registers: [this.registry] });
-    this.writes = new Counter({ name: 'invrecon_watch_writes_total', help: 'Level writes, by outcome (applied, stale, failed, unresolved)', labelNames: ['outcome'], registers: [this.registry] });
-    this.calls = new Counter({ name: 'invrecon_watch_shopify_calls_total', help: 'Calls sent to Shopify (writes and re-reads, retries included)', registers: [this.registry] });
+    this.events = new Counter({
+      name: 'invrecon_watch_events_total',
+      help: 'Events received, by kind (erp, webhook, poll) and outcome',
+      labelNames: ['kind', 'outcome'],
+      registers: [this.registry],
+    });
+    this.writes = new Counter({
+      name: 'invrecon_watch_writes_total',
+      help: 'Level writes, by outcome (applied, stale, failed, unresolved)',
+      labelNames: ['outcome'],
+      registers: [this.registry],
+    });
+    this.calls = new Counter({
+      name: 'invrecon_watch_shopify_calls_total',
+      help: 'Calls sent to Shopify (writes and re-reads, retries included)',
+      registers: [this.registry],
+    });
     this.depth = new Gauge({ name: 'invrecon_watch_queue_depth', help: 'SKUs waiting for a recompute or a write', registers: [this.registry] });
     this.latency = new Histogram({
       name: 'invrecon_watch_latency_seconds',

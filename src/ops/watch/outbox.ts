@@ -33,7 +33,18 @@ export function queueOutbox(db: Db, config: LoadedConfig, rows: readonly DiffRow
     const proposed = Math.max(0, current + delta);
     const previous = last.get(row.sku, row.locationId) as { proposed: number; warehouse: string } | undefined;
     if (previous && previous.proposed === proposed && previous.warehouse === warehouse) continue;
-    insert.run(at, row.sku, row.locationId, row.locationName, warehouse, current, proposed, delta, row.authority, `Shopify shows ${row.observed} available, the ERP ${row.erp.available}`);
+    insert.run(
+      at,
+      row.sku,
+      row.locationId,
+      row.locationName,
+      warehouse,
+      current,
+      proposed,
+      delta,
+      row.authority,
+      `Shopify shows ${row.observed} available, the ERP ${row.erp.available}`,
+    );
     queued++;
   }
   return queued;
@@ -53,7 +64,19 @@ interface OutboxEntry {
   reason: string;
 }
 
-export const OUTBOX_COLUMNS = ['id', 'created_at', 'sku', 'warehouse', 'location_name', 'location_id', 'current', 'proposed', 'delta', 'authority', 'reason'] as const;
+export const OUTBOX_COLUMNS = [
+  'id',
+  'created_at',
+  'sku',
+  'warehouse',
+  'location_name',
+  'location_id',
+  'current',
+  'proposed',
+  'delta',
+  'authority',
+  'reason',
+] as const;
 
 export function outboxDir(config: LoadedConfig): string {
   const dir = config.watch.outbox.dir;
@@ -87,7 +110,11 @@ export async function flushOutbox(db: Db, config: LoadedConfig, log: Logger, now
     db.transaction(() => {
       for (const entry of pending) mark.run(file, entry.id);
     })();
-    log.info(`outbox: ${pending.length} ERP correction${pending.length === 1 ? '' : 's'} written to ${file}`, { event: 'outbox-file', file, corrections: pending.length });
+    log.info(`outbox: ${pending.length} ERP correction${pending.length === 1 ? '' : 's'} written to ${file}`, {
+      event: 'outbox-file',
+      file,
+      corrections: pending.length,
+    });
   }
   const url = outboxWebhookUrl(config);
   if (url) {
@@ -110,7 +137,9 @@ export async function flushOutbox(db: Db, config: LoadedConfig, log: Logger, now
         })();
       } catch (error) {
         // Kept for the next interval: the ERP's webhook takes them at least once.
-        log.warn(`outbox: posting ${unposted.length} correction(s) to the ERP webhook failed: ${errorMessage(error)}; retried next interval`, { event: 'outbox-post-failed' });
+        log.warn(`outbox: posting ${unposted.length} correction(s) to the ERP webhook failed: ${errorMessage(error)}; retried next interval`, {
+          event: 'outbox-post-failed',
+        });
       }
     }
   }

@@ -12,7 +12,12 @@ const CURSOR_KEY = 'poll.cursor';
 
 /** ERPNext and Odoo compare `modified` / `write_date` as "YYYY-MM-DD HH:MM:SS" (UTC for Odoo; see docs/watch.md for ERPNext). */
 export function formatCursor(preset: 'generic' | 'erpnext' | 'odoo', at: Date): string {
-  return preset === 'generic' ? at.toISOString() : at.toISOString().replace('T', ' ').replace(/\.\d+Z$/, '');
+  return preset === 'generic'
+    ? at.toISOString()
+    : at
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, '');
 }
 
 /**
@@ -86,7 +91,9 @@ export class ErpPoller {
   /** Rows of re-read SKUs the ERP no longer lists (all stock moved away): 0 on hand now. */
   private vanished(skus: string[], rows: ErpRow[]): ErpRow[] {
     const present = new Set(rows.map((r) => `${r.sku}\u0000${r.warehouse}`));
-    const live = this.db.prepare('SELECT sku, warehouse, category FROM watch_erp_levels WHERE sku IN (SELECT value FROM json_each(?))').all(JSON.stringify(skus)) as {
+    const live = this.db
+      .prepare('SELECT sku, warehouse, category FROM watch_erp_levels WHERE sku IN (SELECT value FROM json_each(?))')
+      .all(JSON.stringify(skus)) as {
       sku: string;
       warehouse: string;
       category: string | null;

@@ -62,9 +62,7 @@ export class Recomputer {
     const needed = JSON.stringify([...this.needed(affected)]);
     const s = this.scratch;
     const erpRows = this.store
-      .prepare(
-        `SELECT sku, warehouse, on_hand, reserved, incoming, safety_stock, category FROM watch_erp_levels WHERE sku IN (SELECT value FROM json_each(?))`,
-      )
+      .prepare(`SELECT sku, warehouse, on_hand, reserved, incoming, safety_stock, category FROM watch_erp_levels WHERE sku IN (SELECT value FROM json_each(?))`)
       .all(needed) as Record<string, unknown>[];
     const items = this.store.prepare('SELECT inventory_item_id, sku FROM watch_shopify_items WHERE sku IN (SELECT value FROM json_each(?))').all(needed) as {
       inventory_item_id: string;

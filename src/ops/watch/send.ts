@@ -25,7 +25,11 @@ export async function sendSet(client: ShopifyClient, rows: readonly WriteRow[], 
   const payload = data.inventorySetQuantities;
   const errors = payload?.userErrors ?? [];
   if (errors.length === 0) {
-    const byLevel = new Map((payload?.inventoryAdjustmentGroup?.changes ?? []).filter((c) => c.name === 'available').map((c) => [`${c.item?.id} ${c.location?.id}`, c.quantityAfterChange]));
+    const byLevel = new Map(
+      (payload?.inventoryAdjustmentGroup?.changes ?? [])
+        .filter((c) => c.name === 'available')
+        .map((c) => [`${c.item?.id} ${c.location?.id}`, c.quantityAfterChange]),
+    );
     return { kind: 'applied', after: new Map(rows.map((r, i) => [i, byLevel.get(`${r.inventoryItemId} ${r.locationId}`) ?? r.to])) };
   }
   // All or nothing: nothing of this call was applied.

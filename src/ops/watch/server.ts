@@ -40,7 +40,8 @@ export function parseErpBody(text: string): { rows: ErpRow[]; errors: BodyError[
       }
       fields[key as ErpColumn] = value;
     }
-    if (fields.reserved === undefined && !Object.hasOwn(record, 'reserved')) errors.push({ index, field: 'reserved', message: 'is missing; rows carry absolute values' });
+    if (fields.reserved === undefined && !Object.hasOwn(record, 'reserved'))
+      errors.push({ index, field: 'reserved', message: 'is missing; rows carry absolute values' });
     const { row, problems } = normalizeErpRecord(fields);
     for (const p of problems) errors.push({ index, field: p.column, message: `${p.column} ${p.message}` });
     if (!row) return;
@@ -57,7 +58,9 @@ export function parseErpBody(text: string): { rows: ErpRow[]; errors: BodyError[
 }
 
 /** Shopify's inventory_levels/update body: numeric REST ids (or GraphQL ids), available, updated_at. */
-export function parseLevelUpdate(text: string): { inventoryItemId: string; locationId: string; available: number; updatedAt: string | null } | { error: string } {
+export function parseLevelUpdate(
+  text: string,
+): { inventoryItemId: string; locationId: string; available: number; updatedAt: string | null } | { error: string } {
   let body: Record<string, unknown>;
   try {
     body = JSON.parse(text) as Record<string, unknown>;
@@ -102,7 +105,10 @@ export interface WatchHandlers {
   maxBodyBytes: number;
   /** Stores the rows durably (one transaction); throws when it could not. */
   acceptErp(rows: ErpRow[], raw: string): void;
-  acceptWebhook(update: { webhookId: string | null; topic: string | undefined; inventoryItemId: string; locationId: string; available: number; updatedAt: string | null }, raw: string): string;
+  acceptWebhook(
+    update: { webhookId: string | null; topic: string | undefined; inventoryItemId: string; locationId: string; available: number; updatedAt: string | null },
+    raw: string,
+  ): string;
   health(): Record<string, unknown>;
   metrics(): Promise<{ contentType: string; body: string }>;
   /** Whether the process is draining (new events are refused with 503). */
@@ -158,12 +164,18 @@ async function route(req: IncomingMessage, res: ServerResponse, h: WatchHandlers
     if (method !== 'POST') return send(res, 405, { error: 'use POST' }, { allow: 'POST' });
     if (h.draining()) return send(res, 503, { error: 'watch is stopping; send again later' }, { 'retry-after': '5' });
     if (path === '/erp/levels') {
-      if (!bearerMatches(req.headers.authorization, h.token)) return send(res, 401, { error: 'missing or wrong bearer token (INVRECON_WATCH_TOKEN)' }, { 'www-authenticate': 'Bearer' });
+      if (!bearerMatches(req.headers.authorization, h.token))
+        return send(res, 401, { error: 'missing or wrong bearer token (INVRECON_WATCH_TOKEN)' }, { 'www-authenticate': 'Bearer' });
       let raw: Buffer;
       try {
         raw = await readBody(req, h.maxBodyBytes);
       } catch (error) {
-        if (error instanceof BodyTooLarge) return send(res, 413, { errors: [{ index: null, field: null, message: `the body is larger than ${h.maxBodyBytes} bytes (watch.maxBodyBytes); send fewer rows per request` }] });
+        if (error instanceof BodyTooLarge)
+          return send(res, 413, {
+            errors: [
+              { index: null, field: null, message: `the body is larger than ${h.maxBodyBytes} bytes (watch.maxBodyBytes); send fewer rows per request` },
+            ],
+          });
         throw error;
       }
       const { rows, errors } = parseErpBody(raw.toString('utf8'));
@@ -180,14 +192,18 @@ async function route(req: IncomingMessage, res: ServerResponse, h: WatchHandlers
     }
     if (h.webhookSecret === undefined) return send(res, 503, { error: 'SHOPIFY_WEBHOOK_SECRET is not set: Shopify webhooks are not taken' });
     const signature = req.headers['x-shopify-hmac-sha256'];
-    if (!verifyShopifyHmac(raw, typeof signature === 'string' ? signature : undefined, h.webhookSecret)) return send(res, 401, { error: 'bad or missing X-Shopify-Hmac-Sha256' });
+    if (!verifyShopifyHmac(raw, typeof signature === 'string' ? signature : undefined, h.webhookSecret))
+      return send(res, 401, { error: 'bad or missing X-Shopify-Hmac-Sha256' });
     const topic = typeof req.headers['x-shopify-topic'] === 'string' ? req.headers['x-shopify-topic'] : undefined;
     // Other topics are acknowledged (Shopify would retry otherwise) and ignored.
     if (topic !== undefined && topic !== 'inventory_levels/update') return send(res, 200, { ignored: `topic ${topic}` });
     const parsed = parseLevelUpdate(raw.toString('utf8'));
     if ('error' in parsed) return send(res, 400, { error: parsed.error });
     const webhookId = req.headers['x-shopify-webhook-id'];
-    const outcome = h.acceptWebhook({ ...parsed, webhookId: typeof webhookId === 'string' && webhookId !== '' ? webhookId : null, topic }, raw.toString('utf8'));
+    const outcome = h.acceptWebhook(
+      { ...parsed, webhookId: typeof webhookId === 'string' && webhookId !== '' ? webhookId : null, topic },
+      raw.toString('utf8'),
+    );
     return send(res, 200, { outcome });
   }
   return send(res, 404, { error: `no route ${method} ${path}; routes: POST /erp/levels, POST /webhooks/shopify, GET /healthz, GET /metrics` });

@@ -57,7 +57,9 @@ function seedShopify(db: Db, snapshot: SnapshotInfo): number {
   db.prepare('DELETE FROM watch_shopify_locations').run();
   db.prepare('INSERT INTO watch_shopify_locations (location_id, name) SELECT location_id, name FROM shopify_locations WHERE snapshot_id = ?').run(snapshot.id);
   db.prepare('DELETE FROM watch_shopify_items').run();
-  db.prepare('INSERT INTO watch_shopify_items (inventory_item_id, sku) SELECT inventory_item_id, sku FROM shopify_items WHERE snapshot_id = ?').run(snapshot.id);
+  db.prepare('INSERT INTO watch_shopify_items (inventory_item_id, sku) SELECT inventory_item_id, sku FROM shopify_items WHERE snapshot_id = ?').run(
+    snapshot.id,
+  );
   db.prepare('DELETE FROM watch_shopify_levels WHERE touched_at IS NULL OR touched_at < ?').run(snapshot.takenAt);
   return db
     .prepare(
@@ -86,7 +88,10 @@ export function markSkusDirty(db: Db, skus: Iterable<string>, reread: boolean, a
 }
 
 function recordEvent(db: Db, kind: string, rows: number, outcome: string, payload: string, at: string): number {
-  return Number(db.prepare('INSERT INTO watch_events (kind, received_at, rows, outcome, payload) VALUES (?, ?, ?, ?, ?)').run(kind, at, rows, outcome, payload).lastInsertRowid);
+  return Number(
+    db.prepare('INSERT INTO watch_events (kind, received_at, rows, outcome, payload) VALUES (?, ?, ?, ?, ?)').run(kind, at, rows, outcome, payload)
+      .lastInsertRowid,
+  );
 }
 
 /**
@@ -125,7 +130,9 @@ export type WebhookOutcome = 'accepted' | 'duplicate' | 'echo' | 'out-of-order' 
 /**
  * A Shopify inventory_levels/update: ignored when seen before (its webhook id), older than the newest
  * taken for the level, or the echo of a write of ours; otherwise the live level takes it and its SKU
- * is marked. `isEcho` tells whether a write of ours set this level to this value.
+ * is marked. `isEcho` tells whether a write of ours set this level to this value. `asOrder`: the move
+ * is taken as an order or a cancellation (committed moves the other way), since the webhook carries
+ * available only and committed is an input of the target (shopifyCommitted: subtract).
  */
 export function acceptLevelUpdate(
   db: Db,
@@ -134,11 +141,13 @@ export function acceptLevelUpdate(
   isEcho: (inventoryItemId: string, locationId: string, available: number) => boolean,
   markSku: (sku: string) => void,
   now = Date.now(),
+  asOrder = false,
 ): { outcome: WebhookOutcome; sku: string | null } {
   const at = new Date(now).toISOString();
   return db.transaction(() => {
     if (update.webhookId !== null) {
-      const fresh = db.prepare('INSERT INTO watch_webhook_ids (webhook_id, received_at) VALUES (?, ?) ON CONFLICT DO NOTHING').run(update.webhookId, at).changes > 0;
+      const fresh =
+        db.prepare('INSERT INTO watch_webhook_ids (webhook_id, received_at) VALUES (?, ?) ON CONFLICT DO NOTHING').run(update.webhookId, at).changes > 0;
       if (!fresh) return { outcome: 'duplicate' as const, sku: null };
     }
     const level = db
@@ -147,13 +156,16 @@ export function acceptLevelUpdate(
          WHERE l.inventory_item_id = ? AND l.location_id = ?`,
       )
       .get(update.inventoryItemId, update.locationId) as { available: number; webhook_at: string | null; sku: string | null } | undefined;
-    const item = level ? null : (db.prepare('SELECT sku FROM watch_shopify_items WHERE inventory_item_id = ?').get(update.inventoryItemId) as { sku: string | null } | undefined);
+    const item = level
+      ? null
+      : (db.prepare('SELECT sku FROM watch_shopify_items WHERE inventory_item_id = ?').get(update.inventoryItemId) as { sku: string | null } | undefined);
     const sku = level?.sku ?? item?.sku ?? null;
     let outcome: WebhookOutcome;
     // The echo check goes first so that a late echo is consumed even when a newer webhook overtook it.
     const echo = isEcho(update.inventoryItemId, update.locationId, update.available);
     if (!level && !item) outcome = 'unknown-level';
-    else if (level && update.updatedAt !== null && level.webhook_at !== null && Date.parse(update.updatedAt) < Date.parse(level.webhook_at)) outcome = 'out-of-order';
+    else if (level && update.updatedAt !== null && level.webhook_at !== null && Date.parse(update.updatedAt) < Date.parse(level.webhook_at))
+      outcome = 'out-of-order';
     else if (echo) outcome = 'echo';
     else outcome = level?.available === update.available ? 'unchanged' : 'accepted';
     // An echo is a true reading of the level as of its updated_at: taken, but not as a sale (no recompute).
@@ -161,8 +173,9 @@ export function acceptLevelUpdate(
       db.prepare(
         `INSERT INTO watch_shopify_levels (inventory_item_id, location_id, available, webhook_at, touched_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (inventory_item_id, location_id) DO UPDATE SET
-           available = excluded.available, webhook_at = COALESCE(excluded.webhook_at, webhook_at), touched_at = excluded.touched_at`,
-      ).run(update.inventoryItemId, update.locationId, update.available, update.updatedAt, at);
+           available = excluded.available, webhook_at = COALESCE(excluded.webhook_at, webhook_at), touched_at = excluded.touched_at,
+           committed = CASE WHEN @asOrder THEN MAX(0, committed - (excluded.available - available)) ELSE committed END`,
+      ).run(update.inventoryItemId, update.locationId, update.available, update.updatedAt, at, { asOrder: asOrder && outcome === 'accepted' ? 1 : 0 });
     }
     if (outcome === 'accepted' && sku) markSku(sku);
     recordEvent(db, 'webhook', 1, outcome, payload, at);
@@ -184,7 +197,10 @@ export function dirtySkus(db: Db, limit: number, exclude: ReadonlySet<string>): 
     acceptedMs: number;
     reread: number;
   }[];
-  return rows.filter((r) => !exclude.has(r.sku)).slice(0, limit).map((r) => ({ ...r, reread: r.reread === 1 }));
+  return rows
+    .filter((r) => !exclude.has(r.sku))
+    .slice(0, limit)
+    .map((r) => ({ ...r, reread: r.reread === 1 }));
 }
 
 export function queueDepth(db: Db): number {
@@ -217,11 +233,13 @@ export function storeReadLevels(db: Db, itemIds: readonly string[], levels: read
     const drop = db.prepare('DELETE FROM watch_shopify_levels WHERE inventory_item_id = ? AND location_id = ?');
     for (const id of itemIds) for (const location of existing.all(id) as string[]) if (!seen.has(`${id} ${location}`)) drop.run(id, location);
     const upsert = db.prepare(
-      `INSERT INTO watch_shopify_levels (inventory_item_id, location_id, available, on_hand, committed, reserved, incoming, touched_at)
-       VALUES (@inventoryItemId, @locationId, @available, @onHand, @committed, @reserved, @incoming, @at)
+      `INSERT INTO watch_shopify_levels (inventory_item_id, location_id, available, on_hand, committed, reserved, incoming, touched_at, webhook_at)
+       VALUES (@inventoryItemId, @locationId, @available, @onHand, @committed, @reserved, @incoming, @at, @at)
        ON CONFLICT (inventory_item_id, location_id) DO UPDATE SET available = excluded.available, on_hand = excluded.on_hand,
-         committed = excluded.committed, reserved = excluded.reserved, incoming = excluded.incoming, touched_at = excluded.touched_at`,
+         committed = excluded.committed, reserved = excluded.reserved, incoming = excluded.incoming, touched_at = excluded.touched_at,
+         webhook_at = excluded.webhook_at`,
     );
+    // The reading is as new as now: a webhook sent before it (a late retry) is out of order from here on.
     for (const level of levels) upsert.run({ ...level, at });
   })();
 }

@@ -8,7 +8,9 @@ import { ITEM, LOC, workspace } from '../reconcile/helpers.js';
 
 describe('watch: POST /erp/levels bodies', () => {
   it('takes whole rows as the CSV does (reserved required, the rest optional)', () => {
-    const { rows, errors } = parseErpBody(JSON.stringify([{ sku: ' TEE ', warehouse: 'A', on_hand: 5, reserved: '2', safety_stock: null, category: 'apparel' }]));
+    const { rows, errors } = parseErpBody(
+      JSON.stringify([{ sku: ' TEE ', warehouse: 'A', on_hand: 5, reserved: '2', safety_stock: null, category: 'apparel' }]),
+    );
     assert.deepEqual(errors, []);
     assert.deepEqual(rows, [{ sku: 'TEE', warehouse: 'A', onHand: 5, reserved: 2, incoming: 0, safetyStock: null, category: 'apparel' }]);
   });
@@ -29,7 +31,10 @@ describe('watch: POST /erp/levels bodies', () => {
       ['1:sku', '2:warehouse', '2:on_hand', '2:reserved', '3:reserved', '4:on_hand', '4:qty', '4:on_hand', '5:null'],
     );
     assert.match(errors[0]!.message, /also row 0/);
-    assert.deepEqual(parseErpBody('{').errors.map((e) => e.index), [null]);
+    assert.deepEqual(
+      parseErpBody('{').errors.map((e) => e.index),
+      [null],
+    );
     assert.match(parseErpBody('{"a": 1}').errors[0]!.message, /JSON array/);
   });
 });
@@ -52,7 +57,12 @@ describe('watch: Shopify webhooks', () => {
       available: 4,
       updatedAt: '2026-01-02T03:04:05-05:00',
     });
-    assert.deepEqual(parseLevelUpdate(`{"inventory_item_id": "${ITEM(7)}", "location_id": "${LOC(1)}", "available": 0}`), { inventoryItemId: ITEM(7), locationId: LOC(1), available: 0, updatedAt: null });
+    assert.deepEqual(parseLevelUpdate(`{"inventory_item_id": "${ITEM(7)}", "location_id": "${LOC(1)}", "available": 0}`), {
+      inventoryItemId: ITEM(7),
+      locationId: LOC(1),
+      available: 0,
+      updatedAt: null,
+    });
     assert.deepEqual(parseLevelUpdate('{"inventory_item_id": 1, "location_id": 1, "available": "x"}'), { error: 'available: expected a whole number' });
     assert.deepEqual(parseLevelUpdate('{"location_id": 1, "available": 1}'), { error: 'inventory_item_id: expected an id' });
   });
@@ -74,7 +84,13 @@ describe('watch: Shopify webhooks', () => {
       const marked: string[] = [];
       const echoes = new Set(['12']);
       const take = (id: string | null, available: number, updatedAt: string | null) =>
-        acceptLevelUpdate(w.db, { webhookId: id, inventoryItemId: ITEM(1), locationId: LOC(1), available, updatedAt }, '{}', (_i, _l, value) => echoes.delete(String(value)), (sku) => marked.push(sku)).outcome;
+        acceptLevelUpdate(
+          w.db,
+          { webhookId: id, inventoryItemId: ITEM(1), locationId: LOC(1), available, updatedAt },
+          '{}',
+          (_i, _l, value) => echoes.delete(String(value)),
+          (sku) => marked.push(sku),
+        ).outcome;
       const live = () => w.db.prepare('SELECT available FROM watch_shopify_levels').pluck().get();
       assert.equal(take('w1', 9, '2026-01-01T10:00:01Z'), 'accepted');
       assert.equal(live(), 9);
@@ -88,7 +104,16 @@ describe('watch: Shopify webhooks', () => {
       assert.equal(take(null, 8, null), 'accepted');
       assert.equal(live(), 8);
       assert.deepEqual(marked, ['TEE', 'TEE']);
-      assert.equal(acceptLevelUpdate(w.db, { webhookId: 'x', inventoryItemId: ITEM(99), locationId: LOC(1), available: 1, updatedAt: null }, '{}', () => false, () => undefined).outcome, 'unknown-level');
+      assert.equal(
+        acceptLevelUpdate(
+          w.db,
+          { webhookId: 'x', inventoryItemId: ITEM(99), locationId: LOC(1), available: 1, updatedAt: null },
+          '{}',
+          () => false,
+          () => undefined,
+        ).outcome,
+        'unknown-level',
+      );
       // A duplicate is answered but not stored again.
       assert.equal(w.db.prepare('SELECT COUNT(*) FROM watch_events').pluck().get(), 6);
     } finally {

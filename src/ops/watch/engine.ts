@@ -265,6 +265,12 @@ export class WatchEngine {
         await sleep(Math.min(30_000, 1000 * 2 ** Math.min(attempt, 5)));
         continue;
       }
+      // Shopify is still running this very request (sent before a kill): wait for its answer, same key.
+      if (result.kind === 'refused' && result.callError?.startsWith('IDEMPOTENCY_CONCURRENT_REQUEST') && attempt < 30) {
+        unknown = true;
+        await sleep(1000);
+        continue;
+      }
       if (result.kind === 'applied') this.finishApplied(record, result.after, sentAt);
       else await this.finishRefusedWithRead(record, result, unknown);
       return;

@@ -106,7 +106,7 @@ describe('invrecon watch (spawned against the emulator, demo shop)', () => {
     const db = dbOf(shop.dir);
     try {
       const writes = (db.prepare("SELECT rows FROM watch_writes WHERE status = 'done' ORDER BY id").pluck().all() as string[]).map(
-        (r) => JSON.parse(r) as { sku: string; locationId: string }[],
+        (r) => (JSON.parse(r) as { levels: { sku: string; locationId: string }[] }).levels,
       );
       const giftWrite = writes.find((rows) => rows.some((r) => r.sku === 'GIFT-SET' && r.locationId === L1));
       assert.ok(giftWrite, 'no write moved GIFT-SET');

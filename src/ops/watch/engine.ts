@@ -2,25 +2,29 @@ import { randomUUID } from 'node:crypto';
 import type { LoadedConfig } from '../../config/load.js';
 import { errorMessage, InvreconError } from '../../errors.js';
 import type { DiffRow } from '../../reconcile/diff.js';
+import { writeStep, type Decision, type LevelFacts } from '../../plan/apply.js';
+import { describeDecision } from '../../plan/apply/decide.js';
 import { ShopifyGraphQLError, type ShopifyClient } from '../../sources/shopify/client.js';
-import { AVAILABLE_AT_LOCATION, INVENTORY_LEVELS_BY_ITEM_IDS, type AvailableAtLocationData } from '../../sources/shopify/documents.js';
+import { INVENTORY_LEVELS_BY_ITEM_IDS } from '../../sources/shopify/documents.js';
+import type { BatchRow } from '../../store/applies.js';
 import { recordChanges } from '../../store/audit.js';
 import type { Db } from '../../store/db.js';
 import type { Logger } from '../log.js';
 import type { WatchMetrics } from './metrics.js';
 import { queueOutbox } from './outbox.js';
 import type { Recomputer } from './recompute.js';
-import { sendSet, type SendResult, type WriteRow } from './send.js';
 import { clearDirty, dirtySkus, markSkusDirty, queueDepth, storeReadLevels, type DirtySku, type LiveLevel } from './state.js';
 
 /** Shopify takes at most 250 rows per inventory mutation. */
 export const MAX_ROWS_PER_CALL = 250;
 /** A write's own webhook may come after its answer (Shopify delivers at least once, late): remembered this long. */
 const ECHO_MS = 10 * 60_000;
-/** Write calls that fail for the same SKUs this many times in a row are given up (logged, left to the nightly sync). */
-const MAX_REFUSALS = 5;
+/** Compare-and-swap misses after which a level that keeps moving is left for its next event (as apply's conflicts). */
+const MAX_MISSES = 5;
 
-export interface PlannedWrite extends WriteRow {
+/** A level a write sets: from (the live observed value) → to (the recomputed target). */
+export interface PlannedWrite extends LevelFacts {
+  sku: string;
   authority: DiffRow['authority'];
   erpAvailable: number;
 }
@@ -28,7 +32,10 @@ export interface PlannedWrite extends WriteRow {
 interface WriteRecord {
   id: number;
   key: string;
-  rows: PlannedWrite[];
+  /** The levels of the write; `rows[].change` indexes them. */
+  levels: PlannedWrite[];
+  /** What the current attempt sends (apply's rows: from, value, misses, unknown). */
+  rows: BatchRow[];
   /** SKU -> dirty gen this write settles. */
   skus: Record<string, number>;
   /** Oldest accepted event per SKU (latency). */
@@ -52,6 +59,7 @@ export interface EngineOptions {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const newKey = () => `invrecon-watch-${randomUUID()}`;
 
 /**
  * The write loop: takes marked SKUs (never one already in flight), re-reads what must be re-read,
@@ -65,8 +73,6 @@ export class WatchEngine {
   private stopping = false;
   private started = false;
   private wakeScheduled = false;
-  private readonly echoes = new Map<string, { value: number; until: number }[]>();
-  private readonly refusals = new Map<string, number>();
   private consecutiveFailures = 0;
   private idle: (() => void)[] = [];
 
@@ -83,23 +89,26 @@ export class WatchEngine {
 
   /** Whether a webhook's value for this level is what a write of ours set (its echo); consumed when it is. */
   isEcho(inventoryItemId: string, locationId: string, available: number): boolean {
-    const key = `${inventoryItemId} ${locationId}`;
-    const list = this.echoes.get(key);
-    if (!list) return false;
-    const now = Date.now();
-    const at = list.findIndex((e) => e.value === available && e.until > now);
-    if (at < 0) return false;
-    list.splice(at, 1);
-    if (list.length === 0) this.echoes.delete(key);
-    return true;
+    return (
+      this.db
+        .prepare('DELETE FROM watch_echoes WHERE inventory_item_id = ? AND location_id = ? AND value = ? AND until_ms > ?')
+        .run(inventoryItemId, locationId, available, Date.now()).changes > 0
+    );
   }
 
-  private expectEcho(row: WriteRow): void {
-    const key = `${row.inventoryItemId} ${row.locationId}`;
-    const now = Date.now();
-    const list = (this.echoes.get(key) ?? []).filter((e) => e.until > now);
-    list.push({ value: row.to, until: now + ECHO_MS });
-    this.echoes.set(key, list);
+  /** Recorded before the call goes (durably: a webhook may arrive after a restart). */
+  private expectEchoes(levels: { level: LevelFacts; value: number }[]): void {
+    const until = Date.now() + ECHO_MS;
+    const put = this.db.prepare('INSERT OR REPLACE INTO watch_echoes (inventory_item_id, location_id, value, until_ms) VALUES (?, ?, ?, ?)');
+    this.db.transaction(() => {
+      for (const { level, value } of levels) put.run(level.inventoryItemId, level.locationId, value, until);
+    })();
+  }
+
+  private forgetEcho(level: LevelFacts, value: number): void {
+    this.db
+      .prepare('DELETE FROM watch_echoes WHERE inventory_item_id = ? AND location_id = ? AND value = ?')
+      .run(level.inventoryItemId, level.locationId, value);
   }
 
   /** Resumes writes a killed run left with an unknown outcome, then starts the loop. */
@@ -110,18 +119,12 @@ export class WatchEngine {
       rows: string;
       skus: string;
     }[];
-    const records: WriteRecord[] = pending.map((p) => ({
-      id: p.id,
-      key: p.key,
-      rows: JSON.parse(p.rows) as PlannedWrite[],
-      skus: JSON.parse(p.skus) as Record<string, number>,
-      accepted: {},
-    }));
+    const records: WriteRecord[] = pending.map((p) => {
+      const stored = JSON.parse(p.rows) as { levels: PlannedWrite[]; rows: BatchRow[] };
+      return { id: p.id, key: p.key, levels: stored.levels, rows: stored.rows, skus: JSON.parse(p.skus) as Record<string, number>, accepted: {} };
+    });
     // Events may arrive meanwhile: the loop starts only once every unknown outcome is settled.
-    for (const record of records) {
-      for (const sku of [...Object.keys(record.skus), ...record.rows.map((r) => r.sku)]) this.inFlight.add(sku);
-      for (const row of record.rows) this.expectEcho(row);
-    }
+    for (const record of records) for (const sku of [...Object.keys(record.skus), ...record.levels.map((l) => l.sku)]) this.inFlight.add(sku);
     for (const record of records) {
       this.log.info(`resuming write #${record.id} (${record.rows.length} levels) under its idempotency key: its outcome is unknown`, {
         event: 'resume-write',
@@ -225,55 +228,81 @@ export class WatchEngine {
     this.db.transaction(() => {
       queueOutbox(this.db, this.config, rows);
       recordHybridOk(this.db, rows);
-      calls.forEach((callRows, i) => {
-        const key = `invrecon-watch-${randomUUID()}`;
+      calls.forEach((levels, i) => {
+        const key = newKey();
+        const rows: BatchRow[] = levels.map((l, change) => ({ change, changeFromQuantity: l.from, value: l.to, misses: 0 }));
         // The marks are settled by the last call of the cycle; earlier calls settle nothing.
         const skus = i === calls.length - 1 ? settles : {};
         const id = Number(
           this.db
             .prepare("INSERT INTO watch_writes (idempotency_key, status, rows, skus, created_at) VALUES (?, 'sent', ?, ?, ?)")
-            .run(key, JSON.stringify(callRows), JSON.stringify(skus), new Date().toISOString()).lastInsertRowid,
+            .run(key, JSON.stringify({ levels, rows }), JSON.stringify(skus), new Date().toISOString()).lastInsertRowid,
         );
-        records.push({ id, key, rows: callRows, skus, accepted });
+        records.push({ id, key, levels, rows, skus, accepted });
       });
       if (calls.length === 0) clearDirty(this.db, settles);
     })();
-    for (const record of records) {
-      for (const row of record.rows) this.expectEcho(row);
-      await this.settle(record, false);
-    }
+    for (const record of records) await this.settle(record, false);
   }
 
-  /** Sends one write until Shopify answers, and records what it did. */
-  private async settle(record: WriteRecord, unknownBefore: boolean): Promise<void> {
-    let unknown = unknownBefore;
+  /**
+   * Sends one write until every level is settled, with apply's step (send, re-read what came back stale,
+   * decide): a lost answer goes again under the same key, rows carried forward after a compare-and-swap
+   * miss (a sale meanwhile is kept) under the next one. Each attempt's rows and key are recorded before
+   * it is sent, with the outcome of the one before, in one transaction.
+   */
+  private async settle(record: WriteRecord, uncertainBefore: boolean): Promise<void> {
+    let uncertain = uncertainBefore;
     for (let attempt = 0; ; attempt++) {
-      let result: SendResult;
       const sentAt = new Date().toISOString();
+      this.expectEchoes(record.rows.map((row) => ({ level: record.levels[row.change]!, value: row.value })));
+      let decision: Decision;
       try {
-        result = await this.gate.hold(() => sendSet(this.client, record.rows, record.key, `invrecon://watch/${record.id}`));
+        ({ decision } = await this.gate.hold(() =>
+          writeStep(this.client, {
+            mode: 'set',
+            rows: record.rows,
+            level: (change) => record.levels[change]!,
+            key: record.key,
+            uncertain,
+            maxMisses: MAX_MISSES,
+            maxSize: MAX_ROWS_PER_CALL,
+            referenceDocumentUri: `invrecon://watch/${record.id}`,
+          }),
+        ));
       } catch (error) {
-        const definite = error instanceof ShopifyGraphQLError; // refused before running: nothing applied
+        // The call never ran (refused as a whole, or Shopify unreachable before it could have): nothing applied.
         this.failure(`write #${record.id}: ${errorMessage(error)}`);
-        if (definite) {
-          this.finishRefused(record, { kind: 'refused', stale: [], failed: [], callError: errorMessage(error) }, unknown);
+        if (error instanceof ShopifyGraphQLError) {
+          this.finishRefused(record, `refused: ${errorMessage(error)}`);
           return;
         }
-        // The answer was lost (network, timeouts, 5xx after retries): the outcome is unknown; same key again.
-        unknown = true;
+        // Stopping: left as it is, sent again under its key at the next start.
         if (this.stopping && attempt >= 2) return;
         await sleep(Math.min(30_000, 1000 * 2 ** Math.min(attempt, 5)));
         continue;
       }
-      // Shopify is still running this very request (sent before a kill): wait for its answer, same key.
-      if (result.kind === 'refused' && result.callError?.startsWith('IDEMPOTENCY_CONCURRENT_REQUEST') && attempt < 30) {
-        unknown = true;
-        await sleep(1000);
+      // A compare-and-swap miss is not carried forward here (apply's plan is fixed; watch's targets are not):
+      // the level is read again and its target recomputed from the live state, as a new event would be.
+      const carried = new Set((decision.outcome.carried ?? []).map((c) => c.change));
+      decision.next = decision.next.filter((row) => !carried.has(row.change));
+      const again = decision.next.length > 0 && decision.key !== 'none';
+      if (decision.refused) this.failure(`write #${record.id} refused: ${decision.refused}`);
+      else if (decision.verdict !== 'unknown') this.consecutiveFailures = 0;
+      if (decision.key === 'same') {
+        // Lost (or still running at Shopify): the same call again; its outcome stays unknown until answered.
+        if (this.stopping && attempt >= 2) return;
+        uncertain = true;
+        this.record(record, decision, sentAt, record.key, decision.next);
+        await sleep(decision.waitMs || Math.min(30_000, 500 * 2 ** Math.min(attempt, 6)));
         continue;
       }
-      if (result.kind === 'applied') this.finishApplied(record, result.after, sentAt);
-      else await this.finishRefusedWithRead(record, result, unknown);
-      return;
+      const key = again ? newKey() : record.key;
+      this.record(record, decision, sentAt, key, again ? decision.next : []);
+      if (!again) return;
+      record.key = key;
+      record.rows = decision.next;
+      uncertain = false;
     }
   }
 
@@ -284,153 +313,116 @@ export class WatchEngine {
     this.options.onWriteFailure?.(this.consecutiveFailures, message);
   }
 
-  private finishApplied(record: WriteRecord, after: Map<number, number>, sentAt: string): void {
+  /**
+   * One attempt's outcome, in one transaction: applied levels into the live state, the audit log and the
+   * hybrid base; the next attempt's rows and key, or the write finished and its SKUs' marks cleared.
+   */
+  private record(record: WriteRecord, decision: Decision, sentAt: string, nextKey: string, next: BatchRow[]): void {
     const now = Date.now();
     const at = new Date(now).toISOString();
-    this.consecutiveFailures = 0;
+    const o = decision.outcome;
+    const level = (change: number) => record.levels[change]!;
     this.db.transaction(() => {
       // A webhook newer than the send (a sale right after our write) already holds the fresher value.
       const update = this.db.prepare(
         `UPDATE watch_shopify_levels SET available = ?, touched_at = ? WHERE inventory_item_id = ? AND location_id = ? AND (webhook_at IS NULL OR webhook_at <= ?)`,
       );
-      record.rows.forEach((row, i) => update.run(after.get(i) ?? row.to, at, row.inventoryItemId, row.locationId, sentAt));
+      for (const a of o.applied) update.run(a.after, at, level(a.change).inventoryItemId, level(a.change).locationId, sentAt);
+      for (const k of o.skipped) update.run(k.current, at, level(k.change).inventoryItemId, level(k.change).locationId, sentAt);
       recordChanges(
         this.db,
-        record.rows.map((row, i) => ({
+        o.applied.map((a) => ({
           planDigest: null,
-          sku: row.sku,
-          inventoryItemId: row.inventoryItemId,
-          locationId: row.locationId,
-          before: row.from,
-          after: after.get(i) ?? row.to,
-          rule: `watch (${row.authority})`,
+          sku: level(a.change).sku,
+          inventoryItemId: level(a.change).inventoryItemId,
+          locationId: level(a.change).locationId,
+          before: a.before,
+          after: a.after,
+          rule: a.confirmed ? `watch (${level(a.change).authority}; confirmed at target after a lost answer)` : `watch (${level(a.change).authority})`,
         })),
         at,
       );
       recordBase(
         this.db,
-        record.rows.filter((r) => r.authority === 'hybrid').map((r) => ({ sku: r.sku, locationId: r.locationId, erp: r.erpAvailable, shopify: r.to })),
+        [...o.applied.map((a) => ({ change: a.change, value: a.after })), ...o.skipped.map((k) => ({ change: k.change, value: k.current }))]
+          .filter((x) => level(x.change).authority === 'hybrid')
+          .map((x) => ({ sku: level(x.change).sku, locationId: level(x.change).locationId, erp: level(x.change).erpAvailable, shopify: x.value })),
         at,
       );
-      this.db
-        .prepare("UPDATE watch_writes SET status = 'done', finished_at = ?, result = ? WHERE id = ?")
-        .run(at, JSON.stringify({ applied: record.rows.length }), record.id);
-      clearDirty(this.db, record.skus);
+      // Recomputed after a fresh read: levels that moved under the write, and (ERP or Shopify authority,
+      // absolute targets) those a lost answer left unresolved; a hybrid merge must not be applied twice.
+      const recompute = new Set([
+        ...(o.carried ?? []).map((c) => level(c.change).sku),
+        ...(o.unresolved ?? []).filter((u) => level(u.change).authority !== 'hybrid').map((u) => level(u.change).sku),
+      ]);
+      if (recompute.size > 0) markSkusDirty(this.db, recompute, true, Math.min(...Object.values(record.accepted), now));
+      if (next.length > 0) {
+        this.db
+          .prepare('UPDATE watch_writes SET idempotency_key = ?, rows = ? WHERE id = ?')
+          .run(nextKey, JSON.stringify({ levels: record.levels, rows: next }), record.id);
+      } else {
+        const status = decision.refused || o.failed.length > 0 ? 'failed' : 'done';
+        this.db
+          .prepare('UPDATE watch_writes SET status = ?, finished_at = ?, result = ? WHERE id = ?')
+          .run(status, at, describeDecision(decision) || decision.verdict, record.id);
+        clearDirty(this.db, record.skus);
+      }
     })();
-    for (const sku of Object.keys(record.skus)) this.refusals.delete(sku);
-    this.metrics.write('applied', record.rows.length);
-    const latencyMs: number[] = [];
-    for (const sku of new Set(record.rows.map((r) => r.sku))) {
-      const acceptedMs = record.accepted[sku];
-      if (acceptedMs === undefined) continue;
-      latencyMs.push(now - acceptedMs);
-      this.metrics.observeLatency((now - acceptedMs) / 1000);
+    // A definite answer: the values of rows not applied will not come back as webhooks.
+    if (decision.verdict !== 'unknown' && decision.verdict !== 'concurrent-request') {
+      const appliedRows = new Set(o.applied.map((a) => a.change));
+      for (const row of record.rows) if (!appliedRows.has(row.change)) this.forgetEcho(level(row.change), row.value);
     }
-    this.log.info(`wrote ${record.rows.length} level${record.rows.length === 1 ? '' : 's'} (write #${record.id})`, {
-      event: 'write',
-      write: record.id,
-      levels: record.rows.length,
-      latencyMs,
-    });
-  }
-
-  /**
-   * Nothing of a refused call was applied. Unless the call's earlier outcome is unknown: then a row
-   * that is stale now may be our own earlier attempt, so each is read: at its target it counts as
-   * applied, otherwise a hybrid row is left unresolved (a merge must not be applied twice) and the
-   * others are recomputed from the absolute state.
-   */
-  private async finishRefusedWithRead(record: WriteRecord, result: Extract<SendResult, { kind: 'refused' }>, unknown: boolean): Promise<void> {
-    if (!unknown || result.stale.length === 0) return this.finishRefused(record, result, unknown);
-    const current = await this.readAvailable(result.stale.map((i) => record.rows[i]!));
-    const applied: number[] = [];
-    const unresolved: number[] = [];
-    for (const i of result.stale) {
-      const row = record.rows[i]!;
-      const now = current.get(`${row.inventoryItemId} ${row.locationId}`);
-      if (now === row.to) applied.push(i);
-      else if (row.authority === 'hybrid') unresolved.push(i);
-    }
-    if (applied.length > 0) {
-      const at = new Date().toISOString();
-      recordChanges(
-        this.db,
-        applied.map((i) => {
-          const row = record.rows[i]!;
-          return {
-            planDigest: null,
-            sku: row.sku,
-            inventoryItemId: row.inventoryItemId,
-            locationId: row.locationId,
-            before: row.from,
-            after: row.to,
-            rule: 'watch (earlier attempt of an unknown outcome)',
-          };
-        }),
-        at,
-      );
-      this.metrics.write('applied', applied.length);
-    }
-    for (const i of unresolved) {
-      const row = record.rows[i]!;
-      this.log.warn(
-        `${row.sku} at ${row.locationId}: a write with an unknown outcome came back stale and the level is not at its target: left unresolved for the next sync`,
-        { event: 'unresolved', sku: row.sku },
-      );
-    }
-    this.metrics.write('unresolved', unresolved.length);
-    this.finishRefused(record, result, unknown, new Set([...applied, ...unresolved].map((i) => record.rows[i]!.sku)));
-  }
-
-  private forgetEcho(row: WriteRow): void {
-    const key = `${row.inventoryItemId} ${row.locationId}`;
-    const list = this.echoes.get(key)?.filter((e) => e.value !== row.to) ?? [];
-    if (list.length > 0) this.echoes.set(key, list);
-    else this.echoes.delete(key);
-  }
-
-  private finishRefused(record: WriteRecord, result: Extract<SendResult, { kind: 'refused' }>, unknown: boolean, settledSkus = new Set<string>()): void {
-    // A refused call changed nothing (unless its outcome was unknown before): no echo of it will come.
-    if (!unknown) for (const row of record.rows) this.forgetEcho(row);
-    const failedSkus = new Set(result.failed.map((f) => record.rows[f.row]!.sku));
-    for (const f of result.failed)
-      this.log.error(`${record.rows[f.row]!.sku} at ${record.rows[f.row]!.locationId}: ${f.code}: ${f.message}`, { event: 'write-refused', code: f.code });
-    if (result.callError) this.failure(`write #${record.id} refused: ${result.callError}`);
-    for (const i of result.stale) {
-      const row = record.rows[i]!;
-      this.log.info(`${row.sku} at ${row.locationId}: Shopify no longer holds ${row.from} (compare-and-swap): re-read and recomputed`, {
+    this.metrics.write('applied', o.applied.length);
+    this.metrics.write('stale', o.carried?.length ?? 0);
+    this.metrics.write('failed', o.failed.length + o.conflicts.length);
+    this.metrics.write('unresolved', o.unresolved?.length ?? 0);
+    for (const c of o.carried ?? []) {
+      const l = level(c.change);
+      this.log.info(`${l.sku} at ${l.locationId}: Shopify shows ${c.sentFrom}, not ${l.from} (compare-and-swap): read again and recomputed`, {
         event: 'stale',
-        sku: row.sku,
+        sku: l.sku,
         write: record.id,
-        unknown,
       });
     }
-    this.metrics.write('stale', result.stale.length);
-    this.metrics.write('failed', result.failed.length);
-    // Every SKU of the call goes round again with a fresh read of its levels, unless it keeps failing.
-    const again = new Set<string>();
-    const givenUp: string[] = [];
-    for (const row of record.rows) {
-      if (settledSkus.has(row.sku)) continue;
-      const refusals = (this.refusals.get(row.sku) ?? 0) + (failedSkus.has(row.sku) || result.callError ? 1 : 0);
-      this.refusals.set(row.sku, refusals);
-      if (refusals >= MAX_REFUSALS) givenUp.push(row.sku);
-      else again.add(row.sku);
+    for (const x of [...o.conflicts, ...(o.unresolved ?? [])]) {
+      this.log.warn(`${level(x.change).sku} at ${level(x.change).locationId}: ${x.message} (left for its next event or the nightly sync)`, {
+        event: 'unresolved',
+        sku: level(x.change).sku,
+        write: record.id,
+      });
     }
+    for (const f of o.failed)
+      this.log.error(`${level(f.change).sku} at ${level(f.change).locationId}: ${f.code}: ${f.message}`, {
+        event: 'write-refused',
+        code: f.code,
+        write: record.id,
+      });
+    if (o.applied.length > 0) {
+      const latencyMs: number[] = [];
+      for (const sku of new Set(o.applied.map((a) => level(a.change).sku))) {
+        const acceptedMs = record.accepted[sku];
+        if (acceptedMs === undefined) continue;
+        latencyMs.push(now - acceptedMs);
+        this.metrics.observeLatency((now - acceptedMs) / 1000);
+      }
+      this.log.info(`wrote ${o.applied.length} level${o.applied.length === 1 ? '' : 's'} (write #${record.id})`, {
+        event: 'write',
+        write: record.id,
+        levels: o.applied.length,
+        latencyMs,
+      });
+    }
+  }
+
+  /** Finishes a write whose call was refused before it ran: nothing applied, its SKUs left for their next event. */
+  private finishRefused(record: WriteRecord, why: string): void {
     this.db.transaction(() => {
-      this.db
-        .prepare("UPDATE watch_writes SET status = 'failed', finished_at = ?, result = ? WHERE id = ?")
-        .run(new Date().toISOString(), JSON.stringify({ ...result, unknown }), record.id);
+      this.db.prepare("UPDATE watch_writes SET status = 'failed', finished_at = ?, result = ? WHERE id = ?").run(new Date().toISOString(), why, record.id);
       clearDirty(this.db, record.skus);
-      markSkusDirty(this.db, again, true, Math.min(...Object.values(record.accepted), Date.now()));
     })();
-    for (const sku of new Set(givenUp)) {
-      this.refusals.delete(sku);
-      this.log.error(`${sku}: Shopify refused its write ${MAX_REFUSALS} times: given up until its next event (the nightly sync reports it)`, {
-        event: 'given-up',
-        sku,
-      });
-    }
+    for (const row of record.rows) this.forgetEcho(record.levels[row.change]!, row.value);
+    this.metrics.write('failed', record.rows.length);
   }
 
   /** Shopify's quantities of these SKUs' items, at every location, into the live state. */
@@ -475,17 +467,6 @@ export class WatchEngine {
       }
       storeReadLevels(this.db, ids, levels, askedAt);
     }
-  }
-
-  private async readAvailable(rows: readonly WriteRow[]): Promise<Map<string, number | null>> {
-    const out = new Map<string, number | null>();
-    const byLocation = new Map<string, string[]>();
-    for (const r of rows) byLocation.set(r.locationId, [...(byLocation.get(r.locationId) ?? []), r.inventoryItemId]);
-    for (const [locationId, ids] of byLocation) {
-      const { data } = await this.client.request<AvailableAtLocationData>(AVAILABLE_AT_LOCATION, { ids, locationId });
-      for (const n of data.nodes) if (n) out.set(`${n.id} ${locationId}`, n.inventoryLevel?.quantities.find((q) => q.name === 'available')?.quantity ?? null);
-    }
-    return out;
   }
 
   inFlightCount(): number {

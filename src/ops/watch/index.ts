@@ -249,7 +249,8 @@ export async function startWatch(db: Db, config: LoadedConfig, options: WatchOpt
           raw,
           (item, location, available) => engine.isEcho(item, location, available),
           (sku) => {
-            if (recomputeOnShopifyChange(sku)) markSkusDirty(db, [sku], false);
+            // Under subtract, committed moved too (the webhook does not say how much): read before recomputing.
+            if (recomputeOnShopifyChange(sku)) markSkusDirty(db, [sku], shopifyInput);
           },
           Date.now(),
           shopifyInput,
@@ -292,6 +293,7 @@ export async function startWatch(db: Db, config: LoadedConfig, options: WatchOpt
       const depth = queueDepth(db);
       metrics.setQueueDepth(depth);
       heartbeat(db, processLock);
+      db.prepare('DELETE FROM watch_echoes WHERE until_ms < ?').run(Date.now());
       writeStats(true);
       if (depth >= config.watch.alerts.maxQueueDepth) {
         queueHighSince ??= Date.now();

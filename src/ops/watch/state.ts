@@ -163,6 +163,8 @@ export function acceptLevelUpdate(
     let outcome: WebhookOutcome;
     // The echo check goes first so that a late echo is consumed even when a newer webhook overtook it.
     const echo = isEcho(update.inventoryItemId, update.locationId, update.available);
+    // Compared as instants: Shopify writes local offsets (-05:00), the store keeps UTC.
+    const updatedAt = update.updatedAt === null ? null : new Date(update.updatedAt).toISOString();
     if (!level && !item) outcome = 'unknown-level';
     else if (level && update.updatedAt !== null && level.webhook_at !== null && Date.parse(update.updatedAt) < Date.parse(level.webhook_at))
       outcome = 'out-of-order';
@@ -175,7 +177,7 @@ export function acceptLevelUpdate(
          ON CONFLICT (inventory_item_id, location_id) DO UPDATE SET
            available = excluded.available, webhook_at = COALESCE(excluded.webhook_at, webhook_at), touched_at = excluded.touched_at,
            committed = CASE WHEN @asOrder THEN MAX(0, committed - (excluded.available - available)) ELSE committed END`,
-      ).run(update.inventoryItemId, update.locationId, update.available, update.updatedAt, at, { asOrder: asOrder && outcome === 'accepted' ? 1 : 0 });
+      ).run(update.inventoryItemId, update.locationId, update.available, updatedAt, at, { asOrder: asOrder && outcome === 'accepted' ? 1 : 0 });
     }
     if (outcome === 'accepted' && sku) markSku(sku);
     recordEvent(db, 'webhook', 1, outcome, payload, at);

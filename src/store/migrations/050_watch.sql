@@ -103,3 +103,13 @@ CREATE TABLE watch_outbox (
   posted_at      TEXT                      -- when the ERP webhook took it
 );
 CREATE INDEX watch_outbox_pending ON watch_outbox (exported_to, posted_at);
+
+-- Values watch's own writes set, recorded before each call: the webhook carrying one back is its echo,
+-- not a sale, even when it arrives after a restart.
+CREATE TABLE watch_echoes (
+  inventory_item_id  TEXT    NOT NULL,
+  location_id        TEXT    NOT NULL,
+  value              INTEGER NOT NULL,
+  until_ms           INTEGER NOT NULL,
+  PRIMARY KEY (inventory_item_id, location_id, value)
+) WITHOUT ROWID;

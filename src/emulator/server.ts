@@ -84,6 +84,17 @@ export interface EmulatorCounters {
 }
 
 const DOCS = 'https://shopify.dev/api/usage/rate-limits';
+/** The oldest API version the emulator pretends to still support (Shopify supports each for about a year). */
+export const OLDEST_SUPPORTED_VERSION = '2026-01';
+
+/**
+ * The version Shopify says it served (X-Shopify-API-Version): a supported one as asked; an older or malformed one
+ * falls back to the oldest supported (a guess: the worse case, a silent fallback the client must notice).
+ */
+export function servedApiVersion(requested: string): string {
+  if (requested === 'unstable') return requested;
+  return /^\d{4}-(01|04|07|10)$/.test(requested) && requested >= OLDEST_SUPPORTED_VERSION ? requested : OLDEST_SUPPORTED_VERSION;
+}
 const MAX_BODY = 10 * 1024 * 1024;
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
@@ -312,7 +323,9 @@ export class Emulator {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://emulator');
     const path = url.pathname;
-    if (/^\/admin\/api\/[^/]+\/graphql\.json$/.test(path)) {
+    const graphql = /^\/admin\/api\/([^/]+)\/graphql\.json$/.exec(path);
+    if (graphql) {
+      res.setHeader('x-shopify-api-version', servedApiVersion(decodeURIComponent(graphql[1]!)));
       if (req.method !== 'POST') return this.send(res, { status: 405, body: { errors: 'Method Not Allowed: POST a JSON body' } });
       return this.handleGraphql(req, res);
     }

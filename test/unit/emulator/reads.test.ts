@@ -10,6 +10,22 @@ describe('emulator reads', () => {
   });
   after(() => emulator.close());
 
+  it('says which API version it served (X-Shopify-API-Version): the one asked, or the oldest supported for an old or malformed one', async () => {
+    const served = async (version: string) =>
+      (
+        await fetch(`${emulator.url}/admin/api/${version}/graphql.json`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-shopify-access-token': 't' },
+          body: JSON.stringify({ query: '{ shop { id } }' }),
+        })
+      ).headers.get('x-shopify-api-version');
+    assert.equal(await served('2026-10'), '2026-10');
+    assert.equal(await served('2026-04'), '2026-04');
+    assert.equal(await served('2024-01'), '2026-01');
+    assert.equal(await served('latest'), '2026-01');
+    assert.equal(await served('unstable'), 'unstable');
+  });
+
   it('answers 401 without a non-empty X-Shopify-Access-Token', async () => {
     const missing = await gql(emulator, '{ location { id } }', {}, null);
     assert.equal(missing.status, 401);

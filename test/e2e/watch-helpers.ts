@@ -40,10 +40,10 @@ export function spawnWatch(cwd: string, env: Record<string, string>, args: strin
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const exited = new Promise<number | string | null>((resolve) => child.on('close', (code, signal) => resolve(code ?? signal)));
   return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', (url) =>
+    createInterface({ input: child.stdout }).once('line', (url) =>
       resolve({
         url,
         child,

@@ -6,7 +6,7 @@ import { loadConfig } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import { loadSeed, startEmulator } from '../emulator/index.js';
 import { applyPlan, type ApplyResult } from '../plan/apply.js';
-import { buildPlan } from '../plan/build.js';
+import { buildPlan, recordBuiltPlan } from '../plan/build.js';
 import { readPlan } from '../plan/file.js';
 import type { Plan } from '../plan/model.js';
 import { fixturesDir, packageRoot } from '../paths.js';
@@ -17,7 +17,6 @@ import { pullErp } from '../sources/erp/pull.js';
 import { ENDPOINT_ENV } from '../sources/shopify/endpoint.js';
 import { pullShopify, type ShopifyPullResult } from '../sources/shopify/pull.js';
 import { openDb } from '../store/db.js';
-import { writeFileAtomic } from '../files.js';
 
 export const DEMO_FIXTURE = join(fixturesDir, 'demo');
 const DEMO_FILES = ['invrecon.config.json', 'erp.csv', 'bundles.csv'];
@@ -80,7 +79,8 @@ export async function runDemo(options: { dir?: string; keep?: boolean; onStep: (
       options.onStep({ kind: 'pull-shopify', result: await pullShopify(db, config, { clientOptions: { env } }), again: false });
       options.onStep({ kind: 'diff', result: computeDiff(db, config, {}), again: false });
       const planFile = join(dir, 'plan.json');
-      buildPlan(db, config, {}, { out: planFile });
+      const built = buildPlan(db, config, {}, { out: planFile });
+      recordBuiltPlan(db, built.header, built.path);
       const plan = readPlan(planFile);
       options.onStep({ kind: 'plan', plan, planFile });
       options.onStep({ kind: 'apply', result: await applyPlan(db, config, plan, { commit: true, planPath: planFile, clientOptions: { env } }) });
@@ -92,7 +92,7 @@ export async function runDemo(options: { dir?: string; keep?: boolean; onStep: (
       return {
         dir,
         kept: keep,
-        shopifyDrift: final.rows.filter((row) => row.status === 'change').length,
+        shopifyDrift: final.summary.levelsDrifting,
         erpCorrections: final.rows.filter((row) => row.status === 'erp-correction').map((row) => ({ sku: row.sku, locationName: row.locationName, delta: row.delta ?? 0 })),
         reported,
         final,

@@ -1,6 +1,6 @@
 import type { LoadedConfig } from '../config/load.js';
 import type { Db } from '../store/db.js';
-import { recentRuns, type PhaseTimes } from './runs.js';
+import { recentRuns, REPORTED_COMMANDS, type PhaseTimes } from './runs.js';
 import { buildStatus, runLine, type DriftNow, type RunLine, type Status } from './status.js';
 
 /** A run as status shows it, plus what the report's charts need. */
@@ -32,7 +32,7 @@ export interface ReportData {
   topDrifting: SkuDrift[];
   driftNow: DriftNow | null;
   driftNote: string | null;
-  lastSuccess: { runId: number; finishedAt: string } | null;
+  lastSuccess: { runId: number; command: string; finishedAt: string } | null;
   syncLatencyMs: number | null;
   /** `invrecon watch` figures, when it ever ran on this database. */
   watch: Status['watch'];
@@ -43,7 +43,7 @@ const TOP_SKUS = 15;
 /** Everything the HTML report shows, from the runs table and the newest snapshots. */
 export function buildReportData(db: Db, config: LoadedConfig, options: { runs: number; now?: () => number }): ReportData {
   const status = buildStatus(db, config, { runs: options.runs, now: options.now });
-  const records = recentRuns(db, 'sync', options.runs).reverse();
+  const records = recentRuns(db, REPORTED_COMMANDS, options.runs).reverse();
   const runs: ReportRun[] = records.map((run) => {
     const s = run.summary;
     const planned = s.guards !== undefined;
@@ -88,7 +88,7 @@ export function buildReportData(db: Db, config: LoadedConfig, options: { runs: n
     topDrifting,
     driftNow: status.driftNow,
     driftNote: status.driftNote,
-    lastSuccess: status.lastSuccess ? { runId: status.lastSuccess.runId, finishedAt: status.lastSuccess.finishedAt } : null,
+    lastSuccess: status.lastSuccess ? { runId: status.lastSuccess.runId, command: status.lastSuccess.command, finishedAt: status.lastSuccess.finishedAt } : null,
     syncLatencyMs: status.syncLatencyMs,
     watch: status.watch,
   };

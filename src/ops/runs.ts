@@ -21,6 +21,7 @@ export interface LocationDrift {
   levelsCompared: number;
   drifting: number;
   totalAbsDrift: number;
+  erpCorrections?: number;
 }
 
 export interface DriftingLevel {
@@ -86,13 +87,16 @@ export interface SyncSummary {
   durationMs: number;
 }
 
+/** What any run records: a sync's whole summary, or the part of it a manual `apply --commit` has. */
+export type RunSummary = Partial<Omit<SyncSummary, 'command'>> & { command: 'sync' | 'apply' };
+
 export interface RunRecord {
   id: number;
   command: string;
   startedAt: string;
   finishedAt: string | null;
   outcome: RunOutcome;
-  summary: Partial<SyncSummary>;
+  summary: Partial<RunSummary>;
 }
 
 interface RawRun {
@@ -105,9 +109,9 @@ interface RawRun {
 }
 
 function toRecord(raw: RawRun): RunRecord {
-  let summary: Partial<SyncSummary> = {};
+  let summary: Partial<RunSummary> = {};
   try {
-    summary = JSON.parse(raw.summary) as Partial<SyncSummary>;
+    summary = JSON.parse(raw.summary) as Partial<RunSummary>;
   } catch {
     // A damaged summary still lists the run.
   }
@@ -140,17 +144,24 @@ export function getRun(db: Db, id: number): RunRecord | undefined {
   return raw ? toRecord(raw) : undefined;
 }
 
-/** The newest runs of a command, newest first. */
-export function recentRuns(db: Db, command: string, limit: number): RunRecord[] {
-  return (db.prepare('SELECT * FROM runs WHERE command = ? ORDER BY id DESC LIMIT ?').all(command, limit) as RawRun[]).map(toRecord);
+/** Commands whose runs status and report show: the nightly sync and manual applies with --commit. */
+export const REPORTED_COMMANDS = ['sync', 'apply'] as const;
+
+/** The newest runs of these commands, newest first. */
+export function recentRuns(db: Db, commands: string | readonly string[], limit: number): RunRecord[] {
+  const list = typeof commands === 'string' ? [commands] : [...commands];
+  return (db.prepare(`SELECT * FROM runs WHERE command IN (${list.map(() => '?').join(', ')}) ORDER BY id DESC LIMIT ?`).all(...list, limit) as RawRun[]).map(toRecord);
 }
 
-/** The newest finished run with one of these outcomes (and, optionally, not a dry run). */
-export function lastRunWith(db: Db, command: string, outcomes: RunOutcome[], options: { committed?: boolean } = {}): RunRecord | undefined {
-  const placeholders = outcomes.map(() => '?').join(', ');
-  const committed = options.committed ? "AND json_extract(summary, '$.dryRun') = 0" : '';
+/** The newest finished run of these commands with one of these outcomes (and, when `committed` is given, committed or a dry run). */
+export function lastRunWith(db: Db, commands: string | readonly string[], outcomes: RunOutcome[], options: { committed?: boolean } = {}): RunRecord | undefined {
+  const list = typeof commands === 'string' ? [commands] : [...commands];
+  const placeholders = (values: readonly unknown[]) => values.map(() => '?').join(', ');
+  const committed = options.committed === undefined ? '' : `AND json_extract(summary, '$.dryRun') = ${options.committed ? 0 : 1}`;
   const raw = db
-    .prepare(`SELECT * FROM runs WHERE command = ? AND finished_at IS NOT NULL AND outcome IN (${placeholders}) ${committed} ORDER BY id DESC LIMIT 1`)
-    .get(command, ...outcomes) as RawRun | undefined;
+    .prepare(
+      `SELECT * FROM runs WHERE command IN (${placeholders(list)}) AND finished_at IS NOT NULL AND outcome IN (${placeholders(outcomes)}) ${committed} ORDER BY id DESC LIMIT 1`,
+    )
+    .get(...list, ...outcomes) as RawRun | undefined;
   return raw ? toRecord(raw) : undefined;
 }

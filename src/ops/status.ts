@@ -5,10 +5,12 @@ import type { Db } from '../store/db.js';
 import { readWatchStats, type WatchStats } from './watch/stats.js';
 import { latestSnapshot } from '../store/snapshots.js';
 import { readLock, staleReason, type LockEnvironment, type LockRow } from './lock.js';
-import { lastRunWith, recentRuns, type PhaseTimes, type RunOutcome, type RunRecord } from './runs.js';
+import { lastRunWith, recentRuns, REPORTED_COMMANDS, type PhaseTimes, type RunOutcome, type RunRecord } from './runs.js';
 
 export interface RunLine {
   id: number;
+  /** sync, or apply (a manual apply --commit). */
+  command: string;
   startedAt: string;
   finishedAt: string | null;
   outcome: RunOutcome;
@@ -34,14 +36,16 @@ export interface DriftNow {
   erpTakenAt: string;
   shopifyTakenAt: string;
   levelsCompared: number;
-  /** Levels Shopify must change (status change). */
+  /** Shopify drift: levels invrecon would write, and their total |delta| (the sum over byLocation). */
   shopifyChanges: number;
   totalAbsDrift: number;
+  /** ERP drift: corrections the ERP must take, and their units. */
   erpCorrections: number;
+  erpCorrectionUnits: number;
   conflicts: number;
   /** Levels above alerts.maxDeviation, when it is set. */
   aboveMaxDeviation: number | null;
-  byLocation: { locationName: string; levelsCompared: number; levelsDrifting: number; totalAbsDrift: number }[];
+  byLocation: { locationName: string; levelsCompared: number; levelsDrifting: number; totalAbsDrift: number; erpCorrections: number; conflicts: number }[];
   /** A committed sync read this Shopify snapshot and then applied changes: the snapshot predates them. */
   appliedSince: { runId: number; applied: number; remaining: number } | null;
 }
@@ -49,9 +53,13 @@ export interface DriftNow {
 export interface Status {
   generatedAt: string;
   lock: (LockRow & { stale: string | null }) | null;
-  lastSuccess: { runId: number; finishedAt: string; dryRun: boolean; ageMs: number } | null;
-  lastCommitted: { runId: number; finishedAt: string; ageMs: number } | null;
-  /** Time since the last successful sync that committed: how far Shopify may lag the ERP. */
+  /** The last sync or manual apply that committed and finished cleanly (dry runs change nothing, so they never count). */
+  lastSuccess: { runId: number; command: string; finishedAt: string; dryRun: false; ageMs: number } | null;
+  /** The same run (kept for readers of the earlier field). */
+  lastCommitted: { runId: number; command: string; finishedAt: string; ageMs: number } | null;
+  /** The last dry-run sync that finished, for a job that only plans. */
+  lastDryRun: { runId: number; finishedAt: string; ageMs: number } | null;
+  /** Time since the last successful committed run: how far Shopify may lag the ERP. */
   syncLatencyMs: number | null;
   driftNow: DriftNow | null;
   /** Why driftNow is null (no snapshots yet, a config problem, ...). */
@@ -83,6 +91,7 @@ export function runLine(run: RunRecord): RunLine {
   const finished = run.finishedAt ? Date.parse(run.finishedAt) - Date.parse(run.startedAt) : null;
   return {
     id: run.id,
+    command: run.command,
     startedAt: run.startedAt,
     finishedAt: run.finishedAt,
     outcome: run.outcome,
@@ -101,7 +110,7 @@ export function runLine(run: RunRecord): RunLine {
 }
 
 function appliedSince(db: Db, shopifySnapshotId: number): DriftNow['appliedSince'] {
-  const run = recentRuns(db, 'sync', 20).find((r) => r.summary.snapshots?.shopify === shopifySnapshotId && r.summary.dryRun === false && (r.summary.applied ?? 0) > 0);
+  const run = recentRuns(db, REPORTED_COMMANDS, 20).find((r) => r.summary.snapshots?.shopify === shopifySnapshotId && r.summary.dryRun === false && (r.summary.applied ?? 0) > 0);
   return run ? { runId: run.id, applied: run.summary.applied ?? 0, remaining: run.summary.remaining ?? 0 } : null;
 }
 
@@ -114,6 +123,7 @@ function driftNow(db: Db, config: LoadedConfig): { drift: DriftNow | null; note:
     const diff = prepareDiff(db, config, {});
     const limit = config.alerts?.maxDeviation;
     const totals = diff.changeTotals(limit);
+    const summary = diff.summary;
     return {
       note: null,
       drift: {
@@ -121,13 +131,21 @@ function driftNow(db: Db, config: LoadedConfig): { drift: DriftNow | null; note:
         shopifySnapshotId: diff.shopifySnapshot.id,
         erpTakenAt: diff.erpSnapshot.takenAt,
         shopifyTakenAt: diff.shopifySnapshot.takenAt,
-        levelsCompared: diff.summary.levelsCompared,
-        shopifyChanges: totals.changes,
-        totalAbsDrift: totals.totalAbsDelta,
-        erpCorrections: diff.summary.reported['erp-correction'],
-        conflicts: diff.summary.reported.conflict,
+        levelsCompared: summary.levelsCompared,
+        shopifyChanges: summary.levelsDrifting,
+        totalAbsDrift: summary.totalAbsDrift,
+        erpCorrections: summary.erpDrift.levels,
+        erpCorrectionUnits: summary.erpDrift.units,
+        conflicts: summary.conflicts,
         aboveMaxDeviation: limit === undefined ? null : totals.aboveLimit,
-        byLocation: diff.summary.byLocation.map((l) => ({ locationName: l.locationName, levelsCompared: l.levelsCompared, levelsDrifting: l.levelsDrifting, totalAbsDrift: l.totalAbsDrift })),
+        byLocation: summary.byLocation.map((l) => ({
+          locationName: l.locationName,
+          levelsCompared: l.levelsCompared,
+          levelsDrifting: l.levelsDrifting,
+          totalAbsDrift: l.totalAbsDrift,
+          erpCorrections: l.erpDrift.levels,
+          conflicts: l.conflicts,
+        })),
         appliedSince: appliedSince(db, diff.shopifySnapshot.id),
       },
     };
@@ -140,10 +158,10 @@ function driftNow(db: Db, config: LoadedConfig): { drift: DriftNow | null; note:
 /** The last runs, the lock, drift now, sync latency, retry success and throttling over the last N runs. */
 export function buildStatus(db: Db, config: LoadedConfig, options: { runs: number; now?: () => number; lockEnv?: LockEnvironment }): Status {
   const now = (options.now ?? Date.now)();
-  const runs = recentRuns(db, 'sync', options.runs);
+  const runs = recentRuns(db, REPORTED_COMMANDS, options.runs);
   const lock = readLock(db);
-  const success = lastRunWith(db, 'sync', SUCCESS);
-  const committed = lastRunWith(db, 'sync', ['ok'], { committed: true });
+  const committed = lastRunWith(db, REPORTED_COMMANDS, ['ok'], { committed: true });
+  const dryRun = lastRunWith(db, 'sync', SUCCESS, { committed: false });
   const { drift, note } = driftNow(db, config);
   const window: Status['window'] = { runs: runs.length, outcomes: {}, calls: 0, retries: 0, retriedRequests: 0, recoveredRequests: 0, retrySuccessRate: null, throttled: 0, throttledWaits: 0, waitedMs: 0 };
   for (const run of runs) {
@@ -162,8 +180,9 @@ export function buildStatus(db: Db, config: LoadedConfig, options: { runs: numbe
   return {
     generatedAt: new Date(now).toISOString(),
     lock: lock ? { ...lock, stale: staleReason(lock, { ...options.lockEnv, now: () => now }) ?? null } : null,
-    lastSuccess: success?.finishedAt ? { runId: success.id, finishedAt: success.finishedAt, dryRun: success.summary.dryRun ?? true, ageMs: age(success.finishedAt) } : null,
-    lastCommitted: committed?.finishedAt ? { runId: committed.id, finishedAt: committed.finishedAt, ageMs: age(committed.finishedAt) } : null,
+    lastSuccess: committed?.finishedAt ? { runId: committed.id, command: committed.command, finishedAt: committed.finishedAt, dryRun: false, ageMs: age(committed.finishedAt) } : null,
+    lastCommitted: committed?.finishedAt ? { runId: committed.id, command: committed.command, finishedAt: committed.finishedAt, ageMs: age(committed.finishedAt) } : null,
+    lastDryRun: dryRun?.finishedAt ? { runId: dryRun.id, finishedAt: dryRun.finishedAt, ageMs: age(dryRun.finishedAt) } : null,
     syncLatencyMs: committed?.finishedAt ? age(committed.finishedAt) : null,
     driftNow: drift,
     driftNote: note,

@@ -1,9 +1,9 @@
 import type { LoadedConfig } from '../config/load.js';
 import { EXIT, InputError, InvreconError, errorMessage } from '../errors.js';
 import { applyPlan, undone, type ApplyResult } from '../plan/apply.js';
-import { buildPlan } from '../plan/build.js';
+import { buildPlan, recordBuiltPlan } from '../plan/build.js';
 import { readPlan } from '../plan/file.js';
-import type { PlanHeader } from '../plan/model.js';
+import { guardRefusal } from '../plan/guards.js';
 import type { DiffRow, PreparedDiff } from '../reconcile/diff.js';
 import { redactSecrets } from '../secrets.js';
 import { pullErp } from '../sources/erp/pull.js';
@@ -79,14 +79,15 @@ function topDrifting(diff: PreparedDiff, count: number): DriftingLevel[] {
   return top;
 }
 
-function locationDrift(diff: PreparedDiff, plan: PlanHeader): LocationDrift[] {
-  const changes = new Map(plan.summary.byLocation.map((l) => [l.locationId, l]));
+/** Per location, Shopify drift as diff counts it (the plan's changes are those levels). */
+function locationDrift(diff: PreparedDiff): LocationDrift[] {
   return diff.summary.byLocation.map((location) => ({
     locationId: location.locationId,
     locationName: location.locationName,
     levelsCompared: location.levelsCompared,
-    drifting: changes.get(location.locationId)?.changes ?? 0,
-    totalAbsDrift: changes.get(location.locationId)?.totalAbsDelta ?? 0,
+    drifting: location.levelsDrifting,
+    totalAbsDrift: location.totalAbsDrift,
+    erpCorrections: location.erpDrift.levels,
   }));
 }
 
@@ -252,17 +253,21 @@ export async function runSync(db: Db, config: LoadedConfig, options: SyncOptions
     });
     updateRun(db, runId, summary);
 
-    const { header: plan, path: planFile, diff } = await phase('plan', () => buildPlan(db, config, { force: options.force }));
+    const { header: plan, path: planFile, diff } = await phase('plan', () => {
+      const built = buildPlan(db, config, { force: options.force });
+      recordBuiltPlan(db, built.header, built.path);
+      return built;
+    });
     planned = { diff, changes: plan.summary.changes };
     summary.planFile = planFile;
     summary.planDigest = plan.digest;
     summary.levelsCompared = plan.summary.levelsCompared;
     summary.drifting = plan.summary.changes;
-    summary.totalAbsDrift = plan.summary.byLocation.reduce((n, l) => n + l.totalAbsDelta, 0);
+    summary.totalAbsDrift = diff.summary.totalAbsDrift;
     summary.erpCorrections = plan.summary.erpCorrections;
     summary.reportedConflicts = plan.summary.conflicts;
     summary.guards = plan.guards;
-    summary.byLocation = locationDrift(diff, plan);
+    summary.byLocation = locationDrift(diff);
     summary.topDrifting = topDrifting(diff, TOP_DRIFTING);
     log.info(`planned: ${plural(plan.summary.changes, 'change')} of ${plural(plan.summary.levelsCompared, 'level')}, ${plural(plan.summary.erpCorrections, 'ERP correction')}; plan ${summary.planFile}`, {
       runId,
@@ -275,13 +280,13 @@ export async function runSync(db: Db, config: LoadedConfig, options: SyncOptions
     });
     updateRun(db, runId, summary);
 
-    if (!plan.guards.applyable) {
-      const failed = plan.guards.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.message}`);
+    const refusal = guardRefusal(plan, 'sync refused, nothing was applied', '"invrecon sync --force"');
+    if (refusal) {
       summary.outcome = 'refused';
-      summary.error = `a guard failed, nothing was applied (check the ERP export; --force overrides): ${failed.join('; ')}`;
-      error = new InputError('sync refused: a guard failed, nothing was applied (check the ERP export; "invrecon sync --force" overrides)', failed);
-      log.error(`sync #${runId} refused: a guard failed, nothing was applied (check the ERP export; --force overrides)`, { runId, event: 'refused', failedGuards: failed });
-      for (const line of failed) log.error(`  ${line}`, { runId, event: 'guard-failed' });
+      summary.error = [refusal.message, ...refusal.details].join('; ');
+      error = refusal;
+      log.error(`sync #${runId} refused: a guard refused the plan, nothing was applied (check the ERP export; --force overrides it once)`, { runId, event: 'refused', failedGuards: refusal.details });
+      for (const line of refusal.details) log.error(`  ${line}`, { runId, event: 'guard-failed' });
     } else {
       if (plan.guards.forced) warn('guards failed but --force was given: applying anyway', 'plan');
       if (lockLost || !stillHeld(db, lock)) throw new InputError('the sync lock was taken over by another process during the run: stopping before apply');

@@ -3,10 +3,10 @@ import type { LoadedConfig } from '../config/load.js';
 import { assertRegularOrAbsent } from '../files.js';
 import { prepareDiff, type DiffOptions, type DiffRow, type PreparedDiff } from '../reconcile/diff.js';
 import type { Db } from '../store/db.js';
-import { previousSnapshot, type SnapshotInfo } from '../store/snapshots.js';
+import { knownGoodBaseline, previousSnapshot, recordPlan, warehouseRows, type SnapshotInfo } from '../store/snapshots.js';
 import { toolVersion } from '../version.js';
 import { PlanWriter, type FormulaNumbers } from './file.js';
-import { evaluateGuards } from './guards.js';
+import { evaluateGuards, type GuardReference } from './guards.js';
 import type { PlanChange, PlanHeader } from './model.js';
 
 export interface BuildPlanOptions extends Pick<DiffOptions, 'erpSnapshotId' | 'shopifySnapshotId' | 'sku' | 'location' | 'threshold'> {
@@ -44,24 +44,71 @@ function formulaOf(row: DiffRow): FormulaNumbers | undefined {
   return row.kind === 'level' && row.erp ? [row.erp.onHand, row.erp.reserved, row.erp.safetyStock, row.erp.safetySource, row.erp.shopifyCommitted] : undefined;
 }
 
-/** Rows of the ERP snapshot the last applied plan was made from, when that is an earlier snapshot still kept. */
-function lastAppliedErpRows(db: Db, current: SnapshotInfo): number | undefined {
-  const rows = db
-    .prepare(
-      `SELECT s.row_count FROM reconciled_levels r JOIN snapshots s ON s.id = r.erp_snapshot_id
-       WHERE s.id < ? ORDER BY r.reconciled_at DESC LIMIT 1`,
-    )
-    .pluck()
-    .get(current.id) as number | undefined;
-  return rows;
+/** Mapped warehouses (by the current config) that had rows in the earlier export and have none in this one. */
+function vanishedWarehouses(db: Db, earlier: SnapshotInfo, current: SnapshotInfo, config: LoadedConfig): string[] {
+  const before = warehouseRows(db, earlier);
+  const now = warehouseRows(db, current);
+  return config.locations
+    .flatMap((l) => l.warehouses)
+    .filter((w) => before.has(w) && !now.has(w))
+    .sort();
 }
 
-/** Mapped warehouses that had rows in the previous export and have none in this one (from the pulls' records). */
-function vanishedWarehouses(previous: SnapshotInfo, current: SnapshotInfo, config: LoadedConfig): string[] {
-  const codes = (snapshot: SnapshotInfo) => new Set(((snapshot.meta.warehouses ?? []) as { code: string; rows: number }[]).filter((w) => w.rows > 0).map((w) => w.code));
-  const before = codes(previous);
-  const now = codes(current);
-  return config.locations.flatMap((l) => l.warehouses).filter((w) => before.has(w) && !now.has(w)).sort();
+/** The earlier exports the guards judge this one against: the previous snapshot and the known-good baseline. */
+function guardReferences(db: Db, config: LoadedConfig, current: SnapshotInfo): GuardReference[] {
+  const references: GuardReference[] = [];
+  const add = (snapshot: SnapshotInfo | undefined, role: GuardReference['role']) => {
+    if (!snapshot || snapshot.id === current.id || references.some((r) => r.snapshotId === snapshot.id)) return;
+    references.push({ role, snapshotId: snapshot.id, rows: snapshot.rowCount, vanishedWarehouses: vanishedWarehouses(db, snapshot, current, config) });
+  };
+  const baseline = knownGoodBaseline(db);
+  add(baseline?.snapshot, baseline?.kind ?? 'last-applied');
+  add(previousSnapshot(db, current), 'previous');
+  return references;
+}
+
+/** At most this many SKUs are named in the plan's issue about SKUs the export dropped. */
+const REMOVED_SKUS_NAMED = 20;
+
+/**
+ * SKUs the reference export (the known-good baseline, else the previous one) listed and this one does not:
+ * named in the plan with what `unknownSkus` does with their Shopify levels, never silently dropped.
+ */
+function removedSkusIssue(db: Db, config: LoadedConfig, current: SnapshotInfo, references: GuardReference[]): string | undefined {
+  const reference = references[0];
+  if (!reference) return undefined;
+  const removed = db
+    .prepare(
+      // DISTINCT first: one lookup per SKU, not per (SKU, warehouse) row.
+      `SELECT sku FROM (SELECT DISTINCT sku FROM erp_levels WHERE snapshot_id = ?) e
+       WHERE NOT EXISTS (SELECT 1 FROM erp_levels c WHERE c.snapshot_id = ? AND c.sku = e.sku) ORDER BY sku`,
+    )
+    .pluck()
+    .all(reference.snapshotId, current.id) as string[];
+  if (removed.length === 0) return undefined;
+  const named = removed
+    .slice(0, REMOVED_SKUS_NAMED)
+    .map((sku) => JSON.stringify(sku))
+    .join(', ');
+  const more = removed.length > REMOVED_SKUS_NAMED ? ` and ${removed.length - REMOVED_SKUS_NAMED} more` : '';
+  const handling = {
+    ignore: 'leaves their Shopify levels as they are (not compared)',
+    report: 'reports their Shopify levels as not-in-erp and leaves them as they are',
+    zero: 'sets their Shopify levels to 0 where the ERP is the authority',
+  }[config.unknownSkus];
+  return `${removed.length} SKU${removed.length === 1 ? '' : 's'} of ERP snapshot #${reference.snapshotId} ${removed.length === 1 ? 'is' : 'are'} not in this export: ${named}${more}; unknownSkus "${config.unknownSkus}" ${handling}`;
+}
+
+/** Records a plan file written from its snapshots: prune removes them together, and the guards' baseline is read from it. */
+export function recordBuiltPlan(db: Db, header: Pick<PlanHeader, 'digest' | 'baseline' | 'guards'>, path: string): void {
+  recordPlan(db, {
+    digest: header.digest,
+    path,
+    erpSnapshotId: header.baseline.erp.snapshotId,
+    shopifySnapshotId: header.baseline.shopify.snapshotId,
+    guardsPassed: header.guards.checks.every((c) => c.ok),
+    forced: header.guards.forced,
+  });
 }
 
 export interface BuiltPlan {
@@ -94,11 +141,12 @@ export function buildPlan(db: Db, config: LoadedConfig, options: BuildPlanOption
     let zeroed = 0;
     let unitsUp = 0;
     let unitsDown = 0;
-    const byLocation = new Map<string, { locationId: string; changes: number; totalAbsDelta: number; zeroed: number }>();
+    // risen: levels the plan takes from no stock to some (the location is not emptied while one does).
+    const byLocation = new Map<string, { locationId: string; changes: number; totalAbsDelta: number; zeroed: number; risen: number }>();
     for (const row of diff.planRows('changes')) {
       const change = toChange(row);
       writer.change(change, formulaOf(row));
-      const location = byLocation.get(change.locationId) ?? { locationId: change.locationId, changes: 0, totalAbsDelta: 0, zeroed: 0 };
+      const location = byLocation.get(change.locationId) ?? { locationId: change.locationId, changes: 0, totalAbsDelta: 0, zeroed: 0, risen: 0 };
       byLocation.set(change.locationId, location);
       const zeroes = change.to === 0 && change.from > 0 ? 1 : 0;
       changes++;
@@ -108,6 +156,7 @@ export function buildPlan(db: Db, config: LoadedConfig, options: BuildPlanOption
       location.changes++;
       location.totalAbsDelta += Math.abs(change.delta);
       location.zeroed += zeroes;
+      if (change.from <= 0 && change.to > 0) location.risen++;
     }
     let erpCorrections = 0;
     for (const { row, warehouse, onHand } of diff.erpCorrectionRows()) {
@@ -129,17 +178,20 @@ export function buildPlan(db: Db, config: LoadedConfig, options: BuildPlanOption
     for (const row of diff.planRows('hybrid-ok')) {
       if (row.erp) writer.hybridBase({ sku: row.sku, locationId: row.locationId, erpAvailable: row.erp.available, shopifyAvailable: row.observed! });
     }
-    const previous = previousSnapshot(db, diff.erpSnapshot);
+    const references = guardReferences(db, config, diff.erpSnapshot);
     const checks = evaluateGuards(config.guards, {
       changes,
       zeroed,
       levelsCompared: diff.summary.levelsCompared,
       erpRows: diff.erpSnapshot.rowCount,
-      previousErpRows: previous?.rowCount,
-      lastAppliedErpRows: lastAppliedErpRows(db, diff.erpSnapshot),
-      byLocation: diff.summary.byLocation.map((l) => ({ locationName: l.locationName, compared: l.levelsCompared, zeroed: byLocation.get(l.locationId)?.zeroed ?? 0 })),
-      vanishedWarehouses: previous ? vanishedWarehouses(previous, diff.erpSnapshot, config) : [],
+      references,
+      byLocation: diff.summary.byLocation.map((l) => {
+        const here = byLocation.get(l.locationId);
+        const zeroedHere = here?.zeroed ?? 0;
+        return { locationName: l.locationName, compared: l.levelsCompared, zeroed: zeroedHere, stockedBefore: l.stocked, stockedAfter: l.stocked - zeroedHere + (here?.risen ?? 0) };
+      }),
     });
+    const removedSkus = removedSkusIssue(db, config, diff.erpSnapshot, references);
     const passed = checks.every((c) => c.ok);
     const { header, path } = writer.finish(
       {
@@ -149,7 +201,7 @@ export function buildPlan(db: Db, config: LoadedConfig, options: BuildPlanOption
         shop: config.shopify.shop,
         apiVersion: config.shopify.apiVersion,
         baseline: { erp: snapshotRef(diff.erpSnapshot), shopify: snapshotRef(diff.shopifySnapshot) },
-        guards: { applyable: passed || Boolean(options.force), forced: !passed && Boolean(options.force), checks },
+        guards: { applyable: passed || Boolean(options.force), forced: !passed && Boolean(options.force), checks, references },
         summary: {
           changes,
           zeroed,
@@ -158,9 +210,9 @@ export function buildPlan(db: Db, config: LoadedConfig, options: BuildPlanOption
           unitsDown,
           erpCorrections,
           conflicts: diff.summary.reported.conflict,
-          byLocation: [...byLocation.values()].sort((a, b) => (a.locationId < b.locationId ? -1 : a.locationId > b.locationId ? 1 : 0)),
+          byLocation: [...byLocation.values()].map(({ risen: _risen, ...l }) => l).sort((a, b) => (a.locationId < b.locationId ? -1 : a.locationId > b.locationId ? 1 : 0)),
         },
-        issues: diff.issues,
+        issues: removedSkus ? [...diff.issues, removedSkus] : diff.issues,
       },
       (digest) => target.out ?? defaultPlanPath(config.snapshot.path, digest),
     );

@@ -1,5 +1,26 @@
 import type { Config } from '../config/schema.js';
-import type { GuardCheck } from './model.js';
+import { InputError } from '../errors.js';
+import type { GuardCheck, Plan } from './model.js';
+
+/** An earlier ERP export the new one is judged against. */
+export interface GuardReference {
+  /** previous: the snapshot pulled just before; last-applied / last-passed: the known-good baseline. */
+  role: 'previous' | 'last-applied' | 'last-passed';
+  snapshotId: number;
+  rows: number;
+  /** Mapped warehouses (by the current config) that had rows in that export and have none in this one. */
+  vanishedWarehouses: string[];
+}
+
+export interface LocationGuardInput {
+  locationName: string;
+  /** Changes that take a level with stock down to 0. */
+  zeroed: number;
+  compared: number;
+  /** Compared levels with stock in Shopify now, and once the plan is applied. */
+  stockedBefore: number;
+  stockedAfter: number;
+}
 
 export interface GuardInputs {
   changes: number;
@@ -8,18 +29,24 @@ export interface GuardInputs {
   /** Levels both sides have, the base of the zeroed share. */
   levelsCompared: number;
   erpRows: number;
-  /** Row count of the ERP snapshot before this one, when there is one. */
-  previousErpRows: number | undefined;
-  /** Row count of the ERP snapshot the last applied plan came from: a truncated export pulled twice is still caught. */
-  lastAppliedErpRows?: number;
+  /** The previous snapshot and the known-good baseline (one entry when they are the same snapshot). */
+  references: GuardReference[];
   /** Zeroed and compared levels per Shopify location: one lost warehouse must not empty one store. */
-  byLocation?: { locationName: string; zeroed: number; compared: number }[];
-  /** Mapped warehouses the previous ERP snapshot had rows for and this one has none. */
-  vanishedWarehouses?: string[];
+  byLocation?: LocationGuardInput[];
 }
 
-/** A location's zeroed share is judged on its own only from this many compared levels (smaller ones are noise). */
+/** A location's zeroed share is judged on its own only from this many compared levels; smaller ones are judged by emptiedLocations. */
 export const MIN_LEVELS_PER_LOCATION_CHECK = 20;
+
+const ROLE_LABEL: Record<GuardReference['role'], string> = {
+  previous: 'the previous ERP snapshot',
+  'last-applied': 'the ERP snapshot of the last applied plan',
+  'last-passed': 'the ERP snapshot of the last plan that passed the guards',
+};
+
+function referenceLabel(reference: GuardReference): string {
+  return `${ROLE_LABEL[reference.role]} (#${reference.snapshotId})`;
+}
 
 /**
  * The checks that keep a bad export from zeroing a store. Pure: the plan records every check with its
@@ -58,11 +85,21 @@ export function evaluateGuards(guards: Config['guards'], inputs: GuardInputs): G
       (worst && worst.share > zeroedShare ? `; at ${worst.locationName} ${worst.zeroed} of ${worst.compared} (${percent(worst.share)})` : '') +
       `; guards.maxZeroedShare ${percent(guards.maxZeroedShare)}`,
   });
-  const references = [
-    { label: 'the previous ERP snapshot', rows: inputs.previousErpRows },
-    { label: 'the ERP snapshot of the last applied plan', rows: inputs.lastAppliedErpRows },
-  ].filter((r): r is { label: string; rows: number } => r.rows !== undefined && r.rows > 0);
-  const drops = references.map((r) => ({ ...r, drop: Math.max(0, (r.rows - inputs.erpRows) / r.rows) })).sort((a, b) => b.drop - a.drop);
+  // Whatever its size, a location the plan would leave with no stock at all is refused.
+  const emptied = (inputs.byLocation ?? []).filter((l) => l.zeroed > 0 && l.stockedBefore > 0 && l.stockedAfter === 0);
+  checks.push({
+    name: 'emptiedLocations',
+    ok: emptied.length === 0,
+    limit: 0,
+    value: emptied.length,
+    message: emptied.length
+      ? `the plan sets every level with stock to 0 at ${emptied.map((l) => `${l.locationName} (${l.zeroed} of ${l.stockedBefore})`).join(', ')}`
+      : 'every location keeps some stock',
+  });
+  const drops = inputs.references
+    .filter((r) => r.rows > 0)
+    .map((r) => ({ ...r, drop: Math.max(0, (r.rows - inputs.erpRows) / r.rows) }))
+    .sort((a, b) => b.drop - a.drop);
   const largest = drops[0];
   checks.push({
     name: 'maxRowDrop',
@@ -70,20 +107,34 @@ export function evaluateGuards(guards: Config['guards'], inputs: GuardInputs): G
     limit: guards.maxRowDrop,
     value: round(largest?.drop ?? 0),
     message: largest
-      ? `ERP rows ${largest.rows} in ${largest.label} → ${inputs.erpRows} (drop ${percent(largest.drop)}; guards.maxRowDrop ${percent(guards.maxRowDrop)})`
+      ? `ERP rows ${largest.rows} in ${referenceLabel(largest)} → ${inputs.erpRows} (drop ${percent(largest.drop)}; guards.maxRowDrop ${percent(guards.maxRowDrop)})`
       : 'no earlier ERP snapshot to compare the row count with',
   });
-  const vanished = inputs.vanishedWarehouses ?? [];
+  const vanished = [...new Set(inputs.references.flatMap((r) => r.vanishedWarehouses))].sort();
+  const where = inputs.references.filter((r) => r.vanishedWarehouses.length > 0).map(referenceLabel);
   checks.push({
     name: 'warehousesPresent',
     ok: vanished.length === 0,
     limit: 0,
     value: vanished.length,
     message: vanished.length
-      ? `mapped warehouse${vanished.length > 1 ? 's' : ''} ${vanished.map((w) => JSON.stringify(w)).join(', ')} had rows in the previous ERP export and ${vanished.length > 1 ? 'have' : 'has'} none now`
-      : 'every mapped warehouse of the previous ERP export is still there',
+      ? `mapped warehouse${vanished.length > 1 ? 's' : ''} ${vanished.map((w) => JSON.stringify(w)).join(', ')} had rows in ${where.join(' and ')} and ${vanished.length > 1 ? 'have' : 'has'} none now`
+      : inputs.references.length
+        ? `every mapped warehouse of ${inputs.references.map(referenceLabel).join(' and ')} is still there`
+        : 'no earlier ERP snapshot to compare the warehouses with',
   });
   return checks;
+}
+
+/** One line per failed check: its name, value and limit, and what it found. */
+export function failedGuardLines(checks: readonly GuardCheck[]): string[] {
+  return checks.filter((c) => !c.ok).map((c) => `${c.name} (value ${c.value}, limit ${c.limit}): ${c.message}`);
+}
+
+/** The error a command ends with when a plan's guards refuse it (exit 1); undefined when it is applyable. */
+export function guardRefusal(plan: Pick<Plan, 'guards'>, what: string, override: string): InputError | undefined {
+  if (plan.guards.applyable) return undefined;
+  return new InputError(`${what}: a guard refused the plan (check the ERP export; ${override} overrides it once)`, failedGuardLines(plan.guards.checks));
 }
 
 function round(n: number): number {

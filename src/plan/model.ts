@@ -32,7 +32,7 @@ const erpCorrection = z.object({
 });
 
 const guardCheck = z.object({
-  name: z.enum(['emptyErp', 'maxChanges', 'maxZeroedShare', 'maxRowDrop', 'warehousesPresent']),
+  name: z.enum(['emptyErp', 'maxChanges', 'maxZeroedShare', 'emptiedLocations', 'maxRowDrop', 'warehousesPresent']),
   ok: z.boolean(),
   limit: z.number(),
   value: z.number(),
@@ -55,7 +55,15 @@ export const planHeaderSchema = z.object({
   shop: z.string(),
   apiVersion: z.string(),
   baseline: z.object({ erp: snapshotRef, shopify: snapshotRef }),
-  guards: z.object({ applyable: z.boolean(), forced: z.boolean(), checks: z.array(guardCheck) }),
+  guards: z.object({
+    applyable: z.boolean(),
+    forced: z.boolean(),
+    checks: z.array(guardCheck),
+    /** The earlier ERP exports the checks compared with: the previous snapshot and the known-good baseline. */
+    references: z
+      .array(z.object({ role: z.enum(['previous', 'last-applied', 'last-passed']), snapshotId: z.int(), rows: z.int(), vanishedWarehouses: z.array(z.string()) }))
+      .optional(),
+  }),
   summary: z.object({
     changes: z.int(),
     zeroed: z.int(),

@@ -20,7 +20,7 @@ export interface VerifyOptions {
 }
 
 /** Guards that depend only on the plan's own snapshots and config (not on what was applied since). */
-const STATIC_GUARDS = new Set(['emptyErp', 'maxChanges', 'maxZeroedShare']);
+const STATIC_GUARDS = new Set(['emptyErp', 'maxChanges', 'maxZeroedShare', 'emptiedLocations']);
 
 function describeChange(c: Pick<PlanChange, 'from' | 'to' | 'inventoryItemId' | 'mode'> | undefined): string {
   return c ? `${c.from} → ${c.to} (${c.mode}, ${c.inventoryItemId})` : 'no change';

@@ -29,6 +29,27 @@ export type RowStatus = 'ok' | 'change' | 'erp-correction' | 'conflict' | 'not-i
 /** Statuses that mean the two sides disagree about a level both have. */
 export const DRIFT_STATUSES: readonly RowStatus[] = ['change', 'erp-correction', 'conflict'];
 
+/**
+ * Drift has one definition everywhere (diff, plan, status, report, demo, sync), in two kinds named apart:
+ * Shopify drift, the levels invrecon would write (status `change`), and ERP drift, the corrections the
+ * ERP must take where Shopify is the authority (status `erp-correction`); both beyond the threshold.
+ * Hybrid conflicts are counted on their own: no command settles them, a person does.
+ */
+export type DriftKind = 'shopify' | 'erp';
+
+export function driftKind(status: RowStatus): DriftKind | undefined {
+  return status === 'change' ? 'shopify' : status === 'erp-correction' ? 'erp' : undefined;
+}
+
+/** What `--detailed-exitcode` fails on: Shopify drift (the default), ERP drift, or both. Conflicts fail every gate. */
+export type Gate = 'shopify' | 'erp' | 'all';
+export const GATES: readonly Gate[] = ['shopify', 'erp', 'all'];
+export const DEFAULT_GATE: Gate = 'shopify';
+
+export function gateFails(counts: { shopify: number; erp: number; conflicts: number }, gate: Gate): boolean {
+  return counts.conflicts > 0 || (gate !== 'erp' && counts.shopify > 0) || (gate !== 'shopify' && counts.erp > 0);
+}
+
 export interface DiffRow {
   sku: string;
   locationId: string;
@@ -48,14 +69,28 @@ export interface DiffRow {
   category: string | null;
 }
 
+export interface DriftCount {
+  levels: number;
+  /** Sum of |delta| over those levels. */
+  units: number;
+}
+
 export interface LocationSummary {
   locationId: string;
   locationName: string;
   levelsCompared: number;
+  /** Shopify drift: levels invrecon would write, and their total |delta|. */
   levelsDrifting: number;
   totalAbsDrift: number;
-  oversell: { levels: number; units: number };
-  lostSales: { levels: number; units: number };
+  /** The Shopify drift split: Shopify above the target (oversell risk) and below it (lost sales). */
+  oversell: DriftCount;
+  lostSales: DriftCount;
+  /** ERP drift: corrections the ERP must take (Shopify is the authority there). */
+  erpDrift: DriftCount;
+  /** Hybrid levels both sides changed beyond a merge: left for a person. */
+  conflicts: number;
+  /** Compared levels with stock in Shopify (available > 0), for the guards. */
+  stocked: number;
 }
 
 export interface DiffSummary extends Omit<LocationSummary, 'locationId' | 'locationName'> {
@@ -162,7 +197,7 @@ function keepCondition(keep: KeepRules): string {
   if (keep.all) return '1';
   // CASE, not OR: SQLite may evaluate OR terms in any order, and the count must see dropped rows only.
   return `CASE WHEN status <> 'ok' OR sku IN (SELECT sku FROM t_component)${keep.hybridOk ? " OR authority = 'hybrid'" : ''} THEN 1
-      ELSE ${DROPPED_OK_FUNCTION}(location_id, ${keep.inFilter}) END`;
+      ELSE ${DROPPED_OK_FUNCTION}(location_id, ${keep.inFilter}, observed > 0) END`;
 }
 
 /** Creates the per-run temporary tables that carry the config's rules into SQL. */
@@ -570,16 +605,32 @@ function locationIssues(db: Db, config: LoadedConfig, resolved: ResolvedLocation
 }
 
 function emptyLocationSummary(locationId: string, locationName: string): LocationSummary {
-  return { locationId, locationName, levelsCompared: 0, levelsDrifting: 0, totalAbsDrift: 0, oversell: { levels: 0, units: 0 }, lostSales: { levels: 0, units: 0 } };
+  return {
+    locationId,
+    locationName,
+    levelsCompared: 0,
+    levelsDrifting: 0,
+    totalAbsDrift: 0,
+    oversell: { levels: 0, units: 0 },
+    lostSales: { levels: 0, units: 0 },
+    erpDrift: { levels: 0, units: 0 },
+    conflicts: 0,
+    stocked: 0,
+  };
 }
 
-function summarize(db: Db, locations: readonly ResolvedLocation[], where: string, params: Record<string, unknown>, threshold: number, droppedOk: ReadonlyMap<string, number>): DiffSummary {
-  // One pass over t_diff, grouped by (location, status); the rest is added up here. Drift is a change
-  // (or an ERP correction) beyond the threshold; oversell is observed above target, lost sales below.
+/** Plain `ok` levels counted (not stored) by the join, per location: all of them, and those with stock in Shopify. */
+export type DroppedOk = Map<string, { levels: number; stocked: number }>;
+
+function summarize(db: Db, locations: readonly ResolvedLocation[], where: string, params: Record<string, unknown>, threshold: number, droppedOk: DroppedOk): DiffSummary {
+  // One pass over t_diff, grouped by (location, status); the rest is added up here. Drift is beyond the
+  // threshold: Shopify drift for a change (oversell when observed is above target, lost sales below),
+  // ERP drift for an ERP correction.
   const groups = db
     .prepare(
       `SELECT location_id AS locationId, status, COUNT(*) AS n,
          SUM(observed IS NOT NULL AND (target IS NOT NULL OR status = 'conflict')) AS compared,
+         SUM(observed > 0 AND (target IS NOT NULL OR status = 'conflict')) AS stocked,
          SUM(observed - target > @threshold) AS oversellLevels, SUM(CASE WHEN observed - target > @threshold THEN observed - target ELSE 0 END) AS oversellUnits,
          SUM(target - observed > @threshold) AS lostLevels, SUM(CASE WHEN target - observed > @threshold THEN target - observed ELSE 0 END) AS lostUnits,
          SUM(clamped) AS clamped
@@ -591,6 +642,7 @@ function summarize(db: Db, locations: readonly ResolvedLocation[], where: string
     status: RowStatus;
     n: number;
     compared: number | null;
+    stocked: number | null;
     oversellLevels: number | null;
     oversellUnits: number | null;
     lostLevels: number | null;
@@ -599,33 +651,46 @@ function summarize(db: Db, locations: readonly ResolvedLocation[], where: string
   }[];
   const names = new Map(locations.map((l) => [l.locationId, l.locationName]));
   const byId = new Map<string, LocationSummary>();
+  const locationOf = (locationId: string) => {
+    let location = byId.get(locationId);
+    if (!location) {
+      location = emptyLocationSummary(locationId, names.get(locationId) ?? locationId);
+      byId.set(locationId, location);
+    }
+    return location;
+  };
   const counts = new Map<string, number>();
   let clamped = 0;
   for (const g of groups) {
     counts.set(g.status, (counts.get(g.status) ?? 0) + g.n);
     clamped += g.clamped ?? 0;
-    let location = byId.get(g.locationId);
-    if (!location) {
-      location = emptyLocationSummary(g.locationId, names.get(g.locationId) ?? g.locationId);
-      byId.set(g.locationId, location);
+    const location = locationOf(g.locationId);
+    if (g.status !== 'ambiguous-sku') {
+      location.levelsCompared += g.compared ?? 0;
+      location.stocked += g.stocked ?? 0;
     }
-    if (g.status !== 'ambiguous-sku') location.levelsCompared += g.compared ?? 0;
-    if (g.status === 'change' || g.status === 'erp-correction') {
+    const levels = (g.oversellLevels ?? 0) + (g.lostLevels ?? 0);
+    const units = (g.oversellUnits ?? 0) + (g.lostUnits ?? 0);
+    if (driftKind(g.status) === 'shopify') {
       location.oversell.levels += g.oversellLevels ?? 0;
       location.oversell.units += g.oversellUnits ?? 0;
       location.lostSales.levels += g.lostLevels ?? 0;
       location.lostSales.units += g.lostUnits ?? 0;
-      location.levelsDrifting += (g.oversellLevels ?? 0) + (g.lostLevels ?? 0);
-      location.totalAbsDrift += (g.oversellUnits ?? 0) + (g.lostUnits ?? 0);
-    }
+      location.levelsDrifting += levels;
+      location.totalAbsDrift += units;
+    } else if (driftKind(g.status) === 'erp') {
+      location.erpDrift.levels += levels;
+      location.erpDrift.units += units;
+    } else if (g.status === 'conflict') location.conflicts += g.n;
   }
-  for (const [locationId, n] of droppedOk) {
-    const location = byId.get(locationId) ?? emptyLocationSummary(locationId, names.get(locationId) ?? locationId);
-    location.levelsCompared += n;
-    counts.set('ok', (counts.get('ok') ?? 0) + n);
-    byId.set(locationId, location);
+  for (const [locationId, dropped] of droppedOk) {
+    const location = locationOf(locationId);
+    location.levelsCompared += dropped.levels;
+    location.stocked += dropped.stocked;
+    counts.set('ok', (counts.get('ok') ?? 0) + dropped.levels);
   }
   const byLocation = [...byId.values()].sort((a, b) => (a.locationName < b.locationName ? -1 : a.locationName > b.locationName ? 1 : 0));
+  // Every total is the sum of its locations.
   const sum = (pick: (l: LocationSummary) => number) => byLocation.reduce((total, l) => total + pick(l), 0);
   return {
     threshold,
@@ -634,6 +699,9 @@ function summarize(db: Db, locations: readonly ResolvedLocation[], where: string
     totalAbsDrift: sum((l) => l.totalAbsDrift),
     oversell: { levels: sum((l) => l.oversell.levels), units: sum((l) => l.oversell.units) },
     lostSales: { levels: sum((l) => l.lostSales.levels), units: sum((l) => l.lostSales.units) },
+    erpDrift: { levels: sum((l) => l.erpDrift.levels), units: sum((l) => l.erpDrift.units) },
+    conflicts: sum((l) => l.conflicts),
+    stocked: sum((l) => l.stocked),
     byLocation,
     reported: {
       'erp-correction': counts.get('erp-correction') ?? 0,
@@ -669,6 +737,11 @@ export interface PreparedDiff extends Omit<DiffResult, 'rows'> {
   driftingRows(above: number): IterableIterator<DiffRow>;
   /** Shopify changes (status change) beyond |delta| `above`: how many and their total |delta|, counted in SQL. */
   changeTotals(above?: number): { changes: number; totalAbsDelta: number; aboveLimit: number };
+}
+
+/** The counts a gate looks at, from a diff summary. */
+export function driftCounts(summary: DiffSummary): { shopify: number; erp: number; conflicts: number } {
+  return { shopify: summary.levelsDrifting, erp: summary.erpDrift.levels, conflicts: summary.conflicts };
 }
 
 /**
@@ -721,9 +794,14 @@ export function prepareDiff(db: Db, config: LoadedConfig, options: DiffOptions =
     filters.push('location_id = @location');
     params.location = resolved.find((l) => l.locationName === options.location || l.locationId === options.location)!.locationId;
   }
-  const droppedOk = new Map<string, number>();
-  db.function(DROPPED_OK_FUNCTION, { varargs: false }, (locationId: unknown, inFilter: unknown) => {
-    if (inFilter) droppedOk.set(locationId as string, (droppedOk.get(locationId as string) ?? 0) + 1);
+  const droppedOk: DroppedOk = new Map();
+  db.function(DROPPED_OK_FUNCTION, { varargs: false }, (locationId: unknown, inFilter: unknown, stocked: unknown) => {
+    if (!inFilter) return 0;
+    const counts = droppedOk.get(locationId as string);
+    if (counts) {
+      counts.levels++;
+      if (stocked) counts.stocked++;
+    } else droppedOk.set(locationId as string, { levels: 1, stocked: stocked ? 1 : 0 });
     return 0;
   });
   const keep: KeepRules = { all: Boolean(options.all), hybridOk: Boolean(options.hybridOk), inFilter: filters.length ? filters.join(' AND ') : '1', filterParams: params };

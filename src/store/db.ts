@@ -33,12 +33,26 @@ export function migrate(db: Db, migrations: Migration[] = listMigrations()): voi
     );
   }
   const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
-  for (const migration of migrations) {
-    if (applied.has(migration.version)) continue;
-    db.transaction(() => {
-      db.exec(migration.sql);
-      record.run(migration.version, migration.name, new Date().toISOString());
-    })();
+  const pending = migrations.filter((m) => !applied.has(m.version));
+  if (pending.length === 0) return;
+  // A migration may rebuild a table others refer to: with foreign keys on, dropping the old table would
+  // delete the rows that refer to it. They are off while migrating (the pragma cannot change inside a
+  // transaction) and checked before each migration commits.
+  const foreignKeys = db.pragma('foreign_keys', { simple: true }) as number;
+  db.pragma('foreign_keys = OFF');
+  try {
+    for (const migration of pending) {
+      db.transaction(() => {
+        db.exec(migration.sql);
+        const broken = db.pragma('foreign_key_check') as { table: string; parent: string }[];
+        if (broken.length > 0) {
+          throw new InputError(`${db.name}: migration ${migration.name} would break ${broken.length} reference(s) (${broken[0]!.table} → ${broken[0]!.parent}); nothing was changed`);
+        }
+        record.run(migration.version, migration.name, new Date().toISOString());
+      })();
+    }
+  } finally {
+    db.pragma(`foreign_keys = ${foreignKeys ? 'ON' : 'OFF'}`);
   }
 }
 

@@ -235,18 +235,181 @@ function isPrimaryKeyViolation(error: unknown): boolean {
   return (error as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
 
-/** Keeps the newest `keep` snapshots of each side, plus any still needed; returns the ids removed. */
-export function pruneSnapshots(db: Db, keep: number, protectedIds: ReadonlySet<number> = new Set()): number[] {
-  const removed: number[] = [];
-  db.transaction(() => {
-    for (const side of ['erp', 'shopify'] as const) {
-      const ids = db.prepare('SELECT id FROM snapshots WHERE side = ? ORDER BY id DESC').pluck().all(side) as number[];
-      for (const id of ids.slice(keep)) {
-        if (protectedIds.has(id)) continue;
-        db.prepare('DELETE FROM snapshots WHERE id = ?').run(id);
-        removed.push(id);
-      }
+/** A plan as the database records it: the file it was written to and the snapshots it was made from. */
+export interface PlanRecord {
+  digest: string;
+  path: string;
+  erpSnapshotId: number;
+  shopifySnapshotId: number;
+  createdAt: string;
+  guardsPassed: boolean;
+  forced: boolean;
+}
+
+/** Records a plan file written from these snapshots (again for the same file: nothing changes). */
+export function recordPlan(db: Db, plan: Omit<PlanRecord, 'createdAt'>, at = new Date()): void {
+  // A plan from a snapshot no longer kept (an old file applied again) is not recorded: it refers to nothing.
+  const kept = db.prepare('SELECT COUNT(*) FROM snapshots WHERE id IN (?, ?)').pluck().get(plan.erpSnapshotId, plan.shopifySnapshotId) as number;
+  if (kept < (plan.erpSnapshotId === plan.shopifySnapshotId ? 1 : 2)) return;
+  db.prepare(
+    `INSERT OR IGNORE INTO plans (digest, path, erp_snapshot_id, shopify_snapshot_id, created_at, guards_passed, forced) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  ).run(plan.digest, plan.path, plan.erpSnapshotId, plan.shopifySnapshotId, at.toISOString(), plan.guardsPassed ? 1 : 0, plan.forced ? 1 : 0);
+}
+
+interface PlanRow {
+  digest: string;
+  path: string;
+  erp_snapshot_id: number;
+  shopify_snapshot_id: number;
+  created_at: string;
+  guards_passed: number;
+  forced: number;
+}
+
+function toPlanRecord(row: PlanRow): PlanRecord {
+  return {
+    digest: row.digest,
+    path: row.path,
+    erpSnapshotId: row.erp_snapshot_id,
+    shopifySnapshotId: row.shopify_snapshot_id,
+    createdAt: row.created_at,
+    guardsPassed: row.guards_passed === 1,
+    forced: row.forced === 1,
+  };
+}
+
+export function listPlans(db: Db): PlanRecord[] {
+  return (db.prepare('SELECT * FROM plans ORDER BY created_at, digest, path').all() as PlanRow[]).map(toPlanRecord);
+}
+
+/** Why a snapshot is the guards' baseline. */
+export type BaselineKind = 'last-applied' | 'last-passed';
+
+/**
+ * The last known-good ERP baseline the guards compare with: the ERP snapshot of the last applied plan
+ * (an apply with --commit that finished), or, before any plan was applied, of the newest plan that
+ * passed every guard. A refused export never becomes the baseline, so a refusal holds night after night.
+ */
+export function knownGoodBaseline(db: Db): { snapshot: SnapshotInfo; kind: BaselineKind; planDigest: string | null } | undefined {
+  // Applied plans; before plans were recorded (migration 030) the hybrid base names the snapshot it came from.
+  const applied = db
+    .prepare(
+      `SELECT erp_snapshot_id AS id, digest, at FROM (
+         SELECT p.erp_snapshot_id, p.digest, a.finished_at AS at FROM applies a JOIN plans p ON p.digest = a.plan_digest
+         WHERE a.finished_at IS NOT NULL AND a.status IN ('done', 'conflicts')
+         UNION ALL
+         SELECT erp_snapshot_id, plan_digest, reconciled_at FROM reconciled_levels WHERE erp_snapshot_id IS NOT NULL)
+       WHERE erp_snapshot_id IN (SELECT id FROM snapshots)
+       ORDER BY at DESC, erp_snapshot_id DESC LIMIT 1`,
+    )
+    .get() as { id: number; digest: string | null } | undefined;
+  if (applied) return { snapshot: getSnapshot(db, applied.id)!, kind: 'last-applied', planDigest: applied.digest };
+  const passed = db
+    .prepare('SELECT erp_snapshot_id AS id, digest FROM plans WHERE guards_passed = 1 ORDER BY created_at DESC, erp_snapshot_id DESC LIMIT 1')
+    .get() as { id: number; digest: string } | undefined;
+  return passed ? { snapshot: getSnapshot(db, passed.id)!, kind: 'last-passed', planDigest: passed.digest } : undefined;
+}
+
+/** Rows per warehouse code of an ERP snapshot: from what the pull recorded, else counted. */
+export function warehouseRows(db: Db, snapshot: SnapshotInfo): Map<string, number> {
+  const recorded = snapshot.meta.warehouses as { code: string; rows: number }[] | undefined;
+  if (Array.isArray(recorded)) return new Map(recorded.filter((w) => w.rows > 0).map((w) => [w.code, w.rows]));
+  const counted = db.prepare('SELECT warehouse, COUNT(*) AS n FROM erp_levels WHERE snapshot_id = ? GROUP BY warehouse').all(snapshot.id) as { warehouse: string; n: number }[];
+  return new Map(counted.map((w) => [w.warehouse, w.n]));
+}
+
+/** A snapshot prune keeps whatever its age, and why. */
+export interface ProtectedSnapshot {
+  id: number;
+  reasons: string[];
+}
+
+export interface PruneSelection {
+  /** Snapshots to remove, oldest first. */
+  snapshots: SnapshotInfo[];
+  /** Recorded plans made from any of them: they go too. */
+  plans: PlanRecord[];
+  /** Snapshots beyond `keep` that stay because something still refers to them. */
+  protected: ProtectedSnapshot[];
+  /** Snapshots left once done. */
+  kept: number;
+}
+
+/** Snapshots something still needs: a running run, an apply that can resume, the guards' baseline, the hybrid base. */
+function protectedSnapshots(db: Db): Map<number, string[]> {
+  const reasons = new Map<number, string[]>();
+  const add = (id: number | null | undefined, why: string) => {
+    if (id === null || id === undefined) return;
+    const list = reasons.get(id) ?? [];
+    if (!list.includes(why)) list.push(why);
+    reasons.set(id, list);
+  };
+  const unfinished = db
+    .prepare(
+      `SELECT id, json_extract(summary, '$.snapshots.erp') AS erp, json_extract(summary, '$.snapshots.shopify') AS shopify
+       FROM runs WHERE finished_at IS NULL AND json_valid(summary)`,
+    )
+    .all() as { id: number; erp: number | null; shopify: number | null }[];
+  for (const run of unfinished) {
+    add(run.erp, `run #${run.id} is still running`);
+    add(run.shopify, `run #${run.id} is still running`);
+  }
+  const resumable = db
+    .prepare("SELECT p.digest, p.erp_snapshot_id, p.shopify_snapshot_id FROM applies a JOIN plans p ON p.digest = a.plan_digest WHERE a.status IN ('running', 'failed')")
+    .all() as { digest: string; erp_snapshot_id: number; shopify_snapshot_id: number }[];
+  for (const plan of resumable) {
+    add(plan.erp_snapshot_id, `plan ${plan.digest.slice(0, 12)} has an apply to resume`);
+    add(plan.shopify_snapshot_id, `plan ${plan.digest.slice(0, 12)} has an apply to resume`);
+  }
+  const baseline = knownGoodBaseline(db);
+  if (baseline) {
+    add(baseline.snapshot.id, 'the guards\' known-good baseline');
+    // The plan that made it the baseline stays whole: its Shopify snapshot too.
+    const pair = baseline.planDigest
+      ? (db.prepare('SELECT shopify_snapshot_id FROM plans WHERE digest = ? AND erp_snapshot_id = ? LIMIT 1').pluck().get(baseline.planDigest, baseline.snapshot.id) as number | undefined)
+      : undefined;
+    add(pair, 'the Shopify side of the known-good baseline\'s plan');
+  }
+  const hybrid = db.prepare('SELECT DISTINCT erp_snapshot_id AS erp, shopify_snapshot_id AS shopify FROM reconciled_levels').all() as { erp: number | null; shopify: number | null }[];
+  for (const base of hybrid) {
+    add(base.erp, 'the reconciled (hybrid) base');
+    add(base.shopify, 'the reconciled (hybrid) base');
+  }
+  return reasons;
+}
+
+/**
+ * What prune would remove: beyond the newest `keep` snapshots of each side, every snapshot nothing
+ * still needs, and the plans made from them. Reads only.
+ */
+export function selectPrune(db: Db, keep: number): PruneSelection {
+  const protect = protectedSnapshots(db);
+  const snapshots: SnapshotInfo[] = [];
+  const kept: ProtectedSnapshot[] = [];
+  let remaining = 0;
+  for (const side of ['erp', 'shopify'] as const) {
+    const all = listSnapshots(db, side).reverse();
+    remaining += Math.min(keep, all.length);
+    for (const snapshot of all.slice(keep)) {
+      const reasons = protect.get(snapshot.id);
+      if (reasons) {
+        kept.push({ id: snapshot.id, reasons });
+        remaining++;
+      } else snapshots.push(snapshot);
     }
+  }
+  snapshots.sort((a, b) => a.id - b.id);
+  const ids = new Set(snapshots.map((s) => s.id));
+  const plans = listPlans(db).filter((p) => ids.has(p.erpSnapshotId) || ids.has(p.shopifySnapshotId));
+  return { snapshots, plans, protected: kept.sort((a, b) => a.id - b.id), kept: remaining };
+}
+
+/** Removes what selectPrune chose, in one transaction: the plans' records first, then the snapshots and their levels. */
+export function pruneSnapshots(db: Db, selection: PruneSelection): void {
+  db.transaction(() => {
+    const forget = db.prepare('DELETE FROM plans WHERE digest = ? AND path = ?');
+    for (const plan of selection.plans) forget.run(plan.digest, plan.path);
+    const remove = db.prepare('DELETE FROM snapshots WHERE id = ?');
+    for (const snapshot of selection.snapshots) remove.run(snapshot.id);
   })();
-  return removed.sort((a, b) => a - b);
 }

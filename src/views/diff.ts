@@ -1,5 +1,5 @@
 import chalk from 'chalk';
-import type { DiffResult, DiffRow } from '../reconcile/diff.js';
+import type { DiffResult, DiffRow, LocationSummary } from '../reconcile/diff.js';
 import { num, plural, renderJson, renderTable, signed } from './common.js';
 import { csvChunks, renderCsv } from './csv.js';
 
@@ -74,7 +74,7 @@ function diffTableHeading(head: DiffHead): string[] {
 
 function locationHeading(head: DiffHead, locationName: string): string {
   const totals = head.summary.byLocation.find((l) => l.locationName === locationName);
-  return chalk.bold(locationName) + (totals ? chalk.dim(`  ${plural(totals.levelsDrifting, 'level')} drifting of ${num(totals.levelsCompared)}, |drift| ${num(totals.totalAbsDrift)}`) : '');
+  return chalk.bold(locationName) + (totals ? chalk.dim(`  ${locationTotals(totals)}`) : '');
 }
 
 function rowsTable(rows: DiffRow[]): string {
@@ -133,15 +133,25 @@ export function* diffTableChunks(head: DiffHead, rows: Iterable<DiffRow>, chunk 
 
 function diffSummaryLine(head: DiffHead): string {
   const { summary } = head;
+  // ERP corrections and conflicts have their own counts; the rest is only reported.
   const reported = Object.entries(summary.reported)
-    .filter(([, n]) => n > 0)
+    .filter(([k, n]) => n > 0 && k !== 'erp-correction' && k !== 'conflict')
     .map(([k, n]) => `${k} ${num(n)}`)
     .join(', ');
   return (
-    `${plural(summary.levelsCompared, 'level')} compared, ${num(summary.levelsDrifting)} drifting${summary.threshold ? ` (|delta| > ${num(summary.threshold)})` : ''}, total |drift| ${num(summary.totalAbsDrift)}; ` +
-    `oversell risk ${num(summary.oversell.levels)} (${plural(summary.oversell.units, 'unit')}), lost-sales risk ${num(summary.lostSales.levels)} (${plural(summary.lostSales.units, 'unit')})` +
+    `${plural(summary.levelsCompared, 'level')} compared, ${num(summary.levelsDrifting)} drifting in Shopify${summary.threshold ? ` (|delta| > ${num(summary.threshold)})` : ''}, total |drift| ${num(summary.totalAbsDrift)}; ` +
+    `oversell risk ${num(summary.oversell.levels)} (${plural(summary.oversell.units, 'unit')}), lost-sales risk ${num(summary.lostSales.levels)} (${plural(summary.lostSales.units, 'unit')}); ` +
+    `${plural(summary.erpDrift.levels, 'ERP correction')} (${plural(summary.erpDrift.units, 'unit')})` +
+    (summary.conflicts ? `; ${plural(summary.conflicts, 'conflict')} left for a person` : '') +
     (reported ? `; reported: ${reported}` : '')
   );
+}
+
+function locationTotals(l: LocationSummary): string {
+  const parts = [`${plural(l.levelsDrifting, 'level')} drifting in Shopify of ${num(l.levelsCompared)}, |drift| ${num(l.totalAbsDrift)}`];
+  if (l.erpDrift.levels) parts.push(plural(l.erpDrift.levels, 'ERP correction'));
+  if (l.conflicts) parts.push(plural(l.conflicts, 'conflict'));
+  return parts.join('; ');
 }
 
 export function renderDiff(result: DiffResult, format: string): string {

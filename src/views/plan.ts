@@ -1,4 +1,5 @@
 import chalk from 'chalk';
+import type { InvreconError } from '../errors.js';
 import type { ErpCorrection, PlanChange, PlanHeader } from '../plan/model.js';
 import { csvChunks } from './csv.js';
 import { num, plural, signed } from './common.js';
@@ -63,10 +64,19 @@ export function renderPlanText(header: PlanHeader, changes: Iterable<PlanChange>
       `${s.erpCorrections ? `, ${plural(s.erpCorrections, 'ERP correction')}` : ''}${s.conflicts ? `, ${plural(s.conflicts, 'conflict')} left for a person` : ''}.`,
   );
   out.push(...guardLines(header));
-  if (!header.guards.applyable) out.push(chalk.red('This plan is NOT applyable: a guard failed. Check the ERP export, or re-plan with --force if the change is intended.'));
-  else if (header.guards.forced) out.push(chalk.yellow('Guards failed but the plan was forced (--force): it is applyable.'));
-  if (planFile) out.push(`Saved to ${planFile}. Review it, then: invrecon apply ${planFile} --commit`);
+  if (!header.guards.applyable) {
+    out.push(chalk.red('This plan is NOT applyable: a guard refused it. Check the ERP export, or re-plan with --force if the change is intended.'));
+    if (planFile) out.push(`Saved to ${planFile} for review; apply refuses it.`);
+  } else {
+    if (header.guards.forced) out.push(chalk.yellow('Guards failed but the plan was forced (--force): it is applyable.'));
+    if (planFile) out.push(`Saved to ${planFile}. Review it, then: invrecon apply ${planFile} --commit`);
+  }
   return out.join('\n') + '\n';
+}
+
+/** A guard refusal on stderr: the message, then each failed guard with its value and limit. */
+export function renderGuardRefusal(error: InvreconError): string {
+  return [`invrecon: ${error.message}`, ...error.details.map((d) => `  ${d}`)].join('\n');
 }
 
 /** The plan's header as `plan --format json` prints it. */

@@ -73,7 +73,7 @@ function driftChart(runs: ReportRun[]): string {
     const cx = pad.left + slot * i + slot / 2;
     const drifting = run.drifting ?? 0;
     const remaining = run.remaining ?? drifting;
-    const title = `sync #${run.id} ${run.startedAt} (${run.dryRun ? 'dry run' : 'commit'}, ${run.outcome}): ${drifting} drifting, |drift| ${run.totalAbsDrift ?? 0}, ${remaining} still off after it`;
+    const title = `${run.command} #${run.id} ${run.startedAt} (${run.dryRun ? 'dry run' : 'commit'}, ${run.outcome}): ${drifting} drifting, |drift| ${run.totalAbsDrift ?? 0}, ${remaining} still off after it`;
     parts.push(
       `<g class="run"><title>${escapeHtml(title)}</title>` +
         `<rect x="${cx - barW / 2}" y="${y(drifting, maxLevels)}" width="${barW}" height="${(drifting / maxLevels) * innerH}" class="bar-found"/>` +
@@ -147,7 +147,7 @@ function runsTable(data: ReportData): string {
       const dash = (v: number | null) => (v === null ? '–' : num(v));
       const [date, time] = r.startedAt.replace(/\.\d+Z$/, 'Z').split('T');
       return (
-        `<tr><td>#${r.id}<div class="small">${r.dryRun === null ? '–' : r.dryRun ? 'dry run' : 'commit'}</div></td><td>${escapeHtml(date ?? '')} <span class="nowrap">${escapeHtml(time ?? '')}</span></td>` +
+        `<tr><td>${r.command === 'apply' ? 'apply ' : ''}#${r.id}<div class="small">${r.dryRun === null ? '–' : r.dryRun ? 'dry run' : 'commit'}</div></td><td>${escapeHtml(date ?? '')} <span class="nowrap">${escapeHtml(time ?? '')}</span></td>` +
         `<td><span class="outcome" style="background:${OUTCOME_COLOUR[r.outcome] ?? '#555'}">${escapeHtml(r.outcome)}</span>${r.alert ? ' <span class="alert">alert</span>' : ''}</td>` +
         `<td class="num">${r.durationMs === null ? '–' : formatMs(r.durationMs)}</td><td class="phasecell">${phaseBar(r, maxMs)}<div class="small">${escapeHtml(phases)}</div></td>` +
         `<td class="num">${dash(r.drifting)}</td><td class="num">${dash(r.applied)}</td><td class="num">${dash(r.conflicts)}</td><td class="num">${num(r.retries)} / ${num(r.throttledWaits)}</td>` +
@@ -172,7 +172,7 @@ function cards(data: ReportData): string {
     ],
     ['|drift| now', d ? `${plural(d.totalAbsDrift, 'unit')} of ${plural(d.levelsCompared, 'level')}` : '–'],
     ['ERP corrections', d ? String(d.erpCorrections) : '–'],
-    ['Last successful sync', data.lastSuccess ? `#${data.lastSuccess.runId} at ${data.lastSuccess.finishedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}` : 'none yet'],
+    ['Last successful sync', data.lastSuccess ? `${data.lastSuccess.command === 'apply' ? 'apply ' : ''}#${data.lastSuccess.runId} (commit) at ${data.lastSuccess.finishedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}` : 'none yet'],
     ['Sync latency', data.syncLatencyMs === null ? 'no committed sync yet' : `${formatAge(data.syncLatencyMs)} since the last commit`],
   ];
   return `<div class="cards">${items.map(([k, v]) => `<div class="card"><div class="k">${escapeHtml(k!)}</div><div class="v">${escapeHtml(v!)}</div></div>`).join('')}</div>`;

@@ -1,3 +1,4 @@
+import type { PruneResult } from '../ops/prune.js';
 import type { SnapshotInfo } from '../store/snapshots.js';
 import { num, plural, renderJson, renderTable } from './common.js';
 
@@ -15,7 +16,27 @@ export function renderSnapshots(snapshots: SnapshotInfo[], format: string): stri
   );
 }
 
-export function renderPrune(removed: number[], kept: number, format: string): string {
-  if (format === 'json') return renderJson({ removed, kept });
-  return removed.length === 0 ? `Nothing to prune (${plural(kept, 'snapshot')} kept).\n` : `Removed ${plural(removed.length, 'snapshot')} (${removed.join(', ')}); ${num(kept)} kept.\n`;
+export function renderPrune(result: PruneResult, format: string): string {
+  const removed = result.snapshots.map((s) => s.id);
+  if (format === 'json') {
+    return renderJson({
+      dryRun: result.dryRun,
+      removed,
+      kept: result.kept,
+      protected: result.protected,
+      plans: result.plans.map((p) => ({ digest: p.digest, path: p.path })),
+      planFiles: result.planFiles,
+    });
+  }
+  const out: string[] = [];
+  const verb = result.dryRun ? 'Would remove' : 'Removed';
+  out.push(
+    removed.length === 0
+      ? `Nothing to prune (${plural(result.kept, 'snapshot')} kept).`
+      : `${verb} ${plural(removed.length, 'snapshot')} (${removed.join(', ')}); ${num(result.kept)} kept.`,
+  );
+  if (result.planFiles.length > 0) out.push(`${verb} ${plural(result.planFiles.length, 'plan file')} made from them:`, ...result.planFiles.map((f) => `  ${f}`));
+  for (const p of result.protected) out.push(`Kept #${p.id}: ${p.reasons.join('; ')}`);
+  if (result.dryRun) out.push('Dry run: nothing was removed.');
+  return out.join('\n') + '\n';
 }

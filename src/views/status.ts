@@ -23,9 +23,10 @@ export function renderStatusText(status: Status): string {
       : 'Sync lock: free',
   );
   out.push(
-    status.lastSuccess
-      ? `Last successful sync: #${status.lastSuccess.runId} (${status.lastSuccess.dryRun ? 'dry run' : 'commit'}), ${formatAge(status.lastSuccess.ageMs)} ago`
-      : 'Last successful sync: none yet',
+    (status.lastSuccess
+      ? `Last successful sync: ${status.lastSuccess.command === 'apply' ? 'apply ' : ''}#${status.lastSuccess.runId} (commit), ${formatAge(status.lastSuccess.ageMs)} ago`
+      : 'Last successful sync: none committed yet') +
+      (status.lastDryRun && (!status.lastSuccess || status.lastDryRun.runId > status.lastSuccess.runId) ? `; last dry run #${status.lastDryRun.runId}, ${formatAge(status.lastDryRun.ageMs)} ago` : ''),
   );
   out.push(
     status.syncLatencyMs !== null && status.lastCommitted
@@ -34,11 +35,10 @@ export function renderStatusText(status: Status): string {
   );
   const d = status.driftNow;
   if (d) {
-    const extra = [d.erpCorrections > 0 ? plural(d.erpCorrections, 'ERP correction') : '', d.conflicts > 0 ? plural(d.conflicts, 'conflict') : '', d.aboveMaxDeviation !== null ? `${num(d.aboveMaxDeviation)} above alerts.maxDeviation` : '']
-      .filter(Boolean)
-      .join(', ');
+    const extra = [d.conflicts > 0 ? plural(d.conflicts, 'conflict') : '', d.aboveMaxDeviation !== null ? `${num(d.aboveMaxDeviation)} above alerts.maxDeviation` : ''].filter(Boolean).join(', ');
     out.push(
-      `Drift now (ERP #${d.erpSnapshotId} vs Shopify #${d.shopifySnapshotId}, Shopify read ${d.shopifyTakenAt}): ${plural(d.levelsCompared, 'level')} compared, ${num(d.shopifyChanges)} to change in Shopify (|drift| ${num(d.totalAbsDrift)})${extra ? `, ${extra}` : ''}`,
+      `Drift now (ERP #${d.erpSnapshotId} vs Shopify #${d.shopifySnapshotId}, Shopify read ${d.shopifyTakenAt}): ${plural(d.levelsCompared, 'level')} compared; ` +
+        `Shopify drift ${num(d.shopifyChanges)} (|drift| ${num(d.totalAbsDrift)}); ERP drift ${plural(d.erpCorrections, 'correction')} (${plural(d.erpCorrectionUnits, 'unit')})${extra ? `; ${extra}` : ''}`,
     );
     if (d.appliedSince) {
       out.push(`  (that Shopify snapshot predates sync #${d.appliedSince.runId}, which then applied ${plural(d.appliedSince.applied, 'change')}, leaving ${num(d.appliedSince.remaining)}; pull shopify for a fresh view)`);
@@ -51,7 +51,7 @@ export function renderStatusText(status: Status): string {
     .join(', ');
   const rate = w.retrySuccessRate === null ? 'no request needed a retry' : `${w.recoveredRequests} of ${w.retriedRequests} retried requests got through (${Math.round(w.retrySuccessRate * 100)}%)`;
   out.push(
-    `Last ${plural(w.runs, 'sync', 'syncs')}: ${outcomes || 'none'}; ${plural(w.calls, 'call')}, ${plural(w.retries, 'retry', 'retries')}, ${rate}; throttled ${plural(w.throttled, 'time')}, ${plural(w.throttledWaits, 'throttle wait')} (${formatMs(w.waitedMs)} waited)`,
+    `Last ${plural(w.runs, 'run')}: ${outcomes || 'none'}; ${plural(w.calls, 'call')}, ${plural(w.retries, 'retry', 'retries')}, ${rate}; throttled ${plural(w.throttled, 'time')}, ${plural(w.throttledWaits, 'throttle wait')} (${formatMs(w.waitedMs)} waited)`,
   );
   if (status.runs.length > 0) {
     out.push('');
@@ -59,7 +59,7 @@ export function renderStatusText(status: Status): string {
       renderTable(
         ['run', 'started', 'mode', 'outcome', 'took', 'drifting', 'applied', 'conflicts', 'retries', 'throttle waits', 'note'],
         status.runs.map((r) => [
-          `#${r.id}`,
+          `${r.command === 'apply' ? 'apply ' : ''}#${r.id}`,
           r.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
           r.dryRun === null ? '-' : r.dryRun ? 'dry run' : 'commit',
           r.outcome,

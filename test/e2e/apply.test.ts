@@ -159,14 +159,18 @@ describe('guards against a bad ERP export', () => {
     const plan = await shop.cli(['plan', '--out', 'empty-plan.json', '--format', 'json']);
     const json = stdoutJson(plan);
     assert.equal(json.applyable, false);
-    assert.match(plan.stderr, /not applyable/);
+    // A refused plan is an error (exit 1), each failed guard named on stderr with its numbers.
+    assert.equal(plan.code, 1);
+    assert.match(plan.stderr, /plan: a guard refused the plan/);
+    assert.match(plan.stderr, /emptyErp \(value 0, limit 1\)/);
+    assert.equal(json.error.details.length, 5);
     const failed = json.guards.filter((g: { ok: boolean }) => !g.ok).map((g: { name: string }) => g.name);
-    assert.deepEqual(failed, ['emptyErp', 'maxRowDrop', 'warehousesPresent']);
+    assert.deepEqual(failed, ['emptyErp', 'maxZeroedShare', 'emptiedLocations', 'maxRowDrop', 'warehousesPresent']);
     const historyLength = shop.emulator.state.history.length;
     const applied = await shop.cli(['apply', 'empty-plan.json', '--commit']);
     assert.equal(applied.code, 1);
-    assert.match(applied.stderr, /not applyable.*--force/);
-    assert.match(applied.stderr, /emptyErp: the ERP export is empty/);
+    assert.match(applied.stderr, /apply: a guard refused the plan.*--force/);
+    assert.match(applied.stderr, /emptyErp \(value 0, limit 1\): the ERP export is empty/);
     assert.equal(shop.emulator.state.history.length, historyLength);
   });
 
@@ -262,7 +266,10 @@ describe('apply never applies a change twice, and never hides what it left undon
     const noStore = stdoutJson(await shop.cli(['plan', '--out', 'no-store-plan.json', '--format', 'json']));
     assert.equal(noStore.applyable, false);
     const present = noStore.guards.find((g: { name: string }) => g.name === 'warehousesPresent');
-    assert.deepEqual([present.ok, present.message], [false, 'mapped warehouse "STORE-1" had rows in the previous ERP export and has none now']);
+    assert.deepEqual(
+      [present.ok, present.message],
+      [false, 'mapped warehouse "STORE-1" had rows in the ERP snapshot of the last applied plan (#1) and the previous ERP snapshot (#7) and has none now'],
+    );
   });
 });
 

@@ -109,17 +109,21 @@ describe('invrecon diff on the demo shop', () => {
     assert.deepEqual(totals, {
       threshold: 0,
       levelsCompared: 12,
-      levelsDrifting: 8,
-      totalAbsDrift: 32,
+      // Shopify drift: the levels invrecon would write; the ERP correction (POS-BAG) is ERP drift, counted apart.
+      levelsDrifting: 7,
+      totalAbsDrift: 28,
       oversell: { levels: 4, units: 10 },
-      lostSales: { levels: 4, units: 22 },
+      lostSales: { levels: 3, units: 18 },
+      erpDrift: { levels: 1, units: 4 },
+      conflicts: 0,
+      stocked: 11,
       reported: { 'erp-correction': 1, conflict: 0, 'not-in-shopify': 1, 'not-stocked': 1, 'not-in-erp': 1, 'ambiguous-sku': 0, clamped: 2 },
     });
     assert.deepEqual(
-      byLocation.map((l: any) => [l.locationName, l.levelsCompared, l.levelsDrifting, l.totalAbsDrift, l.oversell.units, l.lostSales.units]),
+      byLocation.map((l: any) => [l.locationName, l.levelsCompared, l.levelsDrifting, l.totalAbsDrift, l.oversell.units, l.lostSales.units, l.erpDrift.units]),
       [
-        ['Downtown Store', 6, 4, 9, 3, 6],
-        ['Main Warehouse', 6, 4, 23, 7, 16],
+        ['Downtown Store', 6, 3, 5, 3, 2, 4],
+        ['Main Warehouse', 6, 4, 23, 7, 16, 0],
       ],
     );
   });
@@ -154,6 +158,8 @@ describe('invrecon diff on the demo shop', () => {
         '',
       ].join('\n'),
     );
+    // CSV is rows only: the mapping's issues go to stderr, not lost.
+    assert.deepEqual(result.stderr.trim().split('\n'), ISSUES.map((issue) => `warning: ${issue}`));
   });
 
   it('table (default): grouped by location with totals, the issues, and the summary', async () => {
@@ -171,14 +177,14 @@ describe('invrecon diff on the demo shop', () => {
     const cells = (row: (typeof EXPECTED)[number], status: string) => [row[0], String(row[2] ?? ''), String(row[3] ?? ''), row[4] === null ? '' : row[4] > 0 ? `+${row[4]}` : String(row[4]), status];
     const label = (row: (typeof EXPECTED)[number]) => (row[5] !== 'change' ? row[5] : row[4]! < 0 ? 'oversell' : 'lost sales');
     assert.deepEqual(table, [
-      ['Downtown Store  4 levels drifting of 6, |drift| 9'],
+      ['Downtown Store  3 levels drifting in Shopify of 6, |drift| 5; 1 ERP correction'],
       ...EXPECTED.filter((r) => r[1] === 'Downtown Store').map((r) => cells(r, label(r))),
-      ['Main Warehouse  4 levels drifting of 6, |drift| 23'],
+      ['Main Warehouse  4 levels drifting in Shopify of 6, |drift| 23'],
       ...EXPECTED.filter((r) => r[1] === 'Main Warehouse').map((r) => cells(r, label(r))),
     ]);
     assert.equal(
       lines.at(-2),
-      '12 levels compared, 8 drifting, total |drift| 32; oversell risk 4 (10 units), lost-sales risk 4 (22 units); reported: erp-correction 1, not-in-shopify 1, not-stocked 1, not-in-erp 1, clamped 2',
+      '12 levels compared, 7 drifting in Shopify, total |drift| 28; oversell risk 4 (10 units), lost-sales risk 3 (18 units); 1 ERP correction (4 units); reported: not-in-shopify 1, not-stocked 1, not-in-erp 1, clamped 2',
     );
   });
 
@@ -208,7 +214,7 @@ describe('invrecon diff on the demo shop', () => {
   it('the gate: --detailed-exitcode exits 2 with drift, 0 within --threshold or on a filter without drift', async () => {
     const drift = await cli(['diff', '--detailed-exitcode', '--format', 'json']);
     assert.equal(drift.code, 2, drift.stderr);
-    assert.equal(JSON.parse(drift.stdout).summary.levelsDrifting, 8);
+    assert.equal(JSON.parse(drift.stdout).summary.levelsDrifting, 7);
     // The largest |delta| is 8: a threshold of 7 leaves the two 8s, 8 leaves none.
     const seven = await cli(['diff', '--detailed-exitcode', '--threshold', '7', '--format', 'json']);
     assert.equal(seven.code, 2, seven.stderr);
@@ -221,11 +227,22 @@ describe('invrecon diff on the demo shop', () => {
     );
     const eight = await cli(['diff', '--detailed-exitcode', '--threshold', '8']);
     assert.equal(eight.code, 0, eight.stderr);
-    assert.match(eight.stdout, /12 levels compared, 0 drifting \(\|delta\| > 8\), total \|drift\| 0;/);
+    assert.match(eight.stdout, /12 levels compared, 0 drifting in Shopify \(\|delta\| > 8\), total \|drift\| 0;/);
     assert.equal((await cli(['diff', '--detailed-exitcode', '--sku', 'TEE-BLU-M'])).code, 0);
     assert.equal((await cli(['diff', '--detailed-exitcode', '--location', 'Downtown Store', '--sku', 'MUG-WHT'])).code, 0);
     // Without the flag, drift is still exit 0.
     assert.equal((await cli(['diff'])).code, 0);
+  });
+
+  it('--gate: shopify (the default) fails on levels invrecon would write, erp on ERP corrections, all on both', async () => {
+    // Downtown Store has both kinds; POS-BAG alone is an ERP correction only.
+    const gate = async (args: string[]) => (await cli(['diff', '--detailed-exitcode', ...args])).code;
+    assert.deepEqual(await Promise.all([[], ['--gate', 'shopify'], ['--gate', 'erp'], ['--gate', 'all']].map(gate)), [2, 2, 2, 2]);
+    const posBag = ['--sku', 'POS-BAG'];
+    assert.deepEqual(await Promise.all([posBag, [...posBag, '--gate', 'shopify'], [...posBag, '--gate', 'erp'], [...posBag, '--gate', 'all']].map(gate)), [0, 0, 2, 2]);
+    const teeOnly = ['--sku', 'TEE-*'];
+    assert.deepEqual(await Promise.all([[...teeOnly, '--gate', 'erp'], [...teeOnly, '--gate', 'shopify']].map(gate)), [0, 2]);
+    assert.equal(await gate(['--gate', 'everything']), 1);
   });
 
   it('the gate: errors exit 1 (bad flag values, unknown location, unknown snapshot)', async () => {

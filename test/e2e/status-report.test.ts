@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from '../helpers/cli.js';
-import { demoWorkspace, spawnEmulator, sync, type SpawnedEmulator } from './sync-helpers.js';
+import { cliEnv, demoWorkspace, spawnEmulator, sync, type SpawnedEmulator } from './sync-helpers.js';
 
 describe('invrecon status and report after a few syncs', () => {
   let emulator: SpawnedEmulator;
@@ -15,6 +15,14 @@ describe('invrecon status and report after a few syncs', () => {
       const result = await sync(workspace.dir, emulator.url, args);
       assert.equal(result.code, 0, result.stderr);
     }
+    // Then a person applies a plan by hand: MUG-WHT drops to 20 on hand (target 14, Shopify has 24).
+    const csv = join(workspace.dir, 'erp.csv');
+    writeFileSync(csv, readFileSync(csv, 'utf8').replace('MUG-WHT,WH-A,30,', 'MUG-WHT,WH-A,20,'));
+    const env = cliEnv(emulator.url);
+    for (const args of [['pull', 'erp'], ['pull', 'shopify'], ['plan', '--out', 'manual.json'], ['apply', 'manual.json', '--commit']]) {
+      const result = await runCli(args, { cwd: workspace.dir, env });
+      assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
+    }
   });
   after(async () => {
     await emulator.stop();
@@ -25,16 +33,28 @@ describe('invrecon status and report after a few syncs', () => {
     const result = await runCli(['status', '--format', 'json'], { cwd: workspace.dir });
     assert.equal(result.code, 0, result.stderr);
     const status = JSON.parse(result.stdout);
-    assert.deepEqual(status.runs.map((r: { id: number; outcome: string }) => `${r.id}:${r.outcome}`), ['3:ok', '2:ok', '1:drift']);
-    assert.deepEqual(status.runs.map((r: { drifting: number }) => r.drifting), [0, 7, 7]);
+    assert.deepEqual(status.runs.map((r: { id: number; command: string; outcome: string }) => `${r.command} ${r.id}:${r.outcome}`), ['apply 4:ok', 'sync 3:ok', 'sync 2:ok', 'sync 1:drift']);
+    assert.deepEqual(status.runs.map((r: { drifting: number }) => r.drifting), [2, 0, 7, 7]);
+    assert.equal(status.runs[0].applied, 2);
     assert.equal(status.lock, null);
-    assert.equal(status.lastSuccess.runId, 3);
-    assert.equal(status.lastCommitted.runId, 2);
+    // A dry run changes nothing in Shopify: the last success is the manual apply, the last dry run #3.
+    assert.deepEqual([status.lastSuccess.runId, status.lastSuccess.command], [4, 'apply']);
+    assert.equal(status.lastCommitted.runId, 4);
+    assert.equal(status.lastDryRun.runId, 3);
     assert.equal(typeof status.syncLatencyMs, 'number');
-    assert.equal(status.driftNow.shopifyChanges, 0);
-    assert.equal(status.driftNow.erpCorrections, 1);
+    // Drift now, from the snapshots the manual plan read (before its apply): Shopify drift (MUG-WHT and the
+    // GIFT-SET bundle made of it) and ERP drift apart.
+    assert.deepEqual([status.driftNow.erpSnapshotId, status.driftNow.shopifySnapshotId], [7, 8]);
+    assert.deepEqual([status.driftNow.shopifyChanges, status.driftNow.totalAbsDrift], [2, 15]);
+    assert.deepEqual([status.driftNow.erpCorrections, status.driftNow.erpCorrectionUnits], [1, 4]);
+    assert.deepEqual(status.driftNow.appliedSince, { runId: 4, applied: 2, remaining: 0 });
     assert.equal(status.driftNow.levelsCompared, 12);
-    assert.equal(status.window.runs, 3);
+    // Totals add up: each is the sum over the locations.
+    for (const key of ['levelsCompared', 'totalAbsDrift', 'erpCorrections'] as const) {
+      assert.equal(status.driftNow.byLocation.reduce((n: number, l: Record<string, number>) => n + l[key]!, 0), status.driftNow[key === 'totalAbsDrift' ? 'totalAbsDrift' : key], key);
+    }
+    assert.equal(status.driftNow.byLocation.reduce((n: number, l: { levelsDrifting: number }) => n + l.levelsDrifting, 0), status.driftNow.shopifyChanges);
+    assert.equal(status.window.runs, 4);
     assert.equal(status.window.retriedRequests, 0);
     assert.equal(status.window.retrySuccessRate, null);
     assert.equal(typeof status.window.throttledWaits, 'number');
@@ -44,12 +64,12 @@ describe('invrecon status and report after a few syncs', () => {
     const result = await runCli(['status', '--runs', '1'], { cwd: workspace.dir });
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^Sync lock: free$/m);
-    assert.match(result.stdout, /^Last successful sync: #3 \(dry run\), \d+ (s|min) ago$/m);
-    assert.match(result.stdout, /^Sync latency: \d+ (s|min) since the last committed sync \(#2\)$/m);
-    assert.match(result.stdout, /^Drift now \(ERP #5 vs Shopify #6, .*\): 12 levels compared, 0 to change in Shopify \(\|drift\| 0\), 1 ERP correction$/m);
-    assert.match(result.stdout, /^Last 1 sync: 1 ok;/m);
-    assert.match(result.stdout, /│ #3 /);
-    assert.doesNotMatch(result.stdout, /│ #2 /);
+    assert.match(result.stdout, /^Last successful sync: apply #4 \(commit\), \d+ (s|min) ago$/m);
+    assert.match(result.stdout, /^Sync latency: \d+ (s|min) since the last committed sync \(#4\)$/m);
+    assert.match(result.stdout, /^Drift now \(ERP #7 vs Shopify #8, .*\): 12 levels compared; Shopify drift 2 \(\|drift\| 15\); ERP drift 1 correction \(4 units\)$/m);
+    assert.match(result.stdout, /^Last 1 run: 1 ok;/m);
+    assert.match(result.stdout, /│ apply #4 /);
+    assert.doesNotMatch(result.stdout, /│ #3 /);
   });
 
   it('report --html writes one self-contained file with the chart data embedded', async () => {
@@ -59,11 +79,14 @@ describe('invrecon status and report after a few syncs', () => {
     assert.equal(result.stdout.trim(), file);
     const html = readFileSync(file, 'utf8');
     const data = JSON.parse(/<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/.exec(html)![1]!);
-    assert.deepEqual(data.runs.map((r: { id: number; drifting: number; remaining: number }) => [r.id, r.drifting, r.remaining]), [
-      [1, 7, 7],
-      [2, 7, 0],
-      [3, 0, 0],
+    assert.deepEqual(data.runs.map((r: { id: number; command: string; drifting: number; remaining: number }) => [r.command, r.id, r.drifting, r.remaining]), [
+      ['sync', 1, 7, 7],
+      ['sync', 2, 7, 0],
+      ['sync', 3, 0, 0],
+      ['apply', 4, 2, 0],
     ]);
+    assert.deepEqual(data.lastSuccess.command, 'apply');
+    assert.match(html, /<td>apply #4<\/td>/);
     assert.deepEqual(Object.keys(data.runs[1].phases), ['pullErp', 'pullShopify', 'plan', 'apply']);
     assert.deepEqual(data.byLocation.locations.map((l: { locationName: string }) => l.locationName).sort(), ['Downtown Store', 'Main Warehouse']);
     // Ranked by |delta| summed over the runs: GIFT-SET and TEE-RED-M were +8 in the two runs before the commit.

@@ -85,8 +85,8 @@ describe('invrecon sync (spawned against the emulator)', () => {
     try {
       const refused = await sync(workspace.dir, emulator.url, ['--commit']);
       assert.equal(refused.code, 1);
-      assert.match(refused.stderr, /refused: a guard failed, nothing was applied/);
-      assert.match(refused.stderr, /maxChanges: 7 changes \(guards\.maxChanges 2\)/);
+      assert.match(refused.stderr, /refused: a guard refused the plan, nothing was applied/);
+      assert.match(refused.stderr, /maxChanges \(value 7, limit 2\): 7 changes \(guards\.maxChanges 2\)/);
       assert.match(refused.stdout, /^sync #1 refused \(commit\)/);
       assert.equal(runsOf(workspace.dir)[0]!.outcome, 'refused');
       const forced = await sync(workspace.dir, emulator.url, ['--commit', '--force', '--format', 'json']);

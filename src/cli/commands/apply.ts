@@ -2,7 +2,8 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { EXIT } from '../../errors.js';
 import { withLock } from '../../ops/lock.js';
-import { applyPlan, undone, type ApplyResult } from '../../plan/apply.js';
+import { applyRecorded } from '../../ops/apply-run.js';
+import { undone, type ApplyResult } from '../../plan/apply.js';
 import { readPlan } from '../../plan/file.js';
 import { renderApply } from '../../views/apply.js';
 import type { ExitCodeSink } from '../main.js';
@@ -21,7 +22,7 @@ export function registerApply(program: Command, setExitCode: ExitCodeSink): void
       const plan = readPlan(resolve(file));
       await withWorkspace(options, async (config, db) => {
         const run = (onProgress?: () => void) =>
-          applyPlan(db, config, plan, {
+          applyRecorded(db, config, plan, {
             commit: Boolean(options.commit),
             live: options.live,
             planPath: resolve(file),

@@ -1,6 +1,6 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { EXIT } from '../../errors.js';
-import { prepareDiff, type DiffOptions, type DiffResult } from '../../reconcile/diff.js';
+import { DEFAULT_GATE, driftCounts, GATES, gateFails, prepareDiff, type DiffOptions, type DiffResult, type Gate } from '../../reconcile/diff.js';
 import { diffCsvChunks, diffJsonChunks, diffTableChunks, renderDiffTableFirst } from '../../views/diff.js';
 import type { ExitCodeSink } from '../main.js';
 import { configOption, formatOption, parseCount, withWorkspace, write, type Format } from '../shared.js';
@@ -10,12 +10,21 @@ export const TABLE_ROWS_PER_LOCATION = 20;
 
 export interface GateOptions {
   detailedExitcode?: boolean;
+  gate?: Gate;
 }
 
-/** The CI gate: 2 when drift or conflicts remain above the threshold, else 0. */
+/** The CI gate: 2 when drift the gate looks at (or a conflict) remains above the threshold, else 0. */
 export function driftExitCode(summary: DiffResult['summary'], options: GateOptions): number {
   if (!options.detailedExitcode) return EXIT.ok;
-  return summary.levelsDrifting > 0 || summary.reported.conflict > 0 ? EXIT.drift : EXIT.ok;
+  return gateFails(driftCounts(summary), options.gate ?? DEFAULT_GATE) ? EXIT.drift : EXIT.ok;
+}
+
+export function gateOption(command: Command): Command {
+  return command.addOption(
+    new Option('--gate <drift>', 'what --detailed-exitcode fails on: shopify (levels invrecon would write), erp (corrections the ERP must take) or all; conflicts always')
+      .choices(GATES as string[])
+      .default(DEFAULT_GATE),
+  );
 }
 
 /** The flags diff and plan share: which snapshots, which SKUs and locations, what counts as drift. */
@@ -47,19 +56,23 @@ export function parseSelection(flags: SelectionFlags): Pick<DiffOptions, 'erpSna
 }
 
 export function registerDiff(program: Command, setExitCode: ExitCodeSink): void {
-  selectionOptions(formatOption(configOption(program.command('diff')), ['table', 'json', 'csv']), 'ignore |delta| at or below n')
+  gateOption(selectionOptions(formatOption(configOption(program.command('diff')), ['table', 'json', 'csv']), 'ignore |delta| at or below n'))
     .description('per SKU per location: target, observed, delta and the rule that decided')
     .option('--all', 'include levels with nothing to change (the table shows every row)')
     .option('--limit <n>', `table: rows shown per location (0: all)`, String(TABLE_ROWS_PER_LOCATION))
-    .option('--detailed-exitcode', 'exit 2 when drift remains (the CI gate), 0 when none')
+    .option('--detailed-exitcode', 'exit 2 when drift remains (the CI gate; see --gate), 0 when none')
     .action(
-      (options: SelectionFlags & { config: string; format: Format; all?: boolean; limit: string; detailedExitcode?: boolean }) =>
+      (options: SelectionFlags & { config: string; format: Format; all?: boolean; limit: string; detailedExitcode?: boolean; gate: Gate }) =>
         withWorkspace(options, async (config, db) => {
           const limit = options.all ? 0 : parseCount(options.limit, '--limit');
           const diff = prepareDiff(db, config, { ...parseSelection(options), all: options.all });
           // Rows go out as they are read from SQL: a diff where every level drifts prints in flat memory.
           if (options.format === 'json') await write.chunks(diffJsonChunks(diff, diff.rows()));
-          else if (options.format === 'csv') await write.chunks(diffCsvChunks(diff.rows()));
+          else if (options.format === 'csv') {
+            await write.chunks(diffCsvChunks(diff.rows()));
+            // CSV has rows only: the mapping's problems go to stderr, so they are not lost.
+            for (const issue of diff.issues) write.err(`warning: ${issue}`);
+          }
           else if (limit === 0) await write.chunks(diffTableChunks(diff, diff.rows()));
           else {
             const first = diff.firstRowsByLocation(limit);

@@ -2,19 +2,22 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { EXIT } from '../../errors.js';
 import { writeFileAtomic } from '../../files.js';
-import { buildPlan } from '../../plan/build.js';
+import { buildPlan, recordBuiltPlan } from '../../plan/build.js';
+import { guardRefusal } from '../../plan/guards.js';
+import { DEFAULT_GATE, gateFails, type Gate } from '../../reconcile/diff.js';
 import { openPlan } from '../../plan/file.js';
 import type { PlanHeader } from '../../plan/model.js';
 import { pagePlan, planFilter } from '../../plan/show.js';
 import { plural, renderJson } from '../../views/common.js';
-import { erpCorrectionsCsv, planJson, renderPlanText } from '../../views/plan.js';
+import { erpCorrectionsCsv, planJson, renderGuardRefusal, renderPlanText } from '../../views/plan.js';
 import type { ExitCodeSink } from '../main.js';
 import { configOption, formatOption, noteWritten, parseCount, withWorkspace, write, type Format } from '../shared.js';
-import { parseSelection, selectionOptions, type SelectionFlags } from './diff.js';
+import { gateOption, parseSelection, selectionOptions, type SelectionFlags } from './diff.js';
 
-export function planExitCode(plan: PlanHeader, detailed: boolean | undefined): number {
+/** 2 when the plan has drift the gate looks at (changes for Shopify, ERP corrections for the ERP; conflicts always). */
+export function planExitCode(plan: PlanHeader, detailed: boolean | undefined, gate: Gate = DEFAULT_GATE): number {
   if (!detailed) return EXIT.ok;
-  return plan.summary.changes + plan.summary.erpCorrections + plan.summary.conflicts > 0 ? EXIT.drift : EXIT.ok;
+  return gateFails({ shopify: plan.summary.changes, erp: plan.summary.erpCorrections, conflicts: plan.summary.conflicts }, gate) ? EXIT.drift : EXIT.ok;
 }
 
 /** Changes `plan` prints per location; `plan show` pages through the rest. */
@@ -27,30 +30,35 @@ function* filtered<T>(rows: Iterable<T>, keep: (row: T) => boolean): Generator<T
 const quote = (text: string) => (/^[\w.\/-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`);
 
 export function registerPlanCommands(program: Command, setExitCode: ExitCodeSink): void {
-  const planCommand = selectionOptions(formatOption(configOption(program.command('plan'))), 'leave out changes with |delta| at or below n')
+  const planCommand = gateOption(selectionOptions(formatOption(configOption(program.command('plan'))), 'leave out changes with |delta| at or below n'))
     .description('write the correction plan (review it, then apply it)')
     .option('-o, --out <file>', 'plan file (default: plans/ beside the snapshot database)')
     .option('--erp-out <file>', 'write the ERP corrections (Shopify-authoritative levels) as CSV')
     .option('--force', 'make the plan applyable even when a guard fails (recorded in the plan)')
-    .option('--detailed-exitcode', 'exit 2 when the plan has changes, 0 when none')
+    .option('--detailed-exitcode', 'exit 2 when the plan has changes (see --gate), 0 when none; a refused plan exits 1')
     .action(
-      (options: SelectionFlags & { config: string; format: Format; out?: string; erpOut?: string; force?: boolean; detailedExitcode?: boolean }) =>
+      (options: SelectionFlags & { config: string; format: Format; out?: string; erpOut?: string; force?: boolean; detailedExitcode?: boolean; gate: Gate }) =>
         withWorkspace(options, (config, db) => {
           const built = buildPlan(db, config, { ...parseSelection(options), force: options.force }, { out: options.out ? resolve(options.out) : undefined });
+          // A refused plan is written too, for review; apply refuses it.
+          recordBuiltPlan(db, built.header, built.path);
           const file = openPlan(built.path);
           noteWritten('the plan', file.path);
+          const refusal = guardRefusal(file.header, 'plan', '"invrecon plan --force"');
           const erpOut = options.erpOut ? resolve(options.erpOut) : undefined;
           if (erpOut) {
             writeFileAtomic(erpOut, [...erpCorrectionsCsv(file.erpCorrections())].join(''), { what: 'ERP corrections file' });
             noteWritten(`the ERP corrections (${plural(file.header.summary.erpCorrections, 'row')})`, erpOut);
           }
-          if (options.format === 'json') write.out(renderJson(planJson(file.header, file.path, erpOut)));
+          if (options.format === 'json') write.out(renderJson({ ...(refusal ? { error: { message: refusal.message, details: refusal.details } } : {}), ...planJson(file.header, file.path, erpOut) }));
           else {
             const more = (location: string) => `invrecon plan show ${quote(file.path)} --location ${quote(location)}`;
             write.out(renderPlanText(file.header, file.changes(), file.erpCorrections(), file.path, { perLocation: PLAN_ROWS_PER_LOCATION, limit: Infinity, more }));
           }
-          if (!file.header.guards.applyable) write.err('invrecon: the plan is not applyable: a guard failed (see above)');
-          setExitCode(planExitCode(file.header, options.detailedExitcode));
+          if (refusal) {
+            write.err(renderGuardRefusal(refusal));
+            setExitCode(EXIT.error);
+          } else setExitCode(planExitCode(file.header, options.detailedExitcode, options.gate));
         }),
     );
 

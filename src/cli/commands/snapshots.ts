@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { EXIT } from '../../errors.js';
-import { listSnapshots, pruneSnapshots } from '../../store/snapshots.js';
+import { prune } from '../../ops/prune.js';
+import { listSnapshots } from '../../store/snapshots.js';
 import { renderPrune, renderSnapshots } from '../../views/snapshots.js';
 import type { ExitCodeSink } from '../main.js';
 import { configOption, formatOption, parseCount, withWorkspace, write, type Format } from '../shared.js';
@@ -16,12 +17,14 @@ export function registerSnapshots(program: Command, setExitCode: ExitCodeSink): 
       }),
     );
   formatOption(configOption(program.command('prune')))
-    .description('drop old snapshots, keeping the newest N of each side')
+    .description('drop old snapshots (and the plans made from them), keeping the newest N of each side and every snapshot still referred to')
     .requiredOption('--keep <n>', 'snapshots to keep per side')
-    .action((options: { config: string; format: Format; keep: string }) =>
-      withWorkspace(options, (_config, db) => {
-        const removed = pruneSnapshots(db, parseCount(options.keep, '--keep'));
-        write.out(renderPrune(removed, listSnapshots(db).length, options.format));
+    .option('--dry-run', 'show what would be removed, remove nothing')
+    .option('--force', 'allow --keep 0')
+    .action((options: { config: string; format: Format; keep: string; dryRun?: boolean; force?: boolean }) =>
+      withWorkspace(options, (config, db) => {
+        const result = prune(db, config, { keep: parseCount(options.keep, '--keep'), dryRun: options.dryRun, force: options.force });
+        write.out(renderPrune(result, options.format));
         setExitCode(EXIT.ok);
       }),
     );

@@ -44,12 +44,15 @@ describe('status and report from recorded runs', () => {
     assert.equal(status.window.recoveredRequests, 2);
     assert.equal(status.window.retrySuccessRate, 0.5);
     assert.equal(status.window.throttledWaits, 1);
-    assert.equal(status.lastSuccess?.runId, dry); // a dry run that completed is a success...
-    assert.equal(status.lastCommitted?.runId, 1); // ...but only a commit keeps Shopify in sync
+    // A dry run changes nothing in Shopify: it is never the last successful sync, only the last dry run.
+    assert.equal(status.lastSuccess?.runId, 1);
+    assert.equal(status.lastCommitted?.runId, 1);
+    assert.equal(status.lastDryRun?.runId, dry);
     assert.equal(status.syncLatencyMs, (240 - 1) * 60_000);
     assert.equal(status.driftNow, null);
     assert.match(status.driftNote!, /no ERP snapshot yet/);
     const text = renderStatus(status, 'table');
+    assert.match(text, /Last successful sync: #1 \(commit\), 3 h 59 min ago; last dry run #2, 2 h 59 min ago/);
     assert.match(text, /Sync latency: 3 h 59 min since the last committed sync \(#1\)/);
     assert.match(text, /2 of 4 retried requests got through \(50%\)/);
     assert.match(text, /interrupted/);

@@ -1,57 +1,72 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { planBatches, idempotencyKey } from '../../../src/plan/apply.js';
-import { evaluateGuards } from '../../../src/plan/guards.js';
+import { evaluateGuards, failedGuardLines, guardRefusal } from '../../../src/plan/guards.js';
 import { canonicalJson, planDigest } from '../../../src/plan/model.js';
 import { spreadsheetSafe, renderCsv } from '../../../src/views/csv.js';
 
 const guards = { maxChanges: 10, maxZeroedShare: 0.2, maxRowDrop: 0.5 };
 
+type Inputs = Parameters<typeof evaluateGuards>[1];
+const previous = (rows: number, vanishedWarehouses: string[] = []) => ({ role: 'previous' as const, snapshotId: 1, rows, vanishedWarehouses });
+const lastApplied = (rows: number, vanishedWarehouses: string[] = []) => ({ role: 'last-applied' as const, snapshotId: 2, rows, vanishedWarehouses });
+const failed = (inputs: Inputs) =>
+  evaluateGuards(guards, inputs)
+    .filter((c) => !c.ok)
+    .map((c) => c.name);
+
 describe('guards', () => {
   it('pass a normal plan and say why', () => {
-    const checks = evaluateGuards(guards, { changes: 3, zeroed: 1, levelsCompared: 10, erpRows: 100, previousErpRows: 90 });
+    const checks = evaluateGuards(guards, { changes: 3, zeroed: 1, levelsCompared: 10, erpRows: 100, references: [previous(90)] });
     assert.ok(checks.every((c) => c.ok));
     assert.equal(checks.find((c) => c.name === 'maxZeroedShare')?.value, 0.1);
   });
 
   it('fail an empty export, too many changes, too many zeros and a large row drop', () => {
-    const failed = (inputs: Parameters<typeof evaluateGuards>[1]) =>
-      evaluateGuards(guards, inputs)
-        .filter((c) => !c.ok)
-        .map((c) => c.name);
-    assert.deepEqual(failed({ changes: 0, zeroed: 0, levelsCompared: 10, erpRows: 0, previousErpRows: 100 }), ['emptyErp', 'maxRowDrop']);
-    assert.deepEqual(failed({ changes: 11, zeroed: 0, levelsCompared: 100, erpRows: 100, previousErpRows: undefined }), ['maxChanges']);
-    assert.deepEqual(failed({ changes: 3, zeroed: 3, levelsCompared: 10, erpRows: 100, previousErpRows: 100 }), ['maxZeroedShare']);
-    assert.deepEqual(failed({ changes: 1, zeroed: 0, levelsCompared: 10, erpRows: 49, previousErpRows: 100 }), ['maxRowDrop']);
+    assert.deepEqual(failed({ changes: 0, zeroed: 0, levelsCompared: 10, erpRows: 0, references: [previous(100)] }), ['emptyErp', 'maxRowDrop']);
+    assert.deepEqual(failed({ changes: 11, zeroed: 0, levelsCompared: 100, erpRows: 100, references: [] }), ['maxChanges']);
+    assert.deepEqual(failed({ changes: 3, zeroed: 3, levelsCompared: 10, erpRows: 100, references: [previous(100)] }), ['maxZeroedShare']);
+    assert.deepEqual(failed({ changes: 1, zeroed: 0, levelsCompared: 10, erpRows: 49, references: [previous(100)] }), ['maxRowDrop']);
   });
 
   it('judge each location on its own, so one lost warehouse cannot empty one store', () => {
-    const byLocation = [
-      { locationName: 'Main', zeroed: 0, compared: 900 },
-      { locationName: 'Store 10', zeroed: 100, compared: 100 },
-      { locationName: 'Kiosk', zeroed: 5, compared: 5 },
-    ];
-    const check = evaluateGuards(guards, { changes: 9, zeroed: 105, levelsCompared: 1005, erpRows: 900, previousErpRows: 1000, byLocation }).find((c) => c.name === 'maxZeroedShare')!;
+    const location = (locationName: string, zeroed: number, compared: number, stockedBefore = compared) => ({ locationName, zeroed, compared, stockedBefore, stockedAfter: stockedBefore - zeroed });
+    const byLocation = [location('Main', 0, 900), location('Store 10', 50, 100), location('Kiosk', 2, 5)];
+    const check = evaluateGuards(guards, { changes: 9, zeroed: 52, levelsCompared: 1005, erpRows: 900, references: [previous(1000)], byLocation }).find((c) => c.name === 'maxZeroedShare')!;
     assert.equal(check.ok, false);
-    assert.match(check.message, /at Store 10 100 of 100 \(100%\)/);
-    // Below 20 compared levels a location is too small to judge alone (the Kiosk).
-    const small = evaluateGuards(guards, { changes: 5, zeroed: 5, levelsCompared: 905, erpRows: 900, previousErpRows: 900, byLocation: [byLocation[0]!, byLocation[2]!] });
-    assert.ok(small.every((c) => c.ok));
+    assert.match(check.message, /at Store 10 50 of 100 \(50%\)/);
+    // Below 20 compared levels a location's share is not judged (the Kiosk loses 2 of 5)...
+    assert.deepEqual(failed({ changes: 2, zeroed: 2, levelsCompared: 905, erpRows: 900, references: [previous(900)], byLocation: [byLocation[0]!, byLocation[2]!] }), []);
+    // ...but a location of any size that would be left with no stock at all is refused.
+    const emptied = evaluateGuards(guards, { changes: 3, zeroed: 3, levelsCompared: 903, erpRows: 900, references: [previous(900)], byLocation: [byLocation[0]!, location('Pop-up', 3, 3)] });
+    assert.deepEqual(emptied.filter((c) => !c.ok).map((c) => c.name), ['emptiedLocations']);
+    assert.match(emptied.find((c) => c.name === 'emptiedLocations')!.message, /every level with stock to 0 at Pop-up \(3 of 3\)/);
+    // A location with nothing in stock before is not "emptied" by the plan.
+    assert.deepEqual(failed({ changes: 0, zeroed: 0, levelsCompared: 3, erpRows: 10, references: [], byLocation: [location('Closed', 0, 3, 0)] }), []);
   });
 
-  it('compare the row count with the last applied export too, and fail when a mapped warehouse vanished', () => {
-    const failed = (inputs: Parameters<typeof evaluateGuards>[1]) =>
-      evaluateGuards(guards, inputs)
-        .filter((c) => !c.ok)
-        .map((c) => c.name);
+  it('compare with the known-good baseline as well as the previous export, naming which one', () => {
     // The same truncated export pulled twice: the previous snapshot agrees, the last applied one does not.
-    assert.deepEqual(failed({ changes: 1, zeroed: 0, levelsCompared: 10, erpRows: 30, previousErpRows: 30, lastAppliedErpRows: 100 }), ['maxRowDrop']);
-    assert.deepEqual(failed({ changes: 1, zeroed: 0, levelsCompared: 10, erpRows: 90, previousErpRows: 100, vanishedWarehouses: ['WH-10'] }), ['warehousesPresent']);
+    const checks = evaluateGuards(guards, { changes: 1, zeroed: 0, levelsCompared: 10, erpRows: 30, references: [lastApplied(100), previous(30)] });
+    assert.deepEqual(checks.filter((c) => !c.ok).map((c) => c.name), ['maxRowDrop']);
+    assert.match(checks.find((c) => c.name === 'maxRowDrop')!.message, /ERP rows 100 in the ERP snapshot of the last applied plan \(#2\) → 30 \(drop 70%/);
+    const vanished = evaluateGuards(guards, { changes: 1, zeroed: 0, levelsCompared: 10, erpRows: 90, references: [lastApplied(100, ['WH-10']), previous(90)] });
+    assert.deepEqual(vanished.filter((c) => !c.ok).map((c) => c.name), ['warehousesPresent']);
+    assert.match(vanished.find((c) => c.name === 'warehousesPresent')!.message, /"WH-10" had rows in the ERP snapshot of the last applied plan \(#2\) and has none now/);
   });
 
   it('treat the limits as inclusive', () => {
-    const checks = evaluateGuards(guards, { changes: 10, zeroed: 2, levelsCompared: 10, erpRows: 50, previousErpRows: 100 });
+    const checks = evaluateGuards(guards, { changes: 10, zeroed: 2, levelsCompared: 10, erpRows: 50, references: [previous(100)] });
     assert.ok(checks.every((c) => c.ok), JSON.stringify(checks));
+  });
+
+  it('name each failed guard with its value and limit, and refuse the plan with them', () => {
+    const checks = evaluateGuards(guards, { changes: 11, zeroed: 0, levelsCompared: 100, erpRows: 100, references: [] });
+    assert.deepEqual(failedGuardLines(checks), ['maxChanges (value 11, limit 10): 11 changes (guards.maxChanges 10)']);
+    const refusal = guardRefusal({ guards: { applyable: false, forced: false, checks } }, 'plan', '--force');
+    assert.ok(refusal);
+    assert.match(refusal.message, /^plan: a guard refused the plan/);
+    assert.equal(guardRefusal({ guards: { applyable: true, forced: true, checks } }, 'plan', '--force'), undefined);
   });
 });
 

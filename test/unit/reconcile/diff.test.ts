@@ -334,6 +334,50 @@ describe('computeDiff: authority', () => {
     assert.match(rowOf(result, 'LOC-RULE', LOC(1)).reason, /^authority shopify: ERP should change by \+3; /);
   });
 
+  it('counts Shopify drift and ERP drift apart, totals adding up, and gates on the one asked for', (t) => {
+    const ws = open(t);
+    const config = ws.config({ locations: [{ warehouses: ['WH-A'], shopifyLocation: 'Main', authority: 'shopify' }, { warehouses: ['WH-S'], shopifyLocation: 'Store' }] });
+    ws.erp([
+      { sku: 'POS', wh: 'WH-A', onHand: 5 },
+      { sku: 'WEB', wh: 'WH-S', onHand: 5 },
+      { sku: 'SAME', wh: 'WH-S', onHand: 3 },
+    ]);
+    ws.shopify({
+      locations: TWO_LOCATIONS,
+      levels: [
+        { sku: 'POS', item: ITEM(1), location: LOC(1), available: 9 },
+        { sku: 'WEB', item: ITEM(2), location: LOC(2), available: 2 },
+        { sku: 'SAME', item: ITEM(3), location: LOC(2), available: 3 },
+      ],
+    });
+    const { summary } = ws.diff(config);
+    // Shopify drift: WEB (+3) at Store; ERP drift: POS (Shopify 9, ERP 5) at Main.
+    assert.deepEqual([summary.levelsDrifting, summary.totalAbsDrift, summary.erpDrift, summary.conflicts], [1, 3, { levels: 1, units: 4 }, 0]);
+    assert.deepEqual(
+      summary.byLocation.map((l) => [l.locationName, l.levelsDrifting, l.totalAbsDrift, l.erpDrift.levels, l.erpDrift.units]),
+      [
+        ['Main', 0, 0, 1, 4],
+        ['Store', 1, 3, 0, 0],
+      ],
+    );
+    // Oversell and lost sales split Shopify drift only: an ERP correction is not a Shopify risk.
+    assert.deepEqual([summary.oversell, summary.lostSales], [{ levels: 0, units: 0 }, { levels: 1, units: 3 }]);
+    for (const key of ['levelsCompared', 'levelsDrifting', 'totalAbsDrift', 'stocked'] as const) {
+      assert.equal(summary[key], summary.byLocation.reduce((n, l) => n + l[key], 0), key);
+    }
+    assert.deepEqual(
+      (['shopify', 'erp', 'all'] as const).map((gate) => driftExitCode(summary, { detailedExitcode: true, gate })),
+      [2, 2, 2],
+    );
+    // Once Shopify holds its targets only the ERP's correction is left: the default (shopify) gate is green.
+    const erpOnly = { ...summary, levelsDrifting: 0, totalAbsDrift: 0 };
+    assert.deepEqual((['shopify', 'erp', 'all'] as const).map((gate) => driftExitCode(erpOnly, { detailedExitcode: true, gate })), [0, 2, 2]);
+    assert.equal(driftExitCode(erpOnly, { detailedExitcode: true }), 0);
+    // A conflict needs a person: every gate fails on it.
+    const conflictOnly = { ...erpOnly, erpDrift: { levels: 0, units: 0 }, conflicts: 1 };
+    assert.deepEqual((['shopify', 'erp', 'all'] as const).map((gate) => driftExitCode(conflictOnly, { detailedExitcode: true, gate })), [2, 2, 2]);
+  });
+
   it('hybrid: no base yet takes the ERP; with a base, merges both sides’ moves', (t) => {
     const ws = open(t);
     const config = ws.config({ locations: [{ warehouses: ['WH-A'], shopifyLocation: 'Main', authority: 'hybrid' }] });
@@ -531,9 +575,10 @@ describe('computeDiff: filters, threshold, snapshots, summary', () => {
       { levelsCompared: summary.levelsCompared, levelsDrifting: summary.levelsDrifting, totalAbsDrift: summary.totalAbsDrift, oversell: summary.oversell, lostSales: summary.lostSales },
       { levelsCompared: 4, levelsDrifting: 3, totalAbsDrift: 8, oversell: { levels: 2, units: 5 }, lostSales: { levels: 1, units: 3 } },
     );
+    const none = { levels: 0, units: 0 };
     assert.deepEqual(summary.byLocation, [
-      { locationId: LOC(1), locationName: 'Main', levelsCompared: 2, levelsDrifting: 2, totalAbsDrift: 4, oversell: { levels: 1, units: 1 }, lostSales: { levels: 1, units: 3 } },
-      { locationId: LOC(2), locationName: 'Store', levelsCompared: 2, levelsDrifting: 1, totalAbsDrift: 4, oversell: { levels: 1, units: 4 }, lostSales: { levels: 0, units: 0 } },
+      { locationId: LOC(1), locationName: 'Main', levelsCompared: 2, levelsDrifting: 2, totalAbsDrift: 4, oversell: { levels: 1, units: 1 }, lostSales: { levels: 1, units: 3 }, erpDrift: none, conflicts: 0, stocked: 2 },
+      { locationId: LOC(2), locationName: 'Store', levelsCompared: 2, levelsDrifting: 1, totalAbsDrift: 4, oversell: { levels: 1, units: 4 }, lostSales: none, erpDrift: none, conflicts: 0, stocked: 2 },
     ]);
     assert.equal(driftExitCode(summary, { detailedExitcode: true }), 2);
     assert.equal(driftExitCode(summary, {}), 0);

@@ -65,7 +65,9 @@ function planFilesToRemove(db: Db, config: LoadedConfig, selection: PruneSelecti
  */
 export function prune(db: Db, config: LoadedConfig, options: { keep: number; dryRun?: boolean; force?: boolean }): PruneResult {
   if (options.keep === 0 && !options.force) {
-    throw new UsageError('prune --keep 0 would leave no snapshot to compare the next export with; add --force if that is what you want (snapshots still referred to are kept either way)');
+    throw new UsageError(
+      'prune --keep 0 would leave no snapshot to compare the next export with; add --force if that is what you want (snapshots still referred to are kept either way)',
+    );
   }
   const selection = selectPrune(db, options.keep);
   const planFiles = planFilesToRemove(db, config, selection);

@@ -115,11 +115,21 @@ function toRecord(raw: RawRun): RunRecord {
   } catch {
     // A damaged summary still lists the run.
   }
-  return { id: raw.id, command: raw.command, startedAt: raw.started_at, finishedAt: raw.finished_at, outcome: (raw.outcome ?? 'running') as RunOutcome, summary };
+  return {
+    id: raw.id,
+    command: raw.command,
+    startedAt: raw.started_at,
+    finishedAt: raw.finished_at,
+    outcome: (raw.outcome ?? 'running') as RunOutcome,
+    summary,
+  };
 }
 
 export function startRun(db: Db, command: string, summary: object, at = new Date()): number {
-  return Number(db.prepare("INSERT INTO runs (command, started_at, outcome, summary) VALUES (?, ?, 'running', ?)").run(command, at.toISOString(), JSON.stringify(summary)).lastInsertRowid);
+  return Number(
+    db.prepare("INSERT INTO runs (command, started_at, outcome, summary) VALUES (?, ?, 'running', ?)").run(command, at.toISOString(), JSON.stringify(summary))
+      .lastInsertRowid,
+  );
 }
 
 /** Stores progress while the run goes on (a killed run keeps what it had done). */
@@ -150,11 +160,18 @@ export const REPORTED_COMMANDS = ['sync', 'apply'] as const;
 /** The newest runs of these commands, newest first. */
 export function recentRuns(db: Db, commands: string | readonly string[], limit: number): RunRecord[] {
   const list = typeof commands === 'string' ? [commands] : [...commands];
-  return (db.prepare(`SELECT * FROM runs WHERE command IN (${list.map(() => '?').join(', ')}) ORDER BY id DESC LIMIT ?`).all(...list, limit) as RawRun[]).map(toRecord);
+  return (db.prepare(`SELECT * FROM runs WHERE command IN (${list.map(() => '?').join(', ')}) ORDER BY id DESC LIMIT ?`).all(...list, limit) as RawRun[]).map(
+    toRecord,
+  );
 }
 
 /** The newest finished run of these commands with one of these outcomes (and, when `committed` is given, committed or a dry run). */
-export function lastRunWith(db: Db, commands: string | readonly string[], outcomes: RunOutcome[], options: { committed?: boolean } = {}): RunRecord | undefined {
+export function lastRunWith(
+  db: Db,
+  commands: string | readonly string[],
+  outcomes: RunOutcome[],
+  options: { committed?: boolean } = {},
+): RunRecord | undefined {
   const list = typeof commands === 'string' ? [commands] : [...commands];
   const placeholders = (values: readonly unknown[]) => values.map(() => '?').join(', ');
   const committed = options.committed === undefined ? '' : `AND json_extract(summary, '$.dryRun') = ${options.committed ? 0 : 1}`;

@@ -59,7 +59,10 @@ export function evaluateGuards(guards: Config['guards'], inputs: GuardInputs): G
     ok: inputs.erpRows > 0,
     limit: 1,
     value: inputs.erpRows,
-    message: inputs.erpRows > 0 ? `ERP export has ${inputs.erpRows.toLocaleString('en-US')} row${inputs.erpRows === 1 ? '' : 's'}` : 'the ERP export is empty: refusing to plan from it',
+    message:
+      inputs.erpRows > 0
+        ? `ERP export has ${inputs.erpRows.toLocaleString('en-US')} row${inputs.erpRows === 1 ? '' : 's'}`
+        : 'the ERP export is empty: refusing to plan from it',
   });
   checks.push({
     name: 'maxChanges',

@@ -67,8 +67,7 @@ export function latestSnapshot(db: Db, side: Side): SnapshotInfo | undefined {
 /** The snapshot of the same side taken just before this one. */
 export function previousSnapshot(db: Db, snapshot: SnapshotInfo): SnapshotInfo | undefined {
   const record = db.prepare('SELECT * FROM snapshots WHERE side = ? AND id < ? ORDER BY id DESC LIMIT 1').get(snapshot.side, snapshot.id) as
-    | SnapshotRecord
-    | undefined;
+    SnapshotRecord | undefined;
   return record && toInfo(record);
 }
 
@@ -101,8 +100,9 @@ export class SnapshotTransaction {
     db.exec('BEGIN IMMEDIATE');
     try {
       this.id = Number(
-        db.prepare("INSERT INTO snapshots (side, source, taken_at, row_count, content_hash) VALUES (?, ?, ?, 0, '')").run(side, source, new Date().toISOString())
-          .lastInsertRowid,
+        db
+          .prepare("INSERT INTO snapshots (side, source, taken_at, row_count, content_hash) VALUES (?, ?, ?, 0, '')")
+          .run(side, source, new Date().toISOString()).lastInsertRowid,
       );
     } catch (error) {
       db.exec('ROLLBACK');
@@ -140,7 +140,8 @@ export class ErpRowsHash {
 
   update(rows: readonly ErpRow[]): void {
     let text = '';
-    for (const row of rows) text += `${row.sku}\x1f${row.warehouse}\x1f${row.onHand}\x1f${row.reserved}\x1f${row.incoming}\x1f${row.safetyStock ?? ''}\x1f${row.category ?? ''}\n`;
+    for (const row of rows)
+      text += `${row.sku}\x1f${row.warehouse}\x1f${row.onHand}\x1f${row.reserved}\x1f${row.incoming}\x1f${row.safetyStock ?? ''}\x1f${row.category ?? ''}\n`;
     this.hash.update(text);
   }
 
@@ -314,7 +315,10 @@ export function knownGoodBaseline(db: Db): { snapshot: SnapshotInfo; kind: Basel
 export function warehouseRows(db: Db, snapshot: SnapshotInfo): Map<string, number> {
   const recorded = snapshot.meta.warehouses as { code: string; rows: number }[] | undefined;
   if (Array.isArray(recorded)) return new Map(recorded.filter((w) => w.rows > 0).map((w) => [w.code, w.rows]));
-  const counted = db.prepare('SELECT warehouse, COUNT(*) AS n FROM erp_levels WHERE snapshot_id = ? GROUP BY warehouse').all(snapshot.id) as { warehouse: string; n: number }[];
+  const counted = db.prepare('SELECT warehouse, COUNT(*) AS n FROM erp_levels WHERE snapshot_id = ? GROUP BY warehouse').all(snapshot.id) as {
+    warehouse: string;
+    n: number;
+  }[];
   return new Map(counted.map((w) => [w.warehouse, w.n]));
 }
 
@@ -355,7 +359,9 @@ function protectedSnapshots(db: Db): Map<number, string[]> {
     add(run.shopify, `run #${run.id} is still running`);
   }
   const resumable = db
-    .prepare("SELECT p.digest, p.erp_snapshot_id, p.shopify_snapshot_id FROM applies a JOIN plans p ON p.digest = a.plan_digest WHERE a.status IN ('running', 'failed')")
+    .prepare(
+      "SELECT p.digest, p.erp_snapshot_id, p.shopify_snapshot_id FROM applies a JOIN plans p ON p.digest = a.plan_digest WHERE a.status IN ('running', 'failed')",
+    )
     .all() as { digest: string; erp_snapshot_id: number; shopify_snapshot_id: number }[];
   for (const plan of resumable) {
     add(plan.erp_snapshot_id, `plan ${plan.digest.slice(0, 12)} has an apply to resume`);
@@ -363,14 +369,20 @@ function protectedSnapshots(db: Db): Map<number, string[]> {
   }
   const baseline = knownGoodBaseline(db);
   if (baseline) {
-    add(baseline.snapshot.id, 'the guards\' known-good baseline');
+    add(baseline.snapshot.id, "the guards' known-good baseline");
     // The plan that made it the baseline stays whole: its Shopify snapshot too.
     const pair = baseline.planDigest
-      ? (db.prepare('SELECT shopify_snapshot_id FROM plans WHERE digest = ? AND erp_snapshot_id = ? LIMIT 1').pluck().get(baseline.planDigest, baseline.snapshot.id) as number | undefined)
+      ? (db
+          .prepare('SELECT shopify_snapshot_id FROM plans WHERE digest = ? AND erp_snapshot_id = ? LIMIT 1')
+          .pluck()
+          .get(baseline.planDigest, baseline.snapshot.id) as number | undefined)
       : undefined;
-    add(pair, 'the Shopify side of the known-good baseline\'s plan');
+    add(pair, "the Shopify side of the known-good baseline's plan");
   }
-  const hybrid = db.prepare('SELECT DISTINCT erp_snapshot_id AS erp, shopify_snapshot_id AS shopify FROM reconciled_levels').all() as { erp: number | null; shopify: number | null }[];
+  const hybrid = db.prepare('SELECT DISTINCT erp_snapshot_id AS erp, shopify_snapshot_id AS shopify FROM reconciled_levels').all() as {
+    erp: number | null;
+    shopify: number | null;
+  }[];
   for (const base of hybrid) {
     add(base.erp, 'the reconciled (hybrid) base');
     add(base.shopify, 'the reconciled (hybrid) base');

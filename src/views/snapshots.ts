@@ -35,7 +35,8 @@ export function renderPrune(result: PruneResult, format: string): string {
       ? `Nothing to prune (${plural(result.kept, 'snapshot')} kept).`
       : `${verb} ${plural(removed.length, 'snapshot')} (${removed.join(', ')}); ${num(result.kept)} kept.`,
   );
-  if (result.planFiles.length > 0) out.push(`${verb} ${plural(result.planFiles.length, 'plan file')} made from them:`, ...result.planFiles.map((f) => `  ${f}`));
+  if (result.planFiles.length > 0)
+    out.push(`${verb} ${plural(result.planFiles.length, 'plan file')} made from them:`, ...result.planFiles.map((f) => `  ${f}`));
   for (const p of result.protected) out.push(`Kept #${p.id}: ${p.reasons.join('; ')}`);
   if (result.dryRun) out.push('Dry run: nothing was removed.');
   return out.join('\n') + '\n';

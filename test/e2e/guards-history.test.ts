@@ -54,7 +54,10 @@ describe('guards hold night after night against the last known-good baseline (sy
       assert.doesNotMatch(result.stdout + result.stderr, /Review it, then/);
       assert.deepEqual(await emulator.levels(), before, `night ${night}: Shopify must be untouched`);
     }
-    assert.deepEqual(runsOf(workspace.dir).map((r) => r.outcome), ['ok', 'refused', 'refused']);
+    assert.deepEqual(
+      runsOf(workspace.dir).map((r) => r.outcome),
+      ['ok', 'refused', 'refused'],
+    );
   }
 
   it('a renamed mapped warehouse is refused both nights; once the config maps the new code, the sync passes', async () => {
@@ -143,7 +146,10 @@ describe('history that stays whole: prune and snapshot ids', () => {
     assert.equal(dry.dryRun, true);
     // The applied plan's snapshots (ERP #3, Shopify #5) are the guards' baseline and the hybrid base: kept.
     assert.deepEqual(dry.removed, [1, 2, 4, 6]);
-    assert.deepEqual(dry.protected.map((p: { id: number }) => p.id), [3, 5]);
+    assert.deepEqual(
+      dry.protected.map((p: { id: number }) => p.id),
+      [3, 5],
+    );
     assert.match(dry.protected[0].reasons.join(), /known-good baseline/);
     assert.equal(dry.planFiles.length, 1);
     assert.deepEqual(snapshotIds(shop.dir).snapshots, before.snapshots, 'a dry run removes nothing');

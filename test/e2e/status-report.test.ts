@@ -86,7 +86,7 @@ describe('invrecon status and report after a few syncs', () => {
       ['apply', 4, 2, 0],
     ]);
     assert.deepEqual(data.lastSuccess.command, 'apply');
-    assert.match(html, /<td>apply #4<\/td>/);
+    assert.match(html, /<td>apply #4<div class="small">commit<\/div><\/td>/);
     assert.deepEqual(Object.keys(data.runs[1].phases), ['pullErp', 'pullShopify', 'plan', 'apply']);
     assert.deepEqual(data.byLocation.locations.map((l: { locationName: string }) => l.locationName).sort(), ['Downtown Store', 'Main Warehouse']);
     // Ranked by |delta| summed over the runs: GIFT-SET and TEE-RED-M were +8 in the two runs before the commit.

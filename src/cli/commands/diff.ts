@@ -22,7 +22,7 @@ export function driftExitCode(summary: DiffResult['summary'], options: GateOptio
 export function gateOption(command: Command): Command {
   return command.addOption(
     new Option('--gate <drift>', 'what --detailed-exitcode fails on: shopify (levels invrecon would write), erp (corrections the ERP must take) or all; conflicts always')
-      .choices(GATES as string[])
+      .choices(GATES)
       .default(DEFAULT_GATE),
   );
 }

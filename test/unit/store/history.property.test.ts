@@ -32,7 +32,10 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     kind: fc.constant('pull-erp' as const),
     keep: fc.oneof(
       fc.constant(DEMO_ROWS.slice(1).map(() => true)),
-      fc.array(fc.integer({ min: 0, max: 4 }).map((x) => x > 0), { minLength: DEMO_ROWS.length - 1, maxLength: DEMO_ROWS.length - 1 }),
+      fc.array(
+        fc.integer({ min: 0, max: 4 }).map((x) => x > 0),
+        { minLength: DEMO_ROWS.length - 1, maxLength: DEMO_ROWS.length - 1 },
+      ),
     ),
   }),
   fc.constant({ kind: 'pull-shopify' as const }),
@@ -115,12 +118,20 @@ describe('history (property): random pulls, plans, applies and prunes', () => {
             for (const { plan, path } of plans) {
               if (!files.includes(path.split('/').at(-1)!)) continue;
               for (const ref of [plan.baseline.erp, plan.baseline.shopify]) {
-                assert.equal(getSnapshot(db, ref.snapshotId)?.contentHash, ref.contentHash, `plan file ${path} refers to snapshot #${ref.snapshotId}, gone or reused`);
+                assert.equal(
+                  getSnapshot(db, ref.snapshotId)?.contentHash,
+                  ref.contentHash,
+                  `plan file ${path} refers to snapshot #${ref.snapshotId}, gone or reused`,
+                );
               }
             }
             // The hybrid base and the guards' baseline are never pruned away.
-            const bases = db.prepare('SELECT DISTINCT erp_snapshot_id AS erp, shopify_snapshot_id AS shopify FROM reconciled_levels').all() as { erp: number; shopify: number }[];
-            for (const base of bases) for (const id of [base.erp, base.shopify]) assert.ok(getSnapshot(db, id), `the reconciled base refers to missing snapshot #${id}`);
+            const bases = db.prepare('SELECT DISTINCT erp_snapshot_id AS erp, shopify_snapshot_id AS shopify FROM reconciled_levels').all() as {
+              erp: number;
+              shopify: number;
+            }[];
+            for (const base of bases)
+              for (const id of [base.erp, base.shopify]) assert.ok(getSnapshot(db, id), `the reconciled base refers to missing snapshot #${id}`);
           }
         } finally {
           db.close();

@@ -266,10 +266,8 @@ describe('apply never applies a change twice, and never hides what it left undon
     const noStore = stdoutJson(await shop.cli(['plan', '--out', 'no-store-plan.json', '--format', 'json']));
     assert.equal(noStore.applyable, false);
     const present = noStore.guards.find((g: { name: string }) => g.name === 'warehousesPresent');
-    assert.deepEqual(
-      [present.ok, present.message],
-      [false, 'mapped warehouse "STORE-1" had rows in the ERP snapshot of the last applied plan (#1) and the previous ERP snapshot (#7) and has none now'],
-    );
+    assert.equal(present.ok, false);
+    assert.match(present.message, /^mapped warehouse "STORE-1" had rows in the ERP snapshot of the last applied plan \(#1\) and the previous ERP snapshot \(#\d+\) and has none now$/);
   });
 });
 

@@ -1,7 +1,8 @@
-import { closeSync, existsSync, openSync, readdirSync, readSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LoadedConfig } from '../config/load.js';
 import { UsageError } from '../errors.js';
+import { openPlan } from '../plan/file.js';
 import { isDefaultPlanName, plansDir } from '../plan/files.js';
 import type { Db } from '../store/db.js';
 import { getSnapshot, pruneSnapshots, selectPrune, type PruneSelection } from '../store/snapshots.js';
@@ -12,23 +13,15 @@ export interface PruneResult extends PruneSelection {
   planFiles: string[];
 }
 
-/** The baseline snapshot ids and hashes a plan file names, read from its head (plans are written with sorted keys). */
+/** The baseline snapshot ids and hashes a plan file names (from its header only), or undefined for a file that is not a readable plan. */
 function planFileBaseline(path: string): { erp: { id: number; hash: string }; shopify: { id: number; hash: string } } | undefined {
-  const head = Buffer.alloc(4096);
-  const fd = openSync(path, 'r');
-  let text: string;
   try {
-    text = head.subarray(0, readSync(fd, head, 0, head.length, 0)).toString('utf8');
-  } finally {
-    closeSync(fd);
+    const { baseline } = openPlan(path).header;
+    return { erp: { id: baseline.erp.snapshotId, hash: baseline.erp.contentHash }, shopify: { id: baseline.shopify.snapshotId, hash: baseline.shopify.contentHash } };
+  } catch {
+    // An older format or a damaged file: not ours to judge.
+    return undefined;
   }
-  const side = (name: string) => {
-    const match = new RegExp(`"${name}": \\{\\s*"contentHash": "([0-9a-f]*)",\\s*"rows": \\d+,\\s*"snapshotId": (\\d+)`).exec(text);
-    return match ? { id: Number(match[2]), hash: match[1]! } : undefined;
-  };
-  const erp = side('erp');
-  const shopify = side('shopify');
-  return erp && shopify ? { erp, shopify } : undefined;
 }
 
 /** Whether this file still holds this plan (a path may have been reused for another plan since). */

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { loadSeed } from '../../src/emulator/index.js';
+import { openPlan } from '../../src/plan/file.js';
 import { demoDir, runCli } from '../helpers/cli.js';
 import { openShopWorkspace, type ShopWorkspace } from '../helpers/shop.js';
 import { cliEnv, DEMO_TARGETS, demoWorkspace, runsOf, spawnEmulator, sync, type SpawnedEmulator } from './sync-helpers.js';
@@ -103,7 +104,7 @@ describe('guards hold night after night against the last known-good baseline (sy
     assert.equal(forced.code, 0, forced.stderr);
     const summary = JSON.parse(forced.stdout);
     assert.deepEqual([summary.guards.applyable, summary.guards.forced], [true, true]);
-    assert.equal(JSON.parse(readFileSync(summary.planFile, 'utf8')).guards.forced, true);
+    assert.equal(openPlan(summary.planFile).header.guards.forced, true);
     assert.ok(summary.applied > 0);
     // The next night compares with the forced export, which a person accepted.
     const next = await sync(workspace.dir, emulator.url, ['--commit', '--format', 'json']);

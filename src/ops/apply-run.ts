@@ -2,7 +2,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { InvreconError, errorMessage } from '../errors.js';
 import { applyPlan, undone, type ApplyOptions, type ApplyResult } from '../plan/apply.js';
 import { guardRefusal } from '../plan/guards.js';
-import type { Plan } from '../plan/model.js';
+import type { PlanSource } from '../plan/verify.js';
 import { redactSecrets } from '../secrets.js';
 import type { Db } from '../store/db.js';
 import { recordPlan } from '../store/snapshots.js';
@@ -12,8 +12,9 @@ import { finishRun, startRun, type RunOutcome, type RunSummary } from './runs.js
  * `invrecon apply`: refuses a plan its guards refused (exit 1), then applies it (which verifies it
  * against its baseline snapshots: a plan whose snapshots were pruned is refused there). A commit is recorded as a run (command "apply"), so status and report show manual applies too.
  */
-export async function applyRecorded(db: Db, config: LoadedConfig, plan: Plan, options: ApplyOptions): Promise<ApplyResult> {
+export async function applyRecorded(db: Db, config: LoadedConfig, source: PlanSource, options: ApplyOptions): Promise<ApplyResult> {
   const started = performance.now();
+  const plan = source.header;
   const summary: RunSummary = {
     command: 'apply',
     dryRun: false,
@@ -23,9 +24,9 @@ export async function applyRecorded(db: Db, config: LoadedConfig, plan: Plan, op
     snapshots: { erp: plan.baseline.erp.snapshotId, shopify: plan.baseline.shopify.snapshotId },
     guards: plan.guards,
     levelsCompared: plan.summary.levelsCompared,
-    drifting: plan.changes.length,
-    totalAbsDrift: plan.changes.reduce((n, c) => n + Math.abs(c.delta), 0),
-    erpCorrections: plan.erpCorrections.length,
+    drifting: plan.summary.changes,
+    totalAbsDrift: plan.summary.byLocation.reduce((n, l) => n + l.totalAbsDelta, 0),
+    erpCorrections: plan.summary.erpCorrections,
     reportedConflicts: plan.summary.conflicts,
     phases: {},
     warnings: plan.guards.forced ? ['guards failed but the plan was forced (--force)'] : [],
@@ -54,7 +55,7 @@ export async function applyRecorded(db: Db, config: LoadedConfig, plan: Plan, op
       });
     }
     const applyStarted = performance.now();
-    const result = await applyPlan(db, config, plan, options);
+    const result = await applyPlan(db, config, source, options);
     summary.phases = { apply: Math.round(performance.now() - applyStarted) };
     Object.assign(summary, {
       applied: result.applied,

@@ -8,6 +8,7 @@ import { loadSeed, startEmulator } from '../emulator/index.js';
 import { applyPlan, type ApplyResult } from '../plan/apply.js';
 import { buildPlan, recordBuiltPlan } from '../plan/build.js';
 import { readPlan } from '../plan/file.js';
+import { planSource } from '../plan/verify.js';
 import type { Plan } from '../plan/model.js';
 import { fixturesDir, packageRoot } from '../paths.js';
 import { computeDiff, type DiffResult } from '../reconcile/diff.js';
@@ -83,7 +84,7 @@ export async function runDemo(options: { dir?: string; keep?: boolean; onStep: (
       recordBuiltPlan(db, built.header, built.path);
       const plan = readPlan(planFile);
       options.onStep({ kind: 'plan', plan, planFile });
-      options.onStep({ kind: 'apply', result: await applyPlan(db, config, plan, { commit: true, planPath: planFile, clientOptions: { env } }) });
+      options.onStep({ kind: 'apply', result: await applyPlan(db, config, planSource(plan), { commit: true, planPath: planFile, clientOptions: { env } }) });
       options.onStep({ kind: 'pull-shopify', result: await pullShopify(db, config, { clientOptions: { env } }), again: true });
       const final = computeDiff(db, config, {});
       options.onStep({ kind: 'diff', result: final, again: true });

@@ -2,8 +2,9 @@ import type { LoadedConfig } from '../config/load.js';
 import { EXIT, InputError, InvreconError, errorMessage } from '../errors.js';
 import { applyPlan, undone, type ApplyResult } from '../plan/apply.js';
 import { buildPlan, recordBuiltPlan } from '../plan/build.js';
-import { readPlan } from '../plan/file.js';
+import { openPlan } from '../plan/file.js';
 import { guardRefusal } from '../plan/guards.js';
+import type { PlanHeader } from '../plan/model.js';
 import type { DiffRow, PreparedDiff } from '../reconcile/diff.js';
 import { redactSecrets } from '../secrets.js';
 import { pullErp } from '../sources/erp/pull.js';
@@ -290,7 +291,7 @@ export async function runSync(db: Db, config: LoadedConfig, options: SyncOptions
     } else {
       if (plan.guards.forced) warn('guards failed but --force was given: applying anyway', 'plan');
       if (lockLost || !stillHeld(db, lock)) throw new InputError('the sync lock was taken over by another process during the run: stopping before apply');
-      apply = await phase('apply', () => applyPlan(db, config, readPlan(planFile), { commit: options.commit, planPath: planFile, clientOptions: { onCall: onCall, env } }));
+      apply = await phase('apply', () => applyPlan(db, config, openPlan(planFile), { commit: options.commit, planPath: planFile, clientOptions: { onCall: onCall, env } }));
       summary.applied = apply.applied;
       summary.skipped = apply.skipped;
       // A level whose outcome stayed unknown is left for the next plan, as a conflict is.

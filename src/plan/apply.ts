@@ -2,7 +2,7 @@
 // apply), decide.ts (what Shopify's answer means for each row: pure), send.ts (one call with
 // compare-and-swap, re-reads, the step `watch` shares), lanes.ts (calls in flight), outcomes.ts (the
 // result and what is left undone), run.ts (the loop that records and resumes).
-export { BATCH_SIZE, idempotencyKey, planBatches, type PlannedBatch } from './apply/batches.js';
+export { BATCH_SIZE, idempotencyKey, planBatches, streamBatches, type PlannedBatch } from './apply/batches.js';
 export { checkPlan, levelsChangedByOtherPlans } from './apply/checks.js';
 export { decide, rowsToReread, type Answer, type Decision, type LevelFacts, type WriteMode } from './apply/decide.js';
 export { readAvailable, sendWrites, writeStep, type LevelWrite, type SentCall, type StepInput } from './apply/send.js';

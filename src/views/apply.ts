@@ -23,24 +23,27 @@ function rowLines(result: ApplyResult): string[] {
 export function renderApply(result: ApplyResult, format: string): string {
   if (format === 'json') {
     const { batches, ...rest } = result;
-    return renderJson({ ...rest, batches: result.dryRun ? batches : batches.length });
+    return renderJson({ ...rest, batches: result.dryRun ? batches : result.plannedBatches });
   }
   const out: string[] = [];
   if (result.dryRun) {
-    const rows = result.batches.reduce((n, b) => n + b.rows.length, 0);
-    out.push(`Dry run: nothing sent. With --commit, ${plural(rows, 'row')} would be sent in ${plural(result.batches.length, 'batch', 'batches')}:`);
-    const previewed = result.batches.flatMap((b) => b.rows);
-    if (previewed.some((r) => r.current !== undefined)) {
-      const stale = previewed.filter((r) => r.current !== r.from).length;
+    out.push(`Dry run: nothing sent. With --commit, ${plural(result.plannedRows, 'row')} would be sent in ${plural(result.plannedBatches, 'batch', 'batches')}:`);
+    if (result.liveStale !== undefined) {
+      const stale = result.liveStale;
       out.push(
         stale === 0
-          ? chalk.green(`Live check: Shopify still shows every planned level's "from" value: none of the ${plural(previewed.length, 'change')} is stale.`)
-          : chalk.yellow(`Live check: ${plural(stale, 'change')} of ${num(previewed.length)} ${stale === 1 ? 'is' : 'are'} already stale (marked below).`),
+          ? chalk.green(`Live check: Shopify still shows every planned level's "from" value: none of the ${plural(result.plannedRows, 'change')} is stale.`)
+          : chalk.yellow(`Live check: ${plural(stale, 'change')} of ${num(result.plannedRows)} ${stale === 1 ? 'is' : 'are'} already stale (marked below).`),
       );
     }
+    let shown = 0;
     for (const b of result.batches) {
       out.push('', chalk.bold(`batch ${b.batchNo} (inventory${b.mode === 'set' ? 'SetQuantities' : 'AdjustQuantities'}, ${plural(b.rows.length, 'row')})`));
       for (const r of b.rows) out.push(`  ${r.sku} @ ${r.locationName}: ${r.from} → ${r.to}${liveNote(r)}`);
+      shown += b.rows.length;
+    }
+    if (shown < result.plannedRows) {
+      out.push('', chalk.dim(`… and ${plural(result.plannedRows - shown, 'more row')} (the first ${num(shown)} are shown; "invrecon plan show FILE" pages through them all)`));
     }
     return out.join('\n') + '\n';
   }
@@ -54,7 +57,7 @@ export function renderApply(result: ApplyResult, format: string): string {
   out.push(...rowLines(result));
   const confirmed = result.confirmed > 0 ? ` (${result.confirmed} confirmed at target after a lost answer)` : '';
   out.push(
-    `${result.resumed ? 'Resumed and applied' : 'Applied'} ${num(result.applied)}${confirmed}, carried forward ${num(result.carriedRows.length)}, skipped ${num(result.skipped)}, ` +
+    `${result.resumed ? 'Resumed and applied' : 'Applied'} ${num(result.applied)}${confirmed}, carried forward ${num(result.carried)}, skipped ${num(result.skipped)}, ` +
       `conflicts ${num(result.conflicts)}, unresolved ${num(result.unresolved)}, failed ${num(result.failed)} ` +
       `(${plural(result.calls, 'call')}, up to ${num(result.peakInFlight)} in flight, ${plural(result.retries, 'retry', 'retries')}, ${plural(result.throttledWaits, 'throttle wait')}, ${formatMs(result.durationMs)}).`,
   );

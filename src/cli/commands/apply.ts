@@ -4,7 +4,7 @@ import { EXIT } from '../../errors.js';
 import { withLock } from '../../ops/lock.js';
 import { applyRecorded } from '../../ops/apply-run.js';
 import { undone, type ApplyResult } from '../../plan/apply.js';
-import { readPlan } from '../../plan/file.js';
+import { openPlan } from '../../plan/file.js';
 import { renderApply } from '../../views/apply.js';
 import type { ExitCodeSink } from '../main.js';
 import { callReporter, configOption, formatOption, parseCount, withWorkspace, write, type Format } from '../shared.js';
@@ -19,7 +19,7 @@ export function registerApply(program: Command, setExitCode: ExitCodeSink): void
     .option('--unverified', 'apply even if the plan is not what its baseline snapshots give (edited, or the config changed); recorded')
     .option('--max-in-flight <n>', 'most calls in flight at once (they adapt below it to latency and the rate limit)', '256')
     .action(async (file: string, options: { config: string; format: Format; commit?: boolean; live?: boolean; maxMisses: string; maxInFlight: string; unverified?: boolean }) => {
-      const plan = readPlan(resolve(file));
+      const plan = openPlan(resolve(file));
       await withWorkspace(options, async (config, db) => {
         const run = (onProgress?: () => void) =>
           applyRecorded(db, config, plan, {

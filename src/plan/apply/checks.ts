@@ -1,13 +1,18 @@
 // What makes a plan unfit to apply: another shop, failed guards, levels another plan changed since its
-// baseline, or a newer snapshot that shows other values.
+// baseline, or a newer snapshot that shows other values. The changes are read as they come.
 import type { LoadedConfig } from '../../config/load.js';
 import { InputError, StaleError } from '../../errors.js';
 import type { Db } from '../../store/db.js';
 import { latestSnapshot } from '../../store/snapshots.js';
-import type { Plan, PlanChange } from '../model.js';
+import type { PlanChange, PlanHeader } from '../model.js';
+import type { PlanSource } from '../verify.js';
+
+/** Examples a refusal lists (the count covers them all). */
+const EXAMPLES = 10;
 
 /** Refuses a plan that may no longer be applied: another shop, not applyable, or stale. */
-export function checkPlan(db: Db, config: LoadedConfig, plan: Plan, resuming: boolean): void {
+export function checkPlan(db: Db, config: LoadedConfig, source: PlanSource, resuming: boolean): void {
+  const plan = source.header;
   if (plan.shop !== config.shopify.shop) {
     throw new StaleError(`the plan was made for ${plan.shop}, but the config is for ${config.shopify.shop}: make a plan with this config`);
   }
@@ -16,11 +21,11 @@ export function checkPlan(db: Db, config: LoadedConfig, plan: Plan, resuming: bo
     throw new InputError('the plan is not applyable: its guards failed (check the ERP export; "invrecon plan --force" overrides)', failed);
   }
   // invrecon's own writes since the baseline are not sales: carrying them forward would apply a change twice.
-  const changedByUs = levelsChangedByOtherPlans(db, plan);
-  if (changedByUs.length > 0) {
+  const changedByUs = levelsChangedByOtherPlans(db, source);
+  if (changedByUs.count > 0) {
     throw new StaleError(
-      `the plan is stale: invrecon has changed ${changedByUs.length} of its levels since its baseline (another plan was applied); run "invrecon pull shopify" and "invrecon plan" again`,
-      changedByUs.slice(0, 10).map((c) => `${c.sku} at ${c.locationName}: set by plan ${c.byPlan.slice(0, 12)}`),
+      `the plan is stale: invrecon has changed ${changedByUs.count} of its levels since its baseline (another plan was applied); run "invrecon pull shopify" and "invrecon plan" again`,
+      changedByUs.examples.map((c) => `${c.sku} at ${c.locationName}: set by plan ${c.byPlan.slice(0, 12)}`),
     );
   }
   if (resuming) return;
@@ -28,28 +33,38 @@ export function checkPlan(db: Db, config: LoadedConfig, plan: Plan, resuming: bo
   if (!newest || newest.id <= plan.baseline.shopify.snapshotId) return;
   // A newer snapshot that still shows the plan's `from` for every level does not make it stale.
   const read = db.prepare('SELECT available FROM shopify_levels WHERE snapshot_id = ? AND inventory_item_id = ? AND location_id = ?').pluck();
-  const moved = plan.changes.filter((c) => read.get(newest.id, c.inventoryItemId, c.locationId) !== c.from);
-  if (moved.length > 0) {
+  let moved = 0;
+  const examples: string[] = [];
+  for (const c of source.changes()) {
+    const now = read.get(newest.id, c.inventoryItemId, c.locationId) as number | undefined;
+    if (now === c.from) continue;
+    if (moved++ < EXAMPLES) examples.push(`${c.sku} at ${c.locationName}: planned from ${c.from}, now ${now ?? 'not stocked'}`);
+  }
+  if (moved > 0) {
     throw new StaleError(
-      `the plan is stale: Shopify snapshot #${newest.id} is newer than its baseline #${plan.baseline.shopify.snapshotId} and shows other values for ${moved.length} of its levels; run "invrecon plan" again`,
-      moved.slice(0, 10).map((c) => `${c.sku} at ${c.locationName}: planned from ${c.from}, now ${read.get(newest.id, c.inventoryItemId, c.locationId) ?? 'not stocked'}`),
+      `the plan is stale: Shopify snapshot #${newest.id} is newer than its baseline #${plan.baseline.shopify.snapshotId} and shows other values for ${moved} of its levels; run "invrecon plan" again`,
+      examples,
     );
   }
 }
 
 /** The digest of another plan that changed (or may have changed) this level after `plan`'s Shopify baseline was read, if any. */
-export function otherPlanChangesLookup(db: Db, plan: Plan): (change: PlanChange) => string | undefined {
+export function otherPlanChangesLookup(db: Db, plan: Pick<PlanHeader, 'baseline' | 'digest'>): (change: Pick<PlanChange, 'inventoryItemId' | 'locationId'>) => string | undefined {
   const lookup = db
     .prepare("SELECT plan_digest FROM audit_changes WHERE inventory_item_id = ? AND location_id = ? AND at >= ? AND COALESCE(plan_digest, '') <> ? LIMIT 1")
     .pluck();
   return (c) => lookup.get(c.inventoryItemId, c.locationId, plan.baseline.shopify.takenAt, plan.digest) as string | undefined;
 }
 
-/** Levels of this plan that another plan changed after this plan's Shopify baseline was read. */
-export function levelsChangedByOtherPlans(db: Db, plan: Plan): (PlanChange & { byPlan: string })[] {
-  const changedBy = otherPlanChangesLookup(db, plan);
-  return plan.changes.flatMap((c) => {
+/** How many levels of this plan another plan changed after this plan's Shopify baseline was read, and the first few. */
+export function levelsChangedByOtherPlans(db: Db, source: PlanSource): { count: number; examples: (PlanChange & { byPlan: string })[] } {
+  const changedBy = otherPlanChangesLookup(db, source.header);
+  let count = 0;
+  const examples: (PlanChange & { byPlan: string })[] = [];
+  for (const c of source.changes()) {
     const byPlan = changedBy(c);
-    return byPlan === undefined ? [] : [{ ...c, byPlan }];
-  });
+    if (byPlan === undefined) continue;
+    if (count++ < EXAMPLES) examples.push({ ...c, byPlan });
+  }
+  return { count, examples };
 }

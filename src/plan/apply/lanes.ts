@@ -39,16 +39,22 @@ export class Lanes {
 
 /**
  * Runs `work` on every item, at most `limit()` at a time (read before each start, so it may change while
- * running). The first failure stops new starts; the ones running finish; then it is thrown.
+ * running). Items are taken from the iterable only as they start, so a generator is read as it goes. The
+ * first failure stops new starts; the ones running finish; then it is thrown.
  */
-export async function runPool<T>(items: readonly T[], limit: () => number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
+export async function runPool<T>(items: Iterable<T>, limit: () => number, work: (item: T) => Promise<void>): Promise<void> {
+  const iterator = items[Symbol.iterator]();
+  let exhausted = false;
   let failure: { error: unknown } | undefined;
   const running = new Set<Promise<void>>();
-  while ((next < items.length && !failure) || running.size > 0) {
-    while (next < items.length && !failure && running.size < Math.max(1, limit())) {
-      const item = items[next++]!;
-      const task: Promise<void> = work(item)
+  while ((!exhausted && !failure) || running.size > 0) {
+    while (!exhausted && !failure && running.size < Math.max(1, limit())) {
+      const next = iterator.next();
+      if (next.done) {
+        exhausted = true;
+        break;
+      }
+      const task: Promise<void> = work(next.value)
         .catch((error: unknown) => {
           failure ??= { error };
         })

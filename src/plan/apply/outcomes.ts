@@ -1,8 +1,13 @@
 // What an apply reports: the result shape, the rows left undone and why, and the hybrid base it leaves.
+// Counted batch by batch as the plan is read: the rows listed are capped, the counts are not.
 import type { BatchOutcome } from '../../store/applies.js';
 import type { Db } from '../../store/db.js';
-import type { Plan, PlanChange } from '../model.js';
+import type { HybridBase, PlanChange, PlanHeader } from '../model.js';
 import type { PlannedBatch } from './batches.js';
+
+/** Rows a dry run previews (the first batches), and rows of each kind a result lists: the counts cover all. */
+export const PREVIEW_ROWS = 1000;
+export const REPORT_ROWS = 1000;
 
 export interface RowReport {
   sku: string;
@@ -49,11 +54,18 @@ export interface ApplyResult {
   /** Rows whose answer was lost and whose level is neither from nor target: left for the next plan. */
   unresolved: number;
   failed: number;
+  /** Rows sent with another from and target than planned (carriedRows lists the first of them). */
+  carried: number;
   alreadyApplied: boolean;
   resumed: boolean;
   /** Differences from its baseline that --unverified let through (empty when verified). */
   unverified: string[];
+  /** Every row and batch the plan sends; `batches` previews the first PREVIEW_ROWS rows of them. */
+  plannedRows: number;
+  plannedBatches: number;
   batches: { batchNo: number; mode: PlanChange['mode']; rows: PreviewRow[] }[];
+  /** A live dry run: changes Shopify no longer shows at their planned from (of plannedRows). */
+  liveStale?: number;
   conflictRows: RowReport[];
   unresolvedRows: RowReport[];
   failedRows: RowReport[];
@@ -66,7 +78,7 @@ export interface ApplyResult {
   durationMs: number;
 }
 
-export function emptyResult(plan: Plan, dryRun: boolean, batches: PlannedBatch[]): ApplyResult {
+export function emptyResult(plan: Pick<PlanHeader, 'digest'>, dryRun: boolean): ApplyResult {
   return {
     planDigest: plan.digest,
     dryRun,
@@ -76,10 +88,13 @@ export function emptyResult(plan: Plan, dryRun: boolean, batches: PlannedBatch[]
     conflicts: 0,
     unresolved: 0,
     failed: 0,
+    carried: 0,
     alreadyApplied: false,
     resumed: false,
     unverified: [],
-    batches: previewBatches(plan, batches),
+    plannedRows: 0,
+    plannedBatches: 0,
+    batches: [],
     conflictRows: [],
     unresolvedRows: [],
     failedRows: [],
@@ -92,19 +107,18 @@ export function emptyResult(plan: Plan, dryRun: boolean, batches: PlannedBatch[]
   };
 }
 
-function previewBatches(plan: Plan, batches: PlannedBatch[]): ApplyResult['batches'] {
-  return batches.map((b) => ({
-    batchNo: b.batchNo,
-    mode: b.mode,
-    rows: b.changes.map((i) => {
-      const c = plan.changes[i]!;
-      return { sku: c.sku, locationName: c.locationName, inventoryItemId: c.inventoryItemId, locationId: c.locationId, from: c.from, to: c.to };
-    }),
-  }));
+/** Counts a batch the plan sends, and previews its rows while fewer than PREVIEW_ROWS are. */
+export function previewBatch(result: ApplyResult, batch: PlannedBatch): PreviewRow[] | undefined {
+  result.plannedRows += batch.rows.length;
+  result.plannedBatches++;
+  const shown = result.batches.reduce((n, b) => n + b.rows.length, 0);
+  if (shown >= PREVIEW_ROWS) return undefined;
+  const rows = batch.rows.slice(0, PREVIEW_ROWS - shown).map((c) => ({ sku: c.sku, locationName: c.locationName, inventoryItemId: c.inventoryItemId, locationId: c.locationId, from: c.from, to: c.to }));
+  result.batches.push({ batchNo: batch.batchNo, mode: batch.mode, rows });
+  return rows;
 }
 
-function rowReport(plan: Plan, change: number, current: number | null, message: string): RowReport {
-  const c = plan.changes[change]!;
+function rowReport(c: PlanChange, current: number | null, message: string): RowReport {
   return { sku: c.sku, locationName: c.locationName, from: c.from, to: c.to, current, message };
 }
 
@@ -113,29 +127,35 @@ export function undone(result: Pick<ApplyResult, 'conflicts' | 'unresolved' | 'f
   return result.conflicts + result.unresolved + result.failed;
 }
 
-/** Adds every attempt's outcome to the result; a row carried more than once is listed with its last carry. */
-export function countOutcomes(plan: Plan, outcomes: BatchOutcome[], result: ApplyResult): void {
+/** Adds one batch's outcomes (every attempt) to the result; a row carried more than once is listed with its last carry. */
+export function countBatchOutcomes(batch: PlannedBatch, outcomes: BatchOutcome[], result: ApplyResult): void {
+  const first = batch.changes[0] ?? 0;
+  const change = (index: number) => batch.rows[index - first]!;
+  const list = <T>(rows: T[], row: () => T) => {
+    if (rows.length < REPORT_ROWS) rows.push(row());
+  };
   const carried = new Map<number, CarriedReport>();
   for (const outcome of outcomes) {
     result.applied += outcome.applied.length;
     result.confirmed += outcome.applied.filter((a) => a.confirmed).length;
     result.skipped += outcome.skipped.length;
-    for (const c of outcome.conflicts) result.conflictRows.push(rowReport(plan, c.change, c.current, c.message));
-    for (const u of outcome.unresolved ?? []) result.unresolvedRows.push(rowReport(plan, u.change, u.current, u.message));
-    for (const f of outcome.failed) result.failedRows.push(rowReport(plan, f.change, null, `${f.code}: ${f.message}`));
+    result.conflicts += outcome.conflicts.length;
+    result.unresolved += outcome.unresolved?.length ?? 0;
+    result.failed += outcome.failed.length;
+    for (const c of outcome.conflicts) list(result.conflictRows, () => rowReport(change(c.change), c.current, c.message));
+    for (const u of outcome.unresolved ?? []) list(result.unresolvedRows, () => rowReport(change(u.change), u.current, u.message));
+    for (const f of outcome.failed) list(result.failedRows, () => rowReport(change(f.change), null, `${f.code}: ${f.message}`));
     for (const c of outcome.carried ?? []) {
-      const change = plan.changes[c.change]!;
-      carried.set(c.change, { sku: change.sku, locationName: change.locationName, from: change.from, to: change.to, sentFrom: c.sentFrom, sentTo: c.sentTo, why: c.why });
+      const planned = change(c.change);
+      carried.set(c.change, { sku: planned.sku, locationName: planned.locationName, from: planned.from, to: planned.to, sentFrom: c.sentFrom, sentTo: c.sentTo, why: c.why });
     }
   }
-  result.carriedRows = [...carried.values()];
-  result.conflicts = result.conflictRows.length;
-  result.unresolved = result.unresolvedRows.length;
-  result.failed = result.failedRows.length;
+  result.carried += carried.size;
+  for (const row of carried.values()) list(result.carriedRows, () => row);
 }
 
-/** The hybrid base: what both sides agreed on once this plan is applied. */
-export function recordReconciled(db: Db, plan: Plan, outcomes: BatchOutcome[]): void {
+/** Writes the hybrid base: what both sides agreed on once this plan is applied. */
+export function reconciledWriter(db: Db, plan: Pick<PlanHeader, 'baseline' | 'digest'>) {
   const upsert = db.prepare(
     `INSERT INTO reconciled_levels (sku, location_id, erp_available, shopify_available, erp_snapshot_id, shopify_snapshot_id, plan_digest, reconciled_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -145,11 +165,22 @@ export function recordReconciled(db: Db, plan: Plan, outcomes: BatchOutcome[]): 
   const at = new Date().toISOString();
   const put = (sku: string, locationId: string, erp: number, shopify: number) =>
     upsert.run(sku, locationId, erp, shopify, plan.baseline.erp.snapshotId, plan.baseline.shopify.snapshotId, plan.digest, at);
-  db.transaction(() => {
-    for (const b of plan.hybridBaseline) put(b.sku, b.locationId, b.erpAvailable, b.shopifyAvailable);
-    for (const outcome of outcomes) {
-      for (const a of outcome.applied) put(plan.changes[a.change]!.sku, plan.changes[a.change]!.locationId, plan.changes[a.change]!.erpAvailable, a.after);
-      for (const s of outcome.skipped) put(plan.changes[s.change]!.sku, plan.changes[s.change]!.locationId, plan.changes[s.change]!.erpAvailable, s.current);
-    }
-  })();
+  return {
+    bases(bases: Iterable<HybridBase>): void {
+      for (const b of bases) put(b.sku, b.locationId, b.erpAvailable, b.shopifyAvailable);
+    },
+    batch(batch: PlannedBatch, outcomes: BatchOutcome[]): void {
+      const first = batch.changes[0] ?? 0;
+      for (const outcome of outcomes) {
+        for (const a of outcome.applied) {
+          const c = batch.rows[a.change - first]!;
+          put(c.sku, c.locationId, c.erpAvailable, a.after);
+        }
+        for (const s of outcome.skipped) {
+          const c = batch.rows[s.change - first]!;
+          put(c.sku, c.locationId, c.erpAvailable, s.current);
+        }
+      }
+    },
+  };
 }

@@ -4,17 +4,17 @@
 import type { LoadedConfig } from '../../config/load.js';
 import { SourceError } from '../../errors.js';
 import { createShopifyClient, type CallEvent, type ShopifyClient, type ShopifyClientOptions } from '../../sources/shopify/client.js';
-import { allOutcomes, applyStatus, closeAttempt, finishApply, latestAttempt, openAttempt, startApply, type BatchAttempt, type BatchOutcome, type BatchRow } from '../../store/applies.js';
+import { applyStatus, batchOutcomes, closeAttempt, finishApply, latestAttempt, openAttempt, startApply, type BatchAttempt, type BatchOutcome, type BatchRow } from '../../store/applies.js';
 import { recordCall, recordChanges, type AuditChange } from '../../store/audit.js';
 import type { Db } from '../../store/db.js';
-import { planReferenceUri, type Plan } from '../model.js';
-import { planSource, verifyPlan } from '../verify.js';
-import { BATCH_SIZE, idempotencyKey, initialRows, planBatches, type PlannedBatch } from './batches.js';
+import { planReferenceUri, type PlanChange, type PlanHeader } from '../model.js';
+import { verifyPlan, type PlanSource } from '../verify.js';
+import { BATCH_SIZE, idempotencyKey, initialRows, streamBatches, type PlannedBatch } from './batches.js';
 import { checkPlan, otherPlanChangesLookup } from './checks.js';
 import { claimShop, installId, releaseShop } from './installs.js';
 import { carriedTarget, describeDecision, type Decision, type LevelFacts } from './decide.js';
 import { Lanes, runPool } from './lanes.js';
-import { countOutcomes, emptyResult, recordReconciled, undone, type ApplyResult } from './outcomes.js';
+import { countBatchOutcomes, emptyResult, previewBatch, reconciledWriter, undone, type ApplyResult } from './outcomes.js';
 import { readAvailable, writeStep, type SentCall } from './send.js';
 
 /** Compare-and-swap misses after which a row is reported as a conflict instead of retried. */
@@ -54,7 +54,7 @@ class Applier {
   constructor(
     private readonly db: Db,
     config: LoadedConfig,
-    private readonly plan: Plan,
+    private readonly plan: PlanHeader,
     options: ApplyOptions,
   ) {
     this.maxMisses = options.maxMisses ?? DEFAULT_MAX_MISSES;
@@ -71,10 +71,23 @@ class Applier {
     });
   }
 
-  readonly level = (change: number): LevelFacts => this.plan.changes[change]!;
+  /** The changes of the batches in flight, by their ordinal in the plan: the rest of the plan stays on disk. */
+  private readonly inFlight = new Map<number, PlanChange>();
+
+  readonly level = (change: number): PlanChange & LevelFacts => this.inFlight.get(change)!;
+
+  /** Runs `work` with the batch's changes at hand (level() finds them), and lets them go after. */
+  async withBatch<T>(batch: PlannedBatch, work: () => Promise<T>): Promise<T> {
+    batch.changes.forEach((change, i) => this.inFlight.set(change, batch.rows[i]!));
+    try {
+      return await work();
+    } finally {
+      for (const change of batch.changes) this.inFlight.delete(change);
+    }
+  }
 
   private readonly movedBy = (change: number): string | undefined => {
-    const digest = this.changedByOtherPlan(this.plan.changes[change]!);
+    const digest = this.changedByOtherPlan(this.level(change));
     return digest === undefined ? undefined : `another invrecon plan (${digest.slice(0, 12)})`;
   };
 
@@ -124,7 +137,7 @@ class Applier {
     // An attempt left open by a killed run may have been applied: its answer is unknown.
     let uncertain = attempt !== undefined;
     if (!attempt) {
-      const rows = initialRows(this.plan, batch);
+      const rows = initialRows(batch);
       const key = idempotencyKey(this.plan, batch.batchNo, 0);
       openAttempt(this.db, this.plan.digest, batch.batchNo, 0, key, rows);
       attempt = { batchNo: batch.batchNo, attempt: 0, idempotencyKey: key, status: 'open', rows, later: [], outcome: null };
@@ -178,7 +191,7 @@ class Applier {
 
   private auditChanges(outcome: BatchOutcome): AuditChange[] {
     const change = (index: number, before: number | null, after: number, kind: AuditChange['outcome']): AuditChange => {
-      const c = this.plan.changes[index]!;
+      const c = this.level(index);
       return { planDigest: this.plan.digest, sku: c.sku, inventoryItemId: c.inventoryItemId, locationId: c.locationId, before, after, rule: c.reason, outcome: kind };
     };
     return [
@@ -189,46 +202,76 @@ class Applier {
   }
 }
 
-/** Marks each previewed row with Shopify's value now and what a commit would send for it (reads only). */
-async function previewLive(applier: Applier, plan: Plan, batches: PlannedBatch[], result: ApplyResult): Promise<void> {
-  const current = await applier.readCurrent(plan.changes.map((_, i) => i));
-  for (const [b, batch] of result.batches.entries()) {
-    for (const [r, row] of batch.rows.entries()) {
-      const now = current.get(batches[b]!.changes[r]!) ?? null;
-      row.current = now;
-      row.wouldSend = now === null ? null : now === row.from ? row.to : carriedTarget(row, now);
-    }
+/**
+ * A dry run: counts the batches a commit would send and previews the first rows; with --live, reads every
+ * planned level from Shopify, batch by batch, counting the stale ones and marking the previewed rows.
+ */
+async function preview(source: PlanSource, result: ApplyResult, applier: Applier | undefined): Promise<void> {
+  if (applier) result.liveStale = 0;
+  for (const batch of streamBatches(source.changes())) {
+    const rows = previewBatch(result, batch);
+    if (!applier) continue;
+    const current = await applier.withBatch(batch, () => applier.readCurrent(batch.changes));
+    batch.rows.forEach((c, i) => {
+      const now = current.get(batch.changes[i]!) ?? null;
+      if (now !== c.from) result.liveStale!++;
+      const row = rows?.[i];
+      if (row) {
+        row.current = now;
+        row.wouldSend = now === null ? null : now === row.from ? row.to : carriedTarget(row, now);
+      }
+    });
   }
-  result.calls = applier.client.counters.calls;
+  if (applier) result.calls = applier.client.counters.calls;
+}
+
+/**
+ * Adds up what every batch did (from the attempts recorded), batch by batch as the plan is read again;
+ * with `record`, also writes the hybrid base the plan leaves, in one transaction.
+ */
+function settle(db: Db, source: PlanSource, result: ApplyResult, record: boolean): void {
+  const digest = source.header.digest;
+  const writer = record ? reconciledWriter(db, source.header) : undefined;
+  db.transaction(() => {
+    writer?.bases(source.hybridBaseline());
+    for (const batch of streamBatches(source.changes())) {
+      result.plannedRows += batch.rows.length;
+      result.plannedBatches++;
+      const outcomes = batchOutcomes(db, digest, batch.batchNo);
+      countBatchOutcomes(batch, outcomes, result);
+      writer?.batch(batch, outcomes);
+    }
+  })();
 }
 
 /**
  * Applies a plan: a dry run by default (nothing is sent); with commit, batches go side by side with
  * compare-and-swap under idempotency keys, stale rows are re-read and carried forward or reported, and
- * progress is recorded so that a killed apply resumes without applying anything twice.
+ * progress is recorded so that a killed apply resumes without applying anything twice. The plan's
+ * changes are read batch by batch (a plan file streams them): memory stays flat in their number.
  */
-export async function applyPlan(db: Db, config: LoadedConfig, plan: Plan, options: ApplyOptions): Promise<ApplyResult> {
+export async function applyPlan(db: Db, config: LoadedConfig, source: PlanSource, options: ApplyOptions): Promise<ApplyResult> {
   const started = performance.now();
-  const batches = planBatches(plan);
+  const plan = source.header;
   const status = applyStatus(db, plan.digest);
-  checkPlan(db, config, plan, status !== undefined);
+  checkPlan(db, config, source, status !== undefined);
   // A resumed plan was verified when it started (its digest still matches); bases it recorded since would differ.
-  const unverified = status === undefined ? verifyPlan(db, config, planSource(plan), { force: options.unverified, commit: options.commit }) : [];
-  const result = emptyResult(plan, !options.commit, batches);
+  const unverified = status === undefined ? verifyPlan(db, config, source, { force: options.unverified, commit: options.commit }) : [];
+  const result = emptyResult(plan, !options.commit);
   result.unverified = unverified;
   const finish = () => {
     result.durationMs = Math.round(performance.now() - started);
     return result;
   };
   if (!options.commit) {
-    if (options.live) await previewLive(new Applier(db, config, plan, options), plan, batches, result);
+    await preview(source, result, options.live ? new Applier(db, config, plan, options) : undefined);
     return finish();
   }
   if (status === 'done' || status === 'conflicts') {
     // Everything was sent already; nothing is sent again. What was left unapplied still is, and says so.
     result.alreadyApplied = true;
-    countOutcomes(plan, allOutcomes(db, plan.digest), result);
-    result.skipped = plan.changes.length - undone(result);
+    settle(db, source, result, false);
+    result.skipped = result.plannedRows - undone(result);
     result.applied = 0;
     result.confirmed = 0;
     return finish();
@@ -238,12 +281,13 @@ export async function applyPlan(db: Db, config: LoadedConfig, plan: Plan, option
   const install = installId(config.snapshot.path);
   await claimShop(applier.client, plan, install);
   result.resumed = startApply(db, plan.digest, options.planPath, plan.shop).resumed;
+  const total = plan.summary.changes;
   let rowsDone = 0;
   try {
-    await runPool(batches, () => applier.lanes.limit, async (batch) => {
-      await applier.runBatch(batch);
+    await runPool(streamBatches(source.changes()), () => applier.lanes.limit, async (batch) => {
+      await applier.withBatch(batch, () => applier.runBatch(batch));
       rowsDone += batch.changes.length;
-      options.onProgress?.(rowsDone, plan.changes.length);
+      options.onProgress?.(rowsDone, total);
     });
   } catch (error) {
     finishApply(db, plan.digest, 'failed');
@@ -255,9 +299,7 @@ export async function applyPlan(db: Db, config: LoadedConfig, plan: Plan, option
     result.throttledWaits = applier.client.counters.throttledWaits;
     result.peakInFlight = applier.lanes.peak;
   }
-  const outcomes = allOutcomes(db, plan.digest);
-  countOutcomes(plan, outcomes, result);
-  recordReconciled(db, plan, outcomes);
+  settle(db, source, result, true);
   finishApply(db, plan.digest, undone(result) > 0 ? 'conflicts' : 'done');
   await releaseShop(applier.client, plan, install);
   result.calls = applier.client.counters.calls;

@@ -79,7 +79,7 @@ describe('plan file', () => {
     assert.notEqual(planDigest(one), planDigest({ formatVersion: 1, changes: [{ sku: 'A', to: 2 }] } as never));
   });
 
-  it('splits changes into batches of at most 250, sets before adjusts, in plan order', () => {
+  it('splits changes into batches of at most 250 consecutive changes of one mode, in plan order (a plan file lists sets first)', () => {
     const changes = [
       ...Array.from({ length: 300 }, () => ({ mode: 'set' as const })),
       ...Array.from({ length: 10 }, () => ({ mode: 'adjust' as const })),
@@ -90,11 +90,13 @@ describe('plan file', () => {
       batches.map((b) => [b.batchNo, b.mode, b.changes.length]),
       [
         [1, 'set', 250],
-        [2, 'set', 51],
+        [2, 'set', 50],
         [3, 'adjust', 10],
+        [4, 'set', 1],
       ],
     );
-    assert.equal(batches[1]!.changes.at(-1), 310);
+    assert.equal(batches[1]!.changes.at(-1), 299);
+    assert.equal(batches[3]!.changes[0], 310);
   });
 
   it('derives idempotency keys from the digest, the batch and the attempt', () => {

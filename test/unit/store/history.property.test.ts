@@ -9,7 +9,7 @@ import { InvreconError } from '../../../src/errors.js';
 import { applyRecorded } from '../../../src/ops/apply-run.js';
 import { prune } from '../../../src/ops/prune.js';
 import { buildPlan, recordBuiltPlan } from '../../../src/plan/build.js';
-import { readPlan } from '../../../src/plan/file.js';
+import { openPlan } from '../../../src/plan/file.js';
 import { plansDir } from '../../../src/plan/files.js';
 import type { PlanHeader } from '../../../src/plan/model.js';
 import { pullErp } from '../../../src/sources/erp/pull.js';
@@ -89,7 +89,7 @@ describe('history (property): random pulls, plans, applies and prunes', () => {
               if (last) {
                 try {
                   // A plan file pruned with its snapshots cannot be read: refused like the rest.
-                  await applyRecorded(db, config, readPlan(last.path), { commit: true, planPath: last.path, clientOptions: { env } });
+                  await applyRecorded(db, config, openPlan(last.path), { commit: true, planPath: last.path, clientOptions: { env } });
                   seen.applied++;
                 } catch (error) {
                   seen.refused++;

@@ -1,31 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { readPlan } from '../../src/plan/file.js';
+import { levelKey, pullAndPlan, readPlanChanges, setsPerLevel } from '../helpers/apply.js';
 import { binPath } from '../helpers/cli.js';
 import { rng } from '../helpers/generate.js';
 import { TEST_TOKEN, generateShop, generatedFiles, openShopWorkspace, type ShopWorkspace } from '../helpers/shop.js';
-
-interface PlanChange {
-  sku: string;
-  inventoryItemId: string;
-  locationId: string;
-  from: number;
-  to: number;
-}
-
-const levelKey = (item: string, location: string) => `${item} ${location}`;
-
-async function pullAndPlan(shop: ShopWorkspace): Promise<PlanChange[]> {
-  for (const args of [['pull', 'erp'], ['pull', 'shopify', '--bulk'], ['plan', '--out', 'plan.json']]) {
-    const result = await shop.cli(args);
-    assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
-  }
-  return readPlan(join(shop.dir, 'plan.json')).changes;
-}
 
 /**
  * Starts `apply plan.json --commit` and kills it with SIGKILL once the emulator has received `afterRequests`
@@ -55,7 +36,7 @@ describe('apply under concurrency', () => {
     const shop = await openShopWorkspace({ seed: generated.seed, files: generatedFiles(generated), emulator: { faults: { seed: 5 } } });
     try {
       await pullAndPlan(shop);
-      const planned = readPlan(join(shop.dir, 'plan.json')).changes;
+      const planned = readPlanChanges(shop.dir);
       assert.ok(planned.length > 400, `expected most levels to drift, got ${planned.length}`);
       // Sales from the moment the snapshot was taken (none happened before: the stream starts now).
       const salesFrom = shop.emulator.state.history.length;
@@ -73,7 +54,7 @@ describe('apply under concurrency', () => {
       // A level given up as a conflict was never written: it holds the snapshot's value less its sales.
       const conflicted = new Set((json.conflictRows as { sku: string; locationName: string }[]).map((r) => `${r.sku} ${r.locationName}`));
       let salesDuringApply = 0;
-      for (const change of planned as (PlanChange & { locationName: string })[]) {
+      for (const change of planned) {
         const sold = sales.get(levelKey(change.inventoryItemId, change.locationId)) ?? 0;
         salesDuringApply += sold;
         const now = shop.emulator.state.level(change.inventoryItemId, change.locationId)!.available;
@@ -117,10 +98,7 @@ describe('apply under concurrency', () => {
           assert.equal(shop.emulator.state.level(change.inventoryItemId, change.locationId)!.available, change.to, `trial ${trial}: ${change.sku}`);
         }
         // The emulator's own history: exactly one set of `available` per planned level.
-        const sets = new Map<string, number>();
-        for (const entry of shop.emulator.state.history) {
-          if (entry.kind === 'set' && entry.name === 'available') sets.set(levelKey(entry.inventoryItemId, entry.locationId), (sets.get(levelKey(entry.inventoryItemId, entry.locationId)) ?? 0) + 1);
-        }
+        const sets = setsPerLevel(shop);
         const changedLevels = planned.filter((c) => c.to !== c.from);
         assert.equal(sets.size, changedLevels.length, `trial ${trial}: levels set`);
         assert.ok([...sets.values()].every((n) => n === 1), `trial ${trial}: a level was set twice`);

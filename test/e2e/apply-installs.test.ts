@@ -3,10 +3,9 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { readPlan } from '../../src/plan/file.js';
+import { readPlanChanges, setsPerLevel } from '../helpers/apply.js';
 import { binPath, runCli, tempDir } from '../helpers/cli.js';
 import { TEST_TOKEN, generateShop, generatedFiles, openShopWorkspace } from '../helpers/shop.js';
-
 
 describe('one shop, two installs (separate snapshot databases)', () => {
   it('the second apply is refused while the first runs and after it finished; no level moves twice', async () => {
@@ -21,7 +20,7 @@ describe('one shop, two installs (separate snapshot databases)', () => {
         assert.equal((await shop.cli(args)).code, 0, `A: ${args.join(' ')}`);
         assert.equal((await cliB(args)).code, 0, `B: ${args.join(' ')}`);
       }
-      const planned = readPlan(join(shop.dir, 'plan.json')).changes;
+      const planned = readPlanChanges(shop.dir);
       assert.ok(planned.length > 1000);
 
       // A runs (slowly: one call at a time, each a second); B tries meanwhile.
@@ -47,16 +46,13 @@ describe('one shop, two installs (separate snapshot databases)', () => {
       assert.equal(after.code, 1);
       assert.match(after.stderr, /another install of invrecon applied/);
       for (const change of planned) assert.equal(shop.emulator.state.level(change.inventoryItemId, change.locationId)!.available, change.to, change.sku);
-      const sets = new Map<string, number>();
-      for (const entry of shop.emulator.state.history) {
-        if (entry.kind === 'set' && entry.name === 'available') sets.set(`${entry.inventoryItemId} ${entry.locationId}`, (sets.get(`${entry.inventoryItemId} ${entry.locationId}`) ?? 0) + 1);
-      }
+      const sets = setsPerLevel(shop);
       assert.ok([...sets.values()].every((n) => n === 1), 'a level was moved twice');
 
       // B's way on: a new snapshot and a new plan, which A's writes left with nothing to do.
       assert.equal((await cliB(['pull', 'shopify', '--bulk'])).code, 0);
       assert.equal((await cliB(['plan', '--out', 'again.json'])).code, 0);
-      const again = readPlan(join(other.dir, 'again.json')).changes;
+      const again = readPlanChanges(other.dir, 'again.json');
       assert.deepEqual(again, []);
       const applied = await cliB(['apply', 'again.json', '--commit']);
       assert.equal(applied.code, 0, applied.stderr);

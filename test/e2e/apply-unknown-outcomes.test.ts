@@ -3,37 +3,9 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { readPlan } from '../../src/plan/file.js';
+import { pullAndPlan, setsPerLevel } from '../helpers/apply.js';
 import { binPath } from '../helpers/cli.js';
-import { TEST_TOKEN, generateShop, generatedFiles, openShopWorkspace, type ShopWorkspace } from '../helpers/shop.js';
-
-interface PlanChange {
-  sku: string;
-  inventoryItemId: string;
-  locationId: string;
-  locationName: string;
-  from: number;
-  to: number;
-}
-
-const levelKey = (item: string, location: string) => `${item} ${location}`;
-
-async function pullAndPlan(shop: ShopWorkspace): Promise<PlanChange[]> {
-  for (const args of [['pull', 'erp'], ['pull', 'shopify', '--bulk'], ['plan', '--out', 'plan.json']]) {
-    const result = await shop.cli(args);
-    assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
-  }
-  return readPlan(join(shop.dir, 'plan.json')).changes;
-}
-
-/** Sets of `available` per level in the emulator's history: a level moved twice shows 2. */
-function setsPerLevel(shop: ShopWorkspace): Map<string, number> {
-  const sets = new Map<string, number>();
-  for (const entry of shop.emulator.state.history) {
-    if (entry.kind === 'set' && entry.name === 'available') sets.set(levelKey(entry.inventoryItemId, entry.locationId), (sets.get(levelKey(entry.inventoryItemId, entry.locationId)) ?? 0) + 1);
-  }
-  return sets;
-}
+import { TEST_TOKEN, generateShop, generatedFiles, openShopWorkspace } from '../helpers/shop.js';
 
 describe('apply when Shopify forgets idempotency keys (unknown outcomes)', () => {
   it('lost answers with keys forgotten at once: every level ends at its target or is reported unresolved where it is; none is moved twice', async () => {

@@ -52,26 +52,20 @@ export interface SendOptions {
 export async function sendWrites(client: ShopifyClient, mode: WriteMode, writes: readonly LevelWrite[], key: string, options: SendOptions = {}): Promise<SentCall> {
   const variables = { idempotencyKey: key, referenceDocumentUri: options.referenceDocumentUri ?? null };
   try {
-    if (mode === 'set') {
-      const result = await client.request<InventorySetQuantitiesData>(
-        INVENTORY_SET_QUANTITIES,
-        { ...variables, quantities: writes.map((w) => ({ inventoryItemId: w.inventoryItemId, locationId: w.locationId, quantity: w.value, changeFromQuantity: w.changeFromQuantity })) },
-        { tag: options.tag },
-      );
-      const payload = result.data.inventorySetQuantities;
-      return {
-        answer: { kind: 'answered', userErrors: payload?.userErrors ?? [], changes: payload?.inventoryAdjustmentGroup?.changes ?? [], uncertain: Boolean(options.uncertain) || result.uncertain },
-        cost: result.cost.actual || result.cost.requested || null,
-        latencyMs: result.latencyMs,
-        waitedMs: result.waitedMs,
-      };
-    }
-    const result = await client.request<InventoryAdjustQuantitiesData>(
-      INVENTORY_ADJUST_QUANTITIES,
-      { ...variables, changes: writes.map((w) => ({ inventoryItemId: w.inventoryItemId, locationId: w.locationId, delta: w.value, changeFromQuantity: w.changeFromQuantity })) },
-      { tag: options.tag },
-    );
-    const payload = result.data.inventoryAdjustQuantities;
+    // The two mutations differ in their document, the rows' field names and the payload's name only.
+    const result =
+      mode === 'set'
+        ? await client.request<InventorySetQuantitiesData>(
+            INVENTORY_SET_QUANTITIES,
+            { ...variables, quantities: writes.map((w) => ({ inventoryItemId: w.inventoryItemId, locationId: w.locationId, quantity: w.value, changeFromQuantity: w.changeFromQuantity })) },
+            { tag: options.tag },
+          )
+        : await client.request<InventoryAdjustQuantitiesData>(
+            INVENTORY_ADJUST_QUANTITIES,
+            { ...variables, changes: writes.map((w) => ({ inventoryItemId: w.inventoryItemId, locationId: w.locationId, delta: w.value, changeFromQuantity: w.changeFromQuantity })) },
+            { tag: options.tag },
+          );
+    const payload = 'inventorySetQuantities' in result.data ? result.data.inventorySetQuantities : result.data.inventoryAdjustQuantities;
     return {
       answer: { kind: 'answered', userErrors: payload?.userErrors ?? [], changes: payload?.inventoryAdjustmentGroup?.changes ?? [], uncertain: Boolean(options.uncertain) || result.uncertain },
       cost: result.cost.actual || result.cost.requested || null,

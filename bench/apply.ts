@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { readPlan } from '../src/plan/file.js';
 import { binPath } from '../test/helpers/cli.js';
 import { TEST_TOKEN, generateShop, generatedFiles, openShopWorkspace } from '../test/helpers/shop.js';
 
@@ -55,7 +56,7 @@ try {
     const result = await shop.cli(step);
     if (result.code !== 0) throw new Error(`${step.join(' ')}: ${result.stderr}`);
   }
-  const changes = (JSON.parse(readFileSync(join(shop.dir, 'plan.json'), 'utf8')) as { changes: unknown[] }).changes.length;
+  const changes = readPlan(join(shop.dir, 'plan.json')).changes.length;
   // The bound assumes a full bucket at the start: let the pull's spending refill.
   await new Promise((resolve) => setTimeout(resolve, (bucket.maximumAvailable / bucket.restoreRate) * 1000 + 500));
   shop.emulator.state.setFaults({ latencyMs });

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { z } from 'zod';
+import { parse as parseJsonText, visit, type ParseError } from 'jsonc-parser';
 import { InputError } from '../errors.js';
 import { configSchema, type Config } from './schema.js';
 
@@ -44,40 +45,37 @@ export function lineAndColumn(text: string, offset: number): { line: number; col
   return { line, column: offset - lineStart + 1 };
 }
 
+// Strict JSON for jsonc-parser: no comments, no trailing commas, no empty text.
+const STRICT_JSON = { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false };
+
+/** Offset of the first syntax error of a JSON text (V8's JSON.parse messages do not always carry one). */
+export function jsonErrorOffset(text: string): number | undefined {
+  const errors: ParseError[] = [];
+  parseJsonText(text, errors, STRICT_JSON);
+  return errors[0]?.offset;
+}
+
 /**
  * The first key that appears twice in one object (JSON.parse silently keeps the last), with where: a
  * config with `"maxChanges"` twice means one of them is ignored without a word.
  */
 export function findDuplicateKey(text: string): { key: string; offset: number } | undefined {
-  // The text is valid JSON (parsed first), so a small scanner will do: strings, and object nesting.
-  const objects: (Set<string> | null)[] = [];
-  let expectKey = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (ch === '"') {
-      const start = i;
-      let value = '';
-      for (i++; i < text.length && text[i] !== '"'; i++) {
-        if (text[i] === '\\') {
-          value += text.slice(i, i + 2);
-          i++;
-        } else value += text[i];
-      }
-      const keys = objects.at(-1);
-      if (expectKey && keys) {
-        const key = JSON.parse(`"${value}"`) as string;
-        if (keys.has(key)) return { key, offset: start };
+  const objects: Set<string>[] = [];
+  let found: { key: string; offset: number } | undefined;
+  visit(
+    text,
+    {
+      onObjectBegin: () => void objects.push(new Set()),
+      onObjectEnd: () => void objects.pop(),
+      onObjectProperty: (key, offset) => {
+        const keys = objects.at(-1)!;
+        if (keys.has(key)) found ??= { key, offset };
         keys.add(key);
-        expectKey = false;
-      }
-    } else if (ch === '{') {
-      objects.push(new Set());
-      expectKey = true;
-    } else if (ch === '[') objects.push(null);
-    else if (ch === '}' || ch === ']') objects.pop();
-    else if (ch === ',') expectKey = objects.at(-1) !== null && objects.length > 0;
-  }
-  return undefined;
+      },
+    },
+    STRICT_JSON,
+  );
+  return found;
 }
 
 export function parseJsonFile(path: string, text: string): unknown {
@@ -94,8 +92,8 @@ export function parseJsonFile(path: string, text: string): unknown {
   } catch (error) {
     if (error instanceof InputError) throw error;
     const message = error instanceof Error ? error.message : String(error);
-    const position = /position (\d+)/.exec(message);
-    const where = position ? lineAndColumn(text, Number(position[1])) : undefined;
+    const offset = jsonErrorOffset(text);
+    const where = offset === undefined ? undefined : lineAndColumn(text, offset);
     throw new InputError(`${path}${where ? `:${where.line}:${where.column}` : ''}: invalid JSON: ${message.replace(/ in JSON at position \d+.*$/, '')}`);
   }
 }

@@ -1,6 +1,7 @@
 // The emulator's seed: the shop it starts with (the --seed file format of docs/emulator.md), loaded from JSON or generated.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { parse as parseJsonText, type ParseError } from 'jsonc-parser';
 import { SeedError } from './errors.js';
 
 /** Every quantity name InventoryLevel.quantities(names:) can read, in Shopify's spelling. */
@@ -109,87 +110,10 @@ export function parseSeed(value: unknown, source = 'seed'): Seed {
 }
 
 /** Offset of the first JSON syntax error (V8's messages do not always carry a position). */
-/** Thrown inside jsonErrorOffset's scanner to stop at the offending offset. */
-class StopAt extends Error {
-  constructor(readonly offset: number) {
-    super(`JSON syntax error at ${offset}`);
-  }
-}
-
 export function jsonErrorOffset(text: string): number {
-  let i = 0;
-  const fail = (): never => {
-    throw new StopAt(i);
-  };
-  const space = () => {
-    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
-  };
-  const literal = (word: string) => {
-    for (const char of word) {
-      if (text[i++] !== char) {
-        i--;
-        fail();
-      }
-    }
-  };
-  const string = () => {
-    i++;
-    while (i < text.length && text[i] !== '"') {
-      if (text[i] === '\\') i++;
-      else if (text.charCodeAt(i) < 0x20) fail();
-      i++;
-    }
-    if (i >= text.length) fail();
-    i++;
-  };
-  const value = (): void => {
-    space();
-    const char = text[i];
-    if (char === '{') {
-      i++;
-      space();
-      if (text[i] === '}') return void i++;
-      for (;;) {
-        space();
-        if (text[i] !== '"') fail();
-        string();
-        space();
-        if (text[i] !== ':') fail();
-        i++;
-        value();
-        space();
-        if (text[i] === ',') i++;
-        else if (text[i] === '}') return void i++;
-        else fail();
-      }
-    }
-    if (char === '[') {
-      i++;
-      space();
-      if (text[i] === ']') return void i++;
-      for (;;) {
-        value();
-        space();
-        if (text[i] === ',') i++;
-        else if (text[i] === ']') return void i++;
-        else fail();
-      }
-    }
-    if (char === '"') return string();
-    if (char === 't') return literal('true');
-    if (char === 'f') return literal('false');
-    if (char === 'n') return literal('null');
-    const number = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 64));
-    if (!number) fail();
-    i += number![0].length;
-  };
-  try {
-    value();
-    space();
-    return i < text.length ? i : text.length;
-  } catch (error) {
-    return error instanceof StopAt ? Math.min(error.offset, text.length) : 0;
-  }
+  const errors: ParseError[] = [];
+  parseJsonText(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+  return errors[0]?.offset ?? 0;
 }
 
 /** Reads and validates a seed file (JSON). Errors name the file, and the line and column of a syntax error. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { resolveConfig } from '../../src/config/load.js';
+import { parseJsonFile, resolveConfig } from '../../src/config/load.js';
 import { InputError } from '../../src/errors.js';
 
 const minimal = {
@@ -44,5 +44,26 @@ describe('config', () => {
 
   it('refuses API versions before 2026-04', () => {
     assert.match(errorOf({ ...minimal, shopify: { shop: 'acme.myshopify.com', apiVersion: '2025-10' } }).message, /shopify\.apiVersion: expected an API version from 2026-04 on/);
+  });
+});
+
+describe('JSON files (config, plans)', () => {
+  it('a syntax error names its line and column, also where V8 says only "Unexpected token"', () => {
+    const bad = (text: string, where: RegExp) =>
+      assert.throws(
+        () => parseJsonFile('x.json', text),
+        (error: unknown) => error instanceof InputError && where.test(error.message),
+      );
+    bad('{\n  "shopify": }\n', /^x\.json:2:14: invalid JSON: Unexpected token '\}'/);
+    bad('{\n  "a": 1,\n}\n', /^x\.json:3:1: invalid JSON: Expected double-quoted property name$/);
+    bad('{\n  "a": tru\n}', /^x\.json:2:8: invalid JSON/);
+  });
+
+  it('a key twice in one object is refused where the second one stands; the same key in two objects is fine', () => {
+    assert.throws(
+      () => parseJsonFile('x.json', '{ "a": { "b": 1 }, "c": { "b": 2 },\n  "a": 3 }'),
+      (error: unknown) => error instanceof InputError && /^x\.json:2:3: key "a" appears twice in the same object/.test(error.message),
+    );
+    assert.deepEqual(parseJsonFile('x.json', '{ "a": { "b": 1 }, "c": [{ "b": 2 }, { "b": 3 }] }'), { a: { b: 1 }, c: [{ b: 2 }, { b: 3 }] });
   });
 });

@@ -20,7 +20,11 @@ const target = Number(args.find((a, i) => /^\d+$/.test(a) && args[i - 1] !== '--
 const bucket = plus ? { maximumAvailable: 20_000, restoreRate: 1000 } : { maximumAvailable: 2000, restoreRate: 100 };
 
 /** Runs the CLI, polling its peak resident memory (VmHWM) until it exits. */
-function runMeasured(cwd: string, cliArgs: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string; peakMb: number; cpuSeconds: number }> {
+function runMeasured(
+  cwd: string,
+  cliArgs: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string; peakMb: number; cpuSeconds: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [binPath, ...cliArgs], { cwd, env: { ...process.env, NO_COLOR: '1', ...env } });
     let stdout = '';
@@ -52,7 +56,11 @@ function runMeasured(cwd: string, cliArgs: string[], env: Record<string, string>
 const generated = generateShop(Math.ceil(target / 0.9), 1, 3);
 const shop = await openShopWorkspace({ seed: generated.seed, files: generatedFiles(generated), emulator: { bucket } });
 try {
-  for (const step of [['pull', 'erp'], ['pull', 'shopify', '--bulk'], ['plan', '--out', 'plan.json']]) {
+  for (const step of [
+    ['pull', 'erp'],
+    ['pull', 'shopify', '--bulk'],
+    ['plan', '--out', 'plan.json'],
+  ]) {
     const result = await shop.cli(step);
     if (result.code !== 0) throw new Error(`${step.join(' ')}: ${result.stderr}`);
   }
@@ -63,7 +71,10 @@ try {
   const throttledBefore = shop.emulator.state.counters.throttled;
   const started = performance.now();
   const emulatorCpu = process.cpuUsage();
-  const result = await runMeasured(shop.dir, ['apply', 'plan.json', '--commit', '--format', 'json'], { SHOPIFY_ADMIN_TOKEN: TEST_TOKEN, INVRECON_SHOPIFY_ENDPOINT: shop.emulator.url });
+  const result = await runMeasured(shop.dir, ['apply', 'plan.json', '--commit', '--format', 'json'], {
+    SHOPIFY_ADMIN_TOKEN: TEST_TOKEN,
+    INVRECON_SHOPIFY_ENDPOINT: shop.emulator.url,
+  });
   const seconds = (performance.now() - started) / 1000;
   const emulatorCpuSeconds = (process.cpuUsage(emulatorCpu).user + process.cpuUsage(emulatorCpu).system) / 1e6;
   if (result.code !== 0) throw new Error(`apply: ${result.stderr}`);
@@ -74,7 +85,9 @@ try {
   const points = calls.reduce((n, c) => n + c, 0);
   const boundSeconds = Math.max(0, points - bucket.maximumAvailable) / bucket.restoreRate;
   const plan = plus ? 'Plus (bucket 20,000, 1,000/s)' : 'Standard (bucket 2,000, 100/s)';
-  console.log(`${plan}, ${latencyMs} ms per call: ${changes.toLocaleString('en-US')} changes in ${calls.length} calls (${(points / calls.length).toFixed(1)} points/call)`);
+  console.log(
+    `${plan}, ${latencyMs} ms per call: ${changes.toLocaleString('en-US')} changes in ${calls.length} calls (${(points / calls.length).toFixed(1)} points/call)`,
+  );
   console.log(
     `applied ${json.applied}, conflicts ${json.conflicts}, retries ${json.retries}, throttled answers ${shop.emulator.state.counters.throttled - throttledBefore}, up to ${json.peakInFlight} calls in flight`,
   );

@@ -22,7 +22,11 @@ console.log(`levels: ${levels.toLocaleString('en-US')}, every one drifting; snap
 const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const runs: [string, string[], (stdout: string) => string][] = [
   ['diff (table, first screen)', ['diff'], (o) => `${o.split('\n').length} lines`],
-  ['diff --format json', ['diff', '--format', 'json'], (o) => `${(JSON.parse(o) as { rows: unknown[] }).rows.length.toLocaleString('en-US')} rows, ${(o.length / 1e6).toFixed(0)} MB`],
+  [
+    'diff --format json',
+    ['diff', '--format', 'json'],
+    (o) => `${(JSON.parse(o) as { rows: unknown[] }).rows.length.toLocaleString('en-US')} rows, ${(o.length / 1e6).toFixed(0)} MB`,
+  ],
   ['diff --format csv', ['diff', '--format', 'csv'], (o) => `${(o.split('\n').length - 2).toLocaleString('en-US')} rows, ${(o.length / 1e6).toFixed(0)} MB`],
   ['diff --limit 0 (whole table)', ['diff', '--limit', '0'], (o) => `${(o.length / 1e6).toFixed(0)} MB`],
   ['report --html', ['report', '--html', 'report.html'], () => `${(statSync(join(out, 'report.html')).size / 1e3).toFixed(0)} kB`],
@@ -31,5 +35,7 @@ for (const [label, args, check] of runs) {
   const result = await measure(process.execPath, [bin, ...args], { cwd: out });
   if (result.code !== 0 && result.code !== 2) throw new Error(`${args.join(' ')} exited ${result.code}: ${result.stderr}`);
   const peak = result.peakRssMb ?? 0;
-  console.log(`${label.padEnd(30)} ${s(result.wallMs).padStart(7)}  peak RSS ${peak.toFixed(0).padStart(4)} MB${peak > 500 ? ' (OVER 500 MB)' : ''}  ${check(result.stdout)}`);
+  console.log(
+    `${label.padEnd(30)} ${s(result.wallMs).padStart(7)}  peak RSS ${peak.toFixed(0).padStart(4)} MB${peak > 500 ? ' (OVER 500 MB)' : ''}  ${check(result.stdout)}`,
+  );
 }

@@ -53,7 +53,9 @@ const started = performance.now();
 const startedCpu = cpuMs();
 const result = computeDiff(db, config);
 const total = performance.now() - started;
-console.log(`computeDiff: ${(total / 1000).toFixed(2)} s wall, ${((cpuMs() - startedCpu) / 1000).toFixed(2)} s CPU, ${result.rows.length} rows; per statement (CPU):`);
+console.log(
+  `computeDiff: ${(total / 1000).toFixed(2)} s wall, ${((cpuMs() - startedCpu) / 1000).toFixed(2)} s CPU, ${result.rows.length} rows; per statement (CPU):`,
+);
 for (const [sql, { ms, calls }] of [...timings].sort((a, b) => b[1].ms - a[1].ms).slice(0, 20)) {
   console.log(`${(ms / 1000).toFixed(2).padStart(7)} s ${String(calls).padStart(5)}×  ${sql}`);
 }

@@ -58,7 +58,9 @@ for (let i = 0; i < 2; i++) {
 const joins: number[] = [];
 if (existsSync('/usr/bin/sqlite3')) {
   for (let i = 0; i < runs; i++) {
-    const script = ['.timer on', 'SELECT count(*) FROM bench_erp e FULL OUTER JOIN bench_shop s ON s.sku = e.sku AND s.location_id = e.location_id;'].join('\n');
+    const script = ['.timer on', 'SELECT count(*) FROM bench_erp e FULL OUTER JOIN bench_shop s ON s.sku = e.sku AND s.location_id = e.location_id;'].join(
+      '\n',
+    );
     const result = await measure('/usr/bin/sqlite3', ['-readonly', dbPath], { input: script });
     if (result.code !== 0) throw new Error(`sqlite3 failed: ${result.stderr}`);
     const real = /Run Time: real ([\d.]+)/.exec(result.stdout);
@@ -69,11 +71,15 @@ if (existsSync('/usr/bin/sqlite3')) {
 }
 
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-console.log(`levels: ${(skus * locations).toLocaleString('en-US')} (${skus.toLocaleString('en-US')} SKUs × ${locations} locations), ${drifting.toLocaleString('en-US')} drifting`);
+console.log(
+  `levels: ${(skus * locations).toLocaleString('en-US')} (${skus.toLocaleString('en-US')} SKUs × ${locations} locations), ${drifting.toLocaleString('en-US')} drifting`,
+);
 console.log(`build snapshot db: ${s(buildMs)}`);
 console.log(`computeDiff (in process):          best of ${runs} ${s(best(inProcess))}  [${inProcess.map(s).join(', ')}]`);
 console.log(`invrecon diff --format json (CLI): best of 2 ${s(best(cliRuns))}, peak RSS ${cliRss.toFixed(0)} MB`);
 if (joins.length) {
   console.log(`sqlite3 bare FULL OUTER JOIN:      best of ${runs} ${s(best(joins))}`);
-  console.log(`ratio computeDiff / join: ${(best(inProcess) / best(joins)).toFixed(2)}×; CLI / join: ${(best(cliRuns) / best(joins)).toFixed(2)}× (target ≤ 2×)`);
+  console.log(
+    `ratio computeDiff / join: ${(best(inProcess) / best(joins)).toFixed(2)}×; CLI / join: ${(best(cliRuns) / best(joins)).toFixed(2)}× (target ≤ 2×)`,
+  );
 } else console.log('sqlite3 not installed (apt-get install sqlite3): no join comparison');

@@ -30,7 +30,9 @@ export async function openLargeShop(name: string, items: number, locations: numb
   const dir = join(root, 'bench', 'out', name);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const emulator = spawn(process.execPath, [bin, 'emulator', '--port', '0', '--generate', `${items}x${locations}`, ...emulatorArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const emulator = spawn(process.execPath, [bin, 'emulator', '--port', '0', '--generate', `${items}x${locations}`, ...emulatorArgs], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const url = await new Promise<string>((resolve, reject) => {
     createInterface({ input: emulator.stdout! }).once('line', resolve);
     emulator.once('close', (code) => reject(new Error(`emulator exited (${code})`)));

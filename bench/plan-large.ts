@@ -14,14 +14,18 @@ const over = (peak: number | null) => ((peak ?? 0) > 500 ? '  OVER 500 MB' : '')
 try {
   const erp = await shop.cli(['pull', 'erp']);
   const shopify = await shop.cli(['pull', 'shopify', '--bulk']);
-  console.log(`shop: ${levels.toLocaleString('en-US')} levels; pull erp ${secs(erp.wallMs)} (${mb(erp)}), pull shopify --bulk ${secs(shopify.wallMs)} (${mb(shopify)})`);
+  console.log(
+    `shop: ${levels.toLocaleString('en-US')} levels; pull erp ${secs(erp.wallMs)} (${mb(erp)}), pull shopify --bulk ${secs(shopify.wallMs)} (${mb(shopify)})`,
+  );
 
   const plan = await shop.cli(['plan', '--out', 'plan.json', '--format', 'json']);
   const summary = JSON.parse(plan.stdout) as { summary: { changes: number }; digest: string };
   const bytes = statSync(join(shop.dir, 'plan.json')).size;
   const changes = summary.summary.changes;
   if (changes !== levels) throw new Error(`expected ${levels} changes, the plan has ${changes}`);
-  console.log(`plan:            ${secs(plan.wallMs).padStart(7)}  peak RSS ${mb(plan).padStart(7)}  ${changes.toLocaleString('en-US')} changes, file ${(bytes / 1e6).toFixed(0)} MB = ${(bytes / changes).toFixed(0)} bytes a change${bytes / changes > 150 ? ' (OVER 150)' : ''}${over(plan.peakRssMb)}`);
+  console.log(
+    `plan:            ${secs(plan.wallMs).padStart(7)}  peak RSS ${mb(plan).padStart(7)}  ${changes.toLocaleString('en-US')} changes, file ${(bytes / 1e6).toFixed(0)} MB = ${(bytes / changes).toFixed(0)} bytes a change${bytes / changes > 150 ? ' (OVER 150)' : ''}${over(plan.peakRssMb)}`,
+  );
 
   const show = await shop.cli(['plan', 'show', 'plan.json', '--location', 'Location 007', '--limit', '20']);
   console.log(`plan show:       ${secs(show.wallMs).padStart(7)}  peak RSS ${mb(show).padStart(7)}${over(show.peakRssMb)}`);
@@ -39,7 +43,9 @@ try {
   await shop.cli(['pull', 'shopify', '--bulk']);
   const after = await shop.cli(['diff', '--format', 'json', '--detailed-exitcode']);
   const drifting = (JSON.parse(after.stdout) as { summary: { levelsDrifting: number; levelsCompared: number } }).summary;
-  console.log(`after: ${drifting.levelsDrifting} of ${drifting.levelsCompared.toLocaleString('en-US')} levels drifting (diff --format json ${secs(after.wallMs)}, ${mb(after)})`);
+  console.log(
+    `after: ${drifting.levelsDrifting} of ${drifting.levelsCompared.toLocaleString('en-US')} levels drifting (diff --format json ${secs(after.wallMs)}, ${mb(after)})`,
+  );
   if (drifting.levelsDrifting !== 0) throw new Error('levels still drift after apply --commit');
 } finally {
   shop.close();

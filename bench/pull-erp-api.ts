@@ -25,7 +25,11 @@ const server = createServer((request, response) => {
   const limit = Number(url.searchParams.get('limit'));
   const items = [];
   for (let i = offset; i < Math.min(total, offset + limit); i++) {
-    items.push({ item: { sku: `SKU-${String(Math.floor(i / 10)).padStart(7, '0')}` }, location: { code: warehouses[i % 10] }, qty: { onHand: i % 97, reserved: i % 5, incoming: i % 3 } });
+    items.push({
+      item: { sku: `SKU-${String(Math.floor(i / 10)).padStart(7, '0')}` },
+      location: { code: warehouses[i % 10] },
+      qty: { onHand: i % 97, reserved: i % 5, incoming: i % 3 },
+    });
   }
   const body = JSON.stringify({ data: { items } });
   response.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
@@ -48,7 +52,10 @@ for (const count of counts) {
     pagination: { style: 'offset' },
     pageSize,
   };
-  writeFileSync(join(out, 'invrecon.config.json'), JSON.stringify({ shopify: { shop: 'bench.myshopify.com' }, erp: { api }, locations: [{ warehouses, shopifyLocation: 'Main' }] }));
+  writeFileSync(
+    join(out, 'invrecon.config.json'),
+    JSON.stringify({ shopify: { shop: 'bench.myshopify.com' }, erp: { api }, locations: [{ warehouses, shopifyLocation: 'Main' }] }),
+  );
   const result = await measure(process.execPath, [join(root, 'bin', 'invrecon.js'), 'pull', 'erp', '--api', '--format', 'json'], {
     cwd: out,
     env: { ...process.env, BENCH_ERP_TOKEN: TOKEN },

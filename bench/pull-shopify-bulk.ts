@@ -15,7 +15,11 @@ rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 writeFileSync(
   join(out, 'invrecon.config.json'),
-  JSON.stringify({ shopify: { shop: 'bench.myshopify.com' }, erp: { csv: { path: 'erp.csv' } }, locations: [{ warehouses: ['WH-A'], shopifyLocation: 'Location 1' }] }),
+  JSON.stringify({
+    shopify: { shop: 'bench.myshopify.com' },
+    erp: { csv: { path: 'erp.csv' } },
+    locations: [{ warehouses: ['WH-A'], shopifyLocation: 'Location 1' }],
+  }),
 );
 
 const emulator = spawn(process.execPath, [bin, 'emulator', '--port', '0', '--generate', shape], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -40,7 +44,9 @@ const useTime = existsSync('/usr/bin/time');
 const args = ['pull', 'shopify', '--bulk', '--format', 'json'];
 const env = { ...process.env, SHOPIFY_ADMIN_TOKEN: 'shpat_bench_token', INVRECON_SHOPIFY_ENDPOINT: url };
 const started = process.hrtime.bigint();
-const child = useTime ? spawn('/usr/bin/time', ['-v', process.execPath, bin, ...args], { cwd: out, env }) : spawn(process.execPath, [bin, ...args], { cwd: out, env });
+const child = useTime
+  ? spawn('/usr/bin/time', ['-v', process.execPath, bin, ...args], { cwd: out, env })
+  : spawn(process.execPath, [bin, ...args], { cwd: out, env });
 let stdout = '';
 let stderr = '';
 child.stdout!.setEncoding('utf8').on('data', (c: string) => (stdout += c));

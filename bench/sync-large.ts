@@ -41,13 +41,17 @@ try {
   };
   const db = new Database(join(shop.dir, '.invrecon', 'snapshot.db'), { readonly: true });
   const calls = db
-    .prepare("SELECT COUNT(*) AS n, SUM(cost) AS cost FROM audit_calls WHERE operation = 'InventorySetQuantities' AND outcome = 'ok' AND at >= (SELECT started_at FROM runs WHERE id = ?)")
+    .prepare(
+      "SELECT COUNT(*) AS n, SUM(cost) AS cost FROM audit_calls WHERE operation = 'InventorySetQuantities' AND outcome = 'ok' AND at >= (SELECT started_at FROM runs WHERE id = ?)",
+    )
     .get(run.runId) as { n: number; cost: number };
   db.close();
   const applyFloor = (Math.max(0, calls.cost - bucket.maximumAvailable) / bucket.restoreRate) * 1000;
   const floors: Record<string, number> = { pullErp: erp.wallMs, pullShopify: bulk.wallMs, plan: plan.wallMs, apply: applyFloor };
   const floorSum = Object.values(floors).reduce((a, b) => a + b, 0);
-  console.log(`sync --commit: applied ${run.applied.toLocaleString('en-US')}, conflicts ${run.conflicts}, failed ${run.failed}; ${calls.n} calls, ${calls.cost} points`);
+  console.log(
+    `sync --commit: applied ${run.applied.toLocaleString('en-US')}, conflicts ${run.conflicts}, failed ${run.failed}; ${calls.n} calls, ${calls.cost} points`,
+  );
   for (const phase of ['pullErp', 'pullShopify', 'plan', 'apply']) {
     const took = run.phases[phase] ?? 0;
     console.log(

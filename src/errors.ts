@@ -58,7 +58,6 @@ export class SourceError extends ofKind('source') {}
 /** A plan or snapshot no longer matches the world. */
 export class StaleError extends ofKind('stale') {}
 
-
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

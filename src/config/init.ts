@@ -22,6 +22,7 @@ export function initWorkspace(configPathArg: string): string[] {
   config.$schema = relative(dir, join(packageRoot, 'schema', 'invrecon.config.schema.json'));
   // exclusive: a file that appeared meanwhile is still not overwritten. Samples are not secret: 0644.
   writeFileAtomic(configPath, JSON.stringify(config, null, 2) + '\n', { what: 'config', exclusive: true, mode: 0o644 });
-  for (const file of SAMPLES) writeFileAtomic(join(dir, file), readFileSync(join(fixturesDir, 'demo', file)), { what: 'sample file', exclusive: true, mode: 0o644 });
+  for (const file of SAMPLES)
+    writeFileAtomic(join(dir, file), readFileSync(join(fixturesDir, 'demo', file)), { what: 'sample file', exclusive: true, mode: 0o644 });
   return targets;
 }

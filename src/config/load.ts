@@ -86,7 +86,9 @@ export function parseJsonFile(path: string, text: string): unknown {
     const duplicate = findDuplicateKey(text);
     if (duplicate) {
       const where = lineAndColumn(text, duplicate.offset);
-      throw new InputError(`${path}:${where.line}:${where.column}: key ${JSON.stringify(duplicate.key)} appears twice in the same object; only one would count: remove the other`);
+      throw new InputError(
+        `${path}:${where.line}:${where.column}: key ${JSON.stringify(duplicate.key)} appears twice in the same object; only one would count: remove the other`,
+      );
     }
     return value;
   } catch (error) {

@@ -15,25 +15,26 @@ export const erpColumnKeys = ['sku', 'warehouse', 'on_hand', 'reserved', 'incomi
 export type ErpColumn = (typeof erpColumnKeys)[number];
 
 const columnsSchema = z
-  .strictObject(
-    Object.fromEntries(erpColumnKeys.map((key) => [key, nonEmptyString.optional()])) as Record<ErpColumn, z.ZodOptional<typeof nonEmptyString>>,
-    { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown column key; expected one of ${erpColumnKeys.join(', ')}` : 'expected an object') },
-  )
+  .strictObject(Object.fromEntries(erpColumnKeys.map((key) => [key, nonEmptyString.optional()])) as Record<ErpColumn, z.ZodOptional<typeof nonEmptyString>>, {
+    error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown column key; expected one of ${erpColumnKeys.join(', ')}` : 'expected an object'),
+  })
   .default({});
 
-const erpCsvSchema = z.strictObject({
-  path: nonEmptyString.describe('ERP export, relative to the config file'),
-  columns: columnsSchema.describe('Header names in the export, when they differ from the defaults'),
-  delimiter: z.enum(['auto', ',', ';', '\t'], { error: 'expected "auto", ",", ";" or a tab' }).default('auto'),
-  decimal: z
-    .enum(['.', ','], { error: 'expected "." or ","' })
-    .optional()
-    .describe('Decimal mark of the quantities; set it for exports that write "1.000" for one thousand (with thousands ".")'),
-  thousands: z
-    .enum(['none', ',', '.', ' ', "'"], { error: 'expected "none", ",", ".", " " or "\'"' })
-    .optional()
-    .describe('Thousands separator of the quantities (default none); "1.000" in a ";" file is refused as ambiguous unless set'),
-}).refine((csv) => csv.decimal === undefined || csv.decimal !== csv.thousands, { error: 'decimal and thousands must differ', path: ['thousands'] });
+const erpCsvSchema = z
+  .strictObject({
+    path: nonEmptyString.describe('ERP export, relative to the config file'),
+    columns: columnsSchema.describe('Header names in the export, when they differ from the defaults'),
+    delimiter: z.enum(['auto', ',', ';', '\t'], { error: 'expected "auto", ",", ";" or a tab' }).default('auto'),
+    decimal: z
+      .enum(['.', ','], { error: 'expected "." or ","' })
+      .optional()
+      .describe('Decimal mark of the quantities; set it for exports that write "1.000" for one thousand (with thousands ".")'),
+    thousands: z
+      .enum(['none', ',', '.', ' ', "'"], { error: 'expected "none", ",", ".", " " or "\'"' })
+      .optional()
+      .describe('Thousands separator of the quantities (default none); "1.000" in a ";" file is refused as ambiguous unless set'),
+  })
+  .refine((csv) => csv.decimal === undefined || csv.decimal !== csv.thousands, { error: 'decimal and thousands must differ', path: ['thousands'] });
 
 const secretEnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected the name of an environment variable' });
 
@@ -43,12 +44,13 @@ export function isLoopbackHostname(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
-const erpApiUrl = z
-  .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
-  .refine((text) => {
+const erpApiUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).refine(
+  (text) => {
     const url = new URL(text);
     return url.protocol === 'https:' || isLoopbackHostname(url.hostname);
-  }, { error: 'plain http:// is accepted for loopback addresses only (127.0.0.1, ::1, localhost); use https://' });
+  },
+  { error: 'plain http:// is accepted for loopback addresses only (127.0.0.1, ::1, localhost); use https://' },
+);
 // Alert webhooks: same rule as the ERP API (plain http only to loopback), and no secret in the config file.
 const alertWebhookUrl = erpApiUrl.refine((text) => urlCredentials(new URL(text)).length === 0, {
   error: (issue) =>
@@ -61,7 +63,12 @@ const erpApiPaginationSchema = z.discriminatedUnion(
   [
     z.strictObject({ style: z.literal('none') }),
     z.strictObject({ style: z.literal('offset'), offsetParam: paramName.default('offset'), limitParam: paramName.default('limit') }),
-    z.strictObject({ style: z.literal('page'), pageParam: paramName.default('page'), sizeParam: paramName.default('per_page'), firstPage: z.int().min(0).default(1) }),
+    z.strictObject({
+      style: z.literal('page'),
+      pageParam: paramName.default('page'),
+      sizeParam: paramName.default('per_page'),
+      firstPage: z.int().min(0).default(1),
+    }),
     z.strictObject({ style: z.literal('cursor'), cursorParam: paramName.default('cursor'), nextCursorPath: dotPath, sizeParam: paramName.optional() }),
     z.strictObject({ style: z.literal('next-link'), nextLinkPath: dotPath, sizeParam: paramName.optional() }),
     z.strictObject({ style: z.literal('link-header'), sizeParam: paramName.optional() }),
@@ -81,7 +88,10 @@ const erpApiSchema = z
     headers: z.record(z.string(), z.string()).default({}).describe('Plain headers (no secrets)'),
     headersFromEnv: z.record(z.string(), secretEnvName).default({}).describe('Header name -> environment variable holding its value'),
     recordsPath: dotPath.optional().describe('Dot path to the array of records in each page body; omitted: the body is the array'),
-    fields: z.partialRecord(z.enum(erpColumnKeys), dotPath).default({}).describe('ERP column -> dot path in a record; a column not listed is read from the key of the same name'),
+    fields: z
+      .partialRecord(z.enum(erpColumnKeys), dotPath)
+      .default({})
+      .describe('ERP column -> dot path in a record; a column not listed is read from the key of the same name'),
     pagination: erpApiPaginationSchema.default({ style: 'none' }),
     pageSize: z.int().min(1).max(100_000).default(500).describe('Records asked per page'),
     stopAt: z
@@ -100,7 +110,11 @@ const erpApiSchema = z
     if (api.preset === 'erpnext') ['apiKeyEnv', 'apiSecretEnv'].forEach((key) => require(key as 'apiKeyEnv'));
     if (api.preset === 'odoo') ['apiKeyEnv', 'database'].forEach((key) => require(key as 'apiKeyEnv'));
     if (api.preset !== 'generic') {
-      const genericOnly = { recordsPath: api.recordsPath !== undefined, fields: Object.keys(api.fields).length > 0, pagination: api.pagination.style !== 'none' };
+      const genericOnly = {
+        recordsPath: api.recordsPath !== undefined,
+        fields: Object.keys(api.fields).length > 0,
+        pagination: api.pagination.style !== 'none',
+      };
       for (const [key, set] of Object.entries(genericOnly)) {
         if (set) ctx.addIssue({ code: 'custom', path: [key], message: `only for the generic preset; the ${api.preset} preset sets it itself` });
       }
@@ -114,7 +128,12 @@ const erpApiSchema = z
       });
     }
     for (const name of Object.keys(api.query)) {
-      if (isSecretParam(name)) ctx.addIssue({ code: 'custom', path: ['query', name], message: 'looks like a secret; name its environment variable (apiKeyEnv, or a header in headersFromEnv) instead' });
+      if (isSecretParam(name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['query', name],
+          message: 'looks like a secret; name its environment variable (apiKeyEnv, or a header in headersFromEnv) instead',
+        });
     }
     for (const name of Object.keys(api.headers)) {
       if (/^(authorization|proxy-authorization|cookie|x-api-key)$/i.test(name)) {
@@ -137,16 +156,27 @@ export const configSchema = z
       shop: z
         .string({ error: 'expected the shop domain, e.g. "acme.myshopify.com"' })
         .regex(/^[a-z0-9][a-z0-9-]*\.myshopify\.com$/, { error: 'expected a shop domain like "acme.myshopify.com"' }),
-      apiVersion: z.string().regex(/^\d{4}-(01|04|07|10)$/, { error: 'expected an API version like "2026-10"' }).default('2026-10')
+      apiVersion: z
+        .string()
+        .regex(/^\d{4}-(01|04|07|10)$/, { error: 'expected an API version like "2026-10"' })
+        .default('2026-10')
         .refine((v) => v >= '2026-04', { error: 'expected an API version from 2026-04 on' }),
-      bulkThreshold: z.int().min(0).default(5000).describe('Most inventory items an automatic pull shopify reads paged; below it, the expected time (points per item, bucket, latency) chooses paged or bulk'),
+      bulkThreshold: z
+        .int()
+        .min(0)
+        .default(5000)
+        .describe(
+          'Most inventory items an automatic pull shopify reads paged; below it, the expected time (points per item, bucket, latency) chooses paged or bulk',
+        ),
       timeoutMs: z.int().min(1).default(30_000),
     }),
     erp: z
       .strictObject({ csv: erpCsvSchema.optional(), api: erpApiSchema.optional() })
       .refine((erp) => erp.csv !== undefined || erp.api !== undefined, { error: 'expected "csv" or "api"' }),
     locations: z.array(locationSchema, { error: 'expected a list of location mappings' }).min(1, { error: 'expected a non-empty list' }),
-    authority: z.strictObject({ default: authoritySchema.default('erp'), byCategory: z.record(z.string(), authoritySchema).default({}) }).default({ default: 'erp', byCategory: {} }),
+    authority: z
+      .strictObject({ default: authoritySchema.default('erp'), byCategory: z.record(z.string(), authoritySchema).default({}) })
+      .default({ default: 'erp', byCategory: {} }),
     safetyStock: z
       .strictObject({
         default: quantity.default(0),
@@ -156,9 +186,7 @@ export const configSchema = z
       })
       .default({ default: 0, byLocation: {}, byCategory: {}, bySku: {} }),
     // How Shopify's `committed` (orders not yet fulfilled) relates to the ERP's reserved column.
-    shopifyCommitted: z
-      .enum(['in-erp-reserved', 'subtract'], { error: 'expected "in-erp-reserved" or "subtract"' })
-      .default('in-erp-reserved'),
+    shopifyCommitted: z.enum(['in-erp-reserved', 'subtract'], { error: 'expected "in-erp-reserved" or "subtract"' }).default('in-erp-reserved'),
     // SKUs are always compared after Unicode NFC and trimming; case-insensitive also ignores letter case.
     skuMatch: z
       .enum(['exact', 'case-insensitive'], { error: 'expected "exact" or "case-insensitive"' })
@@ -172,9 +200,16 @@ export const configSchema = z
     snapshot: z.strictObject({ path: nonEmptyString.default('.invrecon/snapshot.db') }).default({ path: '.invrecon/snapshot.db' }),
     watch: z
       .strictObject({
-        host: nonEmptyString.default('127.0.0.1').describe('Address the watch HTTP server listens on (loopback by default; put a reverse proxy in front for Shopify)'),
+        host: nonEmptyString
+          .default('127.0.0.1')
+          .describe('Address the watch HTTP server listens on (loopback by default; put a reverse proxy in front for Shopify)'),
         port: z.int().min(0).max(65535).default(8787).describe('Port of the watch HTTP server (0 picks a free one)'),
-        batchWindowMs: z.int().min(0).max(60_000).default(50).describe('How long events are gathered before a recompute, so a burst on one SKU makes one write'),
+        batchWindowMs: z
+          .int()
+          .min(0)
+          .max(60_000)
+          .default(50)
+          .describe('How long events are gathered before a recompute, so a burst on one SKU makes one write'),
         maxInFlight: z.int().min(1).max(16).default(4).describe('Write calls in flight at once (disjoint SKUs), all paced by one cost bucket'),
         maxBodyBytes: z.int().min(1024).default(5_000_000).describe('Largest request body accepted'),
         fsync: z
@@ -185,7 +220,7 @@ export const configSchema = z
           .strictObject({
             dir: nonEmptyString.default('.invrecon/outbox').describe('Folder for the ERP correction CSV files, relative to the config file'),
             intervalSeconds: z.int().min(1).default(60).describe('A CSV file of the corrections owed is written this often (none when there are none)'),
-            webhookUrl: alertWebhookUrl.optional().describe('Also POST each interval\'s corrections as JSON here (https, or http for loopback)'),
+            webhookUrl: alertWebhookUrl.optional().describe("Also POST each interval's corrections as JSON here (https, or http for loopback)"),
             webhookUrlEnv: secretEnvName.optional().describe('Environment variable holding that URL, for URLs that carry a secret'),
           })
           .refine((outbox) => !(outbox.webhookUrl && outbox.webhookUrlEnv), { error: 'set webhookUrl or webhookUrlEnv, not both' })
@@ -195,7 +230,9 @@ export const configSchema = z
             intervalSeconds: z.int().min(1).default(30).describe('How often the ERP API is asked for rows changed since the cursor'),
             cursorParam: paramName
               .optional()
-              .describe('generic preset: the query parameter that asks for records modified at or after a time (ISO 8601), e.g. "modified_since"; ERPNext filters on modified, Odoo on write_date'),
+              .describe(
+                'generic preset: the query parameter that asks for records modified at or after a time (ISO 8601), e.g. "modified_since"; ERPNext filters on modified, Odoo on write_date',
+              ),
           })
           .optional()
           .describe('Poll the ERP API (erp.api) for changed rows instead of (or besides) receiving POST /erp/levels'),
@@ -234,7 +271,11 @@ export const configSchema = z
       location.warehouses.forEach((warehouse, w) => {
         const first = seen.get(warehouse);
         if (first !== undefined) {
-          ctx.addIssue({ code: 'custom', path: ['locations', index, 'warehouses', w], message: `warehouse "${warehouse}" is already mapped by locations[${first}]` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['locations', index, 'warehouses', w],
+            message: `warehouse "${warehouse}" is already mapped by locations[${first}]`,
+          });
         } else seen.set(warehouse, index);
       });
     });

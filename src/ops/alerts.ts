@@ -64,7 +64,11 @@ export function resolveWebhookUrl(alerts: LoadedConfig['alerts'], env: NodeJS.Pr
   if (!text) return undefined;
   // Webhook URLs often carry their secret in the path: never print them, in any spelling.
   registerSecretUrl(text);
-  return parseConfiguredUrl(text, where, 'user:password@ in a webhook URL is not sent by fetch and would be logged; use the URL the webhook service gave, without credentials');
+  return parseConfiguredUrl(
+    text,
+    where,
+    'user:password@ in a webhook URL is not sent by fetch and would be logged; use the URL the webhook service gave, without credentials',
+  );
 }
 
 export interface AlertPayload {
@@ -92,9 +96,16 @@ export interface WatchAlertPayload {
 }
 
 export function alertPayload(config: LoadedConfig, runId: number, summary: SyncSummary, decision: AlertDecision): AlertPayload {
-  const lines = decision.deviations.slice(0, 10).map((d) => `• ${d.sku} @ ${d.locationName}: target ${d.target ?? '?'}, Shopify ${d.observed ?? '?'} (${d.delta > 0 ? '+' : ''}${d.delta})`);
+  const lines = decision.deviations
+    .slice(0, 10)
+    .map((d) => `• ${d.sku} @ ${d.locationName}: target ${d.target ?? '?'}, Shopify ${d.observed ?? '?'} (${d.delta > 0 ? '+' : ''}${d.delta})`);
   const more = decision.deviationCount > 10 ? [`… and ${decision.deviationCount - 10} more`] : [];
-  const text = [`invrecon sync #${runId} on ${config.shopify.shop} (${summary.dryRun ? 'dry run' : 'commit'}): ${summary.outcome}`, ...decision.reasons.map((r) => `- ${r}`), ...lines, ...more].join('\n');
+  const text = [
+    `invrecon sync #${runId} on ${config.shopify.shop} (${summary.dryRun ? 'dry run' : 'commit'}): ${summary.outcome}`,
+    ...decision.reasons.map((r) => `- ${r}`),
+    ...lines,
+    ...more,
+  ].join('\n');
   return {
     text: redactSecrets(text),
     event: 'sync-alert',
@@ -105,7 +116,13 @@ export function alertPayload(config: LoadedConfig, runId: number, summary: SyncS
     reasons: decision.reasons.map(redactSecrets),
     maxDeviation: config.alerts?.maxDeviation ?? null,
     deviations: decision.deviations.slice(0, 100),
-    summary: { levelsCompared: summary.levelsCompared, drifting: summary.drifting, applied: summary.applied, conflicts: summary.conflicts + summary.failed, remaining: summary.remaining },
+    summary: {
+      levelsCompared: summary.levelsCompared,
+      drifting: summary.drifting,
+      applied: summary.applied,
+      conflicts: summary.conflicts + summary.failed,
+      remaining: summary.remaining,
+    },
   };
 }
 
@@ -128,7 +145,12 @@ export async function postWebhook(url: URL, payload: AlertPayload | WatchAlertPa
   const body = JSON.stringify(payload);
   let attempts = 0;
   let last: { status?: number; error: string } = { error: 'not sent' };
-  const policy: RetryPolicy = { retries: options.retries, baseMs: options.backoffMs ?? 500, sleep: options.sleep, what: `alert webhook ${redactUrl(url.href)}` };
+  const policy: RetryPolicy = {
+    retries: options.retries,
+    baseMs: options.backoffMs ?? 500,
+    sleep: options.sleep,
+    what: `alert webhook ${redactUrl(url.href)}`,
+  };
   try {
     const status = await withRetry<number>(policy, async (n) => {
       attempts = n;
@@ -155,7 +177,14 @@ export async function postWebhook(url: URL, payload: AlertPayload | WatchAlertPa
     return { configured: true, sent: true, attempts, status, durationMs: Math.round(performance.now() - started) };
   } catch (error) {
     if (!(error instanceof AlertRefused || error instanceof RetriesExhaustedError)) throw error;
-    return { configured: true, sent: false, attempts, status: last.status, error: redactSecrets(last.error), durationMs: Math.round(performance.now() - started) };
+    return {
+      configured: true,
+      sent: false,
+      attempts,
+      status: last.status,
+      error: redactSecrets(last.error),
+      durationMs: Math.round(performance.now() - started),
+    };
   }
 }
 

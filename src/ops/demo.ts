@@ -46,7 +46,8 @@ export interface DemoOutcome {
 function prepareDir(dir: string | undefined): { dir: string; given: boolean } {
   if (!dir) return { dir: mkdtempSync(join(tmpdir(), 'invrecon-demo-')), given: false };
   const path = resolve(dir);
-  if (existsSync(path) && readdirSync(path).length > 0) throw new UsageError(`--dir ${path}: the folder is not empty; give a new or empty folder (the demo writes a config, an ERP export and a snapshot there)`);
+  if (existsSync(path) && readdirSync(path).length > 0)
+    throw new UsageError(`--dir ${path}: the folder is not empty; give a new or empty folder (the demo writes a config, an ERP export and a snapshot there)`);
   mkdirSync(path, { recursive: true });
   return { dir: path, given: true };
 }
@@ -94,7 +95,9 @@ export async function runDemo(options: { dir?: string; keep?: boolean; onStep: (
         dir,
         kept: keep,
         shopifyDrift: final.summary.levelsDrifting,
-        erpCorrections: final.rows.filter((row) => row.status === 'erp-correction').map((row) => ({ sku: row.sku, locationName: row.locationName, delta: row.delta ?? 0 })),
+        erpCorrections: final.rows
+          .filter((row) => row.status === 'erp-correction')
+          .map((row) => ({ sku: row.sku, locationName: row.locationName, delta: row.delta ?? 0 })),
         reported,
         final,
       };

@@ -160,7 +160,9 @@ export function stillHeld(db: Db, lock: LockRow): boolean {
  */
 export function heartbeat(db: Db, lock: LockRow, now: () => number = Date.now): boolean {
   const at = new Date(now()).toISOString();
-  const changed = db.prepare('UPDATE locks SET heartbeat_at = ? WHERE name = ? AND owner = ? AND acquired_at = ?').run(at, lock.name, lock.owner, lock.acquiredAt).changes;
+  const changed = db
+    .prepare('UPDATE locks SET heartbeat_at = ? WHERE name = ? AND owner = ? AND acquired_at = ?')
+    .run(at, lock.name, lock.owner, lock.acquiredAt).changes;
   if (changed > 0) lock.heartbeatAt = at;
   return changed > 0;
 }

@@ -14,7 +14,11 @@ export interface Logger {
  * stderr logs: human lines by default, or JSON lines ({ts, level, msg, ...fields}) for log shippers.
  * Everything passes through redactSecrets, fields included.
  */
-export function createLogger(format: LogFormat, sink: (line: string) => void = (line) => process.stderr.write(line + '\n'), now: () => Date = () => new Date()): Logger {
+export function createLogger(
+  format: LogFormat,
+  sink: (line: string) => void = (line) => process.stderr.write(line + '\n'),
+  now: () => Date = () => new Date(),
+): Logger {
   const emit = (level: LogLevel, msg: string, fields: LogFields = {}) => {
     if (format === 'json') {
       sink(redactSecrets(JSON.stringify({ ts: now().toISOString(), level, msg, ...fields })));

@@ -17,7 +17,10 @@ export interface PruneResult extends PruneSelection {
 function planFileBaseline(path: string): { erp: { id: number; hash: string }; shopify: { id: number; hash: string } } | undefined {
   try {
     const { baseline } = openPlan(path).header;
-    return { erp: { id: baseline.erp.snapshotId, hash: baseline.erp.contentHash }, shopify: { id: baseline.shopify.snapshotId, hash: baseline.shopify.contentHash } };
+    return {
+      erp: { id: baseline.erp.snapshotId, hash: baseline.erp.contentHash },
+      shopify: { id: baseline.shopify.snapshotId, hash: baseline.shopify.contentHash },
+    };
   } catch {
     // An older format or a damaged file: not ours to judge.
     return undefined;

@@ -57,10 +57,23 @@ export function buildReportData(db: Db, config: LoadedConfig, options: { runs: n
 
   const newestPlanned = [...records].reverse().find((run) => run.summary.byLocation && run.summary.guards);
   const byLocation = newestPlanned
-    ? { runId: newestPlanned.id, locations: (newestPlanned.summary.byLocation ?? []).map(({ locationName, levelsCompared, drifting, totalAbsDrift }) => ({ locationName, levelsCompared, drifting, totalAbsDrift })) }
+    ? {
+        runId: newestPlanned.id,
+        locations: (newestPlanned.summary.byLocation ?? []).map(({ locationName, levelsCompared, drifting, totalAbsDrift }) => ({
+          locationName,
+          levelsCompared,
+          drifting,
+          totalAbsDrift,
+        })),
+      }
     : {
         runId: null,
-        locations: (status.driftNow?.byLocation ?? []).map((l) => ({ locationName: l.locationName, levelsCompared: l.levelsCompared, drifting: l.levelsDrifting, totalAbsDrift: l.totalAbsDrift })),
+        locations: (status.driftNow?.byLocation ?? []).map((l) => ({
+          locationName: l.locationName,
+          levelsCompared: l.levelsCompared,
+          drifting: l.levelsDrifting,
+          totalAbsDrift: l.totalAbsDrift,
+        })),
       };
 
   const skus = new Map<string, SkuDrift>();
@@ -88,7 +101,9 @@ export function buildReportData(db: Db, config: LoadedConfig, options: { runs: n
     topDrifting,
     driftNow: status.driftNow,
     driftNote: status.driftNote,
-    lastSuccess: status.lastSuccess ? { runId: status.lastSuccess.runId, command: status.lastSuccess.command, finishedAt: status.lastSuccess.finishedAt } : null,
+    lastSuccess: status.lastSuccess
+      ? { runId: status.lastSuccess.runId, command: status.lastSuccess.command, finishedAt: status.lastSuccess.finishedAt }
+      : null,
     syncLatencyMs: status.syncLatencyMs,
     watch: status.watch,
   };

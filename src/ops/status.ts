@@ -105,12 +105,18 @@ export function runLine(run: RunRecord): RunLine {
     throttledWaits: s.throttledWaits ?? 0,
     alert: (s.alert?.reasons.length ?? 0) > 0,
     error: s.error ?? null,
-    phaseFigures: PHASE_ORDER.filter((phase) => s.phases?.[phase] !== undefined).map((phase) => ({ phase, ms: s.phases?.[phase] ?? 0, peakRssMb: s.phasePeakRssMb?.[phase] ?? null })),
+    phaseFigures: PHASE_ORDER.filter((phase) => s.phases?.[phase] !== undefined).map((phase) => ({
+      phase,
+      ms: s.phases?.[phase] ?? 0,
+      peakRssMb: s.phasePeakRssMb?.[phase] ?? null,
+    })),
   };
 }
 
 function appliedSince(db: Db, shopifySnapshotId: number): DriftNow['appliedSince'] {
-  const run = recentRuns(db, REPORTED_COMMANDS, 20).find((r) => r.summary.snapshots?.shopify === shopifySnapshotId && r.summary.dryRun === false && (r.summary.applied ?? 0) > 0);
+  const run = recentRuns(db, REPORTED_COMMANDS, 20).find(
+    (r) => r.summary.snapshots?.shopify === shopifySnapshotId && r.summary.dryRun === false && (r.summary.applied ?? 0) > 0,
+  );
   return run ? { runId: run.id, applied: run.summary.applied ?? 0, remaining: run.summary.remaining ?? 0 } : null;
 }
 
@@ -163,7 +169,18 @@ export function buildStatus(db: Db, config: LoadedConfig, options: { runs: numbe
   const committed = lastRunWith(db, REPORTED_COMMANDS, ['ok'], { committed: true });
   const dryRun = lastRunWith(db, 'sync', SUCCESS, { committed: false });
   const { drift, note } = driftNow(db, config);
-  const window: Status['window'] = { runs: runs.length, outcomes: {}, calls: 0, retries: 0, retriedRequests: 0, recoveredRequests: 0, retrySuccessRate: null, throttled: 0, throttledWaits: 0, waitedMs: 0 };
+  const window: Status['window'] = {
+    runs: runs.length,
+    outcomes: {},
+    calls: 0,
+    retries: 0,
+    retriedRequests: 0,
+    recoveredRequests: 0,
+    retrySuccessRate: null,
+    throttled: 0,
+    throttledWaits: 0,
+    waitedMs: 0,
+  };
   for (const run of runs) {
     window.outcomes[run.outcome] = (window.outcomes[run.outcome] ?? 0) + 1;
     const s = run.summary;
@@ -180,8 +197,12 @@ export function buildStatus(db: Db, config: LoadedConfig, options: { runs: numbe
   return {
     generatedAt: new Date(now).toISOString(),
     lock: lock ? { ...lock, stale: staleReason(lock, { ...options.lockEnv, now: () => now }) ?? null } : null,
-    lastSuccess: committed?.finishedAt ? { runId: committed.id, command: committed.command, finishedAt: committed.finishedAt, dryRun: false, ageMs: age(committed.finishedAt) } : null,
-    lastCommitted: committed?.finishedAt ? { runId: committed.id, command: committed.command, finishedAt: committed.finishedAt, ageMs: age(committed.finishedAt) } : null,
+    lastSuccess: committed?.finishedAt
+      ? { runId: committed.id, command: committed.command, finishedAt: committed.finishedAt, dryRun: false, ageMs: age(committed.finishedAt) }
+      : null,
+    lastCommitted: committed?.finishedAt
+      ? { runId: committed.id, command: committed.command, finishedAt: committed.finishedAt, ageMs: age(committed.finishedAt) }
+      : null,
     lastDryRun: dryRun?.finishedAt ? { runId: dryRun.id, finishedAt: dryRun.finishedAt, ageMs: age(dryRun.finishedAt) } : null,
     syncLatencyMs: committed?.finishedAt ? age(committed.finishedAt) : null,
     driftNow: drift,

@@ -68,7 +68,14 @@ function retryTracker() {
 
 const levelKey = (sku: string, locationName: string) => `${sku}\u0000${locationName}`;
 
-const drifting = (row: DiffRow): DriftingLevel => ({ sku: row.sku, locationName: row.locationName, target: row.target, observed: row.observed, delta: row.delta!, status: row.status });
+const drifting = (row: DiffRow): DriftingLevel => ({
+  sku: row.sku,
+  locationName: row.locationName,
+  target: row.target,
+  observed: row.observed,
+  delta: row.delta!,
+  status: row.status,
+});
 
 /** The largest drifts, read from SQL: a first sync where every level drifts never lists them all. */
 function topDrifting(diff: PreparedDiff, count: number): DriftingLevel[] {
@@ -100,7 +107,9 @@ const MAX_DEVIATIONS_KEPT = 100;
  * not applied), largest first: the first MAX_DEVIATIONS_KEPT, and how many in all. Streamed from SQL.
  */
 function remainingDeviations(diff: PreparedDiff, apply: ApplyResult | undefined, limit: number): { levels: DriftingLevel[]; count: number } {
-  const unapplied = new Set([...(apply?.conflictRows ?? []), ...(apply?.unresolvedRows ?? []), ...(apply?.failedRows ?? [])].map((r) => levelKey(r.sku, r.locationName)));
+  const unapplied = new Set(
+    [...(apply?.conflictRows ?? []), ...(apply?.unresolvedRows ?? []), ...(apply?.failedRows ?? [])].map((r) => levelKey(r.sku, r.locationName)),
+  );
   const applied = apply !== undefined && !apply.dryRun;
   const levels: DriftingLevel[] = [];
   let count = 0;
@@ -158,16 +167,20 @@ export async function runSync(db: Db, config: LoadedConfig, options: SyncOptions
   const { lock, tookOver } = acquireLock(db, { staleMs: options.staleMs });
   if (tookOver) {
     const { holder, reason } = tookOver;
-    log.warn(`took over the sync lock of ${holder.owner} (held since ${holder.acquiredAt}${holder.runId !== null ? `, run #${holder.runId}` : ''}): ${reason}`, {
-      event: 'lock-takeover',
-      previousOwner: holder.owner,
-      since: holder.acquiredAt,
-      previousRunId: holder.runId,
-    });
+    log.warn(
+      `took over the sync lock of ${holder.owner} (held since ${holder.acquiredAt}${holder.runId !== null ? `, run #${holder.runId}` : ''}): ${reason}`,
+      {
+        event: 'lock-takeover',
+        previousOwner: holder.owner,
+        since: holder.acquiredAt,
+        previousRunId: holder.runId,
+      },
+    );
     if (holder.runId !== null) markInterrupted(db, holder.runId, `its process stopped (${reason}); lock taken over by ${lock.owner}`);
   }
   const summary = emptySummary(options.commit, lock);
-  if (tookOver) summary.tookOverLock = { owner: tookOver.holder.owner, since: tookOver.holder.acquiredAt, runId: tookOver.holder.runId, reason: tookOver.reason };
+  if (tookOver)
+    summary.tookOverLock = { owner: tookOver.holder.owner, since: tookOver.holder.acquiredAt, runId: tookOver.holder.runId, reason: tookOver.reason };
   const runId = startRun(db, 'sync', summary);
   setLockRun(db, lock, runId);
   log.info(`sync #${runId} started (${options.commit ? 'commit' : 'dry run'}) by ${lock.owner}`, { event: 'start', runId, dryRun: !options.commit });
@@ -233,7 +246,13 @@ export async function runSync(db: Db, config: LoadedConfig, options: SyncOptions
     summary.snapshots.erp = erp.snapshot.id;
     summary.erpRows = erp.rows;
     for (const w of erp.warnings) warn(w, 'pullErp');
-    log.info(`pulled ERP: snapshot #${erp.snapshot.id}, ${plural(erp.rows, 'row')} in ${summary.phases.pullErp} ms`, { runId, phase: 'pullErp', snapshotId: erp.snapshot.id, rows: erp.rows, ms: summary.phases.pullErp });
+    log.info(`pulled ERP: snapshot #${erp.snapshot.id}, ${plural(erp.rows, 'row')} in ${summary.phases.pullErp} ms`, {
+      runId,
+      phase: 'pullErp',
+      snapshotId: erp.snapshot.id,
+      rows: erp.rows,
+      ms: summary.phases.pullErp,
+    });
     updateRun(db, runId, summary);
 
     const shopify = await phase('pullShopify', () => pullShopify(db, config, { clientOptions: { onCall: onCall, env } }));
@@ -241,20 +260,27 @@ export async function runSync(db: Db, config: LoadedConfig, options: SyncOptions
     summary.shopifyLevels = shopify.rows;
     summary.throttledWaits += shopify.throttledWaits;
     for (const w of shopify.warnings) warn(w, 'pullShopify');
-    log.info(`pulled Shopify: snapshot #${shopify.snapshot.id}, ${plural(shopify.rows, 'level')} (${shopify.mode}, ${plural(shopify.calls, 'call')}, ${plural(shopify.retries, 'retry', 'retries')}, ${plural(shopify.throttledWaits, 'throttle wait')}) in ${summary.phases.pullShopify} ms`, {
-      runId,
-      phase: 'pullShopify',
-      snapshotId: shopify.snapshot.id,
-      levels: shopify.rows,
-      mode: shopify.mode,
-      calls: shopify.calls,
-      retries: shopify.retries,
-      throttledWaits: shopify.throttledWaits,
-      ms: summary.phases.pullShopify,
-    });
+    log.info(
+      `pulled Shopify: snapshot #${shopify.snapshot.id}, ${plural(shopify.rows, 'level')} (${shopify.mode}, ${plural(shopify.calls, 'call')}, ${plural(shopify.retries, 'retry', 'retries')}, ${plural(shopify.throttledWaits, 'throttle wait')}) in ${summary.phases.pullShopify} ms`,
+      {
+        runId,
+        phase: 'pullShopify',
+        snapshotId: shopify.snapshot.id,
+        levels: shopify.rows,
+        mode: shopify.mode,
+        calls: shopify.calls,
+        retries: shopify.retries,
+        throttledWaits: shopify.throttledWaits,
+        ms: summary.phases.pullShopify,
+      },
+    );
     updateRun(db, runId, summary);
 
-    const { header: plan, path: planFile, diff } = await phase('plan', () => {
+    const {
+      header: plan,
+      path: planFile,
+      diff,
+    } = await phase('plan', () => {
       const built = buildPlan(db, config, { force: options.force });
       recordBuiltPlan(db, built.header, built.path);
       return built;
@@ -270,15 +296,18 @@ export async function runSync(db: Db, config: LoadedConfig, options: SyncOptions
     summary.guards = plan.guards;
     summary.byLocation = locationDrift(diff);
     summary.topDrifting = topDrifting(diff, TOP_DRIFTING);
-    log.info(`planned: ${plural(plan.summary.changes, 'change')} of ${plural(plan.summary.levelsCompared, 'level')}, ${plural(plan.summary.erpCorrections, 'ERP correction')}; plan ${summary.planFile}`, {
-      runId,
-      phase: 'plan',
-      changes: plan.summary.changes,
-      levelsCompared: plan.summary.levelsCompared,
-      planFile: summary.planFile,
-      guardsPassed: plan.guards.checks.every((c) => c.ok),
-      ms: summary.phases.plan,
-    });
+    log.info(
+      `planned: ${plural(plan.summary.changes, 'change')} of ${plural(plan.summary.levelsCompared, 'level')}, ${plural(plan.summary.erpCorrections, 'ERP correction')}; plan ${summary.planFile}`,
+      {
+        runId,
+        phase: 'plan',
+        changes: plan.summary.changes,
+        levelsCompared: plan.summary.levelsCompared,
+        planFile: summary.planFile,
+        guardsPassed: plan.guards.checks.every((c) => c.ok),
+        ms: summary.phases.plan,
+      },
+    );
     updateRun(db, runId, summary);
 
     const refusal = guardRefusal(plan, 'sync refused, nothing was applied', '"invrecon sync --force"');
@@ -286,12 +315,18 @@ export async function runSync(db: Db, config: LoadedConfig, options: SyncOptions
       summary.outcome = 'refused';
       summary.error = [refusal.message, ...refusal.details].join('; ');
       error = refusal;
-      log.error(`sync #${runId} refused: a guard refused the plan, nothing was applied (check the ERP export; --force overrides it once)`, { runId, event: 'refused', failedGuards: refusal.details });
+      log.error(`sync #${runId} refused: a guard refused the plan, nothing was applied (check the ERP export; --force overrides it once)`, {
+        runId,
+        event: 'refused',
+        failedGuards: refusal.details,
+      });
       for (const line of refusal.details) log.error(`  ${line}`, { runId, event: 'guard-failed' });
     } else {
       if (plan.guards.forced) warn('guards failed but --force was given: applying anyway', 'plan');
       if (lockLost || !stillHeld(db, lock)) throw new InputError('the sync lock was taken over by another process during the run: stopping before apply');
-      apply = await phase('apply', () => applyPlan(db, config, openPlan(planFile), { commit: options.commit, planPath: planFile, clientOptions: { onCall: onCall, env } }));
+      apply = await phase('apply', () =>
+        applyPlan(db, config, openPlan(planFile), { commit: options.commit, planPath: planFile, clientOptions: { onCall: onCall, env } }),
+      );
       summary.applied = apply.applied;
       summary.skipped = apply.skipped;
       // A level whose outcome stayed unknown is left for the next plan, as a conflict is.
@@ -302,7 +337,16 @@ export async function runSync(db: Db, config: LoadedConfig, options: SyncOptions
         apply.dryRun
           ? `dry run: ${plural(plan.summary.changes, 'change')} not sent (use --commit)`
           : `applied ${apply.applied}, skipped ${apply.skipped}, conflicts ${apply.conflicts}, failed ${apply.failed} in ${summary.phases.apply} ms`,
-        { runId, phase: 'apply', dryRun: apply.dryRun, applied: apply.applied, skipped: apply.skipped, conflicts: apply.conflicts, failed: apply.failed, ms: summary.phases.apply },
+        {
+          runId,
+          phase: 'apply',
+          dryRun: apply.dryRun,
+          applied: apply.applied,
+          skipped: apply.skipped,
+          conflicts: apply.conflicts,
+          failed: apply.failed,
+          ms: summary.phases.apply,
+        },
       );
       summary.outcome = undone(apply) > 0 ? 'conflicts' : apply.dryRun && plan.summary.changes > 0 ? 'drift' : 'ok';
     }
@@ -331,7 +375,11 @@ export async function runSync(db: Db, config: LoadedConfig, options: SyncOptions
   // Alerts never change the outcome: a failed webhook is logged and recorded, nothing more.
   const decision = decideAlert(config.alerts, summary, deviations.levels, deviations.count);
   if (decision.reasons.length > 0) {
-    summary.alert = { reasons: decision.reasons, deviations: decision.deviationCount, webhook: { configured: webhookUrl !== undefined, sent: false, attempts: 0 } };
+    summary.alert = {
+      reasons: decision.reasons,
+      deviations: decision.deviationCount,
+      webhook: { configured: webhookUrl !== undefined, sent: false, attempts: 0 },
+    };
     for (const reason of decision.reasons) log.warn(`ALERT: ${reason}`, { runId, event: 'alert' });
     if (webhookUrl && config.alerts) {
       summary.alert.webhook = await postWebhook(webhookUrl, alertPayload(config, runId, summary, decision), {
@@ -340,8 +388,19 @@ export async function runSync(db: Db, config: LoadedConfig, options: SyncOptions
         fetch: options.fetch,
       });
       const hook = summary.alert.webhook;
-      if (hook.sent) log.info(`alert posted to the webhook (HTTP ${hook.status}, ${hook.attempts} attempt${hook.attempts === 1 ? '' : 's'})`, { runId, event: 'alert-posted', attempts: hook.attempts });
-      else log.warn(`alert webhook failed after ${hook.attempts} attempt${hook.attempts === 1 ? '' : 's'}: ${hook.error}; the sync goes on`, { runId, event: 'alert-failed', attempts: hook.attempts, error: hook.error });
+      if (hook.sent)
+        log.info(`alert posted to the webhook (HTTP ${hook.status}, ${hook.attempts} attempt${hook.attempts === 1 ? '' : 's'})`, {
+          runId,
+          event: 'alert-posted',
+          attempts: hook.attempts,
+        });
+      else
+        log.warn(`alert webhook failed after ${hook.attempts} attempt${hook.attempts === 1 ? '' : 's'}: ${hook.error}; the sync goes on`, {
+          runId,
+          event: 'alert-failed',
+          attempts: hook.attempts,
+          error: hook.error,
+        });
     }
   }
 
@@ -362,6 +421,12 @@ export async function runSync(db: Db, config: LoadedConfig, options: SyncOptions
   }
   finishRun(db, runId, summary.outcome, summary);
   releaseLock(db, lock);
-  log.info(`sync #${runId} finished: ${summary.outcome} in ${summary.durationMs} ms`, { event: 'finish', runId, outcome: summary.outcome, exitCode, ms: summary.durationMs });
+  log.info(`sync #${runId} finished: ${summary.outcome} in ${summary.durationMs} ms`, {
+    event: 'finish',
+    runId,
+    outcome: summary.outcome,
+    exitCode,
+    ms: summary.durationMs,
+  });
   return { runId, summary, exitCode, error };
 }

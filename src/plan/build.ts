@@ -188,7 +188,13 @@ export function buildPlan(db: Db, config: LoadedConfig, options: BuildPlanOption
       byLocation: diff.summary.byLocation.map((l) => {
         const here = byLocation.get(l.locationId);
         const zeroedHere = here?.zeroed ?? 0;
-        return { locationName: l.locationName, compared: l.levelsCompared, zeroed: zeroedHere, stockedBefore: l.stocked, stockedAfter: l.stocked - zeroedHere + (here?.risen ?? 0) };
+        return {
+          locationName: l.locationName,
+          compared: l.levelsCompared,
+          zeroed: zeroedHere,
+          stockedBefore: l.stocked,
+          stockedAfter: l.stocked - zeroedHere + (here?.risen ?? 0),
+        };
       }),
     });
     const removedSkus = removedSkusIssue(db, config, diff.erpSnapshot, references);
@@ -210,7 +216,9 @@ export function buildPlan(db: Db, config: LoadedConfig, options: BuildPlanOption
           unitsDown,
           erpCorrections,
           conflicts: diff.summary.reported.conflict,
-          byLocation: [...byLocation.values()].map(({ risen: _risen, ...l }) => l).sort((a, b) => (a.locationId < b.locationId ? -1 : a.locationId > b.locationId ? 1 : 0)),
+          byLocation: [...byLocation.values()]
+            .map(({ risen: _risen, ...l }) => l)
+            .sort((a, b) => (a.locationId < b.locationId ? -1 : a.locationId > b.locationId ? 1 : 0)),
         },
         issues: removedSkus ? [...diff.issues, removedSkus] : diff.issues,
       },

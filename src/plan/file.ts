@@ -10,7 +10,17 @@ import { InputError, StaleError } from '../errors.js';
 import { writeFileAtomic } from '../files.js';
 import { levelFormula } from '../reconcile/diff.js';
 import type { SafetySource } from '../reconcile/rules.js';
-import { canonicalJson, PLAN_FORMAT_VERSION, planDigest, planHeaderSchema, type ErpCorrection, type HybridBase, type Plan, type PlanChange, type PlanHeader } from './model.js';
+import {
+  canonicalJson,
+  PLAN_FORMAT_VERSION,
+  planDigest,
+  planHeaderSchema,
+  type ErpCorrection,
+  type HybridBase,
+  type Plan,
+  type PlanChange,
+  type PlanHeader,
+} from './model.js';
 
 export const ITEM_ID_PREFIX = 'gid://shopify/InventoryItem/';
 /** A header larger than this is not a plan header (a format 1 plan is one JSON document). */
@@ -31,7 +41,15 @@ const changeRow = z.object({
   /** The ERP's own available when it is not `to` (hybrid merges). */
   erp: z.int().optional(),
 });
-const erpCorrectionRow = z.object({ sku: z.string(), loc: z.int().min(0), warehouse: z.string(), current: z.int(), proposed: z.int(), delta: z.int(), reason: z.string() });
+const erpCorrectionRow = z.object({
+  sku: z.string(),
+  loc: z.int().min(0),
+  warehouse: z.string(),
+  current: z.int(),
+  proposed: z.int(),
+  delta: z.int(),
+  reason: z.string(),
+});
 const hybridBaseRow = z.object({ sku: z.string(), loc: z.int().min(0), erp: z.int(), shopify: z.int() });
 
 export type FormulaNumbers = [onHand: number, reserved: number, safety: number, safetySource: SafetySource, committed: number];
@@ -121,7 +139,15 @@ export class PlanWriter {
   }
 
   erpCorrection(e: ErpCorrection): void {
-    this.line('erpCorrections', { sku: e.sku, loc: this.loc(e.locationId), warehouse: e.warehouse, current: e.current, proposed: e.proposed, delta: e.delta, reason: e.reason });
+    this.line('erpCorrections', {
+      sku: e.sku,
+      loc: this.loc(e.locationId),
+      warehouse: e.warehouse,
+      current: e.current,
+      proposed: e.proposed,
+      delta: e.delta,
+      reason: e.reason,
+    });
   }
 
   hybridBase(b: HybridBase): void {
@@ -129,7 +155,10 @@ export class PlanWriter {
   }
 
   /** Writes the file at `pathFor(digest)` and returns its header. */
-  finish(content: Omit<PlanHeader, 'digest' | 'body' | 'locations' | 'itemIdPrefix' | 'formatVersion'>, pathFor: (digest: string) => string): { header: PlanHeader; path: string } {
+  finish(
+    content: Omit<PlanHeader, 'digest' | 'body' | 'locations' | 'itemIdPrefix' | 'formatVersion'>,
+    pathFor: (digest: string) => string,
+  ): { header: PlanHeader; path: string } {
     this.flush();
     closeSync(this.fd);
     for (const name of SECTIONS) this.sections[name] ??= { offset: this.bytes, bytes: 0, lines: 0 };
@@ -149,7 +178,7 @@ export class PlanWriter {
         const input = openSync(this.bodyPath, 'r');
         try {
           const buffer = Buffer.allocUnsafe(4 * CHUNK);
-          for (let n; (n = readSync(input, buffer, 0, buffer.length, null)) > 0; ) write(buffer.subarray(0, n));
+          for (let n; (n = readSync(input, buffer, 0, buffer.length, null)) > 0;) write(buffer.subarray(0, n));
         } finally {
           closeSync(input);
         }
@@ -310,7 +339,16 @@ export function openPlan(path: string): PlanFile {
     *erpCorrections() {
       for (const { row, lineNo } of rows('erpCorrections', erpCorrectionRow)) {
         const l = location(row.loc, lineNo);
-        yield { sku: row.sku, locationId: l.id, locationName: l.name, warehouse: row.warehouse, current: row.current, proposed: row.proposed, delta: row.delta, reason: row.reason };
+        yield {
+          sku: row.sku,
+          locationId: l.id,
+          locationName: l.name,
+          warehouse: row.warehouse,
+          current: row.current,
+          proposed: row.proposed,
+          delta: row.delta,
+          reason: row.reason,
+        };
       }
     },
     *hybridBaseline() {
@@ -369,7 +407,17 @@ export function writePlan(path: string, plan: Plan): PlanHeader {
     for (const change of plan.changes) writer.change(change);
     for (const correction of plan.erpCorrections) writer.erpCorrection(correction);
     for (const base of plan.hybridBaseline) writer.hybridBase(base);
-    const { formatVersion: _version, body: _body, digest: _digest, locations: _locations, itemIdPrefix: _prefix, changes: _c, erpCorrections: _e, hybridBaseline: _h, ...content } = plan;
+    const {
+      formatVersion: _version,
+      body: _body,
+      digest: _digest,
+      locations: _locations,
+      itemIdPrefix: _prefix,
+      changes: _c,
+      erpCorrections: _e,
+      hybridBaseline: _h,
+      ...content
+    } = plan;
     return writer.finish(content, () => path).header;
   } catch (error) {
     writer.abandon();

@@ -61,7 +61,9 @@ export const planHeaderSchema = z.object({
     checks: z.array(guardCheck),
     /** The earlier ERP exports the checks compared with: the previous snapshot and the known-good baseline. */
     references: z
-      .array(z.object({ role: z.enum(['previous', 'last-applied', 'last-passed']), snapshotId: z.int(), rows: z.int(), vanishedWarehouses: z.array(z.string()) }))
+      .array(
+        z.object({ role: z.enum(['previous', 'last-applied', 'last-passed']), snapshotId: z.int(), rows: z.int(), vanishedWarehouses: z.array(z.string()) }),
+      )
       .optional(),
   }),
   summary: z.object({
@@ -99,7 +101,9 @@ export type GuardCheck = z.infer<typeof guardCheck>;
 /** JSON with keys sorted at every level: the same plan always serializes to the same bytes. */
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
   );
 }
 

@@ -36,13 +36,19 @@ export function planFilter(file: PlanFile, selection: PlanSelection): (row: { sk
   const sku = selection.sku === undefined ? undefined : globMatcher(selection.sku);
   const location = selection.location;
   if (location !== undefined && !file.header.locations.some((l) => l.id === location || l.name === location)) {
-    throw new UsageError(`--location ${JSON.stringify(location)}: the plan has no such location (its locations: ${file.header.locations.map((l) => l.name).join(', ') || 'none'})`);
+    throw new UsageError(
+      `--location ${JSON.stringify(location)}: the plan has no such location (its locations: ${file.header.locations.map((l) => l.name).join(', ') || 'none'})`,
+    );
   }
   return (row) => (sku === undefined || sku(row.sku)) && (location === undefined || row.locationId === location || row.locationName === location);
 }
 
 /** The rows of a plan that match, up to `limit` of each kind, and how many match in all (one pass over the file). */
-export function pagePlan(file: PlanFile, selection: PlanSelection, limit: number): { changes: PlanChange[]; erpCorrections: ErpCorrection[]; matching: { changes: number; erpCorrections: number } } {
+export function pagePlan(
+  file: PlanFile,
+  selection: PlanSelection,
+  limit: number,
+): { changes: PlanChange[]; erpCorrections: ErpCorrection[]; matching: { changes: number; erpCorrections: number } } {
   const keep = planFilter(file, selection);
   const page = { changes: [] as PlanChange[], erpCorrections: [] as ErpCorrection[], matching: { changes: 0, erpCorrections: 0 } };
   for (const change of file.changes()) {

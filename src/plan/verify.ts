@@ -84,7 +84,10 @@ export function planMismatches(db: Db, config: LoadedConfig, source: PlanSource)
     const snapshot = getSnapshot(db, ref.snapshotId);
     if (!snapshot) problems.push(`baseline ${side} snapshot #${ref.snapshotId} does not exist in ${db.name}`);
     else if (snapshot.side !== side) problems.push(`baseline ${side} snapshot #${ref.snapshotId} is a ${snapshot.side} snapshot`);
-    else if (snapshot.contentHash !== ref.contentHash) problems.push(`baseline ${side} snapshot #${ref.snapshotId} has content hash ${snapshot.contentHash.slice(0, 12)}…, the plan says ${ref.contentHash.slice(0, 12)}…`);
+    else if (snapshot.contentHash !== ref.contentHash)
+      problems.push(
+        `baseline ${side} snapshot #${ref.snapshotId} has content hash ${snapshot.contentHash.slice(0, 12)}…, the plan says ${ref.contentHash.slice(0, 12)}…`,
+      );
   }
   if (problems.length > 0) return problems;
 
@@ -113,7 +116,7 @@ export function planMismatches(db: Db, config: LoadedConfig, source: PlanSource)
           want.erpAvailable === change.erpAvailable;
         if (!same) problems.push(`${change.sku} at ${change.locationName}: the plan has ${describeChange(change)}, its baseline gives ${describeChange(want)}`);
       },
-      () => problems.push('the plan\'s changes are not in plan order (sets before adjusts, then location, then SKU): it was edited'),
+      () => problems.push("the plan's changes are not in plan order (sets before adjusts, then location, then SKU): it was edited"),
     );
     mergeWalk(
       source.hybridBaseline(),
@@ -123,11 +126,12 @@ export function planMismatches(db: Db, config: LoadedConfig, source: PlanSource)
           problems.push(`${base.sku} at ${base.locationId}: the plan records a hybrid base its baseline does not give`);
         }
       },
-      () => problems.push('the plan\'s hybrid base is not in plan order: it was edited'),
+      () => problems.push("the plan's hybrid base is not in plan order: it was edited"),
     );
     if (!plan.guards.forced) {
       for (const check of again.header.guards.checks.filter((c) => STATIC_GUARDS.has(c.name) && !c.ok)) {
-        if (plan.guards.checks.find((c) => c.name === check.name)?.ok !== false) problems.push(`guard ${check.name} fails for its baseline (${check.message}) but the plan says it passed`);
+        if (plan.guards.checks.find((c) => c.name === check.name)?.ok !== false)
+          problems.push(`guard ${check.name} fails for its baseline (${check.message}) but the plan says it passed`);
       }
     }
   } finally {
@@ -151,7 +155,11 @@ export function verifyPlan(db: Db, config: LoadedConfig, source: PlanSource, opt
     );
   }
   if (problems.length > 0 && options.commit) {
-    db.prepare('INSERT INTO plan_verifications (plan_digest, forced_at, mismatches) VALUES (?, ?, ?)').run(plan.digest, new Date().toISOString(), JSON.stringify(problems));
+    db.prepare('INSERT INTO plan_verifications (plan_digest, forced_at, mismatches) VALUES (?, ?, ?)').run(
+      plan.digest,
+      new Date().toISOString(),
+      JSON.stringify(problems),
+    );
   }
   return problems;
 }

@@ -21,7 +21,13 @@ export function readBundles(path: string): BundleMap {
   }
   let records: { record: string[]; info: { lines: number } }[];
   try {
-    records = parse(text, { bom: true, skip_empty_lines: true, relax_column_count: true, info: true, delimiter: [',', ';', '\t'] }) as unknown as typeof records;
+    records = parse(text, {
+      bom: true,
+      skip_empty_lines: true,
+      relax_column_count: true,
+      info: true,
+      delimiter: [',', ';', '\t'],
+    }) as unknown as typeof records;
   } catch (error) {
     throw new InputError(`${path}: malformed CSV: ${(error as Error).message}`);
   }
@@ -32,7 +38,8 @@ export function readBundles(path: string): BundleMap {
   const missing = Object.entries({ bundle_sku: columns.bundle, component_sku: columns.component, quantity: columns.quantity })
     .filter(([, i]) => i < 0)
     .map(([name]) => name);
-  if (missing.length) throw new InputError(`${path}:1: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (expected bundle_sku,component_sku,quantity)`);
+  if (missing.length)
+    throw new InputError(`${path}:1: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (expected bundle_sku,component_sku,quantity)`);
 
   const errors: string[] = [];
   const bundles: BundleMap = new Map();
@@ -105,7 +112,11 @@ export function bundleOrder(bundles: BundleMap): string[] {
  * A bundle's availability at one location: the minimum over its components of
  * floor(component available / quantity per bundle), less the bundle's own safety stock, never below 0.
  */
-export function bundleAvailable(components: readonly BundleComponent[], componentAvailable: (sku: string) => number, bundleSafetyStock = 0): {
+export function bundleAvailable(
+  components: readonly BundleComponent[],
+  componentAvailable: (sku: string) => number,
+  bundleSafetyStock = 0,
+): {
   available: number;
   limitedBy: string | null;
 } {

@@ -41,16 +41,22 @@ export function resolveLocations(config: Pick<LoadedConfig, 'locations'>, shopif
       if (named.length === 1) match = named[0];
       else if (named.length === 0) {
         const near = shopifyLocations.find((l) => l.name.toLowerCase() === wanted.toLowerCase());
-        problems.push(`locations[${configIndex}].shopifyLocation: no Shopify location is named ${JSON.stringify(wanted)}${near ? ` (did you mean ${JSON.stringify(near.name)}?)` : ''}`);
+        problems.push(
+          `locations[${configIndex}].shopifyLocation: no Shopify location is named ${JSON.stringify(wanted)}${near ? ` (did you mean ${JSON.stringify(near.name)}?)` : ''}`,
+        );
       } else {
-        problems.push(`locations[${configIndex}].shopifyLocation: ${named.length} Shopify locations are named ${JSON.stringify(wanted)}; use the id (${named.map((l) => l.id).join(', ')})`);
+        problems.push(
+          `locations[${configIndex}].shopifyLocation: ${named.length} Shopify locations are named ${JSON.stringify(wanted)}; use the id (${named.map((l) => l.id).join(', ')})`,
+        );
       }
     }
     if (!match) return;
     const earlier = claimed.get(match.id);
     if (earlier !== undefined) {
       // Two entries for one location would push two competing targets: merge them in config instead.
-      problems.push(`locations[${configIndex}].shopifyLocation: ${JSON.stringify(match.name)} is already mapped by locations[${earlier}]; list all its warehouses in one entry`);
+      problems.push(
+        `locations[${configIndex}].shopifyLocation: ${JSON.stringify(match.name)} is already mapped by locations[${earlier}]; list all its warehouses in one entry`,
+      );
       return;
     }
     claimed.set(match.id, configIndex);

@@ -112,10 +112,15 @@ export async function withRetry<T>(policy: RetryPolicy, attempt: (n: number) => 
     if (result.connect) connectFailures++;
     const retriesLeft = result.connect ? connectFailures <= connectRetries : n <= policy.retries;
     if (!retriesLeft || n > policy.retries) {
-      throw new RetriesExhaustedError(redactSecrets(`${policy.what}: gave up after ${n} ${n === 1 ? 'try' : 'tries'}; last cause: ${result.retry}`), result.retry, n);
+      throw new RetriesExhaustedError(
+        redactSecrets(`${policy.what}: gave up after ${n} ${n === 1 ? 'try' : 'tries'}; last cause: ${result.retry}`),
+        result.retry,
+        n,
+      );
     }
     const wait = Math.min(capMs, Math.max(backoffMs(n, policy.random, policy.baseMs, capMs), result.waitAtLeastMs ?? 0));
-    if (wait >= (policy.noticeAfterMs ?? NOTICE_AFTER_MS)) notice(`${policy.what}: ${result.retry}; retry ${n}/${policy.retries} in ${(wait / 1000).toFixed(1)} s`);
+    if (wait >= (policy.noticeAfterMs ?? NOTICE_AFTER_MS))
+      notice(`${policy.what}: ${result.retry}; retry ${n}/${policy.retries} in ${(wait / 1000).toFixed(1)} s`);
     await sleep(wait);
   }
 }

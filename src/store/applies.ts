@@ -65,7 +65,12 @@ export function startApply(db: Db, digest: string, planPath: string, shop: strin
     if (existing !== 'done') db.prepare("UPDATE applies SET status = 'running', plan_path = ? WHERE plan_digest = ?").run(planPath, digest);
     return { status: existing, resumed: true };
   }
-  db.prepare("INSERT INTO applies (plan_digest, plan_path, shop, started_at, status) VALUES (?, ?, ?, ?, 'running')").run(digest, planPath, shop, new Date().toISOString());
+  db.prepare("INSERT INTO applies (plan_digest, plan_path, shop, started_at, status) VALUES (?, ?, ?, ?, 'running')").run(
+    digest,
+    planPath,
+    shop,
+    new Date().toISOString(),
+  );
   return { status: 'running', resumed: false };
 }
 
@@ -79,8 +84,11 @@ export function applyStatus(db: Db, digest: string): ApplyStatus | undefined {
 
 export function latestAttempt(db: Db, digest: string, batchNo: number): BatchAttempt | undefined {
   const row = db
-    .prepare('SELECT batch_no, attempt, idempotency_key, status, request, result FROM apply_batches WHERE plan_digest = ? AND batch_no = ? ORDER BY attempt DESC LIMIT 1')
-    .get(digest, batchNo) as { batch_no: number; attempt: number; idempotency_key: string; status: 'open' | 'done'; request: string; result: string | null } | undefined;
+    .prepare(
+      'SELECT batch_no, attempt, idempotency_key, status, request, result FROM apply_batches WHERE plan_digest = ? AND batch_no = ? ORDER BY attempt DESC LIMIT 1',
+    )
+    .get(digest, batchNo) as
+    { batch_no: number; attempt: number; idempotency_key: string; status: 'open' | 'done'; request: string; result: string | null } | undefined;
   if (!row) return undefined;
   return {
     batchNo: row.batch_no,
@@ -93,9 +101,9 @@ export function latestAttempt(db: Db, digest: string, batchNo: number): BatchAtt
 }
 
 export function allOutcomes(db: Db, digest: string): BatchOutcome[] {
-  return (db.prepare("SELECT result FROM apply_batches WHERE plan_digest = ? AND status = 'done' ORDER BY batch_no, attempt").pluck().all(digest) as string[]).map(
-    (r) => JSON.parse(r) as BatchOutcome,
-  );
+  return (
+    db.prepare("SELECT result FROM apply_batches WHERE plan_digest = ? AND status = 'done' ORDER BY batch_no, attempt").pluck().all(digest) as string[]
+  ).map((r) => JSON.parse(r) as BatchOutcome);
 }
 
 /** Every recorded outcome of one batch (all its attempts, in order): an apply adds them up batch by batch. */
@@ -107,9 +115,14 @@ export function batchOutcomes(db: Db, digest: string, batchNo: number): BatchOut
 
 /** Records an attempt before it is sent: its rows, the rows left for later, and its key are fixed from here on. */
 export function openAttempt(db: Db, digest: string, batchNo: number, attempt: number, key: string, rows: BatchRow[], later: BatchRow[] = []): void {
-  db.prepare(
-    "INSERT INTO apply_batches (plan_digest, batch_no, attempt, idempotency_key, status, request, updated_at) VALUES (?, ?, ?, ?, 'open', ?, ?)",
-  ).run(digest, batchNo, attempt, key, JSON.stringify({ rows, later }), new Date().toISOString());
+  db.prepare("INSERT INTO apply_batches (plan_digest, batch_no, attempt, idempotency_key, status, request, updated_at) VALUES (?, ?, ?, ?, 'open', ?, ?)").run(
+    digest,
+    batchNo,
+    attempt,
+    key,
+    JSON.stringify({ rows, later }),
+    new Date().toISOString(),
+  );
 }
 
 export function closeAttempt(db: Db, digest: string, batchNo: number, attempt: number, outcome: BatchOutcome): void {

@@ -46,7 +46,9 @@ export function migrate(db: Db, migrations: Migration[] = listMigrations()): voi
         db.exec(migration.sql);
         const broken = db.pragma('foreign_key_check') as { table: string; parent: string }[];
         if (broken.length > 0) {
-          throw new InputError(`${db.name}: migration ${migration.name} would break ${broken.length} reference(s) (${broken[0]!.table} → ${broken[0]!.parent}); nothing was changed`);
+          throw new InputError(
+            `${db.name}: migration ${migration.name} would break ${broken.length} reference(s) (${broken[0]!.table} → ${broken[0]!.parent}); nothing was changed`,
+          );
         }
         record.run(migration.version, migration.name, new Date().toISOString());
       })();
@@ -115,7 +117,9 @@ export function openDb(path: string): Db {
       throw new InputError(`${path}: cannot read the snapshot database: ${ioMessage(error)}`);
     }
     if (header.length > 0 && header !== SQLITE_HEADER) {
-      throw new InputError(`${path}: snapshot.path is not a SQLite database (it holds something else); invrecon will not touch it: point snapshot.path at a new file`);
+      throw new InputError(
+        `${path}: snapshot.path is not a SQLite database (it holds something else); invrecon will not touch it: point snapshot.path at a new file`,
+      );
     }
   } else {
     try {

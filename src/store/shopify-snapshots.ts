@@ -26,7 +26,9 @@ export function hashLevels(db: Db, snapshotId: number, pageSize = 20_000): strin
   const columns = 'inventory_item_id, location_id, sku, available, on_hand, committed, reserved, incoming';
   const firstPage = db.prepare(`SELECT ${columns} FROM shopify_levels WHERE snapshot_id = ? ORDER BY inventory_item_id, location_id LIMIT ?`).raw();
   const nextPage = db
-    .prepare(`SELECT ${columns} FROM shopify_levels WHERE snapshot_id = ? AND (inventory_item_id, location_id) > (?, ?) ORDER BY inventory_item_id, location_id LIMIT ?`)
+    .prepare(
+      `SELECT ${columns} FROM shopify_levels WHERE snapshot_id = ? AND (inventory_item_id, location_id) > (?, ?) ORDER BY inventory_item_id, location_id LIMIT ?`,
+    )
     .raw();
   const hash = createHash('sha256');
   let rows = firstPage.all(snapshotId, pageSize) as unknown[][];
@@ -256,7 +258,13 @@ export class ShopifySnapshotWriter {
     this.flushBulk();
     const where = 'l.snapshot_id = ? AND NOT EXISTS (SELECT 1 FROM shopify_locations o WHERE o.snapshot_id = l.snapshot_id AND o.location_id = l.location_id)';
     const count = this.db.prepare(`SELECT count(*) FROM shopify_levels l WHERE ${where}`).pluck().get(this.tx.id) as number;
-    const locationIds = count === 0 ? [] : (this.db.prepare(`SELECT DISTINCT location_id FROM shopify_levels l WHERE ${where} ORDER BY location_id LIMIT ?`).pluck().all(this.tx.id, sampleLimit) as string[]);
+    const locationIds =
+      count === 0
+        ? []
+        : (this.db
+            .prepare(`SELECT DISTINCT location_id FROM shopify_levels l WHERE ${where} ORDER BY location_id LIMIT ?`)
+            .pluck()
+            .all(this.tx.id, sampleLimit) as string[]);
     return { count, locationIds };
   }
 

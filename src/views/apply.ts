@@ -13,9 +13,12 @@ function undoneCount(result: ApplyResult): number {
 /** Every row that was not applied as planned: carried forward, given up, unresolved, failed. */
 function rowLines(result: ApplyResult): string[] {
   const out: string[] = [];
-  for (const r of result.carriedRows) out.push(chalk.yellow(`carried: ${r.sku} @ ${r.locationName}: planned ${r.from} → ${r.to}, sent ${r.sentFrom} → ${r.sentTo} (${r.why})`));
-  for (const r of result.conflictRows) out.push(chalk.magenta(`conflict: ${r.sku} @ ${r.locationName}: planned ${r.from} → ${r.to}, now ${r.current ?? '?'}: ${r.message}`));
-  for (const r of result.unresolvedRows) out.push(chalk.red(`unresolved: ${r.sku} @ ${r.locationName}: planned ${r.from} → ${r.to}, now ${r.current ?? '?'}: ${r.message}`));
+  for (const r of result.carriedRows)
+    out.push(chalk.yellow(`carried: ${r.sku} @ ${r.locationName}: planned ${r.from} → ${r.to}, sent ${r.sentFrom} → ${r.sentTo} (${r.why})`));
+  for (const r of result.conflictRows)
+    out.push(chalk.magenta(`conflict: ${r.sku} @ ${r.locationName}: planned ${r.from} → ${r.to}, now ${r.current ?? '?'}: ${r.message}`));
+  for (const r of result.unresolvedRows)
+    out.push(chalk.red(`unresolved: ${r.sku} @ ${r.locationName}: planned ${r.from} → ${r.to}, now ${r.current ?? '?'}: ${r.message}`));
   for (const r of result.failedRows) out.push(chalk.red(`failed: ${r.sku} @ ${r.locationName}: planned ${r.from} → ${r.to}: ${r.message}`));
   return out;
 }
@@ -51,7 +54,9 @@ export function renderApply(result: ApplyResult, format: string): string {
   if (result.alreadyApplied) {
     if (left === 0) return `Plan ${result.planDigest.slice(0, 12)} was already applied: nothing sent (${plural(result.skipped, 'change')} skipped).\n`;
     out.push(...rowLines(result).filter((line) => !line.includes('carried: ')));
-    out.push(`Plan ${result.planDigest.slice(0, 12)} was applied before and left ${plural(left, 'level')} undone (${result.conflicts} conflicts, ${result.unresolved} unresolved, ${result.failed} failed); nothing sent: ${NEW_PLAN}.`);
+    out.push(
+      `Plan ${result.planDigest.slice(0, 12)} was applied before and left ${plural(left, 'level')} undone (${result.conflicts} conflicts, ${result.unresolved} unresolved, ${result.failed} failed); nothing sent: ${NEW_PLAN}.`,
+    );
     return out.join('\n') + '\n';
   }
   out.push(...rowLines(result));
@@ -69,7 +74,9 @@ export function renderApply(result: ApplyResult, format: string): string {
 function liveNote(row: PreviewRow): string {
   if (row.current === undefined || row.current === row.from) return '';
   if (row.current === null) return chalk.red('  (no longer stocked there)');
-  return chalk.yellow(`  (stale: Shopify shows ${row.current} now; a commit would send ${row.wouldSend}, keeping the ${signed(row.current - row.from)} since the plan)`);
+  return chalk.yellow(
+    `  (stale: Shopify shows ${row.current} now; a commit would send ${row.wouldSend}, keeping the ${signed(row.current - row.from)} since the plan)`,
+  );
 }
 
 export function renderLog(log: LogEntries, format: string): string {
@@ -77,7 +84,18 @@ export function renderLog(log: LogEntries, format: string): string {
   if (format === 'csv') {
     return renderCsv(
       ['at', 'plan', 'sku', 'inventory_item_id', 'location_id', 'location', 'before', 'after', 'outcome', 'rule'],
-      log.changes.map((c) => [c.at, c.planDigest ?? '', c.sku, c.inventoryItemId, c.locationId, c.locationName ?? '', c.before ?? '', c.after, c.outcome ?? 'applied', c.rule ?? '']),
+      log.changes.map((c) => [
+        c.at,
+        c.planDigest ?? '',
+        c.sku,
+        c.inventoryItemId,
+        c.locationId,
+        c.locationName ?? '',
+        c.before ?? '',
+        c.after,
+        c.outcome ?? 'applied',
+        c.rule ?? '',
+      ]),
     );
   }
   const parts: string[] = [];
@@ -85,7 +103,16 @@ export function renderLog(log: LogEntries, format: string): string {
     parts.push(
       renderTable(
         ['at', 'plan', 'batch', 'operation', 'outcome', 'cost', 'ms', 'detail'],
-        log.calls.map((c) => [c.at, (c.planDigest ?? '').slice(0, 12), c.batchNo ?? '', c.operation, c.outcome, c.cost ?? '', c.latencyMs ?? '', c.detail ?? '']),
+        log.calls.map((c) => [
+          c.at,
+          (c.planDigest ?? '').slice(0, 12),
+          c.batchNo ?? '',
+          c.operation,
+          c.outcome,
+          c.cost ?? '',
+          c.latencyMs ?? '',
+          c.detail ?? '',
+        ]),
         ['left', 'left', 'right', 'left', 'left', 'right', 'right', 'left'],
       ),
     );
@@ -94,7 +121,15 @@ export function renderLog(log: LogEntries, format: string): string {
     log.changes.length
       ? renderTable(
           ['at', 'plan', 'sku', 'location', 'before', 'after', 'outcome'],
-          log.changes.map((c) => [c.at, (c.planDigest ?? '').slice(0, 12), c.sku, c.locationName ?? c.locationId, c.before ?? '', c.after, c.outcome ?? 'applied']),
+          log.changes.map((c) => [
+            c.at,
+            (c.planDigest ?? '').slice(0, 12),
+            c.sku,
+            c.locationName ?? c.locationId,
+            c.before ?? '',
+            c.after,
+            c.outcome ?? 'applied',
+          ]),
           ['left', 'left', 'left', 'left', 'right', 'right', 'left'],
         )
       : 'No level changes recorded.\n',

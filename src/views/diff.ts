@@ -39,7 +39,18 @@ export function* diffJsonChunks(head: DiffHead, rows: Iterable<DiffRow>): Genera
 }
 
 const CSV_HEADER = ['sku', 'location_id', 'location_name', 'inventory_item_id', 'target', 'observed', 'delta', 'status', 'authority', 'reason'];
-const csvCells = (r: DiffRow) => [r.sku, r.locationId, r.locationName, r.inventoryItemId ?? '', r.target ?? '', r.observed ?? '', r.delta ?? '', r.status, r.authority, r.reason];
+const csvCells = (r: DiffRow) => [
+  r.sku,
+  r.locationId,
+  r.locationName,
+  r.inventoryItemId ?? '',
+  r.target ?? '',
+  r.observed ?? '',
+  r.delta ?? '',
+  r.status,
+  r.authority,
+  r.reason,
+];
 
 /** --format csv, a thousand rows a chunk. */
 export function diffCsvChunks(rows: Iterable<DiffRow>): Generator<string> {
@@ -67,7 +78,9 @@ function statusLabel(row: DiffRow): string {
 }
 
 function diffTableHeading(head: DiffHead): string[] {
-  const out = [`ERP snapshot #${head.erpSnapshot.id} (${head.erpSnapshot.takenAt}) vs Shopify snapshot #${head.shopifySnapshot.id} (${head.shopifySnapshot.takenAt})`];
+  const out = [
+    `ERP snapshot #${head.erpSnapshot.id} (${head.erpSnapshot.takenAt}) vs Shopify snapshot #${head.shopifySnapshot.id} (${head.shopifySnapshot.takenAt})`,
+  ];
   for (const issue of head.issues) out.push(chalk.yellow(`! ${issue}`));
   return out;
 }

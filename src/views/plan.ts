@@ -4,7 +4,6 @@ import type { ErpCorrection, PlanChange, PlanHeader } from '../plan/model.js';
 import { csvChunks } from './csv.js';
 import { num, plural, signed } from './common.js';
 
-
 export function guardLines(plan: Pick<PlanHeader, 'guards'>): string[] {
   return plan.guards.checks.map((c) => `${c.ok ? chalk.green('✓') : chalk.red('✗')} ${c.name}: ${c.message}`);
 }
@@ -22,9 +21,17 @@ export interface PlanListing {
  * Like a terraform plan: per location, `~ SKU  from → to (±delta)  reason`, then a summary. The rows are
  * read as they come (a plan file streams them); past the limits they are only counted.
  */
-export function renderPlanText(header: PlanHeader, changes: Iterable<PlanChange>, erpCorrections: Iterable<ErpCorrection>, planFile: string | undefined, listing: PlanListing): string {
+export function renderPlanText(
+  header: PlanHeader,
+  changes: Iterable<PlanChange>,
+  erpCorrections: Iterable<ErpCorrection>,
+  planFile: string | undefined,
+  listing: PlanListing,
+): string {
   const out: string[] = [];
-  out.push(`Plan ${header.digest.slice(0, 12)} for ${header.shop}: ERP snapshot #${header.baseline.erp.snapshotId} → Shopify snapshot #${header.baseline.shopify.snapshotId}`);
+  out.push(
+    `Plan ${header.digest.slice(0, 12)} for ${header.shop}: ERP snapshot #${header.baseline.erp.snapshotId} → Shopify snapshot #${header.baseline.shopify.snapshotId}`,
+  );
   for (const issue of header.issues) out.push(chalk.yellow(`! ${issue}`));
   let location = '';
   let atLocation = 0;
@@ -48,13 +55,16 @@ export function renderPlanText(header: PlanHeader, changes: Iterable<PlanChange>
     atLocation++;
     shown++;
     const colour = c.delta < 0 ? chalk.red : chalk.green;
-    out.push(`  ${chalk.yellow('~')} ${c.sku}  ${c.from} → ${c.to} (${colour(signed(c.delta))})${c.mode === 'adjust' ? ' [adjust]' : ''}  ${chalk.dim(c.reason)}`);
+    out.push(
+      `  ${chalk.yellow('~')} ${c.sku}  ${c.from} → ${c.to} (${colour(signed(c.delta))})${c.mode === 'adjust' ? ' [adjust]' : ''}  ${chalk.dim(c.reason)}`,
+    );
   }
   flushHidden();
   let corrections = 0;
   for (const e of erpCorrections) {
     if (corrections === 0) out.push('', chalk.bold('ERP corrections (Shopify is the authority there)'));
-    if (corrections++ < listing.limit) out.push(`  ${chalk.cyan('←')} ${e.sku} @ ${e.warehouse}: on hand ${e.current} → ${e.proposed} (${signed(e.delta)})  ${chalk.dim(e.reason)}`);
+    if (corrections++ < listing.limit)
+      out.push(`  ${chalk.cyan('←')} ${e.sku} @ ${e.warehouse}: on hand ${e.current} → ${e.proposed} (${signed(e.delta)})  ${chalk.dim(e.reason)}`);
   }
   if (corrections > listing.limit) out.push(chalk.dim(`  … and ${plural(corrections - listing.limit, 'more ERP correction')}`));
   out.push('');

@@ -90,7 +90,9 @@ function driftChart(runs: ReportRun[]): string {
   }
   parts.push(`<text x="${pad.left}" y="${height - 6}" class="axis">sync run</text>`);
   parts.push(`<text x="12" y="${pad.top + innerH / 2}" class="axis" transform="rotate(-90 12 ${pad.top + innerH / 2})" text-anchor="middle">levels</text>`);
-  parts.push(`<text x="${width - 8}" y="${pad.top + innerH / 2}" class="axis units" transform="rotate(90 ${width - 8} ${pad.top + innerH / 2})" text-anchor="middle">units |drift|</text>`);
+  parts.push(
+    `<text x="${width - 8}" y="${pad.top + innerH / 2}" class="axis units" transform="rotate(90 ${width - 8} ${pad.top + innerH / 2})" text-anchor="middle">units |drift|</text>`,
+  );
   return (
     `<svg id="drift-chart" viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="Drift over time">${parts.join('')}</svg>` +
     '<p class="legend"><span class="key found"></span>levels drifting found by the sync <span class="key remaining"></span>still off after it <span class="key line"></span>total |drift| in units (right axis)</p>'
@@ -172,7 +174,12 @@ function cards(data: ReportData): string {
     ],
     ['|drift| now', d ? `${plural(d.totalAbsDrift, 'unit')} of ${plural(d.levelsCompared, 'level')}` : '–'],
     ['ERP corrections', d ? String(d.erpCorrections) : '–'],
-    ['Last successful sync', data.lastSuccess ? `${data.lastSuccess.command === 'apply' ? 'apply ' : ''}#${data.lastSuccess.runId} (commit) at ${data.lastSuccess.finishedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}` : 'none yet'],
+    [
+      'Last successful sync',
+      data.lastSuccess
+        ? `${data.lastSuccess.command === 'apply' ? 'apply ' : ''}#${data.lastSuccess.runId} (commit) at ${data.lastSuccess.finishedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}`
+        : 'none yet',
+    ],
     ['Sync latency', data.syncLatencyMs === null ? 'no committed sync yet' : `${formatAge(data.syncLatencyMs)} since the last commit`],
   ];
   return `<div class="cards">${items.map(([k, v]) => `<div class="card"><div class="k">${escapeHtml(k!)}</div><div class="v">${escapeHtml(v!)}</div></div>`).join('')}</div>`;

@@ -181,7 +181,9 @@ export const logOutput = document('invrecon log', 'The audit log: every call to 
       before: nullable(int),
       after: int,
       rule: nullable(z.string()),
-      outcome: z.enum(['applied', 'confirmed', 'unknown']).describe('confirmed: the answer was lost and a re-read found the target; unknown: lost, level elsewhere'),
+      outcome: z
+        .enum(['applied', 'confirmed', 'unknown'])
+        .describe('confirmed: the answer was lost and a re-read found the target; unknown: lost, level elsewhere'),
     }),
   ),
 });

@@ -26,7 +26,9 @@ export function renderStatusText(status: Status): string {
     (status.lastSuccess
       ? `Last successful sync: ${status.lastSuccess.command === 'apply' ? 'apply ' : ''}#${status.lastSuccess.runId} (commit), ${formatAge(status.lastSuccess.ageMs)} ago`
       : 'Last successful sync: none committed yet') +
-      (status.lastDryRun && (!status.lastSuccess || status.lastDryRun.runId > status.lastSuccess.runId) ? `; last dry run #${status.lastDryRun.runId}, ${formatAge(status.lastDryRun.ageMs)} ago` : ''),
+      (status.lastDryRun && (!status.lastSuccess || status.lastDryRun.runId > status.lastSuccess.runId)
+        ? `; last dry run #${status.lastDryRun.runId}, ${formatAge(status.lastDryRun.ageMs)} ago`
+        : ''),
   );
   out.push(
     status.syncLatencyMs !== null && status.lastCommitted
@@ -35,13 +37,20 @@ export function renderStatusText(status: Status): string {
   );
   const d = status.driftNow;
   if (d) {
-    const extra = [d.conflicts > 0 ? plural(d.conflicts, 'conflict') : '', d.aboveMaxDeviation !== null ? `${num(d.aboveMaxDeviation)} above alerts.maxDeviation` : ''].filter(Boolean).join(', ');
+    const extra = [
+      d.conflicts > 0 ? plural(d.conflicts, 'conflict') : '',
+      d.aboveMaxDeviation !== null ? `${num(d.aboveMaxDeviation)} above alerts.maxDeviation` : '',
+    ]
+      .filter(Boolean)
+      .join(', ');
     out.push(
       `Drift now (ERP #${d.erpSnapshotId} vs Shopify #${d.shopifySnapshotId}, Shopify read ${d.shopifyTakenAt}): ${plural(d.levelsCompared, 'level')} compared; ` +
         `Shopify drift ${num(d.shopifyChanges)} (|drift| ${num(d.totalAbsDrift)}); ERP drift ${plural(d.erpCorrections, 'correction')} (${plural(d.erpCorrectionUnits, 'unit')})${extra ? `; ${extra}` : ''}`,
     );
     if (d.appliedSince) {
-      out.push(`  (that Shopify snapshot predates sync #${d.appliedSince.runId}, which then applied ${plural(d.appliedSince.applied, 'change')}, leaving ${num(d.appliedSince.remaining)}; pull shopify for a fresh view)`);
+      out.push(
+        `  (that Shopify snapshot predates sync #${d.appliedSince.runId}, which then applied ${plural(d.appliedSince.applied, 'change')}, leaving ${num(d.appliedSince.remaining)}; pull shopify for a fresh view)`,
+      );
     }
   } else out.push(`Drift now: unknown (${status.driftNote ?? 'no snapshots'})`);
   if (status.watch) out.push(watchLine(status.watch));
@@ -49,7 +58,10 @@ export function renderStatusText(status: Status): string {
   const outcomes = Object.entries(w.outcomes)
     .map(([outcome, n]) => `${n} ${outcome}`)
     .join(', ');
-  const rate = w.retrySuccessRate === null ? 'no request needed a retry' : `${w.recoveredRequests} of ${w.retriedRequests} retried requests got through (${Math.round(w.retrySuccessRate * 100)}%)`;
+  const rate =
+    w.retrySuccessRate === null
+      ? 'no request needed a retry'
+      : `${w.recoveredRequests} of ${w.retriedRequests} retried requests got through (${Math.round(w.retrySuccessRate * 100)}%)`;
   out.push(
     `Last ${plural(w.runs, 'run')}: ${outcomes || 'none'}; ${plural(w.calls, 'call')}, ${plural(w.retries, 'retry', 'retries')}, ${rate}; throttled ${plural(w.throttled, 'time')}, ${plural(w.throttledWaits, 'throttle wait')} (${formatMs(w.waitedMs)} waited)`,
   );
@@ -76,7 +88,9 @@ export function renderStatusText(status: Status): string {
     );
     const newest = status.runs[0]!;
     if (newest.phaseFigures.length > 0) {
-      const phases = newest.phaseFigures.map((p) => `${PHASE_LABELS[p.phase]} ${formatMs(p.ms)}${p.peakRssMb === null ? '' : ` (peak ${num(p.peakRssMb)} MB)`}`);
+      const phases = newest.phaseFigures.map(
+        (p) => `${PHASE_LABELS[p.phase]} ${formatMs(p.ms)}${p.peakRssMb === null ? '' : ` (peak ${num(p.peakRssMb)} MB)`}`,
+      );
       out.push(`Phases of sync #${newest.id}: ${phases.join(', ')}`);
     }
   }

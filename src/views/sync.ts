@@ -5,7 +5,22 @@ import { formatMs, plural, renderJson } from './common.js';
 export function syncJson(runId: number, summary: SyncSummary): Record<string, unknown> {
   const { command: _command, ...rest } = summary;
   // The fields a cron wrapper looks at first (key order), then everything else.
-  const first = ['outcome', 'exitCode', 'dryRun', 'phases', 'levelsCompared', 'drifting', 'applied', 'skipped', 'conflicts', 'failed', 'guards', 'retries', 'throttledWaits', 'planFile'] as const;
+  const first = [
+    'outcome',
+    'exitCode',
+    'dryRun',
+    'phases',
+    'levelsCompared',
+    'drifting',
+    'applied',
+    'skipped',
+    'conflicts',
+    'failed',
+    'guards',
+    'retries',
+    'throttledWaits',
+    'planFile',
+  ] as const;
   return { runId, ...Object.fromEntries(first.map((key) => [key, summary[key]])), ...rest };
 }
 
@@ -23,7 +38,12 @@ export function renderSyncLine(runId: number, summary: SyncSummary): string {
   if (summary.dryRun) parts.push(`${summary.drifting} would change (use --commit)`);
   else parts.push(`applied ${summary.applied}`, `conflicts ${summary.conflicts + summary.failed}`);
   if (summary.erpCorrections > 0) parts.push(plural(summary.erpCorrections, 'ERP correction'));
-  parts.push(guardText(summary), `${plural(summary.retries, 'retry', 'retries')}`, `${plural(summary.throttledWaits, 'throttle wait')}`, formatMs(summary.durationMs));
+  parts.push(
+    guardText(summary),
+    `${plural(summary.retries, 'retry', 'retries')}`,
+    `${plural(summary.throttledWaits, 'throttle wait')}`,
+    formatMs(summary.durationMs),
+  );
   let line = `sync #${runId} ${summary.outcome} (${mode}): ${parts.join(', ')}`;
   if (summary.error) line += `; ${summary.failedPhase ? `${summary.failedPhase}: ` : ''}${summary.error}`;
   if (summary.alert) {

@@ -49,7 +49,8 @@ describe('apply under concurrency', () => {
 
       const sales = new Map<string, number>();
       for (const entry of shop.emulator.state.history.slice(salesFrom)) {
-        if (entry.kind === 'sale' && entry.name === 'available') sales.set(levelKey(entry.inventoryItemId, entry.locationId), (sales.get(levelKey(entry.inventoryItemId, entry.locationId)) ?? 0) - entry.delta);
+        if (entry.kind === 'sale' && entry.name === 'available')
+          sales.set(levelKey(entry.inventoryItemId, entry.locationId), (sales.get(levelKey(entry.inventoryItemId, entry.locationId)) ?? 0) - entry.delta);
       }
       // A level given up as a conflict was never written: it holds the snapshot's value less its sales.
       const conflicted = new Set((json.conflictRows as { sku: string; locationName: string }[]).map((r) => `${r.sku} ${r.locationName}`));
@@ -101,13 +102,19 @@ describe('apply under concurrency', () => {
         const sets = setsPerLevel(shop);
         const changedLevels = planned.filter((c) => c.to !== c.from);
         assert.equal(sets.size, changedLevels.length, `trial ${trial}: levels set`);
-        assert.ok([...sets.values()].every((n) => n === 1), `trial ${trial}: a level was set twice`);
+        assert.ok(
+          [...sets.values()].every((n) => n === 1),
+          `trial ${trial}: a level was set twice`,
+        );
         // And the audit log: one recorded change per level.
         const db = new Database(join(shop.dir, '.invrecon', 'snapshot.db'), { readonly: true });
         const perLevel = db.prepare('SELECT COUNT(*) AS n FROM audit_changes GROUP BY inventory_item_id, location_id').pluck().all() as number[];
         db.close();
         assert.equal(perLevel.length, planned.length, `trial ${trial}: audited levels`);
-        assert.ok(perLevel.every((n) => n === 1), `trial ${trial}: a level was audited twice`);
+        assert.ok(
+          perLevel.every((n) => n === 1),
+          `trial ${trial}: a level was audited twice`,
+        );
       } finally {
         await shop.close();
       }

@@ -16,7 +16,11 @@ describe('one shop, two installs (separate snapshot databases)', () => {
       for (const [name, text] of Object.entries(generatedFiles(generated))) writeFileSync(join(other.dir, name), text);
       const env = { SHOPIFY_ADMIN_TOKEN: TEST_TOKEN, INVRECON_SHOPIFY_ENDPOINT: shop.emulator.url };
       const cliB = (args: string[]) => runCli(args, { cwd: other.dir, env });
-      for (const args of [['pull', 'erp'], ['pull', 'shopify', '--bulk'], ['plan', '--out', 'plan.json']]) {
+      for (const args of [
+        ['pull', 'erp'],
+        ['pull', 'shopify', '--bulk'],
+        ['plan', '--out', 'plan.json'],
+      ]) {
         assert.equal((await shop.cli(args)).code, 0, `A: ${args.join(' ')}`);
         assert.equal((await cliB(args)).code, 0, `B: ${args.join(' ')}`);
       }
@@ -27,7 +31,11 @@ describe('one shop, two installs (separate snapshot databases)', () => {
       shop.emulator.state.setFaults({ latencyMs: 1000 });
       const from = shop.emulator.state.counters.requests;
       const a = new Promise<number | null>((resolve) => {
-        const child = spawn(process.execPath, [binPath, 'apply', 'plan.json', '--commit', '--max-in-flight', '1'], { cwd: shop.dir, env: { ...process.env, ...env }, stdio: 'ignore' });
+        const child = spawn(process.execPath, [binPath, 'apply', 'plan.json', '--commit', '--max-in-flight', '1'], {
+          cwd: shop.dir,
+          env: { ...process.env, ...env },
+          stdio: 'ignore',
+        });
         child.on('close', (code) => resolve(code));
       });
       while (shop.emulator.state.counters.requests - from < 2) await new Promise((resolve) => setTimeout(resolve, 10));
@@ -47,7 +55,10 @@ describe('one shop, two installs (separate snapshot databases)', () => {
       assert.match(after.stderr, /another install of invrecon applied/);
       for (const change of planned) assert.equal(shop.emulator.state.level(change.inventoryItemId, change.locationId)!.available, change.to, change.sku);
       const sets = setsPerLevel(shop);
-      assert.ok([...sets.values()].every((n) => n === 1), 'a level was moved twice');
+      assert.ok(
+        [...sets.values()].every((n) => n === 1),
+        'a level was moved twice',
+      );
 
       // B's way on: a new snapshot and a new plan, which A's writes left with nothing to do.
       assert.equal((await cliB(['pull', 'shopify', '--bulk'])).code, 0);

@@ -22,7 +22,9 @@ describe('apply when Shopify forgets idempotency keys (unknown outcomes)', () =>
       assert.ok(shop.emulator.state.counters.faults.drops > 2, 'answers were lost');
       assert.ok(json.confirmed > 0, 'rows applied by a call whose answer was lost are confirmed by a re-read, not carried forward');
 
-      const unresolved = new Map((json.unresolvedRows as { sku: string; locationName: string; current: number }[]).map((r) => [`${r.sku} ${r.locationName}`, r.current]));
+      const unresolved = new Map(
+        (json.unresolvedRows as { sku: string; locationName: string; current: number }[]).map((r) => [`${r.sku} ${r.locationName}`, r.current]),
+      );
       for (const change of planned) {
         const now = shop.emulator.state.level(change.inventoryItemId, change.locationId)!.available;
         const reported = unresolved.get(`${change.sku} ${change.locationName}`);
@@ -30,14 +32,20 @@ describe('apply when Shopify forgets idempotency keys (unknown outcomes)', () =>
         else assert.equal(now, reported, `${change.sku} at ${change.locationName}: reported unresolved at ${reported}`);
       }
       const sets = setsPerLevel(shop);
-      assert.ok([...sets.values()].every((n) => n === 1), 'a level was moved twice');
+      assert.ok(
+        [...sets.values()].every((n) => n === 1),
+        'a level was moved twice',
+      );
       assert.equal(json.applied + json.skipped + json.conflicts + json.unresolved + json.failed, planned.length);
       assert.equal(result.code, json.unresolved + json.conflicts + json.failed > 0 ? 3 : 0);
 
       // The audit log tells the confirmed changes apart, and records no lost mutation as ok.
       const db = new Database(join(shop.dir, '.invrecon', 'snapshot.db'), { readonly: true });
       const confirmed = db.prepare("SELECT COUNT(*) FROM audit_changes WHERE outcome = 'confirmed'").pluck().get() as number;
-      const lost = db.prepare("SELECT COUNT(*) FROM audit_calls WHERE operation = 'InventorySetQuantities' AND outcome LIKE '%outcome unknown%'").pluck().get() as number;
+      const lost = db
+        .prepare("SELECT COUNT(*) FROM audit_calls WHERE operation = 'InventorySetQuantities' AND outcome LIKE '%outcome unknown%'")
+        .pluck()
+        .get() as number;
       const okMiss = db.prepare("SELECT COUNT(*) FROM audit_calls WHERE operation = 'InventorySetQuantities' AND outcome = 'ok'").pluck().get() as number;
       db.close();
       assert.equal(confirmed, json.confirmed);
@@ -84,11 +92,18 @@ describe('apply when Shopify forgets idempotency keys (unknown outcomes)', () =>
       assert.ok(json.confirmed > 0, 'the killed run’s writes were confirmed by a re-read');
       assert.deepEqual(json.carriedRows, [], 'nothing of our own was carried forward as a sale');
       for (const change of planned) {
-        assert.equal(shop.emulator.state.level(change.inventoryItemId, change.locationId)!.available, change.to, `${change.sku}: planned ${change.from} → ${change.to}`);
+        assert.equal(
+          shop.emulator.state.level(change.inventoryItemId, change.locationId)!.available,
+          change.to,
+          `${change.sku}: planned ${change.from} → ${change.to}`,
+        );
       }
       const sets = setsPerLevel(shop);
       assert.equal(sets.size, planned.length);
-      assert.ok([...sets.values()].every((n) => n === 1), 'a level was moved twice');
+      assert.ok(
+        [...sets.values()].every((n) => n === 1),
+        'a level was moved twice',
+      );
     } finally {
       await shop.close();
     }

@@ -80,7 +80,10 @@ describe('plan and apply against the emulator (demo shop)', () => {
   it('refuses a plan whose digest does not match its content', async () => {
     const text = readFileSync(join(shop.dir, 'plan.json'), 'utf8');
     // A change's target edited in place, and the summary's count edited in the header.
-    writeFileSync(join(shop.dir, 'tampered.json'), text.replace(/"to":(\d+)/, (_m, to: string) => `"to":${Number(to) + 90}`));
+    writeFileSync(
+      join(shop.dir, 'tampered.json'),
+      text.replace(/"to":(\d+)/, (_m, to: string) => `"to":${Number(to) + 90}`),
+    );
     const result = await shop.cli(['apply', 'tampered.json', '--commit']);
     assert.equal(result.code, 1);
     assert.match(result.stderr, /rows do not match its digest/);
@@ -118,9 +121,14 @@ describe('plan and apply against the emulator (demo shop)', () => {
     const entries = stdoutJson(log);
     assert.equal(entries.changes.length, 7);
     assert.ok(entries.calls.some((c: { operation: string; outcome: string }) => c.operation === 'InventorySetQuantities' && c.outcome === 'applied'));
-    assert.ok(entries.changes.every((c: { locationName: string; outcome: string }) => c.locationName === 'Main Warehouse' || c.locationName === 'Downtown Store'));
+    assert.ok(
+      entries.changes.every((c: { locationName: string; outcome: string }) => c.locationName === 'Main Warehouse' || c.locationName === 'Downtown Store'),
+    );
     const csv = await shop.cli(['log', '--sku', 'MUG-WHT', '--format', 'csv']);
-    assert.match(csv.stdout, /^at,plan,sku,inventory_item_id,location_id,location,before,after,outcome,rule\n.*MUG-WHT,gid:\/\/shopify\/InventoryItem\/104,gid:\/\/shopify\/Location\/1,Main Warehouse,30,24,applied,/m);
+    assert.match(
+      csv.stdout,
+      /^at,plan,sku,inventory_item_id,location_id,location,before,after,outcome,rule\n.*MUG-WHT,gid:\/\/shopify\/InventoryItem\/104,gid:\/\/shopify\/Location\/1,Main Warehouse,30,24,applied,/m,
+    );
 
     const pulled = await shop.cli(['pull', 'shopify']);
     assert.equal(pulled.code, 0, pulled.stderr);
@@ -240,7 +248,12 @@ describe('apply never applies a change twice, and never hides what it left undon
     const result = await shop.cli(['apply', 'carry.json', '--commit']);
     assert.equal(result.code, 0, result.stderr);
     const target = Math.max(0, change.to - 1);
-    assert.match(result.stdout, new RegExp(`carried: ${change.sku} @ .*: planned ${change.from} → ${change.to}, sent ${change.from - 1} → ${target} \\(Shopify showed ${change.from - 1} instead of ${change.from}`));
+    assert.match(
+      result.stdout,
+      new RegExp(
+        `carried: ${change.sku} @ .*: planned ${change.from} → ${change.to}, sent ${change.from - 1} → ${target} \\(Shopify showed ${change.from - 1} instead of ${change.from}`,
+      ),
+    );
     assert.equal(shop.emulator.state.level(change.inventoryItemId, change.locationId)!.available, target);
     const log = stdoutJson(await shop.cli(['log', '--plan', plan.digest.slice(0, 12), '--format', 'json']));
     const outcomes = log.calls.filter((c: { operation: string }) => c.operation === 'InventorySetQuantities').map((c: { outcome: string }) => c.outcome);
@@ -267,7 +280,10 @@ describe('apply never applies a change twice, and never hides what it left undon
     assert.equal(noStore.applyable, false);
     const present = noStore.guards.find((g: { name: string }) => g.name === 'warehousesPresent');
     assert.equal(present.ok, false);
-    assert.match(present.message, /^mapped warehouse "STORE-1" had rows in the ERP snapshot of the last applied plan \(#1\) and the previous ERP snapshot \(#\d+\) and has none now$/);
+    assert.match(
+      present.message,
+      /^mapped warehouse "STORE-1" had rows in the ERP snapshot of the last applied plan \(#1\) and the previous ERP snapshot \(#\d+\) and has none now$/,
+    );
   });
 });
 

@@ -57,7 +57,8 @@ const ISSUES = [
   'Shopify location "Pop-up Kiosk" (gid://shopify/Location/3) stocks 1 item but no ERP warehouse is mapped to it: left as it is',
 ];
 
-const sortRows = <T extends unknown[]>(rows: T[]) => [...rows].sort((a, b) => String(a[1]).localeCompare(String(b[1])) || String(a[0]).localeCompare(String(b[0])));
+const sortRows = <T extends unknown[]>(rows: T[]) =>
+  [...rows].sort((a, b) => String(a[1]).localeCompare(String(b[1])) || String(a[0]).localeCompare(String(b[0])));
 
 describe('invrecon diff on the demo shop', () => {
   it('fails with exit 1 before any snapshot exists, even as a gate', async () => {
@@ -159,7 +160,10 @@ describe('invrecon diff on the demo shop', () => {
       ].join('\n'),
     );
     // CSV is rows only: the mapping's issues go to stderr, not lost.
-    assert.deepEqual(result.stderr.trim().split('\n'), ISSUES.map((issue) => `warning: ${issue}`));
+    assert.deepEqual(
+      result.stderr.trim().split('\n'),
+      ISSUES.map((issue) => `warning: ${issue}`),
+    );
   });
 
   it('table (default): grouped by location with totals, the issues, and the summary', async () => {
@@ -167,14 +171,29 @@ describe('invrecon diff on the demo shop', () => {
     assert.equal(result.code, 0, result.stderr);
     const lines = result.stdout.split('\n');
     assert.match(lines[0]!, /^ERP snapshot #1 \(.+\) vs Shopify snapshot #2 \(.+\)$/);
-    assert.deepEqual(lines.slice(1, 3), ISSUES.map((issue) => `! ${issue}`));
+    assert.deepEqual(
+      lines.slice(1, 3),
+      ISSUES.map((issue) => `! ${issue}`),
+    );
     // The table cells, in order, under their location headings.
     const table: string[][] = [];
     for (const line of lines) {
       if (line.startsWith('Downtown Store') || line.startsWith('Main Warehouse')) table.push([line]);
-      else if (line.startsWith('│') && !line.includes('│ SKU')) table.push(line.split('│').slice(1, 6).map((cell) => cell.trim()));
+      else if (line.startsWith('│') && !line.includes('│ SKU'))
+        table.push(
+          line
+            .split('│')
+            .slice(1, 6)
+            .map((cell) => cell.trim()),
+        );
     }
-    const cells = (row: (typeof EXPECTED)[number], status: string) => [row[0], String(row[2] ?? ''), String(row[3] ?? ''), row[4] === null ? '' : row[4] > 0 ? `+${row[4]}` : String(row[4]), status];
+    const cells = (row: (typeof EXPECTED)[number], status: string) => [
+      row[0],
+      String(row[2] ?? ''),
+      String(row[3] ?? ''),
+      row[4] === null ? '' : row[4] > 0 ? `+${row[4]}` : String(row[4]),
+      status,
+    ];
     const label = (row: (typeof EXPECTED)[number]) => (row[5] !== 'change' ? row[5] : row[4]! < 0 ? 'oversell' : 'lost sales');
     assert.deepEqual(table, [
       ['Downtown Store  3 levels drifting in Shopify of 6, |drift| 5; 1 ERP correction'],
@@ -219,7 +238,9 @@ describe('invrecon diff on the demo shop', () => {
     const seven = await cli(['diff', '--detailed-exitcode', '--threshold', '7', '--format', 'json']);
     assert.equal(seven.code, 2, seven.stderr);
     assert.deepEqual(
-      JSON.parse(seven.stdout).rows.filter((r: any) => r.delta !== null).map((r: any) => [r.sku, r.locationName, r.delta]),
+      JSON.parse(seven.stdout)
+        .rows.filter((r: any) => r.delta !== null)
+        .map((r: any) => [r.sku, r.locationName, r.delta]),
       [
         ['GIFT-SET', 'Main Warehouse', 8],
         ['TEE-RED-M', 'Main Warehouse', 8],
@@ -239,9 +260,20 @@ describe('invrecon diff on the demo shop', () => {
     const gate = async (args: string[]) => (await cli(['diff', '--detailed-exitcode', ...args])).code;
     assert.deepEqual(await Promise.all([[], ['--gate', 'shopify'], ['--gate', 'erp'], ['--gate', 'all']].map(gate)), [2, 2, 2, 2]);
     const posBag = ['--sku', 'POS-BAG'];
-    assert.deepEqual(await Promise.all([posBag, [...posBag, '--gate', 'shopify'], [...posBag, '--gate', 'erp'], [...posBag, '--gate', 'all']].map(gate)), [0, 0, 2, 2]);
+    assert.deepEqual(
+      await Promise.all([posBag, [...posBag, '--gate', 'shopify'], [...posBag, '--gate', 'erp'], [...posBag, '--gate', 'all']].map(gate)),
+      [0, 0, 2, 2],
+    );
     const teeOnly = ['--sku', 'TEE-*'];
-    assert.deepEqual(await Promise.all([[...teeOnly, '--gate', 'erp'], [...teeOnly, '--gate', 'shopify']].map(gate)), [0, 2]);
+    assert.deepEqual(
+      await Promise.all(
+        [
+          [...teeOnly, '--gate', 'erp'],
+          [...teeOnly, '--gate', 'shopify'],
+        ].map(gate),
+      ),
+      [0, 2],
+    );
     assert.equal(await gate(['--gate', 'everything']), 1);
   });
 

@@ -40,9 +40,16 @@ describe(`a first sync of ${CHANGES.toLocaleString('en-US')} changes under a 256
     // generateShop's ERP differs from Shopify on ~91% of levels.
     const generated = generateShop(Math.ceil(CHANGES / LOCATIONS / 0.9), LOCATIONS, 16);
     generated.config.guards = { maxChanges: 10_000_000, maxZeroedShare: 1, maxRowDrop: 0.5 };
-    const shop = await openShopWorkspace({ seed: generated.seed, files: generatedFiles(generated), emulator: { bucket: { maximumAvailable: 1e9, restoreRate: 1e9 } } });
+    const shop = await openShopWorkspace({
+      seed: generated.seed,
+      files: generatedFiles(generated),
+      emulator: { bucket: { maximumAvailable: 1e9, restoreRate: 1e9 } },
+    });
     try {
-      for (const args of [['pull', 'erp'], ['pull', 'shopify', '--bulk']]) {
+      for (const args of [
+        ['pull', 'erp'],
+        ['pull', 'shopify', '--bulk'],
+      ]) {
         const pulled = await capped(shop, args);
         assert.equal(pulled.code, 0, pulled.stderr);
       }

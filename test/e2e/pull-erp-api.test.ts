@@ -62,7 +62,13 @@ describe('pull erp --api (end to end)', () => {
     assert.equal(json.rows, 7);
     assert.equal(json.skus, 7);
     assert.equal(json.source, `${generic.url}/items`);
-    assert.deepEqual(json.warehouses.map((w: { code: string; rows: number }) => [w.code, w.rows]), [['WH-A', 4], ['WH-B', 3]]);
+    assert.deepEqual(
+      json.warehouses.map((w: { code: string; rows: number }) => [w.code, w.rows]),
+      [
+        ['WH-A', 4],
+        ['WH-B', 3],
+      ],
+    );
 
     const csv = await runCli(['pull', 'erp', '--config', config, '--format', 'json'], { env: { ERP_TOKEN: SECRET } });
     assert.equal(csv.code, 0, csv.stderr);
@@ -103,7 +109,14 @@ describe('pull erp --api (end to end)', () => {
 
   it('--api with no erp.api configured is a usage error', async () => {
     const path = join(workspace.dir, 'csv-only.json');
-    writeFileSync(path, JSON.stringify({ shopify: { shop: 'acme.myshopify.com' }, erp: { csv: { path: 'erp.csv' } }, locations: [{ warehouses: ['WH-A'], shopifyLocation: 'Main' }] }));
+    writeFileSync(
+      path,
+      JSON.stringify({
+        shopify: { shop: 'acme.myshopify.com' },
+        erp: { csv: { path: 'erp.csv' } },
+        locations: [{ warehouses: ['WH-A'], shopifyLocation: 'Main' }],
+      }),
+    );
     const result = await runCli(['pull', 'erp', '--api', '--config', path]);
     assert.equal(result.code, 1);
     assert.match(result.stderr, /erp\.api is not configured/);
@@ -111,7 +124,13 @@ describe('pull erp --api (end to end)', () => {
 
   it('ERPNext preset with only a URL and credentials', async () => {
     const env = { ERPNEXT_API_KEY: 'e2e-key-1234', ERPNEXT_API_SECRET: 'e2e-secret-5678' };
-    const bins = Array.from({ length: 5 }, (_, i) => ({ item_code: `ITEM-${i}`, warehouse: 'Stores', actual_qty: 10.0 + i, reserved_qty: 0.0, ordered_qty: 2.0 }));
+    const bins = Array.from({ length: 5 }, (_, i) => ({
+      item_code: `ITEM-${i}`,
+      warehouse: 'Stores',
+      actual_qty: 10.0 + i,
+      reserved_qty: 0.0,
+      ordered_qty: 2.0,
+    }));
     const server = await startServer(erpnextHandler(bins, `token ${env.ERPNEXT_API_KEY}:${env.ERPNEXT_API_SECRET}`));
     servers.push(server);
     const config = writeConfig('erpnext.json', { preset: 'erpnext', url: server.url, apiKeyEnv: 'ERPNEXT_API_KEY', apiSecretEnv: 'ERPNEXT_API_SECRET' });
@@ -140,7 +159,10 @@ describe('pull erp --api (end to end)', () => {
     assert.equal(result.code, 0, result.stderr);
     const json = JSON.parse(result.stdout);
     assert.equal(json.rows, 2);
-    assert.deepEqual(json.warehouses.map((w: { code: string; mapped: boolean }) => [w.code, w.mapped]), [['WH/Stock', true]]);
+    assert.deepEqual(
+      json.warehouses.map((w: { code: string; mapped: boolean }) => [w.code, w.mapped]),
+      [['WH/Stock', true]],
+    );
   });
 
   it('plain http to a non-loopback address is refused by the config check', async () => {

@@ -66,7 +66,11 @@ describe('pull erp: accepted formats and rejected input', () => {
       text: `${HEADER}\nA,WH-A,4,0,0,,\nB,WH-A,1,0,0,,\nA,WH-A,5,0,0,,\n`,
       expect: [/:4: duplicate row for sku "A" in warehouse "WH-A"; first at export-\d+\.csv:2/],
     },
-    { name: 'a truncated last row', text: `${HEADER}\nA,WH-A,4,0,0,,\nB,WH-A,1`, expect: [/:3: expected 7 fields as in the header, found 3 \(truncated row\?\)/] },
+    {
+      name: 'a truncated last row',
+      text: `${HEADER}\nA,WH-A,4,0,0,,\nB,WH-A,1`,
+      expect: [/:3: expected 7 fields as in the header, found 3 \(truncated row\?\)/],
+    },
     { name: 'a malformed quote', text: `${HEADER}\nA,WH-A,4,0,0,,\n"B,WH-A,1,0,0,,\n`, expect: [/:\d+: malformed CSV/] },
     { name: 'an empty file', text: '', expect: [/:1: the file is empty/] },
   ];

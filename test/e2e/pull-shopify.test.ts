@@ -53,7 +53,9 @@ function snapshotAsSeed(dir: string, snapshotId: number) {
     const locations = db.prepare('SELECT location_id AS id, name FROM shopify_locations WHERE snapshot_id = ? ORDER BY location_id').all(snapshotId);
     const items = db.prepare('SELECT inventory_item_id AS id, sku FROM shopify_items WHERE snapshot_id = ? ORDER BY inventory_item_id').all(snapshotId);
     const levels = db
-      .prepare('SELECT inventory_item_id AS item, location_id AS location, sku, available, on_hand, committed, reserved, incoming FROM shopify_levels WHERE snapshot_id = ? ORDER BY 1, 2')
+      .prepare(
+        'SELECT inventory_item_id AS item, location_id AS location, sku, available, on_hand, committed, reserved, incoming FROM shopify_levels WHERE snapshot_id = ? ORDER BY 1, 2',
+      )
       .all(snapshotId);
     return { locations, items, levels };
   } finally {
@@ -62,7 +64,10 @@ function snapshotAsSeed(dir: string, snapshotId: number) {
 }
 
 function expectedFromSeed(seed: Seed) {
-  const byId = <T extends Record<string, unknown>>(key: keyof T) => (a: T, b: T) => String(a[key]).localeCompare(String(b[key]), 'en');
+  const byId =
+    <T extends Record<string, unknown>>(key: keyof T) =>
+    (a: T, b: T) =>
+      String(a[key]).localeCompare(String(b[key]), 'en');
   const q = (level: SeedLevel, name: string) => (typeof level[name] === 'number' ? level[name] : 0);
   return {
     locations: [...seed.locations].sort(byId('id')),
@@ -200,7 +205,10 @@ describe('pull shopify against the emulator', () => {
       assert.equal(json.mode, 'bulk');
       assert.match(json.modeReason, /^more than 4 inventory items: .*\(shopify.bulkThreshold caps it at 4\); counted by /);
       assert.deepEqual(snapshotAsSeed(workspace.dir, json.snapshotId), expected);
-      const table = await runCli(['pull', 'shopify', '--paged'], { cwd: workspace.dir, env: { SHOPIFY_ADMIN_TOKEN: TOKEN, INVRECON_SHOPIFY_ENDPOINT: emulator.url } });
+      const table = await runCli(['pull', 'shopify', '--paged'], {
+        cwd: workspace.dir,
+        env: { SHOPIFY_ADMIN_TOKEN: TOKEN, INVRECON_SHOPIFY_ENDPOINT: emulator.url },
+      });
       assert.equal(table.code, 0, table.stderr);
       assert.match(table.stdout, /^Shopify snapshot #2: 15 levels, 9 items \(1 without SKU\), 3 locations \(paged, /);
     } finally {
@@ -211,7 +219,10 @@ describe('pull shopify against the emulator', () => {
   it('without SHOPIFY_ADMIN_TOKEN: exit 1, a clear message, no snapshot', async () => {
     const workspace = workspaceWithConfig();
     cleanups.push(workspace.cleanup);
-    const result = await runCli(['pull', 'shopify'], { cwd: workspace.dir, env: { SHOPIFY_ADMIN_TOKEN: undefined, INVRECON_SHOPIFY_ENDPOINT: 'http://127.0.0.1:9' } });
+    const result = await runCli(['pull', 'shopify'], {
+      cwd: workspace.dir,
+      env: { SHOPIFY_ADMIN_TOKEN: undefined, INVRECON_SHOPIFY_ENDPOINT: 'http://127.0.0.1:9' },
+    });
     assert.equal(result.code, 1);
     assert.match(result.stderr, /SHOPIFY_ADMIN_TOKEN is not set/);
     assert.equal(result.stdout, '');
@@ -239,7 +250,10 @@ describe('pull shopify against the emulator', () => {
   it('refuses plain http to a host that is not loopback', async () => {
     const workspace = workspaceWithConfig();
     cleanups.push(workspace.cleanup);
-    const result = await runCli(['pull', 'shopify'], { cwd: workspace.dir, env: { SHOPIFY_ADMIN_TOKEN: TOKEN, INVRECON_SHOPIFY_ENDPOINT: 'http://shop.example.com' } });
+    const result = await runCli(['pull', 'shopify'], {
+      cwd: workspace.dir,
+      env: { SHOPIFY_ADMIN_TOKEN: TOKEN, INVRECON_SHOPIFY_ENDPOINT: 'http://shop.example.com' },
+    });
     assert.equal(result.code, 1);
     assert.match(result.stderr, /INVRECON_SHOPIFY_ENDPOINT: plain http is only allowed for loopback hosts/);
   });

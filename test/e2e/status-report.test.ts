@@ -19,7 +19,12 @@ describe('invrecon status and report after a few syncs', () => {
     const csv = join(workspace.dir, 'erp.csv');
     writeFileSync(csv, readFileSync(csv, 'utf8').replace('MUG-WHT,WH-A,30,', 'MUG-WHT,WH-A,20,'));
     const env = cliEnv(emulator.url);
-    for (const args of [['pull', 'erp'], ['pull', 'shopify'], ['plan', '--out', 'manual.json'], ['apply', 'manual.json', '--commit']]) {
+    for (const args of [
+      ['pull', 'erp'],
+      ['pull', 'shopify'],
+      ['plan', '--out', 'manual.json'],
+      ['apply', 'manual.json', '--commit'],
+    ]) {
       const result = await runCli(args, { cwd: workspace.dir, env });
       assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
     }
@@ -33,8 +38,14 @@ describe('invrecon status and report after a few syncs', () => {
     const result = await runCli(['status', '--format', 'json'], { cwd: workspace.dir });
     assert.equal(result.code, 0, result.stderr);
     const status = JSON.parse(result.stdout);
-    assert.deepEqual(status.runs.map((r: { id: number; command: string; outcome: string }) => `${r.command} ${r.id}:${r.outcome}`), ['apply 4:ok', 'sync 3:ok', 'sync 2:ok', 'sync 1:drift']);
-    assert.deepEqual(status.runs.map((r: { drifting: number }) => r.drifting), [2, 0, 7, 7]);
+    assert.deepEqual(
+      status.runs.map((r: { id: number; command: string; outcome: string }) => `${r.command} ${r.id}:${r.outcome}`),
+      ['apply 4:ok', 'sync 3:ok', 'sync 2:ok', 'sync 1:drift'],
+    );
+    assert.deepEqual(
+      status.runs.map((r: { drifting: number }) => r.drifting),
+      [2, 0, 7, 7],
+    );
     assert.equal(status.runs[0].applied, 2);
     assert.equal(status.lock, null);
     // A dry run changes nothing in Shopify: the last success is the manual apply, the last dry run #3.
@@ -51,9 +62,16 @@ describe('invrecon status and report after a few syncs', () => {
     assert.equal(status.driftNow.levelsCompared, 12);
     // Totals add up: each is the sum over the locations.
     for (const key of ['levelsCompared', 'totalAbsDrift', 'erpCorrections'] as const) {
-      assert.equal(status.driftNow.byLocation.reduce((n: number, l: Record<string, number>) => n + l[key]!, 0), status.driftNow[key === 'totalAbsDrift' ? 'totalAbsDrift' : key], key);
+      assert.equal(
+        status.driftNow.byLocation.reduce((n: number, l: Record<string, number>) => n + l[key]!, 0),
+        status.driftNow[key === 'totalAbsDrift' ? 'totalAbsDrift' : key],
+        key,
+      );
     }
-    assert.equal(status.driftNow.byLocation.reduce((n: number, l: { levelsDrifting: number }) => n + l.levelsDrifting, 0), status.driftNow.shopifyChanges);
+    assert.equal(
+      status.driftNow.byLocation.reduce((n: number, l: { levelsDrifting: number }) => n + l.levelsDrifting, 0),
+      status.driftNow.shopifyChanges,
+    );
     assert.equal(status.window.runs, 4);
     assert.equal(status.window.retriedRequests, 0);
     assert.equal(status.window.retrySuccessRate, null);
@@ -66,7 +84,10 @@ describe('invrecon status and report after a few syncs', () => {
     assert.match(result.stdout, /^Sync lock: free$/m);
     assert.match(result.stdout, /^Last successful sync: apply #4 \(commit\), \d+ (s|min) ago$/m);
     assert.match(result.stdout, /^Sync latency: \d+ (s|min) since the last committed sync \(#4\)$/m);
-    assert.match(result.stdout, /^Drift now \(ERP #7 vs Shopify #8, .*\): 12 levels compared; Shopify drift 2 \(\|drift\| 15\); ERP drift 1 correction \(4 units\)$/m);
+    assert.match(
+      result.stdout,
+      /^Drift now \(ERP #7 vs Shopify #8, .*\): 12 levels compared; Shopify drift 2 \(\|drift\| 15\); ERP drift 1 correction \(4 units\)$/m,
+    );
     assert.match(result.stdout, /^Last 1 run: 1 ok;/m);
     assert.match(result.stdout, /│ apply #4 /);
     assert.doesNotMatch(result.stdout, /│ #3 /);
@@ -79,18 +100,24 @@ describe('invrecon status and report after a few syncs', () => {
     assert.equal(result.stdout.trim(), file);
     const html = readFileSync(file, 'utf8');
     const data = JSON.parse(/<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/.exec(html)![1]!);
-    assert.deepEqual(data.runs.map((r: { id: number; command: string; drifting: number; remaining: number }) => [r.command, r.id, r.drifting, r.remaining]), [
-      ['sync', 1, 7, 7],
-      ['sync', 2, 7, 0],
-      ['sync', 3, 0, 0],
-      ['apply', 4, 2, 0],
-    ]);
+    assert.deepEqual(
+      data.runs.map((r: { id: number; command: string; drifting: number; remaining: number }) => [r.command, r.id, r.drifting, r.remaining]),
+      [
+        ['sync', 1, 7, 7],
+        ['sync', 2, 7, 0],
+        ['sync', 3, 0, 0],
+        ['apply', 4, 2, 0],
+      ],
+    );
     assert.deepEqual(data.lastSuccess.command, 'apply');
     assert.match(html, /<td>apply #4<div class="small">commit<\/div><\/td>/);
     assert.deepEqual(Object.keys(data.runs[1].phases), ['pullErp', 'pullShopify', 'plan', 'apply']);
     assert.deepEqual(data.byLocation.locations.map((l: { locationName: string }) => l.locationName).sort(), ['Downtown Store', 'Main Warehouse']);
     // Ranked by |delta| summed over the runs: GIFT-SET and TEE-RED-M were +8 in the two runs before the commit.
-    assert.deepEqual([data.topDrifting[0].sku, data.topDrifting[0].locationName, data.topDrifting[0].totalAbsDelta, data.topDrifting[0].times], ['GIFT-SET', 'Main Warehouse', 16, 2]);
+    assert.deepEqual(
+      [data.topDrifting[0].sku, data.topDrifting[0].locationName, data.topDrifting[0].totalAbsDelta, data.topDrifting[0].times],
+      ['GIFT-SET', 'Main Warehouse', 16, 2],
+    );
     // The ERP correction (Shopify is the authority) is found by every run, the commit does not touch it.
     const posBag = data.topDrifting.find((s: { sku: string }) => s.sku === 'POS-BAG');
     assert.deepEqual([posBag.times, posBag.lastStatus], [3, 'erp-correction']);

@@ -22,11 +22,17 @@ export async function spawnEmulator(args: string[] = []): Promise<SpawnedEmulato
   return {
     url,
     async levels() {
-      const state = (await (await fetch(`${url}/_emulator/state`)).json()) as { levels: { sku: string; locationId: string; quantities: { available: number } }[] };
+      const state = (await (await fetch(`${url}/_emulator/state`)).json()) as {
+        levels: { sku: string; locationId: string; quantities: { available: number } }[];
+      };
       return new Map(state.levels.map((l) => [`${l.sku}@${l.locationId.replace('gid://shopify/Location/', 'L')}`, l.quantities.available]));
     },
     async setFaults(faults) {
-      const response = await fetch(`${url}/_emulator/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(faults) });
+      const response = await fetch(`${url}/_emulator/faults`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(faults),
+      });
       if (!response.ok) throw new Error(`faults: HTTP ${response.status}`);
     },
     stop: emulator.stop,
@@ -45,9 +51,14 @@ export function sync(dir: string, url: string, args: string[] = [], env: Record<
 export function runsOf(dir: string): { id: number; outcome: string; finished_at: string | null; summary: any }[] {
   const db = new Database(join(dir, '.invrecon', 'snapshot.db'), { readonly: true });
   try {
-    return (db.prepare("SELECT id, outcome, finished_at, summary FROM runs WHERE command = 'sync' ORDER BY id").all() as { id: number; outcome: string; finished_at: string | null; summary: string }[]).map(
-      (r) => ({ ...r, summary: JSON.parse(r.summary) }),
-    );
+    return (
+      db.prepare("SELECT id, outcome, finished_at, summary FROM runs WHERE command = 'sync' ORDER BY id").all() as {
+        id: number;
+        outcome: string;
+        finished_at: string | null;
+        summary: string;
+      }[]
+    ).map((r) => ({ ...r, summary: JSON.parse(r.summary) }));
   } finally {
     db.close();
   }

@@ -66,7 +66,10 @@ describe('invrecon sync (spawned against the emulator)', () => {
       const levels = await emulator.levels();
       for (const [level, target] of Object.entries(DEMO_TARGETS)) assert.equal(levels.get(level), target, level);
       // Logs are JSON lines with ts, level, msg.
-      const logs = result.stderr.trim().split('\n').map((line) => JSON.parse(line));
+      const logs = result.stderr
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
       assert.ok(logs.every((l) => typeof l.ts === 'string' && typeof l.level === 'string' && typeof l.msg === 'string'));
       assert.ok(logs.some((l) => l.phase === 'apply' && l.applied === 7));
       assert.equal(logs.at(-1).event, 'finish');
@@ -74,7 +77,10 @@ describe('invrecon sync (spawned against the emulator)', () => {
       const again = await sync(workspace.dir, emulator.url, ['--commit', '--format', 'json']);
       assert.equal(again.code, 0, again.stderr);
       assert.equal(JSON.parse(again.stdout).drifting, 0);
-      assert.deepEqual(runsOf(workspace.dir).map((r) => r.outcome), ['ok', 'ok']);
+      assert.deepEqual(
+        runsOf(workspace.dir).map((r) => r.outcome),
+        ['ok', 'ok'],
+      );
     } finally {
       workspace.cleanup();
     }
@@ -127,7 +133,11 @@ describe('sync lock (two processes)', () => {
 
   /** Starts a sync; `started` resolves once its stderr matches `until` (by default: it took the lock). */
   function startSync(dir: string, args: string[], until = /sync #\d+ started/) {
-    const child = spawn(process.execPath, [binPath, 'sync', ...args], { cwd: dir, env: { ...process.env, NO_COLOR: '1', ...cliEnv(emulator.url) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [binPath, 'sync', ...args], {
+      cwd: dir,
+      env: { ...process.env, NO_COLOR: '1', ...cliEnv(emulator.url) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
@@ -153,13 +163,19 @@ describe('sync lock (two processes)', () => {
       await first.started;
       const second = await sync(workspace.dir, emulator.url, ['--format', 'json']);
       assert.equal(second.code, 1);
-      assert.match(second.stderr, new RegExp(`another sync holds the lock on this database: ${first.child.pid}@\\S+ since \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z \\(run #1\\)`));
+      assert.match(
+        second.stderr,
+        new RegExp(`another sync holds the lock on this database: ${first.child.pid}@\\S+ since \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z \\(run #1\\)`),
+      );
       assert.equal(JSON.parse(second.stdout).outcome, 'locked');
       assert.equal(JSON.parse(second.stdout).lock.pid, first.child.pid);
       await emulator.setFaults({ latencyMs: 0 });
       const result = await first.done;
       assert.equal(result.code, 0, result.stderr);
-      assert.deepEqual(runsOf(workspace.dir).map((r) => r.outcome), ['ok']);
+      assert.deepEqual(
+        runsOf(workspace.dir).map((r) => r.outcome),
+        ['ok'],
+      );
     } finally {
       workspace.cleanup();
     }
@@ -175,7 +191,10 @@ describe('sync lock (two processes)', () => {
       assert.equal(stopped.code, 143, stopped.stderr);
       assert.match(stopped.stderr, /sync #1 stopped by SIGTERM; lock released/);
       const runs = runsOf(workspace.dir);
-      assert.deepEqual(runs.map((r) => r.outcome), ['interrupted']);
+      assert.deepEqual(
+        runs.map((r) => r.outcome),
+        ['interrupted'],
+      );
       assert.notEqual(runs[0]!.finished_at, null);
       // The lock is free: the next sync takes it without a takeover.
       await emulator.setFaults({ latencyMs: 0 });
@@ -199,12 +218,18 @@ describe('sync lock (two processes)', () => {
       await emulator.setFaults({ latencyMs: 0 });
       const next = await sync(workspace.dir, emulator.url, ['--commit', '--format', 'json']);
       assert.equal(next.code, 0, next.stderr);
-      assert.match(next.stderr, new RegExp(`warning: took over the sync lock of ${victim.child.pid}@\\S+ \\(held since [^,]+, run #1\\): process ${victim.child.pid} is gone`));
+      assert.match(
+        next.stderr,
+        new RegExp(`warning: took over the sync lock of ${victim.child.pid}@\\S+ \\(held since [^,]+, run #1\\): process ${victim.child.pid} is gone`),
+      );
       const summary = JSON.parse(next.stdout);
       assert.equal(summary.tookOverLock.owner.split('@')[0], String(victim.child.pid));
       assert.equal(summary.outcome, 'ok');
       const runs = runsOf(workspace.dir);
-      assert.deepEqual(runs.map((r) => r.outcome), ['interrupted', 'ok']);
+      assert.deepEqual(
+        runs.map((r) => r.outcome),
+        ['interrupted', 'ok'],
+      );
       assert.match(runs[0]!.summary.error, /its process stopped \(process \d+ is gone\)/);
       const levels = await emulator.levels();
       for (const [level, target] of Object.entries(DEMO_TARGETS)) assert.equal(levels.get(level), target, level);
@@ -268,7 +293,9 @@ describe('sync alerts (webhook on 127.0.0.1)', () => {
       [`${hookUrl}/fail-secret-path`, /HTTP 500/, 2],
       [`http://127.0.0.1:${closedPort}/hook`, /ECONNREFUSED/, 1],
     ] as const) {
-      const workspace = demoWorkspace((config) => (config.alerts = { maxDeviation: 0, webhookUrlEnv: 'OPS_TEST_HOOK', retries: attempts - 1, timeoutMs: 2000 }));
+      const workspace = demoWorkspace(
+        (config) => (config.alerts = { maxDeviation: 0, webhookUrlEnv: 'OPS_TEST_HOOK', retries: attempts - 1, timeoutMs: 2000 }),
+      );
       try {
         const result = await sync(workspace.dir, emulator.url, ['--format', 'json'], { OPS_TEST_HOOK: url });
         assert.equal(result.code, 0, result.stderr);

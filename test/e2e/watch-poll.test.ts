@@ -67,7 +67,10 @@ const erpnext: Preset = {
     const filters = request.url.searchParams.get('filters');
     if (filters === null) return null;
     const parsed = JSON.parse(filters) as [string, string, string][];
-    assert.deepEqual(parsed.map(([field, op]) => [field, op]), [['modified', '>=']]);
+    assert.deepEqual(
+      parsed.map(([field, op]) => [field, op]),
+      [['modified', '>=']],
+    );
     return parsed[0]![2];
   },
   cursorFormat: /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/,
@@ -79,7 +82,14 @@ const erpnext: Preset = {
     const length = Number(request.url.searchParams.get('limit_page_length') ?? 20);
     // Frappe compares "YYYY-MM-DD HH:MM:SS[.ffffff]" strings.
     const matching = levels.filter((l) => since === null || frappeTime(l.modified) >= since);
-    const bins = matching.map((l) => ({ item_code: l.sku, warehouse: 'WH-A', actual_qty: l.qty, reserved_qty: 0, ordered_qty: 0, modified: frappeTime(l.modified) }));
+    const bins = matching.map((l) => ({
+      item_code: l.sku,
+      warehouse: 'WH-A',
+      actual_qty: l.qty,
+      reserved_qty: 0,
+      ordered_qty: 0,
+      modified: frappeTime(l.modified),
+    }));
     return { status: 200, body: { data: bins.slice(start, start + length) } };
   },
 };

@@ -31,7 +31,12 @@ export interface ShopWorkspace {
   close(): Promise<void>;
 }
 
-export async function openShopWorkspace(options: { seed: Seed; files?: Record<string, string>; demo?: boolean; emulator?: Omit<StartEmulatorOptions, 'seed'> }): Promise<ShopWorkspace> {
+export async function openShopWorkspace(options: {
+  seed: Seed;
+  files?: Record<string, string>;
+  demo?: boolean;
+  emulator?: Omit<StartEmulatorOptions, 'seed'>;
+}): Promise<ShopWorkspace> {
   const workspace = tempDir('invrecon-shop-');
   const files = { ...(options.demo ? demoFiles() : {}), ...options.files };
   for (const [name, text] of Object.entries(files)) writeFileSync(join(workspace.dir, name), text);

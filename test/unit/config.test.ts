@@ -43,7 +43,10 @@ describe('config', () => {
   });
 
   it('refuses API versions before 2026-04', () => {
-    assert.match(errorOf({ ...minimal, shopify: { shop: 'acme.myshopify.com', apiVersion: '2025-10' } }).message, /shopify\.apiVersion: expected an API version from 2026-04 on/);
+    assert.match(
+      errorOf({ ...minimal, shopify: { shop: 'acme.myshopify.com', apiVersion: '2025-10' } }).message,
+      /shopify\.apiVersion: expected an API version from 2026-04 on/,
+    );
   });
 });
 

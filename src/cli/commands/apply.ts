@@ -18,33 +18,41 @@ export function registerApply(program: Command, setExitCode: ExitCodeSink): void
     .option('--max-misses <n>', 'compare-and-swap misses per level before it is reported as a conflict', '5')
     .option('--unverified', 'apply even if the plan is not what its baseline snapshots give (edited, or the config changed); recorded')
     .option('--max-in-flight <n>', 'most calls in flight at once (they adapt below it to latency and the rate limit)', '256')
-    .action(async (file: string, options: { config: string; format: Format; commit?: boolean; live?: boolean; maxMisses: string; maxInFlight: string; unverified?: boolean }) => {
-      const plan = openPlan(resolve(file));
-      await withWorkspace(options, async (config, db) => {
-        const run = (onProgress?: () => void) =>
-          applyRecorded(db, config, plan, {
-            commit: Boolean(options.commit),
-            live: options.live,
-            planPath: resolve(file),
-            maxMisses: Math.max(1, parseCount(options.maxMisses, '--max-misses')),
-            maxInFlight: Math.max(1, parseCount(options.maxInFlight, '--max-in-flight')),
-            unverified: options.unverified,
-            onProgress,
-            clientOptions: callReporter(),
-          });
-        // One writer at a time: an apply and a sync (or two applies) must not move the same levels at once.
-        let result: ApplyResult;
-        if (options.commit) {
-          result = await withLock(db, {}, async (held) => {
-            if (held.tookOver) write.warn(`took over a stale lock from ${held.tookOver.holder.owner}: ${held.tookOver.reason}`);
-            return run();
-          });
-        } else {
-          result = await run();
-        }
-        if (result.unverified.length > 0) write.err(`warning: applying an unverified plan (--unverified, recorded): ${result.unverified.length} difference(s) from its baseline, first: ${result.unverified[0]}`);
-        write.out(renderApply(result, options.format));
-        setExitCode(undone(result) > 0 ? EXIT.conflicts : EXIT.ok);
-      });
-    });
+    .action(
+      async (
+        file: string,
+        options: { config: string; format: Format; commit?: boolean; live?: boolean; maxMisses: string; maxInFlight: string; unverified?: boolean },
+      ) => {
+        const plan = openPlan(resolve(file));
+        await withWorkspace(options, async (config, db) => {
+          const run = (onProgress?: () => void) =>
+            applyRecorded(db, config, plan, {
+              commit: Boolean(options.commit),
+              live: options.live,
+              planPath: resolve(file),
+              maxMisses: Math.max(1, parseCount(options.maxMisses, '--max-misses')),
+              maxInFlight: Math.max(1, parseCount(options.maxInFlight, '--max-in-flight')),
+              unverified: options.unverified,
+              onProgress,
+              clientOptions: callReporter(),
+            });
+          // One writer at a time: an apply and a sync (or two applies) must not move the same levels at once.
+          let result: ApplyResult;
+          if (options.commit) {
+            result = await withLock(db, {}, async (held) => {
+              if (held.tookOver) write.warn(`took over a stale lock from ${held.tookOver.holder.owner}: ${held.tookOver.reason}`);
+              return run();
+            });
+          } else {
+            result = await run();
+          }
+          if (result.unverified.length > 0)
+            write.err(
+              `warning: applying an unverified plan (--unverified, recorded): ${result.unverified.length} difference(s) from its baseline, first: ${result.unverified[0]}`,
+            );
+          write.out(renderApply(result, options.format));
+          setExitCode(undone(result) > 0 ? EXIT.conflicts : EXIT.ok);
+        });
+      },
+    );
 }

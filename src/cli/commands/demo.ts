@@ -36,7 +36,10 @@ export function renderDemoStep(step: DemoStep): string {
         ? heading(7, 'diff', 'what is left to do') + renderDiff(step.result, 'table')
         : heading(3, 'diff', 'per SKU per location: target (from the ERP), observed (Shopify), delta') + renderDiff(step.result, 'table');
     case 'plan':
-      return heading(4, 'plan --out plan.json', 'freeze the changes into a plan file, with guard checks') + renderPlanText(step.plan, step.plan.changes, step.plan.erpCorrections, step.planFile, { perLocation: Infinity, limit: Infinity });
+      return (
+        heading(4, 'plan --out plan.json', 'freeze the changes into a plan file, with guard checks') +
+        renderPlanText(step.plan, step.plan.changes, step.plan.erpCorrections, step.planFile, { perLocation: Infinity, limit: Infinity })
+      );
     case 'apply':
       return heading(5, 'apply plan.json --commit', 'send the plan: compare-and-swap, idempotency key, batches of 250') + renderApply(step.result, 'table');
   }
@@ -50,7 +53,8 @@ export function renderDemoEnd(outcome: DemoOutcome): string {
     );
   }
   const reported = Object.entries(outcome.reported).map(([status, n]) => `${n} ${status}`);
-  if (reported.length > 0) lines.push(`Reported, not drift: ${reported.join(', ')} (SKUs only one side has, items not stocked at a location, ERP values clamped to 0).`);
+  if (reported.length > 0)
+    lines.push(`Reported, not drift: ${reported.join(', ')} (SKUs only one side has, items not stocked at a location, ERP values clamped to 0).`);
   lines.push(
     outcome.shopifyDrift === 0
       ? chalk.green(`Done: zero Shopify drift. Every level Shopify should hold now equals what the ERP says can be sold.`)

@@ -21,7 +21,10 @@ export function driftExitCode(summary: DiffResult['summary'], options: GateOptio
 
 export function gateOption(command: Command): Command {
   return command.addOption(
-    new Option('--gate <drift>', 'what --detailed-exitcode fails on: shopify (levels invrecon would write), erp (corrections the ERP must take) or all; conflicts always')
+    new Option(
+      '--gate <drift>',
+      'what --detailed-exitcode fails on: shopify (levels invrecon would write), erp (corrections the ERP must take) or all; conflicts always',
+    )
       .choices(GATES)
       .default(DEFAULT_GATE),
   );
@@ -61,24 +64,22 @@ export function registerDiff(program: Command, setExitCode: ExitCodeSink): void 
     .option('--all', 'include levels with nothing to change (the table shows every row)')
     .option('--limit <n>', `table: rows shown per location (0: all)`, String(TABLE_ROWS_PER_LOCATION))
     .option('--detailed-exitcode', 'exit 2 when drift remains (the CI gate; see --gate), 0 when none')
-    .action(
-      (options: SelectionFlags & { config: string; format: Format; all?: boolean; limit: string; detailedExitcode?: boolean; gate: Gate }) =>
-        withWorkspace(options, async (config, db) => {
-          const limit = options.all ? 0 : parseCount(options.limit, '--limit');
-          const diff = prepareDiff(db, config, { ...parseSelection(options), all: options.all });
-          // Rows go out as they are read from SQL: a diff where every level drifts prints in flat memory.
-          if (options.format === 'json') await write.chunks(diffJsonChunks(diff, diff.rows()));
-          else if (options.format === 'csv') {
-            await write.chunks(diffCsvChunks(diff.rows()));
-            // CSV has rows only: the mapping's problems go to stderr, so they are not lost.
-            for (const issue of diff.issues) write.err(`warning: ${issue}`);
-          }
-          else if (limit === 0) await write.chunks(diffTableChunks(diff, diff.rows()));
-          else {
-            const first = diff.firstRowsByLocation(limit);
-            write.out(renderDiffTableFirst(diff, first.rows, first.counts, limit));
-          }
-          setExitCode(driftExitCode(diff.summary, options));
-        }),
+    .action((options: SelectionFlags & { config: string; format: Format; all?: boolean; limit: string; detailedExitcode?: boolean; gate: Gate }) =>
+      withWorkspace(options, async (config, db) => {
+        const limit = options.all ? 0 : parseCount(options.limit, '--limit');
+        const diff = prepareDiff(db, config, { ...parseSelection(options), all: options.all });
+        // Rows go out as they are read from SQL: a diff where every level drifts prints in flat memory.
+        if (options.format === 'json') await write.chunks(diffJsonChunks(diff, diff.rows()));
+        else if (options.format === 'csv') {
+          await write.chunks(diffCsvChunks(diff.rows()));
+          // CSV has rows only: the mapping's problems go to stderr, so they are not lost.
+          for (const issue of diff.issues) write.err(`warning: ${issue}`);
+        } else if (limit === 0) await write.chunks(diffTableChunks(diff, diff.rows()));
+        else {
+          const first = diff.firstRowsByLocation(limit);
+          write.out(renderDiffTableFirst(diff, first.rows, first.counts, limit));
+        }
+        setExitCode(driftExitCode(diff.summary, options));
+      }),
     );
 }

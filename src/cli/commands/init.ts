@@ -9,7 +9,9 @@ export function registerInit(program: Command, setExitCode: ExitCodeSink): void 
     .description('write a starter config and sample ERP, bundle and shop files')
     .action((options: { config: string }) => {
       const written = initWorkspace(options.config);
-      write.out(`Wrote ${written.length} file${written.length === 1 ? '' : 's'}:\n${written.map((f) => `  ${f}`).join('\n')}\n\nNext: edit the config, then run "invrecon pull erp".`);
+      write.out(
+        `Wrote ${written.length} file${written.length === 1 ? '' : 's'}:\n${written.map((f) => `  ${f}`).join('\n')}\n\nNext: edit the config, then run "invrecon pull erp".`,
+      );
       setExitCode(EXIT.ok);
     });
 }

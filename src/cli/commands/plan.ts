@@ -50,10 +50,18 @@ export function registerPlanCommands(program: Command, setExitCode: ExitCodeSink
             writeFileAtomic(erpOut, [...erpCorrectionsCsv(file.erpCorrections())].join(''), { what: 'ERP corrections file' });
             noteWritten(`the ERP corrections (${plural(file.header.summary.erpCorrections, 'row')})`, erpOut);
           }
-          if (options.format === 'json') write.out(renderJson({ ...(refusal ? { error: { message: refusal.message, details: refusal.details } } : {}), ...planJson(file.header, file.path, erpOut) }));
+          if (options.format === 'json')
+            write.out(
+              renderJson({
+                ...(refusal ? { error: { message: refusal.message, details: refusal.details } } : {}),
+                ...planJson(file.header, file.path, erpOut),
+              }),
+            );
           else {
             const more = (location: string) => `invrecon plan show ${quote(file.path)} --location ${quote(location)}`;
-            write.out(renderPlanText(file.header, file.changes(), file.erpCorrections(), file.path, { perLocation: PLAN_ROWS_PER_LOCATION, limit: Infinity, more }));
+            write.out(
+              renderPlanText(file.header, file.changes(), file.erpCorrections(), file.path, { perLocation: PLAN_ROWS_PER_LOCATION, limit: Infinity, more }),
+            );
           }
           if (refusal) {
             write.err(renderGuardRefusal(refusal));

@@ -43,7 +43,9 @@ export function registerPullShopify(pull: Command, setExitCode: ExitCodeSink): C
       requireToken(); // before the database is opened
       const progress = progressLine();
       try {
-        const result = await withWorkspace(options, (config, db) => pullShopify(db, config, { mode, onProgress: progress.update, clientOptions: callReporter() }));
+        const result = await withWorkspace(options, (config, db) =>
+          pullShopify(db, config, { mode, onProgress: progress.update, clientOptions: callReporter() }),
+        );
         progress.clear();
         for (const warning of result.warnings) write.warn(warning);
         write.out(renderShopifyPull(result, options.format));

@@ -45,23 +45,29 @@ export function registerSync(program: Command, setExitCode: ExitCodeSink): Comma
         let result;
         try {
           result = await withWorkspace(options, (config, db) =>
-          runSync(db, config, {
-            commit: Boolean(options.commit),
-            force: options.force,
-            csvPath: options.csv,
-            api: options.api,
-            detailedExitcode: options.detailedExitcode,
-            logger,
-            staleMs,
-            // 128 + the signal's number, as a shell reports a process the signal ended.
-            onSignal: (signal) => process.exit(signal === 'SIGINT' ? 130 : 143),
-            ...callReporter(),
-          }),
+            runSync(db, config, {
+              commit: Boolean(options.commit),
+              force: options.force,
+              csvPath: options.csv,
+              api: options.api,
+              detailedExitcode: options.detailedExitcode,
+              logger,
+              staleMs,
+              // 128 + the signal's number, as a shell reports a process the signal ended.
+              onSignal: (signal) => process.exit(signal === 'SIGINT' ? 130 : 143),
+              ...callReporter(),
+            }),
           );
         } catch (error) {
           if (!(error instanceof LockHeldError)) throw error;
           // Not a run: nothing was recorded. Say who holds the lock, in the formats asked for.
-          logger.error(error.message, { event: 'lock-held', owner: error.holder.owner, since: error.holder.acquiredAt, heartbeatAt: error.holder.heartbeatAt, runId: error.holder.runId });
+          logger.error(error.message, {
+            event: 'lock-held',
+            owner: error.holder.owner,
+            since: error.holder.acquiredAt,
+            heartbeatAt: error.holder.heartbeatAt,
+            runId: error.holder.runId,
+          });
           if (options.format === 'json') write.out(renderJson({ outcome: 'locked', exitCode: EXIT.error, lock: error.holder }));
           setExitCode(EXIT.error);
           return;

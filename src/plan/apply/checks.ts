@@ -49,7 +49,10 @@ export function checkPlan(db: Db, config: LoadedConfig, source: PlanSource, resu
 }
 
 /** The digest of another plan that changed (or may have changed) this level after `plan`'s Shopify baseline was read, if any. */
-export function otherPlanChangesLookup(db: Db, plan: Pick<PlanHeader, 'baseline' | 'digest'>): (change: Pick<PlanChange, 'inventoryItemId' | 'locationId'>) => string | undefined {
+export function otherPlanChangesLookup(
+  db: Db,
+  plan: Pick<PlanHeader, 'baseline' | 'digest'>,
+): (change: Pick<PlanChange, 'inventoryItemId' | 'locationId'>) => string | undefined {
   const lookup = db
     .prepare("SELECT plan_digest FROM audit_changes WHERE inventory_item_id = ? AND location_id = ? AND at >= ? AND COALESCE(plan_digest, '') <> ? LIMIT 1")
     .pluck();

@@ -44,7 +44,18 @@ export interface DecideInput {
 }
 
 /** What a call did, for the audit log: never `applied` for a miss. */
-export type CallVerdict = 'applied' | 'too-costly' | 'partial' | 'stale' | 'carried' | 'unresolved' | 'failed' | 'unknown' | 'concurrent-request' | 'previous-attempt-failed' | 'refused';
+export type CallVerdict =
+  | 'applied'
+  | 'too-costly'
+  | 'partial'
+  | 'stale'
+  | 'carried'
+  | 'unresolved'
+  | 'failed'
+  | 'unknown'
+  | 'concurrent-request'
+  | 'previous-attempt-failed'
+  | 'refused';
 
 export interface Decision {
   /** Rows finished by this call (applied, skipped, given up), and those carried forward to be sent again. */
@@ -196,7 +207,11 @@ export function decide(input: DecideInput): Decision {
     const target = carriedTarget(level, now);
     if (now === target) return outcome.skipped.push({ change: row.change, current: now });
     if (row.misses + 1 >= input.maxMisses) {
-      return outcome.conflicts.push({ change: row.change, current: now, message: `the level kept changing (${row.misses + 1} compare-and-swap miss${row.misses === 0 ? '' : 'es'})` });
+      return outcome.conflicts.push({
+        change: row.change,
+        current: now,
+        message: `the level kept changing (${row.misses + 1} compare-and-swap miss${row.misses === 0 ? '' : 'es'})`,
+      });
     }
     outcome.carried!.push({
       change: row.change,

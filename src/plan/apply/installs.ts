@@ -39,7 +39,10 @@ export interface AppliesRecord {
 
 /** This install's id: stable for one database on one host, and says nothing about either. */
 export function installId(snapshotPath: string): string {
-  return createHash('sha256').update(`${hostname()}\u0000${resolve(snapshotPath)}`).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(`${hostname()}\u0000${resolve(snapshotPath)}`)
+    .digest('hex')
+    .slice(0, 16);
 }
 
 export function parseRecord(value: string | undefined): AppliesRecord {
@@ -91,7 +94,8 @@ async function writeRecord(client: ShopifyClient, shopId: string, record: Applie
   });
   const errors = data.metafieldsSet?.userErrors ?? [];
   if (errors.some((e) => e.code === 'STALE_OBJECT')) return false;
-  if (errors.length > 0) throw new SourceError(`Shopify refused the installs' record of applied plans: ${errors.map((e) => `${e.code ?? 'error'}: ${e.message}`).join('; ')}`);
+  if (errors.length > 0)
+    throw new SourceError(`Shopify refused the installs' record of applied plans: ${errors.map((e) => `${e.code ?? 'error'}: ${e.message}`).join('; ')}`);
   return true;
 }
 
@@ -101,7 +105,9 @@ async function updateRecord(client: ShopifyClient, change: (record: AppliesRecor
     const { shopId, record, digest } = await readRecord(client);
     if (await writeRecord(client, shopId, change(record), digest)) return;
   }
-  throw new SourceError(`the installs' record of applied plans kept changing (${MAX_RECORD_MISSES} compare-and-swap misses): another install is busy; try again`);
+  throw new SourceError(
+    `the installs' record of applied plans kept changing (${MAX_RECORD_MISSES} compare-and-swap misses): another install is busy; try again`,
+  );
 }
 
 function describe(entry: ShopApply): string {

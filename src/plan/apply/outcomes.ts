@@ -113,7 +113,9 @@ export function previewBatch(result: ApplyResult, batch: PlannedBatch): PreviewR
   result.plannedBatches++;
   const shown = result.batches.reduce((n, b) => n + b.rows.length, 0);
   if (shown >= PREVIEW_ROWS) return undefined;
-  const rows = batch.rows.slice(0, PREVIEW_ROWS - shown).map((c) => ({ sku: c.sku, locationName: c.locationName, inventoryItemId: c.inventoryItemId, locationId: c.locationId, from: c.from, to: c.to }));
+  const rows = batch.rows
+    .slice(0, PREVIEW_ROWS - shown)
+    .map((c) => ({ sku: c.sku, locationName: c.locationName, inventoryItemId: c.inventoryItemId, locationId: c.locationId, from: c.from, to: c.to }));
   result.batches.push({ batchNo: batch.batchNo, mode: batch.mode, rows });
   return rows;
 }
@@ -147,7 +149,15 @@ export function countBatchOutcomes(batch: PlannedBatch, outcomes: BatchOutcome[]
     for (const f of outcome.failed) list(result.failedRows, () => rowReport(change(f.change), null, `${f.code}: ${f.message}`));
     for (const c of outcome.carried ?? []) {
       const planned = change(c.change);
-      carried.set(c.change, { sku: planned.sku, locationName: planned.locationName, from: planned.from, to: planned.to, sentFrom: c.sentFrom, sentTo: c.sentTo, why: c.why });
+      carried.set(c.change, {
+        sku: planned.sku,
+        locationName: planned.locationName,
+        from: planned.from,
+        to: planned.to,
+        sentFrom: c.sentFrom,
+        sentTo: c.sentTo,
+        why: c.why,
+      });
     }
   }
   result.carried += carried.size;

@@ -4,7 +4,18 @@
 import type { LoadedConfig } from '../../config/load.js';
 import { SourceError } from '../../errors.js';
 import { createShopifyClient, type CallEvent, type ShopifyClient, type ShopifyClientOptions } from '../../sources/shopify/client.js';
-import { applyStatus, batchOutcomes, closeAttempt, finishApply, latestAttempt, openAttempt, startApply, type BatchAttempt, type BatchOutcome, type BatchRow } from '../../store/applies.js';
+import {
+  applyStatus,
+  batchOutcomes,
+  closeAttempt,
+  finishApply,
+  latestAttempt,
+  openAttempt,
+  startApply,
+  type BatchAttempt,
+  type BatchOutcome,
+  type BatchRow,
+} from '../../store/applies.js';
 import { recordCall, recordChanges, type AuditChange } from '../../store/audit.js';
 import type { Db } from '../../store/db.js';
 import { planReferenceUri, type PlanChange, type PlanHeader } from '../model.js';
@@ -160,10 +171,15 @@ class Applier {
       if (decision.refused) throw new SourceError(`Shopify refused batch ${batch.batchNo}: ${decision.refused}`);
       if (call.answer.kind === 'lost') {
         // Left open: a resumed apply sends it again under its key, and treats its rows as unknown.
-        throw new SourceError(`Shopify's answer to batch ${batch.batchNo} was lost after every retry: its outcome is unknown; run the same apply again to resume`);
+        throw new SourceError(
+          `Shopify's answer to batch ${batch.batchNo} was lost after every retry: its outcome is unknown; run the same apply again to resume`,
+        );
       }
       if (decision.key === 'same') {
-        if (++concurrentWaits > MAX_CONCURRENT_WAITS) throw new SourceError(`Shopify kept working on batch ${batch.batchNo} (${attempt.idempotencyKey}) for ${MAX_CONCURRENT_WAITS} s; run the same apply again to resume`);
+        if (++concurrentWaits > MAX_CONCURRENT_WAITS)
+          throw new SourceError(
+            `Shopify kept working on batch ${batch.batchNo} (${attempt.idempotencyKey}) for ${MAX_CONCURRENT_WAITS} s; run the same apply again to resume`,
+          );
         await sleep(decision.waitMs);
         continue;
       }
@@ -192,7 +208,16 @@ class Applier {
   private auditChanges(outcome: BatchOutcome): AuditChange[] {
     const change = (index: number, before: number | null, after: number, kind: AuditChange['outcome']): AuditChange => {
       const c = this.level(index);
-      return { planDigest: this.plan.digest, sku: c.sku, inventoryItemId: c.inventoryItemId, locationId: c.locationId, before, after, rule: c.reason, outcome: kind };
+      return {
+        planDigest: this.plan.digest,
+        sku: c.sku,
+        inventoryItemId: c.inventoryItemId,
+        locationId: c.locationId,
+        before,
+        after,
+        rule: c.reason,
+        outcome: kind,
+      };
     };
     return [
       ...outcome.applied.map((a) => change(a.change, a.before, a.after, a.confirmed ? 'confirmed' : 'applied')),
@@ -284,11 +309,15 @@ export async function applyPlan(db: Db, config: LoadedConfig, source: PlanSource
   const total = plan.summary.changes;
   let rowsDone = 0;
   try {
-    await runPool(streamBatches(source.changes()), () => applier.lanes.limit, async (batch) => {
-      await applier.withBatch(batch, () => applier.runBatch(batch));
-      rowsDone += batch.changes.length;
-      options.onProgress?.(rowsDone, total);
-    });
+    await runPool(
+      streamBatches(source.changes()),
+      () => applier.lanes.limit,
+      async (batch) => {
+        await applier.withBatch(batch, () => applier.runBatch(batch));
+        rowsDone += batch.changes.length;
+        options.onProgress?.(rowsDone, total);
+      },
+    );
   } catch (error) {
     finishApply(db, plan.digest, 'failed');
     // Left running in the shop's record: a resume finishes it; other installs wait (or take it as dead after 6 h).

@@ -49,7 +49,13 @@ export interface SendOptions {
  * One inventorySetQuantities / inventoryAdjustQuantities call. A call whose every attempt failed after
  * one may have reached Shopify answers `{ kind: 'lost' }`; one that never left throws.
  */
-export async function sendWrites(client: ShopifyClient, mode: WriteMode, writes: readonly LevelWrite[], key: string, options: SendOptions = {}): Promise<SentCall> {
+export async function sendWrites(
+  client: ShopifyClient,
+  mode: WriteMode,
+  writes: readonly LevelWrite[],
+  key: string,
+  options: SendOptions = {},
+): Promise<SentCall> {
   const variables = { idempotencyKey: key, referenceDocumentUri: options.referenceDocumentUri ?? null };
   try {
     // The two mutations differ in their document, the rows' field names and the payload's name only.
@@ -57,23 +63,45 @@ export async function sendWrites(client: ShopifyClient, mode: WriteMode, writes:
       mode === 'set'
         ? await client.request<InventorySetQuantitiesData>(
             INVENTORY_SET_QUANTITIES,
-            { ...variables, quantities: writes.map((w) => ({ inventoryItemId: w.inventoryItemId, locationId: w.locationId, quantity: w.value, changeFromQuantity: w.changeFromQuantity })) },
+            {
+              ...variables,
+              quantities: writes.map((w) => ({
+                inventoryItemId: w.inventoryItemId,
+                locationId: w.locationId,
+                quantity: w.value,
+                changeFromQuantity: w.changeFromQuantity,
+              })),
+            },
             { tag: options.tag },
           )
         : await client.request<InventoryAdjustQuantitiesData>(
             INVENTORY_ADJUST_QUANTITIES,
-            { ...variables, changes: writes.map((w) => ({ inventoryItemId: w.inventoryItemId, locationId: w.locationId, delta: w.value, changeFromQuantity: w.changeFromQuantity })) },
+            {
+              ...variables,
+              changes: writes.map((w) => ({
+                inventoryItemId: w.inventoryItemId,
+                locationId: w.locationId,
+                delta: w.value,
+                changeFromQuantity: w.changeFromQuantity,
+              })),
+            },
             { tag: options.tag },
           );
     const payload = 'inventorySetQuantities' in result.data ? result.data.inventorySetQuantities : result.data.inventoryAdjustQuantities;
     return {
-      answer: { kind: 'answered', userErrors: payload?.userErrors ?? [], changes: payload?.inventoryAdjustmentGroup?.changes ?? [], uncertain: Boolean(options.uncertain) || result.uncertain },
+      answer: {
+        kind: 'answered',
+        userErrors: payload?.userErrors ?? [],
+        changes: payload?.inventoryAdjustmentGroup?.changes ?? [],
+        uncertain: Boolean(options.uncertain) || result.uncertain,
+      },
       cost: result.cost.actual || result.cost.requested || null,
       latencyMs: result.latencyMs,
       waitedMs: result.waitedMs,
     };
   } catch (error) {
-    if (error instanceof ShopifyUnreachableError && (error.uncertain || options.uncertain)) return { answer: { kind: 'lost' }, cost: null, latencyMs: 0, waitedMs: 0 };
+    if (error instanceof ShopifyUnreachableError && (error.uncertain || options.uncertain))
+      return { answer: { kind: 'lost' }, cost: null, latencyMs: 0, waitedMs: 0 };
     const tooCostly = tooCostlyOf(error);
     if (tooCostly) return { answer: { kind: 'too-costly', ...tooCostly }, cost: null, latencyMs: 0, waitedMs: 0 };
     throw error;
@@ -98,7 +126,11 @@ export interface ReadOptions {
  * items, several at once. A call refused as too costly (MAX_COST_EXCEEDED) is split by the ratio the
  * error gives, and later calls keep the smaller size.
  */
-export async function readAvailable(client: ShopifyClient, levels: readonly Pick<LevelWrite, 'inventoryItemId' | 'locationId'>[], options: ReadOptions = {}): Promise<(number | null)[]> {
+export async function readAvailable(
+  client: ShopifyClient,
+  levels: readonly Pick<LevelWrite, 'inventoryItemId' | 'locationId'>[],
+  options: ReadOptions = {},
+): Promise<(number | null)[]> {
   const current: (number | null)[] = new Array<number | null>(levels.length).fill(null);
   const byLocation = new Map<string, number[]>();
   levels.forEach((level, i) => {
@@ -110,7 +142,7 @@ export async function readAvailable(client: ShopifyClient, levels: readonly Pick
   const chunks: { locationId: string; indexes: number[] }[] = [];
   for (const [locationId, all] of byLocation) for (let at = 0; at < all.length; at += size) chunks.push({ locationId, indexes: all.slice(at, at + size) });
   const read = async (chunk: { locationId: string; indexes: number[] }): Promise<void> => {
-    for (let at = 0; at < chunk.indexes.length; ) {
+    for (let at = 0; at < chunk.indexes.length;) {
       const part = chunk.indexes.slice(at, at + size);
       try {
         const { data } = await client.request<AvailableAtLocationData>(
@@ -118,7 +150,9 @@ export async function readAvailable(client: ShopifyClient, levels: readonly Pick
           { ids: part.map((i) => levels[i]!.inventoryItemId), locationId: chunk.locationId },
           { tag: options.tag },
         );
-        const byItem = new Map(data.nodes.flatMap((n) => (n ? [[n.id, n.inventoryLevel?.quantities.find((q) => q.name === 'available')?.quantity ?? null] as const] : [])));
+        const byItem = new Map(
+          data.nodes.flatMap((n) => (n ? [[n.id, n.inventoryLevel?.quantities.find((q) => q.name === 'available')?.quantity ?? null] as const] : [])),
+        );
         for (const i of part) current[i] = byItem.get(levels[i]!.inventoryItemId) ?? null;
         at += part.length;
       } catch (error) {
@@ -156,9 +190,22 @@ export async function writeStep(client: ShopifyClient, input: StepInput): Promis
   const stale = rowsToReread({ rows: input.rows, level: input.level, answer: call.answer });
   const current = new Map<number, number | null>();
   if (stale.length > 0) {
-    const now = await readAvailable(client, stale.map((row) => input.level(row.change)), { concurrency: () => 1, tag: input.tag });
+    const now = await readAvailable(
+      client,
+      stale.map((row) => input.level(row.change)),
+      { concurrency: () => 1, tag: input.tag },
+    );
     stale.forEach((row, i) => current.set(row.change, now[i]!));
   }
-  const decision = decide({ mode: input.mode, rows: input.rows, level: input.level, movedBy: input.movedBy, answer: call.answer, current, maxMisses: input.maxMisses, maxSize: input.maxSize ?? BATCH_SIZE });
+  const decision = decide({
+    mode: input.mode,
+    rows: input.rows,
+    level: input.level,
+    movedBy: input.movedBy,
+    answer: call.answer,
+    current,
+    maxMisses: input.maxMisses,
+    maxSize: input.maxSize ?? BATCH_SIZE,
+  });
   return { decision, call, reread: stale.length };
 }

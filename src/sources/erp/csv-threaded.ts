@@ -27,9 +27,7 @@ export interface PackedBatch {
 }
 
 export type WorkerMessage =
-  | { type: 'batch'; batch: PackedBatch }
-  | { type: 'done'; contentHash: string }
-  | { type: 'error'; kind: ErrorKind; message: string; details: string[] };
+  { type: 'batch'; batch: PackedBatch } | { type: 'done'; contentHash: string } | { type: 'error'; kind: ErrorKind; message: string; details: string[] };
 
 export function packBatch(batch: ErpBatch): PackedBatch {
   const numbers = new Int32Array(batch.rows.length * NUMBERS);

@@ -14,7 +14,10 @@ const REQUIRED: readonly ErpColumn[] = ['sku', 'warehouse', 'on_hand'];
 
 /** Header names compare without case, spaces, underscores or hyphens: "Qty On Hand" = "qty_on_hand". */
 export function normalizeHeader(name: string): string {
-  return name.replace(/^\uFEFF/, '').toLowerCase().replace(/[\s_-]+/g, '');
+  return name
+    .replace(/^\uFEFF/, '')
+    .toLowerCase()
+    .replace(/[\s_-]+/g, '');
 }
 
 /** Picks the delimiter that splits the header line most, counting outside quotes. */
@@ -67,7 +70,9 @@ export function mapHeader(header: string[], columns: Partial<Record<ErpColumn, s
     else if (REQUIRED.includes(column)) {
       const configured = columns[column] ? ` (erp.csv.columns.${column})` : '';
       const shown = header.slice(0, 20).map((h) => shortText(h.trim(), 40));
-      problems.push(`${file}:1: missing required column ${shortText(expected)}${configured}; the header has ${shown.join(', ')}${header.length > 20 ? `, … (${header.length} columns)` : ''}`);
+      problems.push(
+        `${file}:1: missing required column ${shortText(expected)}${configured}; the header has ${shown.join(', ')}${header.length > 20 ? `, … (${header.length} columns)` : ''}`,
+      );
     }
   }
   if (problems.length > 0) throw new InputError(`${file}: unusable header`, problems);
@@ -141,7 +146,9 @@ export function csvErpSource(path: string, options: CsvSourceOptions = {}): ErpS
           }
           if (record.length !== width) {
             // A short last line is what a truncated export looks like.
-            batch.problems.push(`${file}:${line}: expected ${width} fields as in the header, found ${record.length}${record.length < width ? ' (truncated row?)' : ''}`);
+            batch.problems.push(
+              `${file}:${line}: expected ${width} fields as in the header, found ${record.length}${record.length < width ? ' (truncated row?)' : ''}`,
+            );
             continue;
           }
           const fields = pick(record);

@@ -119,7 +119,10 @@ export async function ingestErp(db: Db, source: ErpSource, options: IngestOption
       const truncated = errors.length >= maxErrors;
       const shown = errors.slice(0, maxErrors);
       const more = truncated ? [`(stopped after ${maxErrors} errors)`] : [];
-      throw new InputError(`${source.name}: ${shown.length}${truncated ? '+' : ''} bad row${shown.length === 1 ? '' : 's'}; no snapshot written`, [...shown, ...more]);
+      throw new InputError(`${source.name}: ${shown.length}${truncated ? '+' : ''} bad row${shown.length === 1 ? '' : 's'}; no snapshot written`, [
+        ...shown,
+        ...more,
+      ]);
     }
     const stats = writer.stats();
     const warehouses = [...stats.warehouses]
@@ -127,7 +130,10 @@ export async function ingestErp(db: Db, source: ErpSource, options: IngestOption
       .sort((a, b) => a.code.localeCompare(b.code));
     const warnings = warehouses
       .filter((w) => !w.mapped)
-      .map((w) => `warehouse ${JSON.stringify(w.code)} is not mapped in locations (${w.rows} row${w.rows === 1 ? '' : 's'}); its stock goes to no Shopify location`);
+      .map(
+        (w) =>
+          `warehouse ${JSON.stringify(w.code)} is not mapped in locations (${w.rows} row${w.rows === 1 ? '' : 's'}); its stock goes to no Shopify location`,
+      );
     if (writer.rows === 0) warnings.push('the export has no rows; plans made from it will not be applyable without --force');
     const durationMs = Math.round(performance.now() - started);
     const snapshot = writer.finish(hash ? hash.digest() : source.contentHash!(), { skus: stats.skus, warehouses, warnings, durationMs });

@@ -57,7 +57,10 @@ async function startBulkQuery(client: ShopifyClient): Promise<string> {
   const running = current?.data.currentBulkOperation;
   if (running && (running.status === 'RUNNING' || running.status === 'CREATED')) {
     if (normalize(running.query) === normalize(BULK_INVENTORY_QUERY)) return running.id;
-    throw new SourceError(`Shopify bulkOperationRunQuery: another bulk query (${running.id}) is running on this shop; wait for it to finish or cancel it, or pull with --paged`, messages);
+    throw new SourceError(
+      `Shopify bulkOperationRunQuery: another bulk query (${running.id}) is running on this shop; wait for it to finish or cancel it, or pull with --paged`,
+      messages,
+    );
   }
   throw new SourceError(`Shopify bulkOperationRunQuery: ${messages[0] ?? 'no bulk operation was started'}`, messages.slice(1));
 }
@@ -88,14 +91,23 @@ async function waitForBulk(client: ShopifyClient, id: string, options: BulkOptio
 }
 
 /** Reads the JSONL result line by line: items go in directly, levels are staged until every item is in. */
-async function streamResult(client: ShopifyClient, url: string, writer: ShopifySnapshotWriter, total: number, options: BulkOptions): Promise<{ items: number; unknownLines: number }> {
+async function streamResult(
+  client: ShopifyClient,
+  url: string,
+  writer: ShopifySnapshotWriter,
+  total: number,
+  options: BulkOptions,
+): Promise<{ items: number; unknownLines: number }> {
   const controller = new AbortController();
   const response = await client.download(url, controller.signal);
   if (!response.body) throw new SourceError('Shopify bulk operation result: empty response body');
   let lastActivity = Date.now();
-  const watchdog = setInterval(() => {
-    if (Date.now() - lastActivity > options.idleTimeoutMs) controller.abort();
-  }, Math.min(1000, options.idleTimeoutMs));
+  const watchdog = setInterval(
+    () => {
+      if (Date.now() - lastActivity > options.idleTimeoutMs) controller.abort();
+    },
+    Math.min(1000, options.idleTimeoutMs),
+  );
   const input = Readable.fromWeb(response.body as unknown as NodeReadableStream<Uint8Array>);
   input.on('data', () => (lastActivity = Date.now()));
   const lines = createInterface({ input, crlfDelay: Infinity });
@@ -156,7 +168,9 @@ export async function readInventoryBulk(client: ShopifyClient, writer: ShopifySn
       return { operationId, items, join: writer.joinStagedLevels(), unknownLines, downloadRestarts: attempt - 1 };
     } catch (error) {
       if (!(error instanceof DownloadInterrupted) || attempt >= attempts) {
-        throw error instanceof DownloadInterrupted ? new SourceError(`Shopify bulk operation result: the download broke off ${attempts} times; last: ${error.message}`) : error;
+        throw error instanceof DownloadInterrupted
+          ? new SourceError(`Shopify bulk operation result: the download broke off ${attempts} times; last: ${error.message}`)
+          : error;
       }
       // Start the file over: forget what this attempt wrote.
       writer.clearItemsAndLevels();

@@ -30,7 +30,9 @@ export function operationNameOf(document: string): string {
 export function requireToken(env: NodeJS.ProcessEnv = process.env): string {
   const token = env[TOKEN_ENV]?.trim();
   if (!token) {
-    throw new InputError(`${TOKEN_ENV} is not set: export the Shopify Admin API access token in the environment (invrecon never reads it from the config or files)`);
+    throw new InputError(
+      `${TOKEN_ENV} is not set: export the Shopify Admin API access token in the environment (invrecon never reads it from the config or files)`,
+    );
   }
   return token;
 }
@@ -134,7 +136,13 @@ export function createShopifyClient(config: LoadedConfig, options: ShopifyClient
 
         const started = now();
         // The same document and variables on every attempt: a retried mutation keeps its @idempotent key.
-        const result = await graphqlAttempt({ operation, url: endpoint.graphqlUrl, timeoutMs, now, send: (signal) => api.fetch(document, { variables, signal }) });
+        const result = await graphqlAttempt({
+          operation,
+          url: endpoint.graphqlUrl,
+          timeoutMs,
+          now,
+          send: (signal) => api.fetch(document, { variables, signal }),
+        });
         const latencyMs = now() - started;
         backoffStarted = now();
         const cost = 'cost' in result ? result.cost : undefined;
@@ -177,7 +185,10 @@ export function createShopifyClient(config: LoadedConfig, options: ShopifyClient
             if (status && requested !== undefined && requested > status.maximumAvailable) {
               // Waiting cannot help: the bucket never holds that many points.
               throw new ShopifyGraphQLError(operation, [
-                { message: `query cost ${requested} exceeds the bucket maximum of ${status.maximumAvailable}`, extensions: { code: 'MAX_COST_EXCEEDED', cost: requested, maxCost: status.maximumAvailable } },
+                {
+                  message: `query cost ${requested} exceeds the bucket maximum of ${status.maximumAvailable}`,
+                  extensions: { code: 'MAX_COST_EXCEEDED', cost: requested, maxCost: status.maximumAvailable },
+                },
               ]);
             }
             // The next attempt's pacing waits for the refill the status implies; the backoff spreads callers out.
@@ -208,6 +219,7 @@ export function createShopifyClient(config: LoadedConfig, options: ShopifyClient
     servedApiVersion: () => servedVersion,
     throttleStatus: () => bucket.known,
     request,
-    download: (url, signal) => downloadResult({ fetch: fetchImpl, base: endpoint.graphqlUrl, timeoutMs, now, counters, policy, onCall: options.onCall }, url, signal),
+    download: (url, signal) =>
+      downloadResult({ fetch: fetchImpl, base: endpoint.graphqlUrl, timeoutMs, now, counters, policy, onCall: options.onCall }, url, signal),
   };
 }

@@ -52,7 +52,12 @@ export function resolveEndpoint(shop: string, apiVersion: string, env: NodeJS.Pr
   const path = `/admin/api/${apiVersion}/graphql.json`;
   const override = env[ENDPOINT_ENV]?.trim();
   if (!override) return { graphqlUrl: `https://${shop}${path}`, overridden: false };
-  const base = parseConfiguredUrl(override, ENDPOINT_ENV, `credentials in the URL (user:password@) are not accepted; the access token goes in ${TOKEN_ENV} only`);
-  if (base.search || base.hash) throw new InputError(`${ENDPOINT_ENV}: expected a base URL without query or fragment, got ${JSON.stringify(redactUrl(override))}`);
+  const base = parseConfiguredUrl(
+    override,
+    ENDPOINT_ENV,
+    `credentials in the URL (user:password@) are not accepted; the access token goes in ${TOKEN_ENV} only`,
+  );
+  if (base.search || base.hash)
+    throw new InputError(`${ENDPOINT_ENV}: expected a base URL without query or fragment, got ${JSON.stringify(redactUrl(override))}`);
   return { graphqlUrl: override.replace(/\/+$/, '') + path, overridden: true };
 }

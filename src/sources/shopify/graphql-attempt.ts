@@ -64,7 +64,9 @@ export async function graphqlAttempt(context: AttemptContext): Promise<Attempt> 
     const { status } = response;
     if (status === 429 || status >= 500) {
       await response.body?.cancel().catch(() => undefined);
-      return status === 429 ? { kind: 'http-429', status, retryAfter: retryAfterMs(response.headers.get('retry-after'), context.now()) } : { kind: 'http-5xx', status };
+      return status === 429
+        ? { kind: 'http-429', status, retryAfter: retryAfterMs(response.headers.get('retry-after'), context.now()) }
+        : { kind: 'http-5xx', status };
     }
     let text: string;
     try {
@@ -73,10 +75,20 @@ export async function graphqlAttempt(context: AttemptContext): Promise<Attempt> 
       return failed(error);
     }
     if (status === 401 || status === 403) {
-      return { kind: 'error', status, error: new SourceError(`Shopify ${operation}: HTTP ${status}: the access token was refused; check ${TOKEN_ENV} and the app's access scopes (read_inventory, write_inventory, read_locations)`) };
+      return {
+        kind: 'error',
+        status,
+        error: new SourceError(
+          `Shopify ${operation}: HTTP ${status}: the access token was refused; check ${TOKEN_ENV} and the app's access scopes (read_inventory, write_inventory, read_locations)`,
+        ),
+      };
     }
     if (status < 200 || status >= 300) {
-      return { kind: 'error', status, error: new SourceError(redactSecrets(`Shopify ${operation}: HTTP ${status} from ${context.url}: ${text.slice(0, 200)}`)) };
+      return {
+        kind: 'error',
+        status,
+        error: new SourceError(redactSecrets(`Shopify ${operation}: HTTP ${status} from ${context.url}: ${text.slice(0, 200)}`)),
+      };
     }
     let body: { data?: unknown; errors?: GraphQLErrorShape[]; extensions?: { cost?: RawCost } };
     try {

@@ -114,11 +114,17 @@ export async function pullShopify(db: Db, config: LoadedConfig, options: PullSho
         pollMs: options.bulkPollMs,
         idleTimeoutMs: config.shopify.timeoutMs,
         onProgress: (p: BulkProgress) =>
-          report(p.phase === 'running' ? { phase: 'bulk-running', items: 0, levels: 0, total: p.objectCount } : { phase: 'bulk-download', items: 0, levels: 0, total: p.objectCount, done: p.lines }),
+          report(
+            p.phase === 'running'
+              ? { phase: 'bulk-running', items: 0, levels: 0, total: p.objectCount }
+              : { phase: 'bulk-download', items: 0, levels: 0, total: p.objectCount, done: p.lines },
+          ),
       });
       bulkOperationId = bulk.operationId;
       if (bulk.join.orphans > 0) {
-        warnings.push(`${bulk.join.orphans} level line(s) of the bulk result name an inventory item that is not in it (${bulk.join.orphanParents.join(', ')}); left out`);
+        warnings.push(
+          `${bulk.join.orphans} level line(s) of the bulk result name an inventory item that is not in it (${bulk.join.orphanParents.join(', ')}); left out`,
+        );
       }
       if (bulk.join.duplicates > 0) warnings.push(`${bulk.join.duplicates} level line(s) of the bulk result repeat an item/location pair; kept once`);
       if (bulk.unknownLines > 0) warnings.push(`${bulk.unknownLines} line(s) of the bulk result are neither an inventory item nor a level; ignored`);

@@ -7,7 +7,11 @@ import { nextFromLinkHeader, PageIndex, getPath } from '../../../src/sources/erp
 
 function configWith(api: Record<string, unknown>, csv = false) {
   return resolveConfig(
-    { shopify: { shop: 'acme.myshopify.com' }, erp: { api, ...(csv ? { csv: { path: 'erp.csv' } } : {}) }, locations: [{ warehouses: ['WH-A'], shopifyLocation: 'Main' }] },
+    {
+      shopify: { shop: 'acme.myshopify.com' },
+      erp: { api, ...(csv ? { csv: { path: 'erp.csv' } } : {}) },
+      locations: [{ warehouses: ['WH-A'], shopifyLocation: 'Main' }],
+    },
     '/cfg/invrecon.config.json',
   );
 }
@@ -49,9 +53,15 @@ describe('erp.api config', () => {
   });
 
   it('refuses secrets in plain headers and values that are not variable names', () => {
-    assert.match(errorOf({ url: 'https://x.example.com', headers: { Authorization: 'Bearer abc' } }), /erp\.api\.headers\.Authorization: looks like a secret; name its environment variable in headersFromEnv/);
+    assert.match(
+      errorOf({ url: 'https://x.example.com', headers: { Authorization: 'Bearer abc' } }),
+      /erp\.api\.headers\.Authorization: looks like a secret; name its environment variable in headersFromEnv/,
+    );
     assert.match(errorOf({ url: 'https://x.example.com', apiKeyEnv: 'not a var' }), /erp\.api\.apiKeyEnv: expected the name of an environment variable/);
-    assert.match(errorOf({ url: 'https://x.example.com', pagination: { style: 'scroll' } }), /erp\.api\.pagination\.style|erp\.api\.pagination: expected a pagination style/);
+    assert.match(
+      errorOf({ url: 'https://x.example.com', pagination: { style: 'scroll' } }),
+      /erp\.api\.pagination\.style|erp\.api\.pagination: expected a pagination style/,
+    );
   });
 });
 
@@ -66,15 +76,30 @@ describe('erp api helpers', () => {
   });
 
   it('backoff doubles, jitters within the upper half, and is capped', () => {
-    assert.equal(backoffDelay(0, 500, 60_000, () => 0), 250);
-    assert.equal(backoffDelay(0, 500, 60_000, () => 1), 500);
-    assert.equal(backoffDelay(3, 500, 60_000, () => 1), 4000);
-    assert.equal(backoffDelay(20, 500, 60_000, () => 1), 60_000);
+    assert.equal(
+      backoffDelay(0, 500, 60_000, () => 0),
+      250,
+    );
+    assert.equal(
+      backoffDelay(0, 500, 60_000, () => 1),
+      500,
+    );
+    assert.equal(
+      backoffDelay(3, 500, 60_000, () => 1),
+      4000,
+    );
+    assert.equal(
+      backoffDelay(20, 500, 60_000, () => 1),
+      60_000,
+    );
   });
 
   it('Link header, dot paths and page index', () => {
     const base = new URL('https://erp.example.com/items?page=1');
-    assert.equal(nextFromLinkHeader('<https://erp.example.com/items?page=2>; rel="next", <https://erp.example.com/items?page=9>; rel="last"', base)?.href, 'https://erp.example.com/items?page=2');
+    assert.equal(
+      nextFromLinkHeader('<https://erp.example.com/items?page=2>; rel="next", <https://erp.example.com/items?page=9>; rel="last"', base)?.href,
+      'https://erp.example.com/items?page=2',
+    );
     assert.equal(nextFromLinkHeader('</items?page=3>; rel=next', base)?.href, 'https://erp.example.com/items?page=3');
     assert.equal(nextFromLinkHeader('<https://erp.example.com/items?page=1>; rel="prev"', base), undefined);
     assert.equal(getPath({ a: { b: [{ c: 3 }] } }, 'a.b.0.c'), 3);

@@ -47,12 +47,18 @@ describe('ERPNext preset', () => {
     assert.equal(first.headers.authorization, AUTH);
     assert.deepEqual(JSON.parse(first.url.searchParams.get('fields')!), ['item_code', 'warehouse', 'actual_qty', 'reserved_qty', 'ordered_qty']);
     assert.equal(first.url.searchParams.get('order_by'), 'name asc');
-    assert.deepEqual(server.requests.map((r) => [r.url.searchParams.get('limit_start'), r.url.searchParams.get('limit_page_length')]), [
-      ['0', '2'],
-      ['2', '2'],
-      ['4', '2'],
-    ]);
-    assert.deepEqual(outcome.rows.find((r) => r.sku === 'ITEM-2'), { sku: 'ITEM-2', warehouse: 'Stores 2', on_hand: 21, reserved: 1, incoming: 1, safety_stock: null, category: null });
+    assert.deepEqual(
+      server.requests.map((r) => [r.url.searchParams.get('limit_start'), r.url.searchParams.get('limit_page_length')]),
+      [
+        ['0', '2'],
+        ['2', '2'],
+        ['4', '2'],
+      ],
+    );
+    assert.deepEqual(
+      outcome.rows.find((r) => r.sku === 'ITEM-2'),
+      { sku: 'ITEM-2', warehouse: 'Stores 2', on_hand: 21, reserved: 1, incoming: 1, safety_stock: null, category: null },
+    );
     assert.equal(outcome.result?.snapshot.source, `${server.url}/api/resource/Bin`);
   });
 

@@ -31,7 +31,12 @@ export async function startServer(handler: Handler): Promise<FakeServer> {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const recorded = { method: req.method ?? 'GET', url: new URL(req.url ?? '/', 'http://127.0.0.1'), headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+      const recorded = {
+        method: req.method ?? 'GET',
+        url: new URL(req.url ?? '/', 'http://127.0.0.1'),
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
       requests.push(recorded);
       Promise.resolve(handler(recorded, res)).catch((error: unknown) => {
         res.writeHead(500).end(String(error));
@@ -90,19 +95,31 @@ export interface OdooQuant {
  * Odoo: JSON-2 (`POST /json/2/<model>/<method>`, bearer key, X-Odoo-Database) or, with legacy, only
  * the JSON-RPC endpoint (`/json/2` answers 404). Orders quants as Odoo would for the order asked.
  */
-export function odooHandler(options: { quants: OdooQuant[]; products: Record<number, string | false>; key: string; database: string; legacy?: boolean; uid?: number; login?: string }): Handler {
-  const sorted = [...options.quants].sort((a, b) => a.location[1].localeCompare(b.location[1]) || a.location[0] - b.location[0] || a.product[0] - b.product[0] || a.id - b.id);
+export function odooHandler(options: {
+  quants: OdooQuant[];
+  products: Record<number, string | false>;
+  key: string;
+  database: string;
+  legacy?: boolean;
+  uid?: number;
+  login?: string;
+}): Handler {
+  const sorted = [...options.quants].sort(
+    (a, b) => a.location[1].localeCompare(b.location[1]) || a.location[0] - b.location[0] || a.product[0] - b.product[0] || a.id - b.id,
+  );
   const searchRead = (domain: unknown, kw: { fields?: string[]; offset?: number; limit?: number; order?: string }) => {
     if (JSON.stringify(domain) !== JSON.stringify([['location_id.usage', '=', 'internal']])) throw new Error(`unexpected domain ${JSON.stringify(domain)}`);
     if (kw.order !== 'location_id, product_id, id') throw new Error(`unexpected order ${kw.order}`);
     const rows = sorted.slice(kw.offset ?? 0, (kw.offset ?? 0) + (kw.limit ?? sorted.length));
     return rows.map((q) => ({ id: q.id, product_id: q.product, location_id: q.location, quantity: q.quantity, reserved_quantity: q.reserved }));
   };
-  const read = (ids: number[]) => ids.filter((id) => id in options.products).map((id) => ({ id, default_code: options.products[id], display_name: `Product ${id}` }));
+  const read = (ids: number[]) =>
+    ids.filter((id) => id in options.products).map((id) => ({ id, default_code: options.products[id], display_name: `Product ${id}` }));
   return (request, response) => {
     if (request.url.pathname.startsWith('/json/2/')) {
       if (options.legacy) return sendJson(response, 404, { name: 'werkzeug.exceptions.NotFound' });
-      if (request.headers.authorization !== `bearer ${options.key}`) return sendJson(response, 401, { name: 'werkzeug.exceptions.Unauthorized', message: 'Invalid apikey' });
+      if (request.headers.authorization !== `bearer ${options.key}`)
+        return sendJson(response, 401, { name: 'werkzeug.exceptions.Unauthorized', message: 'Invalid apikey' });
       if (request.headers['x-odoo-database'] !== options.database) return sendJson(response, 404, { message: 'database not found' });
       const body = JSON.parse(request.body) as { ids?: number[]; domain?: unknown; fields?: string[]; offset?: number; limit?: number; order?: string };
       if (request.url.pathname === '/json/2/stock.quant/search_read') return sendJson(response, 200, searchRead(body.domain, body));
@@ -120,7 +137,11 @@ export function odooHandler(options: { quants: OdooQuant[]; products: Record<num
       if (service === 'object' && method === 'execute_kw') {
         const [db, uid, key, model, name, positional, named] = args as [string, number, string, string, string, unknown[], Record<string, unknown>];
         if (db !== options.database || uid !== (options.uid ?? 7) || key !== options.key) {
-          return sendJson(response, 200, { jsonrpc: '2.0', id: call.id, error: { code: 100, message: 'Odoo Session Expired', data: { name: 'odoo.exceptions.AccessDenied', message: 'Access Denied' } } });
+          return sendJson(response, 200, {
+            jsonrpc: '2.0',
+            id: call.id,
+            error: { code: 100, message: 'Odoo Session Expired', data: { name: 'odoo.exceptions.AccessDenied', message: 'Access Denied' } },
+          });
         }
         if (model === 'stock.quant' && name === 'search_read') return reply(searchRead(positional[0], named));
         if (model === 'product.product' && name === 'read') return reply(read(positional[0] as number[]));
@@ -171,7 +192,9 @@ export async function pullApi(api: Record<string, unknown>, env: NodeJS.ProcessE
     if (!(error instanceof InvreconError)) throw error;
     outcome.error = error;
   } finally {
-    outcome.rows = db.prepare('SELECT sku, warehouse, on_hand, reserved, incoming, safety_stock, category FROM erp_levels ORDER BY sku, warehouse').all() as PullOutcome['rows'];
+    outcome.rows = db
+      .prepare('SELECT sku, warehouse, on_hand, reserved, incoming, safety_stock, category FROM erp_levels ORDER BY sku, warehouse')
+      .all() as PullOutcome['rows'];
     outcome.snapshots = db.prepare('SELECT count(*) FROM snapshots').pluck().get() as number;
     db.close();
     rmSync(dir, { recursive: true, force: true });

@@ -51,7 +51,10 @@ describe('generic ERP API source: pagination', () => {
     const server = await serve(offsetHandler(genericRecords(4)));
     const outcome = await pullApi(offsetApi(server));
     assert.equal(outcome.result?.rows, 4, errorText(outcome));
-    assert.deepEqual(server.requests.map((r) => r.url.searchParams.get('offset')), ['0', '2', '4']);
+    assert.deepEqual(
+      server.requests.map((r) => r.url.searchParams.get('offset')),
+      ['0', '2', '4'],
+    );
   });
 
   it('a single page, and an empty data set (a snapshot with a warning)', async () => {
@@ -75,7 +78,10 @@ describe('generic ERP API source: pagination', () => {
     });
     const outcome = await pullApi(offsetApi(server, { pageSize: 5, stopAt: 'empty-page' }));
     assert.equal(outcome.result?.rows, 7, errorText(outcome));
-    assert.deepEqual(server.requests.map((r) => r.url.searchParams.get('offset')), ['0', '3', '6', '7']);
+    assert.deepEqual(
+      server.requests.map((r) => r.url.searchParams.get('offset')),
+      ['0', '3', '6', '7'],
+    );
   });
 
   it('page numbers, with extra query parameters kept on every page', async () => {
@@ -93,7 +99,10 @@ describe('generic ERP API source: pagination', () => {
       pageSize: 3,
     });
     assert.equal(outcome.result?.rows, 6, errorText(outcome));
-    assert.deepEqual(server.requests.map((r) => r.url.searchParams.get('p')), ['0', '1', '2']);
+    assert.deepEqual(
+      server.requests.map((r) => r.url.searchParams.get('p')),
+      ['0', '1', '2'],
+    );
     assert.ok(server.requests.every((r) => r.url.searchParams.get('status') === 'active'));
   });
 
@@ -112,7 +121,10 @@ describe('generic ERP API source: pagination', () => {
       pageSize: 2,
     });
     assert.equal(outcome.result?.rows, 5, errorText(outcome));
-    assert.deepEqual(server.requests.map((r) => r.url.searchParams.get('after')), [null, '2', '4']);
+    assert.deepEqual(
+      server.requests.map((r) => r.url.searchParams.get('after')),
+      [null, '2', '4'],
+    );
     assert.ok(server.requests.every((r) => r.url.searchParams.get('limit') === '2'));
   });
 
@@ -129,7 +141,12 @@ describe('generic ERP API source: pagination', () => {
       const at = Number(request.url.searchParams.get('from') ?? 0);
       sendJson(response, 200, { rows: records.slice(at, at + 2), links: { next: at + 2 < records.length ? `/v2/levels?from=${at + 2}` : null } });
     });
-    const outcome = await pullApi({ url: `${server.url}/v2/levels`, recordsPath: 'rows', fields: FIELDS, pagination: { style: 'next-link', nextLinkPath: 'links.next' } });
+    const outcome = await pullApi({
+      url: `${server.url}/v2/levels`,
+      recordsPath: 'rows',
+      fields: FIELDS,
+      pagination: { style: 'next-link', nextLinkPath: 'links.next' },
+    });
     assert.equal(outcome.result?.rows, 3, errorText(outcome));
     assert.equal(server.requests.length, 2);
   });
@@ -151,7 +168,10 @@ describe('generic ERP API source: pagination', () => {
     });
     const outcome = await pullApi({ url: `${server.url}/inv`, fields: FIELDS, pagination: { style: 'link-header' } });
     assert.equal(outcome.result?.rows, 5, errorText(outcome));
-    assert.deepEqual(server.requests.map((r) => r.url.searchParams.get('page')), [null, '2', '3']);
+    assert.deepEqual(
+      server.requests.map((r) => r.url.searchParams.get('page')),
+      [null, '2', '3'],
+    );
   });
 
   it('no pagination: one request; unlisted columns read keys of the same name', async () => {
@@ -275,7 +295,10 @@ describe('generic ERP API source: retries', () => {
     assert.equal(outcome.result?.rows, 3, errorText(outcome));
     assert.deepEqual(outcome.sleeps, [3000]);
     assert.match(outcome.logs[0]!, /items page 2: HTTP 429 Too Many Requests: \{"error":"slow down"\}; retry 1\/5 in 3\.0 s/);
-    assert.deepEqual(server.requests.map((r) => r.url.searchParams.get('offset')), ['0', '2', '2']);
+    assert.deepEqual(
+      server.requests.map((r) => r.url.searchParams.get('offset')),
+      ['0', '2', '2'],
+    );
   });
 
   it('a 429 with an HTTP-date Retry-After waits until then, capped by maxRetryDelayMs', async () => {
@@ -354,7 +377,10 @@ describe('generic ERP API source: secrets', () => {
     const server = await serve((_request, response) => sendJson(response, 200, []));
     const outcome = await pullApi({ url: `${server.url}/items`, headersFromEnv: { 'X-Api-Key': 'ERP_MISSING_KEY' } }, {});
     assert.equal(outcome.error?.kind, 'input');
-    assert.match(outcome.error!.message, /\/cfg\/invrecon\.config\.json: erp\.api\.headersFromEnv\["X-Api-Key"\]: environment variable ERP_MISSING_KEY is not set/);
+    assert.match(
+      outcome.error!.message,
+      /\/cfg\/invrecon\.config\.json: erp\.api\.headersFromEnv\["X-Api-Key"\]: environment variable ERP_MISSING_KEY is not set/,
+    );
     assert.equal(server.requests.length, 0);
   });
 });

@@ -34,7 +34,14 @@ async function odoo(options: Partial<Parameters<typeof odooHandler>[0]> = {}): P
   return server;
 }
 
-const preset = (server: FakeServer, extra: Record<string, unknown> = {}) => ({ preset: 'odoo', url: server.url, database: 'acme', apiKeyEnv: 'ODOO_API_KEY', pageSize: 2, ...extra });
+const preset = (server: FakeServer, extra: Record<string, unknown> = {}) => ({
+  preset: 'odoo',
+  url: server.url,
+  database: 'acme',
+  apiKeyEnv: 'ODOO_API_KEY',
+  pageSize: 2,
+  ...extra,
+});
 
 const EXPECTED = [
   { sku: 'MUG', warehouse: 'WH/Stock', on_hand: 7, reserved: 0 },
@@ -48,9 +55,15 @@ describe('Odoo preset', () => {
     const server = await odoo();
     const outcome = await pullApi(preset(server), ENV);
     assert.equal(outcome.error, undefined, errorText(outcome));
-    assert.deepEqual(outcome.rows.map(({ sku, warehouse, on_hand, reserved }) => ({ sku, warehouse, on_hand, reserved })), EXPECTED);
+    assert.deepEqual(
+      outcome.rows.map(({ sku, warehouse, on_hand, reserved }) => ({ sku, warehouse, on_hand, reserved })),
+      EXPECTED,
+    );
     const quantCalls = server.requests.filter((r) => r.url.pathname === '/json/2/stock.quant/search_read');
-    assert.deepEqual(quantCalls.map((r) => (JSON.parse(r.body) as { offset: number }).offset), [0, 2, 4, 6]);
+    assert.deepEqual(
+      quantCalls.map((r) => (JSON.parse(r.body) as { offset: number }).offset),
+      [0, 2, 4, 6],
+    );
     const first = JSON.parse(quantCalls[0]!.body) as Record<string, unknown>;
     assert.deepEqual(first.fields, ['product_id', 'location_id', 'quantity', 'reserved_quantity']);
     assert.equal(first.limit, 2);
@@ -60,7 +73,10 @@ describe('Odoo preset', () => {
     // Products are read in batches of the ids a page brings, each id once.
     const reads = server.requests.filter((r) => r.url.pathname === '/json/2/product.product/read').map((r) => (JSON.parse(r.body) as { ids: number[] }).ids);
     assert.deepEqual(reads, [[101], [102]]);
-    assert.deepEqual(outcome.result?.warehouses.map((w) => w.code), ['WH/Stock', 'WH/Stock/Shelf 1']);
+    assert.deepEqual(
+      outcome.result?.warehouses.map((w) => w.code),
+      ['WH/Stock', 'WH/Stock/Shelf 1'],
+    );
   });
 
   it('a single page holding everything, and an exact multiple of the page size', async () => {
@@ -79,8 +95,13 @@ describe('Odoo preset', () => {
     const server = await odoo({ legacy: true, login: 'bot@acme.test', uid: 9 });
     const outcome = await pullApi(preset(server, { username: 'bot@acme.test' }), ENV);
     assert.equal(outcome.error, undefined, errorText(outcome));
-    assert.deepEqual(outcome.rows.map(({ sku, warehouse, on_hand, reserved }) => ({ sku, warehouse, on_hand, reserved })), EXPECTED);
-    const rpc = server.requests.filter((r) => r.url.pathname === '/jsonrpc').map((r) => JSON.parse(r.body) as { params: { service: string; method: string; args: unknown[] } });
+    assert.deepEqual(
+      outcome.rows.map(({ sku, warehouse, on_hand, reserved }) => ({ sku, warehouse, on_hand, reserved })),
+      EXPECTED,
+    );
+    const rpc = server.requests
+      .filter((r) => r.url.pathname === '/jsonrpc')
+      .map((r) => JSON.parse(r.body) as { params: { service: string; method: string; args: unknown[] } });
     assert.deepEqual(rpc[0]!.params, { service: 'common', method: 'authenticate', args: ['acme', 'bot@acme.test', KEY, {}] });
     assert.deepEqual(rpc[1]!.params.args.slice(0, 5), ['acme', 9, KEY, 'stock.quant', 'search_read']);
     // Only the first call tries JSON-2.
@@ -91,7 +112,10 @@ describe('Odoo preset', () => {
     const server = await odoo({ legacy: true, login: 'bot@acme.test' });
     const missing = await pullApi(preset(server), ENV);
     assert.equal(missing.error?.kind, 'input');
-    assert.match(missing.error!.message, /erp\.api\.username: .*\/json\/2 answered 404 \(Odoo before 19 has no JSON-2 API, or database "acme" is not on that server\)/);
+    assert.match(
+      missing.error!.message,
+      /erp\.api\.username: .*\/json\/2 answered 404 \(Odoo before 19 has no JSON-2 API, or database "acme" is not on that server\)/,
+    );
 
     const refused = await pullApi(preset(server, { username: 'someone-else' }), ENV);
     const printed = renderError(refused.error);
@@ -101,7 +125,11 @@ describe('Odoo preset', () => {
 
   it('a product without default_code is an error naming it (once), and no snapshot', async () => {
     const server = await odoo({
-      quants: [...QUANTS, { id: 8, product: CAP, location: STOCK, quantity: 1, reserved: 0 }, { id: 9, product: CAP, location: SHELF, quantity: 1, reserved: 0 }],
+      quants: [
+        ...QUANTS,
+        { id: 8, product: CAP, location: STOCK, quantity: 1, reserved: 0 },
+        { id: 9, product: CAP, location: SHELF, quantity: 1, reserved: 0 },
+      ],
     });
     const outcome = await pullApi(preset(server), ENV);
     const problems = outcome.error?.details.filter((d) => d.includes('product 103')) ?? [];

@@ -27,7 +27,8 @@ describe('CSV parsed on a worker thread', () => {
     assert.equal(threaded.rows, 150_000);
     assert.equal(threaded.snapshot.contentHash, inline.snapshot.contentHash);
     assert.deepEqual(threaded.warehouses, inline.warehouses);
-    const dump = (db: typeof inlineDb) => db.prepare('SELECT sku, warehouse, on_hand, reserved, incoming, safety_stock, category, line FROM erp_levels ORDER BY sku, warehouse').raw().all();
+    const dump = (db: typeof inlineDb) =>
+      db.prepare('SELECT sku, warehouse, on_hand, reserved, incoming, safety_stock, category, line FROM erp_levels ORDER BY sku, warehouse').raw().all();
     assert.deepEqual(dump(threadedDb), dump(inlineDb));
     inlineDb.close();
     threadedDb.close();

@@ -10,7 +10,14 @@ import { redactSecrets } from '../../../src/secrets.js';
 import { resolveConfig, type LoadedConfig } from '../../../src/config/load.js';
 
 const alerts = (over: Partial<AlertsConfig> = {}): AlertsConfig => ({ onFailure: true, timeoutMs: 500, retries: 2, ...over });
-const level = (sku: string, delta: number, status = 'change'): DriftingLevel => ({ sku, locationName: 'Main', target: 10 + delta, observed: 10, delta, status });
+const level = (sku: string, delta: number, status = 'change'): DriftingLevel => ({
+  sku,
+  locationName: 'Main',
+  target: 10 + delta,
+  observed: 10,
+  delta,
+  status,
+});
 const ok = { outcome: 'ok' as const, conflicts: 0, failed: 0 };
 
 describe('decideAlert', () => {
@@ -20,7 +27,10 @@ describe('decideAlert', () => {
 
   it('lists the levels whose |delta| exceeds maxDeviation, largest first (at the limit is fine)', () => {
     const decision = decideAlert(alerts({ maxDeviation: 5 }), ok, [level('A', 5), level('B', -9), level('C', 6), level('D', -5)]);
-    assert.deepEqual(decision.deviations.map((d) => d.sku), ['B', 'C']);
+    assert.deepEqual(
+      decision.deviations.map((d) => d.sku),
+      ['B', 'C'],
+    );
     assert.match(decision.reasons[0]!, /2 levels off by more than 5 \(alerts\.maxDeviation\).*largest B @ Main -9/);
   });
 
@@ -37,7 +47,10 @@ describe('resolveWebhookUrl', () => {
   it('accepts https and loopback http, refuses plain http elsewhere', () => {
     assert.equal(resolveWebhookUrl(alerts({ webhookUrl: 'https://hooks.example.com/x' }))?.host, 'hooks.example.com');
     assert.equal(resolveWebhookUrl(alerts({ webhookUrl: 'http://127.0.0.1:9/x' }))?.port, '9');
-    assert.throws(() => resolveWebhookUrl(alerts({ webhookUrl: 'http://hooks.example.com/x' })), (e: unknown) => e instanceof InputError && /alerts\.webhookUrl: plain http is only allowed for loopback/.test(e.message));
+    assert.throws(
+      () => resolveWebhookUrl(alerts({ webhookUrl: 'http://hooks.example.com/x' })),
+      (e: unknown) => e instanceof InputError && /alerts\.webhookUrl: plain http is only allowed for loopback/.test(e.message),
+    );
   });
 
   it('reads webhookUrlEnv, says when it is unset, and redacts the URL from then on', () => {
@@ -91,7 +104,10 @@ describe('postWebhook', () => {
     assert.match(got.body.text, /^invrecon sync #42 on demo-shop\.myshopify\.com \(dry run\): drift\n- 2 levels off by more than 2/);
     assert.match(got.body.text, /• TEE @ Main: target 18, Shopify 10 \(\+8\)/);
     assert.equal(got.body.runId, 42);
-    assert.deepEqual(got.body.deviations.map((d: DriftingLevel) => d.sku), ['TEE', 'MUG']);
+    assert.deepEqual(
+      got.body.deviations.map((d: DriftingLevel) => d.sku),
+      ['TEE', 'MUG'],
+    );
     assert.equal(got.body.maxDeviation, 2);
   });
 
@@ -130,7 +146,11 @@ describe('logger', () => {
     const lines: string[] = [];
     process.env.SHOPIFY_ADMIN_TOKEN = 'shpat_unit_secret_token';
     try {
-      const log = createLogger('json', (line) => lines.push(line), () => new Date('2026-01-02T03:04:05Z'));
+      const log = createLogger(
+        'json',
+        (line) => lines.push(line),
+        () => new Date('2026-01-02T03:04:05Z'),
+      );
       log.warn('token shpat_unit_secret_token leaked?', { runId: 3, detail: 'shpat_unit_secret_token' });
       createLogger('text', (line) => lines.push(line)).error('plain');
     } finally {
@@ -142,7 +162,11 @@ describe('logger', () => {
 });
 
 describe('alerts config', () => {
-  const base = { shopify: { shop: 'demo-shop.myshopify.com' }, erp: { csv: { path: 'erp.csv' } }, locations: [{ warehouses: ['WH-A'], shopifyLocation: 'Main' }] };
+  const base = {
+    shopify: { shop: 'demo-shop.myshopify.com' },
+    erp: { csv: { path: 'erp.csv' } },
+    locations: [{ warehouses: ['WH-A'], shopifyLocation: 'Main' }],
+  };
   const load = (alerts: unknown) => resolveConfig({ ...base, alerts }, '/tmp/invrecon.config.json');
 
   it('fills defaults', () => {
@@ -150,7 +174,10 @@ describe('alerts config', () => {
   });
 
   it('names the key of a bad value', () => {
-    assert.throws(() => load({ webhookUrl: 'http://hooks.example.com/x' }), (e: unknown) => e instanceof InputError && /alerts\.webhookUrl: plain http:\/\/ is accepted for loopback addresses only/.test(e.message));
+    assert.throws(
+      () => load({ webhookUrl: 'http://hooks.example.com/x' }),
+      (e: unknown) => e instanceof InputError && /alerts\.webhookUrl: plain http:\/\/ is accepted for loopback addresses only/.test(e.message),
+    );
     assert.throws(() => load({ webhookUrl: 'https://a.example/x', webhookUrlEnv: 'HOOK' }), /alerts: set webhookUrl or webhookUrlEnv, not both/);
     assert.throws(() => load({ maxDeviation: -1 }), /alerts\.maxDeviation/);
     assert.throws(() => load({ webhookUrlEnv: 'not a name' }), /alerts\.webhookUrlEnv: expected the name of an environment variable/);

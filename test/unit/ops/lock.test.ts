@@ -11,7 +11,12 @@ describe('sync lock', () => {
   let n = 0;
   const freshDb = (): Db => openDb(join(workspace.dir, `lock-${n++}.db`));
   const alive = new Set<number>();
-  const env = (pid: number, host = 'host-a', now = Date.parse('2026-01-01T00:00:00Z')) => ({ self: { pid, host }, isAlive: (p: number) => alive.has(p), now: () => now, staleMs: 60_000 });
+  const env = (pid: number, host = 'host-a', now = Date.parse('2026-01-01T00:00:00Z')) => ({
+    self: { pid, host },
+    isAlive: (p: number) => alive.has(p),
+    now: () => now,
+    staleMs: 60_000,
+  });
 
   it('is taken once; a second taker gets LockHeldError naming pid@host and since when', () => {
     const db = freshDb();
@@ -21,7 +26,8 @@ describe('sync lock', () => {
     assert.equal(first.tookOver, undefined);
     assert.throws(
       () => acquireLock(db, env(200)),
-      (error: unknown) => error instanceof LockHeldError && /100@host-a since 2026-01-01T00:00:00\.000Z \(run #7\)/.test(error.message) && error.kind === 'usage',
+      (error: unknown) =>
+        error instanceof LockHeldError && /100@host-a since 2026-01-01T00:00:00\.000Z \(run #7\)/.test(error.message) && error.kind === 'usage',
     );
     assert.equal(readLock(db)!.owner, '100@host-a');
     db.close();
@@ -50,20 +56,31 @@ describe('sync lock', () => {
     const taken = acquireLock(db, env(400, 'host-a', t0 + 111_000));
     assert.match(taken.tookOver!.reason, /no heartbeat for 61 s/);
     // The old holder notices: its heartbeat no longer lands, and the lock is not its own any more.
-    assert.equal(heartbeat(db, held.lock, () => t0 + 112_000), false);
+    assert.equal(
+      heartbeat(db, held.lock, () => t0 + 112_000),
+      false,
+    );
     assert.equal(stillHeld(db, held.lock), false);
     assert.equal(stillHeld(db, taken.lock), true);
     db.close();
   });
 
   it('a live process on this host keeps the lock while its heartbeat is fresh', () => {
-    const row = { name: 'sync', owner: '5@host-a', pid: 5, host: 'host-a', acquiredAt: '2026-01-01T00:00:00.000Z', heartbeatAt: '2026-01-01T00:00:00.000Z', runId: null };
+    const row = {
+      name: 'sync',
+      owner: '5@host-a',
+      pid: 5,
+      host: 'host-a',
+      acquiredAt: '2026-01-01T00:00:00.000Z',
+      heartbeatAt: '2026-01-01T00:00:00.000Z',
+      runId: null,
+    };
     alive.add(5);
     assert.equal(staleReason(row, env(6, 'host-a', Date.parse('2026-01-01T00:00:30Z'))), undefined);
     assert.match(staleReason(row, env(6, 'host-a', Date.parse('2026-01-01T00:05:00Z')))!, /no heartbeat/);
   });
 
-  it('release removes only the caller\'s own lock', () => {
+  it("release removes only the caller's own lock", () => {
     const db = freshDb();
     const old = acquireLock(db, env(500, 'host-c', Date.parse('2026-01-01T00:00:00Z')));
     const current = acquireLock(db, env(600, 'host-a', Date.parse('2026-01-01T01:00:00Z')));
@@ -99,7 +116,10 @@ describe('sync lock', () => {
     });
     assert.equal(result, 42);
     assert.equal(readLock(db), undefined);
-    await assert.rejects(withLock(db, {}, async () => Promise.reject(new Error('work failed'))), /work failed/);
+    await assert.rejects(
+      withLock(db, {}, async () => Promise.reject(new Error('work failed'))),
+      /work failed/,
+    );
     assert.equal(readLock(db), undefined, 'released after a failure too');
     db.close();
   });

@@ -23,13 +23,42 @@ describe('status and report from recorded runs', () => {
   const t = (minutes: number) => new Date(Date.parse('2026-03-01T00:00:00Z') + minutes * 60_000);
   const run = (minutes: number, outcome: SyncSummary['outcome'], over: Partial<SyncSummary>) => {
     const id = startRun(db, 'sync', {}, t(minutes));
-    const summary = { command: 'sync', outcome, dryRun: false, phases: { pullErp: 10, pullShopify: 20, plan: 5, apply: 7 }, levelsCompared: 12, drifting: 3, totalAbsDrift: 9, remaining: 0, guards: { applyable: true, forced: false, checks: [] }, byLocation: [{ locationId: 'L1', locationName: 'Main', levelsCompared: 12, drifting: 3, totalAbsDrift: 9 }], topDrifting: [{ sku: 'TEE', locationName: 'Main', target: 5, observed: 2, delta: 3, status: 'change' }], calls: 4, retries: 0, retriedRequests: 0, recoveredRequests: 0, throttled: 0, throttledWaits: 0, waitedMs: 0, durationMs: 42, ...over };
+    const summary = {
+      command: 'sync',
+      outcome,
+      dryRun: false,
+      phases: { pullErp: 10, pullShopify: 20, plan: 5, apply: 7 },
+      levelsCompared: 12,
+      drifting: 3,
+      totalAbsDrift: 9,
+      remaining: 0,
+      guards: { applyable: true, forced: false, checks: [] },
+      byLocation: [{ locationId: 'L1', locationName: 'Main', levelsCompared: 12, drifting: 3, totalAbsDrift: 9 }],
+      topDrifting: [{ sku: 'TEE', locationName: 'Main', target: 5, observed: 2, delta: 3, status: 'change' }],
+      calls: 4,
+      retries: 0,
+      retriedRequests: 0,
+      recoveredRequests: 0,
+      throttled: 0,
+      throttledWaits: 0,
+      waitedMs: 0,
+      durationMs: 42,
+      ...over,
+    };
     finishRun(db, id, outcome, summary, t(minutes + 1));
     return id;
   };
   run(0, 'ok', { retries: 3, retriedRequests: 2, recoveredRequests: 2, throttledWaits: 1, throttled: 1 });
   const dry = run(60, 'drift', { dryRun: true, retries: 1, retriedRequests: 1, recoveredRequests: 0, remaining: 3, applied: 0 });
-  run(120, 'error', { error: 'Shopify LocationsPage: gave up after 9 tries', failedPhase: 'pullShopify', retries: 8, retriedRequests: 1, recoveredRequests: 0, guards: undefined, topDrifting: [] });
+  run(120, 'error', {
+    error: 'Shopify LocationsPage: gave up after 9 tries',
+    failedPhase: 'pullShopify',
+    retries: 8,
+    retriedRequests: 1,
+    recoveredRequests: 0,
+    guards: undefined,
+    topDrifting: [],
+  });
   const killed = startRun(db, 'sync', { command: 'sync', dryRun: false, phases: { pullErp: 3 } }, t(180));
   markInterrupted(db, killed, 'its process stopped');
   const now = () => t(240).getTime();
@@ -37,7 +66,10 @@ describe('status and report from recorded runs', () => {
   it('sums retries and throttling over the window, finds the last success and the last commit', () => {
     const status = buildStatus(db, config, { runs: 10, now });
     assert.equal(status.runs.length, 4);
-    assert.deepEqual(status.runs.map((r) => r.outcome), ['interrupted', 'error', 'drift', 'ok']);
+    assert.deepEqual(
+      status.runs.map((r) => r.outcome),
+      ['interrupted', 'error', 'drift', 'ok'],
+    );
     assert.deepEqual(status.window.outcomes, { interrupted: 1, error: 1, drift: 1, ok: 1 });
     assert.equal(status.window.retries, 12);
     assert.equal(status.window.retriedRequests, 4);
@@ -60,14 +92,23 @@ describe('status and report from recorded runs', () => {
 
   it('--runs limits the window', () => {
     const status = buildStatus(db, config, { runs: 2, now });
-    assert.deepEqual(status.runs.map((r) => r.outcome), ['interrupted', 'error']);
+    assert.deepEqual(
+      status.runs.map((r) => r.outcome),
+      ['interrupted', 'error'],
+    );
     assert.equal(status.window.retrySuccessRate, 0);
   });
 
   it('the report embeds its data as JSON, runs oldest first, SKUs aggregated over runs', () => {
     const data = buildReportData(db, config, { runs: 10, now });
-    assert.deepEqual(data.runs.map((r) => r.outcome), ['ok', 'drift', 'error', 'interrupted']);
-    assert.deepEqual(data.runs.map((r) => r.drifting), [3, 3, null, null]);
+    assert.deepEqual(
+      data.runs.map((r) => r.outcome),
+      ['ok', 'drift', 'error', 'interrupted'],
+    );
+    assert.deepEqual(
+      data.runs.map((r) => r.drifting),
+      [3, 3, null, null],
+    );
     assert.deepEqual(data.topDrifting, [{ sku: 'TEE', locationName: 'Main', times: 2, totalAbsDelta: 6, lastDelta: 3, lastStatus: 'change' }]);
     assert.equal(data.byLocation.runId, dry);
     const html = renderReportHtml(data);

@@ -12,8 +12,17 @@ const LEVELS: LevelFacts[] = [
 ];
 const setRows = (): BatchRow[] => LEVELS.map((l, change) => ({ change, changeFromQuantity: l.from, value: l.to, misses: 0 }));
 
-const answered = (userErrors: UserError[] = [], changes: InventoryChangeNode[] = [], uncertain = false): Answer => ({ kind: 'answered', userErrors, changes, uncertain });
-const stale = (row: number): UserError => ({ code: 'CHANGE_FROM_QUANTITY_STALE', field: ['input', 'quantities', String(row), 'changeFromQuantity'], message: 'stale' });
+const answered = (userErrors: UserError[] = [], changes: InventoryChangeNode[] = [], uncertain = false): Answer => ({
+  kind: 'answered',
+  userErrors,
+  changes,
+  uncertain,
+});
+const stale = (row: number): UserError => ({
+  code: 'CHANGE_FROM_QUANTITY_STALE',
+  field: ['input', 'quantities', String(row), 'changeFromQuantity'],
+  message: 'stale',
+});
 const changed = (change: number, after: number, delta: number): InventoryChangeNode => ({
   name: 'available',
   delta,
@@ -106,13 +115,23 @@ describe('decide: CHANGE_FROM_QUANTITY_STALE', () => {
   it('an adjust row is carried as a new delta from the level now', () => {
     const rows = LEVELS.map((l, change) => ({ change, changeFromQuantity: l.from, value: l.to - l.from, misses: 0 }));
     const d = decide(input(answered([stale(1)]), { mode: 'adjust', rows, current: new Map([[1, 17]]) }));
-    assert.deepEqual(d.next.find((r) => r.change === 1), { change: 1, changeFromQuantity: 17, value: 5, misses: 1 });
+    assert.deepEqual(
+      d.next.find((r) => r.change === 1),
+      { change: 1, changeFromQuantity: 17, value: 5, misses: 1 },
+    );
   });
 });
 
 describe('decide: unknown outcomes (an answer was lost)', () => {
   it('a stale row of an uncertain call at its target counts as applied (confirmed), never carried', () => {
-    const d = decide(input(answered([stale(0), stale(1)], [], true), { current: new Map([[0, 4], [1, 17]]) }));
+    const d = decide(
+      input(answered([stale(0), stale(1)], [], true), {
+        current: new Map([
+          [0, 4],
+          [1, 17],
+        ]),
+      }),
+    );
     assert.deepEqual(d.outcome.applied, [{ change: 0, before: 10, after: 4, confirmed: true }]);
     assert.equal(d.outcome.unresolved?.length, 1);
     assert.equal(d.outcome.unresolved![0]!.change, 1);

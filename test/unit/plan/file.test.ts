@@ -56,7 +56,16 @@ const changes = [
 function write(name: string): { header: PlanHeader; path: string } {
   const writer = new PlanWriter(dir, locations);
   for (const c of changes) writer.change(c, c.reason.startsWith('on_hand') ? [c.to + 2, 2, 0, 'default', 0] : undefined);
-  writer.erpCorrection({ sku: 'POS', locationId: locations[1]!.id, locationName: 'Store', warehouse: 'S-1', current: 4, proposed: 2, delta: -2, reason: 'Shopify shows 2' });
+  writer.erpCorrection({
+    sku: 'POS',
+    locationId: locations[1]!.id,
+    locationName: 'Store',
+    warehouse: 'S-1',
+    current: 4,
+    proposed: 2,
+    delta: -2,
+    reason: 'Shopify shows 2',
+  });
   writer.hybridBase({ sku: 'H', locationId: locations[0]!.id, erpAvailable: 3, shopifyAvailable: 3 });
   return writer.finish(content, () => join(dir, name));
 }
@@ -66,7 +75,10 @@ describe('plan file format 2', () => {
     const { header, path } = write('plan.json');
     const plan = readPlan(path);
     assert.deepEqual(plan.changes, changes);
-    assert.deepEqual(plan.erpCorrections.map((e) => [e.sku, e.locationName, e.warehouse, e.proposed]), [['POS', 'Store', 'S-1', 2]]);
+    assert.deepEqual(
+      plan.erpCorrections.map((e) => [e.sku, e.locationName, e.warehouse, e.proposed]),
+      [['POS', 'Store', 'S-1', 2]],
+    );
     assert.deepEqual(plan.hybridBaseline, [{ sku: 'H', locationId: locations[0]!.id, erpAvailable: 3, shopifyAvailable: 3 }]);
     assert.equal(plan.digest, header.digest);
     assert.deepEqual([header.body.changes.lines, header.body.erpCorrections.lines, header.body.hybridBaseline.lines], [3, 1, 1]);
@@ -76,7 +88,10 @@ describe('plan file format 2', () => {
     const { path } = write('readable.json');
     const text = readFileSync(path, 'utf8');
     assert.match(text, /^\{\n {2}"apiVersion": "2026-10",\n/);
-    const rows = text.slice(text.indexOf('\n}\n') + 3).trimEnd().split('\n');
+    const rows = text
+      .slice(text.indexOf('\n}\n') + 3)
+      .trimEnd()
+      .split('\n');
     assert.equal(rows.length, 5);
     assert.equal(rows[0], '{"sku":"TEE-RED-M","item":109,"loc":0,"from":5,"to":13,"why":[15,2,0,"default",0]}');
     assert.match(rows[1]!, /"item":"gid:\/\/other\/Item\/x".*"why":"bundle: min over A\/1 = 4"/);
@@ -94,11 +109,20 @@ describe('plan file format 2', () => {
     const text = readFileSync(path, 'utf8');
     const edited = join(dir, 'edited.json');
     writeFileSync(edited, text.replace('"to":13', '"to":14'));
-    assert.throws(() => openPlan(edited), (e: unknown) => e instanceof StaleError && /rows do not match its digest/.test(e.message));
+    assert.throws(
+      () => openPlan(edited),
+      (e: unknown) => e instanceof StaleError && /rows do not match its digest/.test(e.message),
+    );
     writeFileSync(edited, text.replace('"one issue"', '"two issues"'));
-    assert.throws(() => openPlan(edited), (e: unknown) => e instanceof StaleError && /digest does not match its header/.test(e.message));
+    assert.throws(
+      () => openPlan(edited),
+      (e: unknown) => e instanceof StaleError && /digest does not match its header/.test(e.message),
+    );
     writeFileSync(edited, text.slice(0, statSync(path).size - 10));
-    assert.throws(() => openPlan(edited), (e: unknown) => e instanceof StaleError && /cut short/.test(e.message));
+    assert.throws(
+      () => openPlan(edited),
+      (e: unknown) => e instanceof StaleError && /cut short/.test(e.message),
+    );
   });
 
   it('refuses a format 1 plan (one JSON document) and says to make a new plan', () => {
@@ -106,18 +130,26 @@ describe('plan file format 2', () => {
     writeFileSync(old, JSON.stringify({ changes: [], digest: 'x', formatVersion: 1 }, null, 2) + '\n');
     assert.throws(
       () => openPlan(old),
-      (e: unknown) => e instanceof InputError && /plan format version 1 is not supported \(this invrecon reads version 2\); make a new plan with "invrecon plan"/.test(e.message),
+      (e: unknown) =>
+        e instanceof InputError &&
+        /plan format version 1 is not supported \(this invrecon reads version 2\); make a new plan with "invrecon plan"/.test(e.message),
     );
     const garbage = join(dir, 'garbage.json');
     writeFileSync(garbage, 'sku,warehouse\n');
-    assert.throws(() => openPlan(garbage), (e: unknown) => e instanceof InputError && /not an invrecon plan/.test(e.message));
+    assert.throws(
+      () => openPlan(garbage),
+      (e: unknown) => e instanceof InputError && /not an invrecon plan/.test(e.message),
+    );
   });
 
   it('pages through the rows that match a SKU glob and a location, counting the rest', () => {
     const { path } = write('page.json');
     const file = openPlan(path);
     const page = pagePlan(file, { sku: 'TEE-*' }, 1);
-    assert.deepEqual(page.changes.map((c) => c.sku), ['TEE-RED-M']);
+    assert.deepEqual(
+      page.changes.map((c) => c.sku),
+      ['TEE-RED-M'],
+    );
     assert.deepEqual(page.matching, { changes: 2, erpCorrections: 0 });
     assert.deepEqual(pagePlan(file, { location: 'Store' }, 10).matching, { changes: 2, erpCorrections: 1 });
     assert.throws(() => pagePlan(file, { location: 'Nowhere' }, 10), /the plan has no such location/);

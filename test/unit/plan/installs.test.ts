@@ -14,7 +14,10 @@ const plan = (baselineAt: string) => ({ digest: 'b'.repeat(64), baselineAt });
 
 describe('installs sharing a shop: which applies make a plan stale', () => {
   it('another install that finished after the baseline was read, or is running, conflicts', () => {
-    const record = { version: 1 as const, applies: [entry({}), entry({ planDigest: 'c'.repeat(64), finishedAt: null, startedAt: '2026-01-01T03:00:00.000Z' })] };
+    const record = {
+      version: 1 as const,
+      applies: [entry({}), entry({ planDigest: 'c'.repeat(64), finishedAt: null, startedAt: '2026-01-01T03:00:00.000Z' })],
+    };
     assert.equal(conflictingApplies(record, plan('2026-01-01T00:30:00.000Z'), 'me').length, 2);
     // A baseline read after the first finished shows its writes; the second still runs.
     assert.deepEqual(

@@ -25,14 +25,18 @@ describe('runPool', () => {
     let most = 0;
     const done: number[] = [];
     let limit = 2;
-    await runPool([1, 2, 3, 4, 5, 6], () => limit, async (n) => {
-      running++;
-      most = Math.max(most, running);
-      await new Promise((resolve) => setTimeout(resolve, 5));
-      if (n === 2) limit = 3;
-      done.push(n);
-      running--;
-    });
+    await runPool(
+      [1, 2, 3, 4, 5, 6],
+      () => limit,
+      async (n) => {
+        running++;
+        most = Math.max(most, running);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        if (n === 2) limit = 3;
+        done.push(n);
+        running--;
+      },
+    );
     assert.deepEqual([...done].sort(), [1, 2, 3, 4, 5, 6]);
     assert.equal(most, 3);
   });
@@ -41,12 +45,16 @@ describe('runPool', () => {
     const started: number[] = [];
     const finished: number[] = [];
     await assert.rejects(
-      runPool([1, 2, 3, 4, 5], () => 2, async (n) => {
-        started.push(n);
-        if (n === 1) throw new Error('boom');
-        await new Promise((resolve) => setTimeout(resolve, 5));
-        finished.push(n);
-      }),
+      runPool(
+        [1, 2, 3, 4, 5],
+        () => 2,
+        async (n) => {
+          started.push(n);
+          if (n === 1) throw new Error('boom');
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          finished.push(n);
+        },
+      ),
       /boom/,
     );
     assert.deepEqual(started, [1, 2]);

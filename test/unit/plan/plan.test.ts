@@ -30,16 +30,37 @@ describe('guards', () => {
   });
 
   it('judge each location on its own, so one lost warehouse cannot empty one store', () => {
-    const location = (locationName: string, zeroed: number, compared: number, stockedBefore = compared) => ({ locationName, zeroed, compared, stockedBefore, stockedAfter: stockedBefore - zeroed });
+    const location = (locationName: string, zeroed: number, compared: number, stockedBefore = compared) => ({
+      locationName,
+      zeroed,
+      compared,
+      stockedBefore,
+      stockedAfter: stockedBefore - zeroed,
+    });
     const byLocation = [location('Main', 0, 900), location('Store 10', 50, 100), location('Kiosk', 2, 5)];
-    const check = evaluateGuards(guards, { changes: 9, zeroed: 52, levelsCompared: 1005, erpRows: 900, references: [previous(1000)], byLocation }).find((c) => c.name === 'maxZeroedShare')!;
+    const check = evaluateGuards(guards, { changes: 9, zeroed: 52, levelsCompared: 1005, erpRows: 900, references: [previous(1000)], byLocation }).find(
+      (c) => c.name === 'maxZeroedShare',
+    )!;
     assert.equal(check.ok, false);
     assert.match(check.message, /at Store 10 50 of 100 \(50%\)/);
     // Below 20 compared levels a location's share is not judged (the Kiosk loses 2 of 5)...
-    assert.deepEqual(failed({ changes: 2, zeroed: 2, levelsCompared: 905, erpRows: 900, references: [previous(900)], byLocation: [byLocation[0]!, byLocation[2]!] }), []);
+    assert.deepEqual(
+      failed({ changes: 2, zeroed: 2, levelsCompared: 905, erpRows: 900, references: [previous(900)], byLocation: [byLocation[0]!, byLocation[2]!] }),
+      [],
+    );
     // ...but a location of any size that would be left with no stock at all is refused.
-    const emptied = evaluateGuards(guards, { changes: 3, zeroed: 3, levelsCompared: 903, erpRows: 900, references: [previous(900)], byLocation: [byLocation[0]!, location('Pop-up', 3, 3)] });
-    assert.deepEqual(emptied.filter((c) => !c.ok).map((c) => c.name), ['emptiedLocations']);
+    const emptied = evaluateGuards(guards, {
+      changes: 3,
+      zeroed: 3,
+      levelsCompared: 903,
+      erpRows: 900,
+      references: [previous(900)],
+      byLocation: [byLocation[0]!, location('Pop-up', 3, 3)],
+    });
+    assert.deepEqual(
+      emptied.filter((c) => !c.ok).map((c) => c.name),
+      ['emptiedLocations'],
+    );
     assert.match(emptied.find((c) => c.name === 'emptiedLocations')!.message, /every level with stock to 0 at Pop-up \(3 of 3\)/);
     // A location with nothing in stock before is not "emptied" by the plan.
     assert.deepEqual(failed({ changes: 0, zeroed: 0, levelsCompared: 3, erpRows: 10, references: [], byLocation: [location('Closed', 0, 3, 0)] }), []);
@@ -48,16 +69,34 @@ describe('guards', () => {
   it('compare with the known-good baseline as well as the previous export, naming which one', () => {
     // The same truncated export pulled twice: the previous snapshot agrees, the last applied one does not.
     const checks = evaluateGuards(guards, { changes: 1, zeroed: 0, levelsCompared: 10, erpRows: 30, references: [lastApplied(100), previous(30)] });
-    assert.deepEqual(checks.filter((c) => !c.ok).map((c) => c.name), ['maxRowDrop']);
+    assert.deepEqual(
+      checks.filter((c) => !c.ok).map((c) => c.name),
+      ['maxRowDrop'],
+    );
     assert.match(checks.find((c) => c.name === 'maxRowDrop')!.message, /ERP rows 100 in the ERP snapshot of the last applied plan \(#2\) → 30 \(drop 70%/);
-    const vanished = evaluateGuards(guards, { changes: 1, zeroed: 0, levelsCompared: 10, erpRows: 90, references: [lastApplied(100, ['WH-10']), previous(90)] });
-    assert.deepEqual(vanished.filter((c) => !c.ok).map((c) => c.name), ['warehousesPresent']);
-    assert.match(vanished.find((c) => c.name === 'warehousesPresent')!.message, /"WH-10" had rows in the ERP snapshot of the last applied plan \(#2\) and has none now/);
+    const vanished = evaluateGuards(guards, {
+      changes: 1,
+      zeroed: 0,
+      levelsCompared: 10,
+      erpRows: 90,
+      references: [lastApplied(100, ['WH-10']), previous(90)],
+    });
+    assert.deepEqual(
+      vanished.filter((c) => !c.ok).map((c) => c.name),
+      ['warehousesPresent'],
+    );
+    assert.match(
+      vanished.find((c) => c.name === 'warehousesPresent')!.message,
+      /"WH-10" had rows in the ERP snapshot of the last applied plan \(#2\) and has none now/,
+    );
   });
 
   it('treat the limits as inclusive', () => {
     const checks = evaluateGuards(guards, { changes: 10, zeroed: 2, levelsCompared: 10, erpRows: 50, references: [previous(100)] });
-    assert.ok(checks.every((c) => c.ok), JSON.stringify(checks));
+    assert.ok(
+      checks.every((c) => c.ok),
+      JSON.stringify(checks),
+    );
   });
 
   it('name each failed guard with its value and limit, and refuse the plan with them', () => {

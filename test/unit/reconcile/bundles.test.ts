@@ -27,10 +27,19 @@ function inputError(fn: () => unknown): InputError {
 describe('readBundles', () => {
   it('reads bundles in file order, with header names matched loosely and any delimiter', () => {
     const bundles = readBundles(file('Bundle SKU;Component SKU;Quantity\nKIT;A;1\nKIT;B;2\nBOX;KIT;3\n'));
-    assert.deepEqual([...bundles.entries()], [
-      ['KIT', [{ sku: 'A', quantity: 1 }, { sku: 'B', quantity: 2 }]],
-      ['BOX', [{ sku: 'KIT', quantity: 3 }]],
-    ]);
+    assert.deepEqual(
+      [...bundles.entries()],
+      [
+        [
+          'KIT',
+          [
+            { sku: 'A', quantity: 1 },
+            { sku: 'B', quantity: 2 },
+          ],
+        ],
+        ['BOX', [{ sku: 'KIT', quantity: 3 }]],
+      ],
+    );
   });
   it('is empty for a header-only or empty file', () => {
     assert.equal(readBundles(file('bundle_sku,component_sku,quantity\n')).size, 0);
@@ -69,9 +78,21 @@ describe('readBundles', () => {
 
 describe('findCycle and bundleOrder', () => {
   const nested: BundleMap = new Map([
-    ['GIFT', [{ sku: 'KIT', quantity: 2 }, { sku: 'CARD', quantity: 1 }]],
+    [
+      'GIFT',
+      [
+        { sku: 'KIT', quantity: 2 },
+        { sku: 'CARD', quantity: 1 },
+      ],
+    ],
     ['KIT', [{ sku: 'A', quantity: 1 }]],
-    ['BIG', [{ sku: 'GIFT', quantity: 1 }, { sku: 'KIT', quantity: 1 }]],
+    [
+      'BIG',
+      [
+        { sku: 'GIFT', quantity: 1 },
+        { sku: 'KIT', quantity: 1 },
+      ],
+    ],
   ]);
   it('finds no cycle in a nested tree, and orders components first', () => {
     assert.equal(findCycle(nested), undefined);
@@ -79,7 +100,15 @@ describe('findCycle and bundleOrder', () => {
     assert.deepEqual(order, ['KIT', 'GIFT', 'BIG']);
   });
   it('finds a two-bundle cycle', () => {
-    assert.deepEqual(findCycle(new Map([['A', [{ sku: 'B', quantity: 1 }]], ['B', [{ sku: 'A', quantity: 1 }]]])), ['A', 'B', 'A']);
+    assert.deepEqual(
+      findCycle(
+        new Map([
+          ['A', [{ sku: 'B', quantity: 1 }]],
+          ['B', [{ sku: 'A', quantity: 1 }]],
+        ]),
+      ),
+      ['A', 'B', 'A'],
+    );
   });
 });
 
@@ -88,12 +117,48 @@ describe('bundleAvailable', () => {
   const of = (sku: string) => stock[sku] ?? 0;
   it('is the minimum over components of floor(available / quantity)', () => {
     // A: 10/3 = 3, B: 7/2 = 3 → 3, limited by the first component at the minimum.
-    assert.deepEqual(bundleAvailable([{ sku: 'A', quantity: 3 }, { sku: 'B', quantity: 2 }], of), { available: 3, limitedBy: 'A' });
-    assert.deepEqual(bundleAvailable([{ sku: 'A', quantity: 1 }, { sku: 'B', quantity: 1 }], of), { available: 7, limitedBy: 'B' });
+    assert.deepEqual(
+      bundleAvailable(
+        [
+          { sku: 'A', quantity: 3 },
+          { sku: 'B', quantity: 2 },
+        ],
+        of,
+      ),
+      { available: 3, limitedBy: 'A' },
+    );
+    assert.deepEqual(
+      bundleAvailable(
+        [
+          { sku: 'A', quantity: 1 },
+          { sku: 'B', quantity: 1 },
+        ],
+        of,
+      ),
+      { available: 7, limitedBy: 'B' },
+    );
   });
   it('is 0 when a component is out or unknown', () => {
-    assert.deepEqual(bundleAvailable([{ sku: 'A', quantity: 1 }, { sku: 'C', quantity: 1 }], of), { available: 0, limitedBy: 'C' });
-    assert.deepEqual(bundleAvailable([{ sku: 'A', quantity: 1 }, { sku: 'GONE', quantity: 1 }], of), { available: 0, limitedBy: 'GONE' });
+    assert.deepEqual(
+      bundleAvailable(
+        [
+          { sku: 'A', quantity: 1 },
+          { sku: 'C', quantity: 1 },
+        ],
+        of,
+      ),
+      { available: 0, limitedBy: 'C' },
+    );
+    assert.deepEqual(
+      bundleAvailable(
+        [
+          { sku: 'A', quantity: 1 },
+          { sku: 'GONE', quantity: 1 },
+        ],
+        of,
+      ),
+      { available: 0, limitedBy: 'GONE' },
+    );
   });
   it('subtracts the bundle’s own safety stock after the minimum, never below 0', () => {
     assert.deepEqual(bundleAvailable([{ sku: 'A', quantity: 3 }], of, 2), { available: 1, limitedBy: 'A' });

@@ -95,7 +95,15 @@ describe('computeDiff: available and safety stock', () => {
     });
     const result = ws.diff(config);
     assert.deepEqual(brief(result), [['A', 'Store', 0, 4, 'change']]);
-    assert.deepEqual(rowOf(result, 'A', LOC(2)).erp, { onHand: 0, reserved: 0, safetyStock: 0, safetySource: 'default', shopifyCommitted: 0, available: 0, clamped: false });
+    assert.deepEqual(rowOf(result, 'A', LOC(2)).erp, {
+      onHand: 0,
+      reserved: 0,
+      safetyStock: 0,
+      safetySource: 'default',
+      shopifyCommitted: 0,
+      available: 0,
+      clamped: false,
+    });
     assert.equal(rowOf(result, 'A', LOC(2)).delta, -4);
   });
 
@@ -118,7 +126,10 @@ describe('computeDiff: available and safety stock', () => {
       ['BAD', 'Main', 0, 1, 'change'],
       ['LOW', 'Store', 0, 1, 'change'],
     ]);
-    assert.equal(rowOf(result, 'BAD', LOC(1)).reason, 'on_hand 3 − reserved 5 − safety 0 (safetyStock.default) = 0 (reserved exceeds on hand: clamped to 0, check the ERP data)');
+    assert.equal(
+      rowOf(result, 'BAD', LOC(1)).reason,
+      'on_hand 3 − reserved 5 − safety 0 (safetyStock.default) = 0 (reserved exceeds on hand: clamped to 0, check the ERP data)',
+    );
     assert.equal(rowOf(result, 'LOW', LOC(2)).reason, 'on_hand 1 − reserved 0 − safety 2 (safetyStock.byLocation) = 0 (clamped to 0)');
     assert.equal(rowOf(result, 'BAD', LOC(1)).erp?.clamped, true);
     assert.equal(result.summary.reported.clamped, 2);
@@ -173,7 +184,12 @@ describe('computeDiff: locations', () => {
 
   it('does not call the warehouses of a mapping whose location is missing "not mapped"', (t) => {
     const ws = open(t);
-    const config = ws.config({ locations: [{ warehouses: ['WH-A'], shopifyLocation: 'Main' }, { warehouses: ['WH-GONE'], shopifyLocation: 'Closed Store' }] });
+    const config = ws.config({
+      locations: [
+        { warehouses: ['WH-A'], shopifyLocation: 'Main' },
+        { warehouses: ['WH-GONE'], shopifyLocation: 'Closed Store' },
+      ],
+    });
     ws.erp([
       { sku: 'A', wh: 'WH-A', onHand: 5 },
       { sku: 'A', wh: 'WH-GONE', onHand: 3 },
@@ -199,7 +215,11 @@ describe('computeDiff: locations', () => {
       { sku: 'A', wh: 'WH-A2', onHand: 5 },
     ]);
     ws.shopify({
-      locations: [{ id: LOC(1), name: 'Main' }, { id: LOC(3), name: 'Kiosk' }, { id: LOC(4), name: 'Kiosk' }],
+      locations: [
+        { id: LOC(1), name: 'Main' },
+        { id: LOC(3), name: 'Kiosk' },
+        { id: LOC(4), name: 'Kiosk' },
+      ],
       levels: [{ sku: 'A', item: ITEM(1), location: LOC(1), available: 4 }],
     });
     const result = ws.diff(config);
@@ -254,11 +274,22 @@ describe('computeDiff: SKUs on one side only', () => {
       // ZERO at Store: not stocked, but nothing to sell either: not worth a line.
     ]);
     assert.equal(rowOf(result, 'ERP-ONLY', LOC(1)).delta, null);
-    assert.equal(rowOf(result, 'ERP-ONLY', LOC(1)).reason, 'not in Shopify (no item has this SKU): on_hand 4 − reserved 0 − safety 0 (safetyStock.default) = 4');
+    assert.equal(
+      rowOf(result, 'ERP-ONLY', LOC(1)).reason,
+      'not in Shopify (no item has this SKU): on_hand 4 − reserved 0 − safety 0 (safetyStock.default) = 4',
+    );
     assert.equal(rowOf(result, 'SHARED', LOC(1)).reason, 'several Shopify items share this SKU: not changed');
     assert.equal(result.summary.levelsDrifting, 0);
     assert.equal(result.summary.levelsCompared, 1);
-    assert.deepEqual(result.summary.reported, { 'erp-correction': 0, conflict: 0, 'not-in-shopify': 1, 'not-stocked': 1, 'not-in-erp': 0, 'ambiguous-sku': 1, clamped: 0 });
+    assert.deepEqual(result.summary.reported, {
+      'erp-correction': 0,
+      conflict: 0,
+      'not-in-shopify': 1,
+      'not-stocked': 1,
+      'not-in-erp': 0,
+      'ambiguous-sku': 1,
+      clamped: 0,
+    });
     assert.equal(driftExitCode(result.summary, { detailedExitcode: true }), 0);
   });
 
@@ -286,7 +317,13 @@ describe('computeDiff: SKUs on one side only', () => {
   it('unknownSkus: zero sets them to 0 where the ERP is the authority', (t) => {
     const ws = open(t);
     scene(ws);
-    const config = ws.config({ locations: [{ warehouses: ['WH-A'], shopifyLocation: 'Main' }, { warehouses: ['WH-S'], shopifyLocation: 'Store', authority: 'shopify' }], unknownSkus: 'zero' });
+    const config = ws.config({
+      locations: [
+        { warehouses: ['WH-A'], shopifyLocation: 'Main' },
+        { warehouses: ['WH-S'], shopifyLocation: 'Store', authority: 'shopify' },
+      ],
+      unknownSkus: 'zero',
+    });
     const result = ws.diff(config, { sku: 'SHOP-*', all: true });
     assert.deepEqual(brief(result), [
       ['SHOP-ONLY', 'Main', 0, 6, 'change'],
@@ -303,7 +340,10 @@ describe('computeDiff: authority', () => {
   it('per location and per category, the category winning', (t) => {
     const ws = open(t);
     const config = ws.config({
-      locations: [{ warehouses: ['WH-A'], shopifyLocation: 'Main', authority: 'shopify' }, { warehouses: ['WH-S'], shopifyLocation: 'Store' }],
+      locations: [
+        { warehouses: ['WH-A'], shopifyLocation: 'Main', authority: 'shopify' },
+        { warehouses: ['WH-S'], shopifyLocation: 'Store' },
+      ],
       authority: { default: 'erp', byCategory: { web: 'erp', pos: 'shopify' } },
     });
     ws.erp([
@@ -336,7 +376,12 @@ describe('computeDiff: authority', () => {
 
   it('counts Shopify drift and ERP drift apart, totals adding up, and gates on the one asked for', (t) => {
     const ws = open(t);
-    const config = ws.config({ locations: [{ warehouses: ['WH-A'], shopifyLocation: 'Main', authority: 'shopify' }, { warehouses: ['WH-S'], shopifyLocation: 'Store' }] });
+    const config = ws.config({
+      locations: [
+        { warehouses: ['WH-A'], shopifyLocation: 'Main', authority: 'shopify' },
+        { warehouses: ['WH-S'], shopifyLocation: 'Store' },
+      ],
+    });
     ws.erp([
       { sku: 'POS', wh: 'WH-A', onHand: 5 },
       { sku: 'WEB', wh: 'WH-S', onHand: 5 },
@@ -361,9 +406,19 @@ describe('computeDiff: authority', () => {
       ],
     );
     // Oversell and lost sales split Shopify drift only: an ERP correction is not a Shopify risk.
-    assert.deepEqual([summary.oversell, summary.lostSales], [{ levels: 0, units: 0 }, { levels: 1, units: 3 }]);
+    assert.deepEqual(
+      [summary.oversell, summary.lostSales],
+      [
+        { levels: 0, units: 0 },
+        { levels: 1, units: 3 },
+      ],
+    );
     for (const key of ['levelsCompared', 'levelsDrifting', 'totalAbsDrift', 'stocked'] as const) {
-      assert.equal(summary[key], summary.byLocation.reduce((n, l) => n + l[key], 0), key);
+      assert.equal(
+        summary[key],
+        summary.byLocation.reduce((n, l) => n + l[key], 0),
+        key,
+      );
     }
     assert.deepEqual(
       (['shopify', 'erp', 'all'] as const).map((gate) => driftExitCode(summary, { detailedExitcode: true, gate })),
@@ -371,11 +426,17 @@ describe('computeDiff: authority', () => {
     );
     // Once Shopify holds its targets only the ERP's correction is left: the default (shopify) gate is green.
     const erpOnly = { ...summary, levelsDrifting: 0, totalAbsDrift: 0 };
-    assert.deepEqual((['shopify', 'erp', 'all'] as const).map((gate) => driftExitCode(erpOnly, { detailedExitcode: true, gate })), [0, 2, 2]);
+    assert.deepEqual(
+      (['shopify', 'erp', 'all'] as const).map((gate) => driftExitCode(erpOnly, { detailedExitcode: true, gate })),
+      [0, 2, 2],
+    );
     assert.equal(driftExitCode(erpOnly, { detailedExitcode: true }), 0);
     // A conflict needs a person: every gate fails on it.
     const conflictOnly = { ...erpOnly, erpDrift: { levels: 0, units: 0 }, conflicts: 1 };
-    assert.deepEqual((['shopify', 'erp', 'all'] as const).map((gate) => driftExitCode(conflictOnly, { detailedExitcode: true, gate })), [2, 2, 2]);
+    assert.deepEqual(
+      (['shopify', 'erp', 'all'] as const).map((gate) => driftExitCode(conflictOnly, { detailedExitcode: true, gate })),
+      [2, 2, 2],
+    );
   });
 
   it('hybrid: no base yet takes the ERP; with a base, merges both sides’ moves', (t) => {
@@ -412,7 +473,10 @@ describe('computeDiff: authority', () => {
         ['STILL', 10, 10, 'ok', { baseErp: 10, baseShopify: 10, erpDelta: 0, shopifyDelta: 0 }],
       ],
     );
-    assert.equal(rowOf(result, 'NEW', LOC(1)).reason, 'hybrid, no reconciled base yet (ERP taken): on_hand 7 − reserved 0 − safety 0 (safetyStock.default) = 7');
+    assert.equal(
+      rowOf(result, 'NEW', LOC(1)).reason,
+      'hybrid, no reconciled base yet (ERP taken): on_hand 7 − reserved 0 − safety 0 (safetyStock.default) = 7',
+    );
     assert.match(rowOf(result, 'BOTH', LOC(1)).reason, /^hybrid: Shopify 7 \+ ERP \+5 since base = 12; /);
   });
 
@@ -495,7 +559,11 @@ describe('computeDiff: bundles', () => {
   it('subtracts the bundle’s bySku safety stock after the minimum', (t) => {
     const ws = open(t);
     scene(ws);
-    const result = ws.diff(ws.config({ locations: TWO_MAPPINGS, safetyStock: { bySku: { KIT: 1 }, default: 0 } }, BUNDLES), { all: true, location: 'Main', sku: '?[IO]?' });
+    const result = ws.diff(ws.config({ locations: TWO_MAPPINGS, safetyStock: { bySku: { KIT: 1 }, default: 0 } }, BUNDLES), {
+      all: true,
+      location: 'Main',
+      sku: '?[IO]?',
+    });
     // KIT = 4 − 1 = 3; BOX uses KIT's availability after its safety stock: min(3/2, 10) = 1.
     assert.deepEqual(brief(result), [
       ['BOX', 'Main', 1, 0, 'change'],
@@ -507,7 +575,15 @@ describe('computeDiff: bundles', () => {
   it('merges a hybrid bundle like a level, and gives a conflict no target', (t) => {
     const ws = open(t);
     scene(ws);
-    const config = ws.config({ locations: [{ warehouses: ['WH-A'], shopifyLocation: 'Main', authority: 'hybrid' }, { warehouses: ['WH-S'], shopifyLocation: 'Store' }] }, BUNDLES);
+    const config = ws.config(
+      {
+        locations: [
+          { warehouses: ['WH-A'], shopifyLocation: 'Main', authority: 'hybrid' },
+          { warehouses: ['WH-S'], shopifyLocation: 'Store' },
+        ],
+      },
+      BUNDLES,
+    );
     // KIT at Main: ERP side now 4. Base 6/12: ERP −2, Shopify −3 (now 9): 12 − 2 − 3 = 7.
     ws.base('KIT', LOC(1), 6, 12);
     // LONELY at Main: ERP side now 0. Base 3/3: ERP −3, Shopify −1 (now 2): 3 − 3 − 1 = −1, a conflict.
@@ -528,7 +604,10 @@ describe('computeDiff: bundles', () => {
     ]);
     ws.shopify({ locations: TWO_LOCATIONS, levels: [{ sku: 'A', item: ITEM(1), location: LOC(1), available: 9 }] });
     const config = ws.config({ locations: TWO_MAPPINGS }, 'bundle_sku,component_sku,quantity\nKIT,A,1\n');
-    assert.throws(() => ws.diff(config), (error) => error instanceof InputError && /bundles\.csv: bundle SKU "KIT" also in the ERP export/.test(error.message));
+    assert.throws(
+      () => ws.diff(config),
+      (error) => error instanceof InputError && /bundles\.csv: bundle SKU "KIT" also in the ERP export/.test(error.message),
+    );
   });
 
   it('refuses a bundles.csv with a cycle, naming the file', (t) => {
@@ -536,7 +615,10 @@ describe('computeDiff: bundles', () => {
     ws.erp([{ sku: 'A', wh: 'WH-A', onHand: 9 }]);
     ws.shopify({ locations: TWO_LOCATIONS, levels: [] });
     const config = ws.config({ locations: TWO_MAPPINGS }, 'bundle_sku,component_sku,quantity\nX,Y,1\nY,X,1\n');
-    assert.throws(() => ws.diff(config), (error) => error instanceof InputError && /bundles form a cycle: X -> Y -> X/.test(error.details.join('\n')));
+    assert.throws(
+      () => ws.diff(config),
+      (error) => error instanceof InputError && /bundles form a cycle: X -> Y -> X/.test(error.details.join('\n')),
+    );
   });
 });
 
@@ -569,16 +651,47 @@ describe('computeDiff: filters, threshold, snapshots, summary', () => {
       ['TEE-2', 'Main', 4, 5, 'change'],
       ['MUG', 'Store', 5, 9, 'change'],
     ]);
-    assert.deepEqual(brief(ws.diff(config, { all: true })).map((r) => r[0] + '@' + r[1]), ['TEE-1@Main', 'TEE-2@Main', 'MUG@Store', 'TEE-1@Store']);
+    assert.deepEqual(
+      brief(ws.diff(config, { all: true })).map((r) => r[0] + '@' + r[1]),
+      ['TEE-1@Main', 'TEE-2@Main', 'MUG@Store', 'TEE-1@Store'],
+    );
     const { summary } = result;
     assert.deepEqual(
-      { levelsCompared: summary.levelsCompared, levelsDrifting: summary.levelsDrifting, totalAbsDrift: summary.totalAbsDrift, oversell: summary.oversell, lostSales: summary.lostSales },
+      {
+        levelsCompared: summary.levelsCompared,
+        levelsDrifting: summary.levelsDrifting,
+        totalAbsDrift: summary.totalAbsDrift,
+        oversell: summary.oversell,
+        lostSales: summary.lostSales,
+      },
       { levelsCompared: 4, levelsDrifting: 3, totalAbsDrift: 8, oversell: { levels: 2, units: 5 }, lostSales: { levels: 1, units: 3 } },
     );
     const none = { levels: 0, units: 0 };
     assert.deepEqual(summary.byLocation, [
-      { locationId: LOC(1), locationName: 'Main', levelsCompared: 2, levelsDrifting: 2, totalAbsDrift: 4, oversell: { levels: 1, units: 1 }, lostSales: { levels: 1, units: 3 }, erpDrift: none, conflicts: 0, stocked: 2 },
-      { locationId: LOC(2), locationName: 'Store', levelsCompared: 2, levelsDrifting: 1, totalAbsDrift: 4, oversell: { levels: 1, units: 4 }, lostSales: none, erpDrift: none, conflicts: 0, stocked: 2 },
+      {
+        locationId: LOC(1),
+        locationName: 'Main',
+        levelsCompared: 2,
+        levelsDrifting: 2,
+        totalAbsDrift: 4,
+        oversell: { levels: 1, units: 1 },
+        lostSales: { levels: 1, units: 3 },
+        erpDrift: none,
+        conflicts: 0,
+        stocked: 2,
+      },
+      {
+        locationId: LOC(2),
+        locationName: 'Store',
+        levelsCompared: 2,
+        levelsDrifting: 1,
+        totalAbsDrift: 4,
+        oversell: { levels: 1, units: 4 },
+        lostSales: none,
+        erpDrift: none,
+        conflicts: 0,
+        stocked: 2,
+      },
     ]);
     assert.equal(driftExitCode(summary, { detailedExitcode: true }), 2);
     assert.equal(driftExitCode(summary, {}), 0);
@@ -602,10 +715,19 @@ describe('computeDiff: filters, threshold, snapshots, summary', () => {
     const ws = open(t);
     scene(ws);
     const config = ws.config({ locations: TWO_MAPPINGS });
-    assert.deepEqual(brief(ws.diff(config, { sku: 'TEE-*' })).map((r) => r[0] + '@' + r[1]), ['TEE-1@Main', 'TEE-2@Main']);
+    assert.deepEqual(
+      brief(ws.diff(config, { sku: 'TEE-*' })).map((r) => r[0] + '@' + r[1]),
+      ['TEE-1@Main', 'TEE-2@Main'],
+    );
     assert.deepEqual(brief(ws.diff(config, { sku: 'tee-*' })), []);
-    assert.deepEqual(brief(ws.diff(config, { location: 'Store' })).map((r) => r[0]), ['MUG']);
-    assert.deepEqual(brief(ws.diff(config, { location: LOC(1), sku: '*-2' })).map((r) => r[0]), ['TEE-2']);
+    assert.deepEqual(
+      brief(ws.diff(config, { location: 'Store' })).map((r) => r[0]),
+      ['MUG'],
+    );
+    assert.deepEqual(
+      brief(ws.diff(config, { location: LOC(1), sku: '*-2' })).map((r) => r[0]),
+      ['TEE-2'],
+    );
     const store = ws.diff(config, { location: 'Store' }).summary;
     assert.deepEqual([store.levelsCompared, store.levelsDrifting, store.byLocation.length], [2, 1, 1]);
   });
@@ -614,7 +736,10 @@ describe('computeDiff: filters, threshold, snapshots, summary', () => {
     const ws = open(t);
     scene(ws);
     const config = ws.config({ locations: TWO_MAPPINGS });
-    assert.throws(() => ws.diff(config, { location: 'Stroe' }), (error) => error instanceof UsageError && error.message === '--location "Stroe": no mapped Shopify location has this name or id (mapped: Main, Store)');
+    assert.throws(
+      () => ws.diff(config, { location: 'Stroe' }),
+      (error) => error instanceof UsageError && error.message === '--location "Stroe": no mapped Shopify location has this name or id (mapped: Main, Store)',
+    );
   });
 
   it('diffs an older pair of snapshots with --erp-snapshot/--shopify-snapshot', (t) => {
@@ -633,13 +758,22 @@ describe('computeDiff: filters, threshold, snapshots, summary', () => {
       ['TEE-1', 'Main', 7, 7, 'ok'],
       ['TEE-1', 'Store', 0, 1, 'change'],
     ]);
-    assert.throws(() => ws.diff(config, { erpSnapshotId: oldShop.id }), (error) => error instanceof UsageError && /is a shopify snapshot/.test(error.message));
-    assert.throws(() => ws.diff(config, { shopifySnapshotId: 999 }), (error) => error instanceof UsageError && /--shopify-snapshot 999: no such snapshot/.test(error.message));
+    assert.throws(
+      () => ws.diff(config, { erpSnapshotId: oldShop.id }),
+      (error) => error instanceof UsageError && /is a shopify snapshot/.test(error.message),
+    );
+    assert.throws(
+      () => ws.diff(config, { shopifySnapshotId: 999 }),
+      (error) => error instanceof UsageError && /--shopify-snapshot 999: no such snapshot/.test(error.message),
+    );
   });
 
   it('fails clearly when a side has no snapshot yet', (t) => {
     const ws = open(t);
     ws.erp([{ sku: 'A', wh: 'WH-A', onHand: 1 }]);
-    assert.throws(() => ws.diff(ws.config({ locations: TWO_MAPPINGS })), (error) => error instanceof InputError && /no Shopify snapshot yet: run "invrecon pull shopify" first/.test(error.message));
+    assert.throws(
+      () => ws.diff(ws.config({ locations: TWO_MAPPINGS })),
+      (error) => error instanceof InputError && /no Shopify snapshot yet: run "invrecon pull shopify" first/.test(error.message),
+    );
   });
 });

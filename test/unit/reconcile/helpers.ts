@@ -59,8 +59,19 @@ export function workspace(): Workspace {
     },
     erp(lines) {
       const writer = new ErpSnapshotWriter(db, 'test');
-      const rows = lines.map((l) => ({ sku: l.sku, warehouse: l.wh, onHand: l.onHand, reserved: l.reserved ?? 0, incoming: 0, safetyStock: l.safety ?? null, category: l.category ?? null }));
-      const duplicates = writer.addBatch(rows, lines.map((_, i) => i + 2));
+      const rows = lines.map((l) => ({
+        sku: l.sku,
+        warehouse: l.wh,
+        onHand: l.onHand,
+        reserved: l.reserved ?? 0,
+        incoming: 0,
+        safetyStock: l.safety ?? null,
+        category: l.category ?? null,
+      }));
+      const duplicates = writer.addBatch(
+        rows,
+        lines.map((_, i) => i + 2),
+      );
       if (duplicates.length) throw new Error(`duplicate ERP test rows: ${JSON.stringify(duplicates)}`);
       const hash = new ErpRowsHash();
       hash.update(rows);
@@ -71,7 +82,14 @@ export function workspace(): Workspace {
       for (const location of shop.locations) writer.addLocation(location.id, location.name);
       const items = shop.items ?? [...new Map(shop.levels.map((l) => [l.item, { id: l.item, sku: l.sku }])).values()];
       for (const item of items) writer.addItem(item.id, item.sku);
-      for (const l of shop.levels) writer.addLevel(l.item, l.location, l.sku, { available: l.available, on_hand: l.available + (l.committed ?? 0), committed: l.committed ?? 0, reserved: 0, incoming: 0 });
+      for (const l of shop.levels)
+        writer.addLevel(l.item, l.location, l.sku, {
+          available: l.available,
+          on_hand: l.available + (l.committed ?? 0),
+          committed: l.committed ?? 0,
+          reserved: 0,
+          incoming: 0,
+        });
       return writer.tx.finish(shop.levels.length, shopifyContentHash(db, writer.id), {});
     },
     base(sku, locationId, erpAvailable, shopifyAvailable) {

@@ -8,7 +8,8 @@ const shop = [
   { id: 'gid://shopify/Location/3', name: 'Kiosk' },
   { id: 'gid://shopify/Location/4', name: 'Kiosk' },
 ];
-const resolve = (locations: { warehouses: string[]; shopifyLocation: string; authority?: 'erp' | 'shopify' | 'hybrid' }[]) => resolveLocations({ locations }, shop);
+const resolve = (locations: { warehouses: string[]; shopifyLocation: string; authority?: 'erp' | 'shopify' | 'hybrid' }[]) =>
+  resolveLocations({ locations }, shop);
 
 describe('resolveLocations', () => {
   it('maps by exact name and by gid, keeping warehouses and authority', () => {
@@ -42,7 +43,9 @@ describe('resolveLocations', () => {
   it('refuses to guess between two locations of the same name', () => {
     const { resolved, problems } = resolve([{ warehouses: ['K'], shopifyLocation: 'Kiosk' }]);
     assert.deepEqual(resolved, []);
-    assert.deepEqual(problems, ['locations[0].shopifyLocation: 2 Shopify locations are named "Kiosk"; use the id (gid://shopify/Location/3, gid://shopify/Location/4)']);
+    assert.deepEqual(problems, [
+      'locations[0].shopifyLocation: 2 Shopify locations are named "Kiosk"; use the id (gid://shopify/Location/3, gid://shopify/Location/4)',
+    ]);
   });
   it('reports the same location mapped twice (once by name, once by id) and keeps the first', () => {
     const { resolved, problems } = resolve([

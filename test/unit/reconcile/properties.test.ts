@@ -22,14 +22,19 @@ describe('properties of the pure rules', () => {
   it('a bundle never exceeds any component’s capacity floor(available / quantity)', () => {
     const component = fc.record({ sku: fc.constantFrom('A', 'B', 'C', 'D'), quantity: fc.integer({ min: 1, max: 6 }) });
     fc.assert(
-      fc.property(fc.array(component, { minLength: 1, maxLength: 4 }), fc.dictionary(fc.constantFrom('A', 'B', 'C', 'D'), fc.nat(50)), fc.nat(5), (components, stock, safety) => {
-        const of = (sku: string) => stock[sku] ?? 0;
-        const { available } = bundleAvailable(components, of, safety);
-        assert.ok(available >= 0);
-        for (const c of components) assert.ok(available <= Math.floor(of(c.sku) / c.quantity), `${available} > ${of(c.sku)}/${c.quantity}`);
-        // …and it is the largest such number, less the safety stock.
-        assert.equal(available, Math.max(0, Math.min(...components.map((c) => Math.floor(of(c.sku) / c.quantity))) - safety));
-      }),
+      fc.property(
+        fc.array(component, { minLength: 1, maxLength: 4 }),
+        fc.dictionary(fc.constantFrom('A', 'B', 'C', 'D'), fc.nat(50)),
+        fc.nat(5),
+        (components, stock, safety) => {
+          const of = (sku: string) => stock[sku] ?? 0;
+          const { available } = bundleAvailable(components, of, safety);
+          assert.ok(available >= 0);
+          for (const c of components) assert.ok(available <= Math.floor(of(c.sku) / c.quantity), `${available} > ${of(c.sku)}/${c.quantity}`);
+          // …and it is the largest such number, less the safety stock.
+          assert.equal(available, Math.max(0, Math.min(...components.map((c) => Math.floor(of(c.sku) / c.quantity))) - safety));
+        },
+      ),
     );
   });
 
@@ -44,7 +49,9 @@ describe('properties of the pure rules', () => {
   it('a merge with one side unchanged takes the other side’s move (clamped at 0), never a conflict', () => {
     fc.assert(
       fc.property(fc.nat(100), fc.nat(100), fc.nat(100), fc.boolean(), (baseErp, baseShopify, now, erpMoved) => {
-        const outcome = erpMoved ? mergeHybrid({ erp: baseErp, shopify: baseShopify }, now, baseShopify) : mergeHybrid({ erp: baseErp, shopify: baseShopify }, baseErp, now);
+        const outcome = erpMoved
+          ? mergeHybrid({ erp: baseErp, shopify: baseShopify }, now, baseShopify)
+          : mergeHybrid({ erp: baseErp, shopify: baseShopify }, baseErp, now);
         assert.equal(outcome.kind, 'merged');
         assert.ok(outcome.kind === 'merged');
         assert.equal(outcome.target, erpMoved ? Math.max(0, baseShopify + now - baseErp) : now);
@@ -90,7 +97,10 @@ const scenario = fc.record({
   // Shopify items: each has a SKU (some shared, some unknown to the ERP, some bundles, some none).
   // Most SKUs get one item; now and then one more item repeats a SKU.
   items: fc
-    .tuple(fc.array(fc.integer({ min: 0, max: 4 }), { minLength: ITEM_POOL.length, maxLength: ITEM_POOL.length }), fc.option(fc.constantFrom(...ITEM_POOL), { freq: 3, nil: undefined }))
+    .tuple(
+      fc.array(fc.integer({ min: 0, max: 4 }), { minLength: ITEM_POOL.length, maxLength: ITEM_POOL.length }),
+      fc.option(fc.constantFrom(...ITEM_POOL), { freq: 3, nil: undefined }),
+    )
     .map(([keep, extra]) => {
       const skus = ITEM_POOL.filter((_, i) => keep[i]! > 0);
       return extra === undefined ? skus : [...skus, extra];
@@ -98,7 +108,10 @@ const scenario = fc.record({
   // levelGrid[item * 3 + location]: two in three (item, location) pairs are stocked.
   levelGrid: fc.array(fc.option(fc.record({ available: fc.nat(8), committed: fc.nat(4) }), { freq: 3, nil: undefined }), { minLength: 33, maxLength: 33 }),
   // Small numbers so that merges going negative (conflicts) come up often.
-  bases: fc.array(fc.record({ sku: fc.constantFrom(...ERP_SKUS, ...BUNDLE_SKUS), location: fc.integer({ min: 0, max: 2 }), erp: fc.nat(12), shopify: fc.nat(8) }), { maxLength: 15 }),
+  bases: fc.array(
+    fc.record({ sku: fc.constantFrom(...ERP_SKUS, ...BUNDLE_SKUS), location: fc.integer({ min: 0, max: 2 }), erp: fc.nat(12), shopify: fc.nat(8) }),
+    { maxLength: 15 },
+  ),
   safety: fc.record({
     default: fc.nat(3),
     byLocation: fc.dictionary(fc.constantFrom('Main', 'Store', 'Kiosk'), fc.nat(4)),
@@ -111,8 +124,16 @@ const scenario = fc.record({
   // B1 from S-components; B2 may contain B1 (nested).
   bundles: fc.option(
     fc.record({
-      b1: fc.uniqueArray(fc.record({ sku: fc.constantFrom(...ERP_SKUS, 'GHOST'), quantity: fc.integer({ min: 1, max: 3 }) }), { minLength: 1, maxLength: 3, selector: (c) => c.sku }),
-      b2: fc.uniqueArray(fc.record({ sku: fc.constantFrom('B1', ...ERP_SKUS), quantity: fc.integer({ min: 1, max: 3 }) }), { minLength: 1, maxLength: 3, selector: (c) => c.sku }),
+      b1: fc.uniqueArray(fc.record({ sku: fc.constantFrom(...ERP_SKUS, 'GHOST'), quantity: fc.integer({ min: 1, max: 3 }) }), {
+        minLength: 1,
+        maxLength: 3,
+        selector: (c) => c.sku,
+      }),
+      b2: fc.uniqueArray(fc.record({ sku: fc.constantFrom('B1', ...ERP_SKUS), quantity: fc.integer({ min: 1, max: 3 }) }), {
+        minLength: 1,
+        maxLength: 3,
+        selector: (c) => c.sku,
+      }),
     }),
     { nil: null },
   ),
@@ -180,9 +201,15 @@ function reference(s: Scenario): Map<string, Expected> {
     }
     if (s.unknownSkus !== 'ignore') {
       const auth = locationAuthority ?? s.authority.default;
-      for (const level of levels.filter((l) => l.location === location.id && l.sku !== null && !erpSkus.has(l.sku) && !(s.bundles && BUNDLE_SKUS.includes(l.sku)))) {
+      for (const level of levels.filter(
+        (l) => l.location === location.id && l.sku !== null && !erpSkus.has(l.sku) && !(s.bundles && BUNDLE_SKUS.includes(l.sku)),
+      )) {
         const zero = s.unknownSkus === 'zero' && auth === 'erp';
-        out.set(`${level.sku}@${location.id}@${level.item}`, { target: zero ? 0 : null, observed: level.available, status: zero ? (level.available === 0 ? 'ok' : 'change') : 'not-in-erp' });
+        out.set(`${level.sku}@${location.id}@${level.item}`, {
+          target: zero ? 0 : null,
+          observed: level.available,
+          status: zero ? (level.available === 0 ? 'ok' : 'change') : 'not-in-erp',
+        });
       }
     }
     if (s.bundles) {
@@ -229,7 +256,11 @@ describe('computeDiff agrees with a plain reading of the rules', () => {
           return [{ warehouses, shopifyLocation: s.byGid[index] ? location.id : location.name, ...(authority ? { authority } : {}) }];
         });
         const bundlesCsv = s.bundles
-          ? ['bundle_sku,component_sku,quantity', ...s.bundles.b1.map((c) => `B1,${c.sku},${c.quantity}`), ...s.bundles.b2.map((c) => `B2,${c.sku},${c.quantity}`)].join('\n') + '\n'
+          ? [
+              'bundle_sku,component_sku,quantity',
+              ...s.bundles.b1.map((c) => `B1,${c.sku},${c.quantity}`),
+              ...s.bundles.b2.map((c) => `B2,${c.sku},${c.quantity}`),
+            ].join('\n') + '\n'
           : undefined;
         const config = ws.config(
           { locations, safetyStock: s.safety, authority: s.authority, shopifyCommitted: s.shopifyCommitted, unknownSkus: s.unknownSkus },
@@ -242,7 +273,10 @@ describe('computeDiff agrees with a plain reading of the rules', () => {
 
         const result = ws.diff(config, { all: true });
         const actual = new Map(
-          result.rows.map((r) => [r.kind === 'shopify-only' ? `${r.sku}@${r.locationId}@${r.inventoryItemId}` : `${r.sku}@${r.locationId}`, { target: r.target, observed: r.observed, status: r.status }]),
+          result.rows.map((r) => [
+            r.kind === 'shopify-only' ? `${r.sku}@${r.locationId}@${r.inventoryItemId}` : `${r.sku}@${r.locationId}`,
+            { target: r.target, observed: r.observed, status: r.status },
+          ]),
         );
         assert.equal(actual.size, result.rows.length, 'one row per key');
         const sorted = (m: Map<string, Expected>) => [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));

@@ -81,10 +81,7 @@ describe('Shopify client: endpoint and token', () => {
 
 describe('Shopify client: pacing from throttleStatus', () => {
   it('waits before a call until the bucket model holds the last requested cost of that operation', async () => {
-    const { client, clock, events } = setup([
-      ok({ a: 1 }, cost(50, bucket(10, 100, 10))),
-      ok({ a: 2 }, cost(50, bucket(0, 100, 10))),
-    ]);
+    const { client, clock, events } = setup([ok({ a: 1 }, cost(50, bucket(10, 100, 10))), ok({ a: 2 }, cost(50, bucket(0, 100, 10)))]);
     await client.request(LOCATIONS_PAGE, { first: 1 });
     assert.deepEqual(clock.sleeps, [], 'the first call has nothing to wait for');
     await client.request(LOCATIONS_PAGE, { first: 1 });
@@ -105,11 +102,19 @@ describe('Shopify client: pacing from throttleStatus', () => {
 
   it('learns the bucket from error answers too (MAX_COST_EXCEEDED carries it)', async () => {
     const tooCostly = Response.json({
-      errors: [{ message: 'Query cost is 252, which exceeds the single query max cost limit (50).', extensions: { code: 'MAX_COST_EXCEEDED', cost: 252, maxCost: 50 } }],
+      errors: [
+        {
+          message: 'Query cost is 252, which exceeds the single query max cost limit (50).',
+          extensions: { code: 'MAX_COST_EXCEEDED', cost: 252, maxCost: 50 },
+        },
+      ],
       extensions: { cost: { requestedQueryCost: 252, actualQueryCost: null, throttleStatus: bucket(5, 50, 10) } },
     });
     const { client, clock } = setup([tooCostly, ok({ a: 1 }, cost(45, bucket(0, 50, 10)))]);
-    await assert.rejects(client.request(LOCATIONS_PAGE, { first: 250 }), (error: unknown) => error instanceof ShopifyGraphQLError && error.codes.includes('MAX_COST_EXCEEDED'));
+    await assert.rejects(
+      client.request(LOCATIONS_PAGE, { first: 250 }),
+      (error: unknown) => error instanceof ShopifyGraphQLError && error.codes.includes('MAX_COST_EXCEEDED'),
+    );
     await client.request(LOCATIONS_PAGE, { first: 43 }, { expectedCost: 45 });
     assert.deepEqual(clock.sleeps, [4050], '5 points known to be there, 45 needed at 10/s');
   });
@@ -152,7 +157,10 @@ describe('Shopify client: retries', () => {
 
   it('fails at once when a query costs more than the bucket can ever hold', async () => {
     const { client, events } = setup([throttled(120, bucket(50, 50, 10))]);
-    await assert.rejects(client.request(LOCATIONS_PAGE, { first: 50 }), (error: unknown) => error instanceof ShopifyGraphQLError && error.codes.includes('MAX_COST_EXCEEDED'));
+    await assert.rejects(
+      client.request(LOCATIONS_PAGE, { first: 50 }),
+      (error: unknown) => error instanceof ShopifyGraphQLError && error.codes.includes('MAX_COST_EXCEEDED'),
+    );
     assert.equal(events.length, 1);
   });
 
@@ -211,7 +219,9 @@ describe('Shopify client: retries', () => {
   });
 
   it('does not retry GraphQL errors other than THROTTLED', async () => {
-    const { client, events } = setup([Response.json({ errors: [{ message: "Field 'skuu' doesn't exist on type 'InventoryItem'", extensions: { code: 'undefinedField' } }] })]);
+    const { client, events } = setup([
+      Response.json({ errors: [{ message: "Field 'skuu' doesn't exist on type 'InventoryItem'", extensions: { code: 'undefinedField' } }] }),
+    ]);
     await assert.rejects(client.request(LOCATIONS_PAGE, { first: 1 }), (error: unknown) => {
       assert.ok(error instanceof ShopifyGraphQLError);
       assert.match(error.message, /Shopify LocationsPage: Field 'skuu' doesn't exist/);
@@ -245,10 +255,16 @@ describe('Shopify client: retries', () => {
 
   it('gives a dead endpoint a short retry budget, tells each wait over a second, and names the URL', async () => {
     const notices: string[] = [];
-    const { client, sent } = setup(Array.from({ length: 9 }, () => networkError('ECONNREFUSED')), { notice: (m) => void notices.push(m), backoffBaseMs: 1000 });
+    const { client, sent } = setup(
+      Array.from({ length: 9 }, () => networkError('ECONNREFUSED')),
+      { notice: (m) => void notices.push(m), backoffBaseMs: 1000 },
+    );
     await assert.rejects(client.request(LOCATIONS_PAGE, { first: 1 }), (error: unknown) => {
       assert.ok(error instanceof SourceError);
-      assert.match(error.message, /LocationsPage at http:\/\/127\.0\.0\.1:43121\/admin\/api\/2026-10\/graphql\.json: gave up after 3 tries; last cause: .*ECONNREFUSED/);
+      assert.match(
+        error.message,
+        /LocationsPage at http:\/\/127\.0\.0\.1:43121\/admin\/api\/2026-10\/graphql\.json: gave up after 3 tries; last cause: .*ECONNREFUSED/,
+      );
       return true;
     });
     assert.equal(sent.length, 3, 'connection refused: 2 retries, not 8');

@@ -52,7 +52,11 @@ export function fakeShop(shop: FakeShopData, options: FakeShopOptions = {}) {
   let polls = 0;
   const bulkUrl = options.bulkUrl ?? 'http://127.0.0.1:9/bulk/1.jsonl';
   const maxCost = options.maxCost ?? 1000;
-  const status = (requested: number) => ({ requestedQueryCost: requested, actualQueryCost: requested, throttleStatus: { maximumAvailable: maxCost, currentlyAvailable: maxCost, restoreRate: 100 } });
+  const status = (requested: number) => ({
+    requestedQueryCost: requested,
+    actualQueryCost: requested,
+    throttleStatus: { maximumAvailable: maxCost, currentlyAvailable: maxCost, restoreRate: 100 },
+  });
   const answer = (data: unknown, requested: number) => Response.json({ data, extensions: { cost: status(requested) } });
   const levelsConnection = (levels: FakeLevel[], first: number, after?: string | null) => {
     const { slice, pageInfo } = page(levels, first, after);
@@ -62,7 +66,14 @@ export function fakeShop(shop: FakeShopData, options: FakeShopOptions = {}) {
   function bulkJsonl(): string {
     const items = shop.items.map((item) => JSON.stringify({ id: item.id, sku: item.sku }));
     const levels = shop.items.flatMap((item) =>
-      item.levels.map((level, i) => JSON.stringify({ id: `gid://shopify/InventoryLevel/${item.id.split('/').pop()}-${i}`, location: { id: level.locationId }, quantities: quantities(level), __parentId: item.id })),
+      item.levels.map((level, i) =>
+        JSON.stringify({
+          id: `gid://shopify/InventoryLevel/${item.id.split('/').pop()}-${i}`,
+          location: { id: level.locationId },
+          quantities: quantities(level),
+          __parentId: item.id,
+        }),
+      ),
     );
     return (options.bulkOrder === 'children-first' ? [...levels, ...items] : [...items, ...levels]).join('\n') + '\n';
   }
@@ -73,7 +84,10 @@ export function fakeShop(shop: FakeShopData, options: FakeShopOptions = {}) {
     const operation = operationNameOf(body.query);
     const v = body.variables ?? {};
     calls.push({ operation, variables: v });
-    if (options.failCall === calls.length) return Response.json({ errors: [{ message: 'Internal error. Looks like something went wrong on our end.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+    if (options.failCall === calls.length)
+      return Response.json({
+        errors: [{ message: 'Internal error. Looks like something went wrong on our end.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
+      });
     const first = Number(v.first ?? 0);
     switch (operation) {
       case 'LocationsPage': {
@@ -83,7 +97,15 @@ export function fakeShop(shop: FakeShopData, options: FakeShopOptions = {}) {
         return answer({ locations: { pageInfo, edges: slice.map((node) => ({ node })) } }, cost);
       }
       case 'ProductVariantsCount': {
-        if (!options.countVariants) return Response.json({ errors: [{ message: 'Access denied for productVariantsCount field. Required access: `read_products` access scope.', extensions: { code: 'ACCESS_DENIED' } }] });
+        if (!options.countVariants)
+          return Response.json({
+            errors: [
+              {
+                message: 'Access denied for productVariantsCount field. Required access: `read_products` access scope.',
+                extensions: { code: 'ACCESS_DENIED' },
+              },
+            ],
+          });
         const limit = v.limit as number | null;
         const count = limit === null ? shop.items.length : Math.min(limit, shop.items.length);
         return answer({ productVariantsCount: { count, precision: limit !== null && shop.items.length > limit ? 'AT_LEAST' : 'EXACT' } }, 1);
@@ -100,25 +122,51 @@ export function fakeShop(shop: FakeShopData, options: FakeShopOptions = {}) {
         if (cost > maxCost) return tooCostly(cost, maxCost);
         const { slice, pageInfo } = page(shop.items, first, v.after as string | null);
         return answer(
-          { inventoryItems: { pageInfo, edges: slice.map((item) => ({ node: { id: item.id, sku: item.sku, inventoryLevels: levelsConnection(item.levels, levelsFirst) } })) } },
+          {
+            inventoryItems: {
+              pageInfo,
+              edges: slice.map((item) => ({ node: { id: item.id, sku: item.sku, inventoryLevels: levelsConnection(item.levels, levelsFirst) } })),
+            },
+          },
           cost,
         );
       }
       case 'InventoryItemLevelsPage': {
         const item = shop.items.find((i) => i.id === v.id);
-        return answer({ inventoryItem: item ? { id: item.id, inventoryLevels: levelsConnection(item.levels, first, v.after as string) } : null }, 2 + 3 * first);
+        return answer(
+          { inventoryItem: item ? { id: item.id, inventoryLevels: levelsConnection(item.levels, first, v.after as string) } : null },
+          2 + 3 * first,
+        );
       }
       case 'BulkOperationRunQuery':
         if (options.bulkAlreadyRunning) {
           return answer(
-            { bulkOperationRunQuery: { bulkOperation: null, userErrors: [{ code: 'OPERATION_IN_PROGRESS', field: null, message: 'A bulk query operation for this app and shop is already in progress: gid://shopify/BulkOperation/1.' }] } },
+            {
+              bulkOperationRunQuery: {
+                bulkOperation: null,
+                userErrors: [
+                  {
+                    code: 'OPERATION_IN_PROGRESS',
+                    field: null,
+                    message: 'A bulk query operation for this app and shop is already in progress: gid://shopify/BulkOperation/1.',
+                  },
+                ],
+              },
+            },
             10,
           );
         }
         return answer({ bulkOperationRunQuery: { bulkOperation: { id: 'gid://shopify/BulkOperation/1', status: 'CREATED' }, userErrors: [] } }, 10);
       case 'CurrentBulkOperation':
         return answer(
-          { currentBulkOperation: { id: 'gid://shopify/BulkOperation/1', status: 'RUNNING', query: options.bulkAlreadyRunning === 'same-query' ? `  ${BULK_INVENTORY_QUERY.replace(/\n/g, '\n  ')}` : '{ products { edges { node { id } } } }' } },
+          {
+            currentBulkOperation: {
+              id: 'gid://shopify/BulkOperation/1',
+              status: 'RUNNING',
+              query:
+                options.bulkAlreadyRunning === 'same-query' ? `  ${BULK_INVENTORY_QUERY.replace(/\n/g, '\n  ')}` : '{ products { edges { node { id } } } }',
+            },
+          },
           1,
         );
       case 'BulkOperationStatus': {
@@ -151,7 +199,12 @@ export function fakeShop(shop: FakeShopData, options: FakeShopOptions = {}) {
 
 function tooCostly(cost: number, maxCost: number): Response {
   return Response.json({
-    errors: [{ message: `Query cost is ${cost}, which exceeds the single query max cost limit (${maxCost}).\n\nSee the docs.`, extensions: { code: 'MAX_COST_EXCEEDED', cost, maxCost } }],
+    errors: [
+      {
+        message: `Query cost is ${cost}, which exceeds the single query max cost limit (${maxCost}).\n\nSee the docs.`,
+        extensions: { code: 'MAX_COST_EXCEEDED', cost, maxCost },
+      },
+    ],
   });
 }
 
@@ -161,7 +214,9 @@ export function sampleShop(itemCount = 7): FakeShopData {
   const items: FakeItem[] = [];
   for (let n = 1; n <= itemCount; n++) {
     const sku = n === 3 ? null : n === 5 ? '' : n === 6 ? 'SKU-2' : `SKU-${n}`;
-    const levels = locations.slice(0, 1 + (n % 3)).map((location, i) => ({ locationId: location.id, available: n * 10 + i, on_hand: n * 10 + i + 1, committed: i }));
+    const levels = locations
+      .slice(0, 1 + (n % 3))
+      .map((location, i) => ({ locationId: location.id, available: n * 10 + i, on_hand: n * 10 + i + 1, committed: i }));
     items.push({ id: `gid://shopify/InventoryItem/${100 + n}`, sku, levels });
   }
   return { locations, items };

@@ -53,8 +53,14 @@ describe('backoff', () => {
       [1, 2, 3, 4, 10, 20].map((r) => backoffMs(r, () => 1, 250, 5000)),
       [250, 500, 1000, 2000, 5000, 5000],
     );
-    assert.equal(backoffMs(3, () => 0, 250, 5000), 500);
-    assert.equal(backoffMs(3, () => 0.25, 250, 5000), 625);
+    assert.equal(
+      backoffMs(3, () => 0, 250, 5000),
+      500,
+    );
+    assert.equal(
+      backoffMs(3, () => 0.25, 250, 5000),
+      625,
+    );
   });
 
   it('computes the refill a THROTTLED status implies', () => {

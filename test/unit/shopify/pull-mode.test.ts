@@ -22,7 +22,9 @@ describe('pull shopify: paged or bulk by expected time', () => {
   });
 
   it('a larger bucket and a faster refill allow more paged, never above the cap', () => {
-    assert.ok(pagedItemLimit({ locations: 4, bucket: plus, latencyMs: 200 }, 100_000) > pagedItemLimit({ locations: 4, bucket: standard, latencyMs: 200 }, 100_000));
+    assert.ok(
+      pagedItemLimit({ locations: 4, bucket: plus, latencyMs: 200 }, 100_000) > pagedItemLimit({ locations: 4, bucket: standard, latencyMs: 200 }, 100_000),
+    );
     assert.equal(pagedItemLimit({ locations: 1, bucket: plus, latencyMs: 1 }, 50), 50);
   });
 

@@ -19,21 +19,34 @@ async function pull(shop: FakeShopData, mode: PullMode, shopOptions: FakeShopOpt
   const config = testConfig(bulkThreshold === undefined ? {} : { bulkThreshold });
   const fake = fakeShop(shop, shopOptions);
   const sleep = async () => undefined;
-  const client = createShopifyClient(config, { env: { SHOPIFY_ADMIN_TOKEN: TOKEN, INVRECON_SHOPIFY_ENDPOINT: 'http://127.0.0.1:9' }, fetch: fake.fetch, sleep });
+  const client = createShopifyClient(config, {
+    env: { SHOPIFY_ADMIN_TOKEN: TOKEN, INVRECON_SHOPIFY_ENDPOINT: 'http://127.0.0.1:9' },
+    fetch: fake.fetch,
+    sleep,
+  });
   const result = pullShopify(db, config, { mode, client, sleep });
   return { db, result, calls: fake.calls };
 }
 
 function levelsOf(db: Db, snapshotId: number) {
   return db
-    .prepare('SELECT inventory_item_id AS item, location_id AS location, sku, available, on_hand, committed FROM shopify_levels WHERE snapshot_id = ? ORDER BY 1, 2')
+    .prepare(
+      'SELECT inventory_item_id AS item, location_id AS location, sku, available, on_hand, committed FROM shopify_levels WHERE snapshot_id = ? ORDER BY 1, 2',
+    )
     .all(snapshotId);
 }
 
 function expectedLevels(shop: FakeShopData) {
   return shop.items
     .flatMap((item) =>
-      item.levels.map((l) => ({ item: item.id, location: l.locationId, sku: item.sku || null, available: l.available, on_hand: l.on_hand, committed: l.committed ?? 0 })),
+      item.levels.map((l) => ({
+        item: item.id,
+        location: l.locationId,
+        sku: item.sku || null,
+        available: l.available,
+        on_hand: l.on_hand,
+        committed: l.committed ?? 0,
+      })),
     )
     .sort((a, b) => (a.item + a.location < b.item + b.location ? -1 : 1));
 }
@@ -103,7 +116,12 @@ describe('pull shopify (against a scripted Shopify)', () => {
       const { db, result, calls } = await pull(shop, 'auto', { countVariants }, 2);
       const r = await result;
       assert.equal(r.mode, 'bulk');
-      assert.match(r.modeReason, new RegExp(`^more than 2 inventory items: a paged read is expected to beat a bulk operation up to 2 items .*shopify.bulkThreshold caps it at 2.*counted by ${how}$`));
+      assert.match(
+        r.modeReason,
+        new RegExp(
+          `^more than 2 inventory items: a paged read is expected to beat a bulk operation up to 2 items .*shopify.bulkThreshold caps it at 2.*counted by ${how}$`,
+        ),
+      );
       assert.ok(!calls.some((c) => c.operation === 'InventoryItemsPage'), 'no levels read page by page');
       // The id walk stops as soon as the threshold is passed.
       const counted = calls.filter((c) => c.operation === 'InventoryItemIdsPage').reduce((n, c) => n + Number(c.variables.first), 0);

@@ -17,7 +17,10 @@ describe('snapshot database', () => {
     assert.equal(statSync(path).mode & 0o777, 0o600);
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
     const versions = db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all();
-    assert.deepEqual(versions, listMigrations().map((m) => m.version));
+    assert.deepEqual(
+      versions,
+      listMigrations().map((m) => m.version),
+    );
     db.close();
   });
 
@@ -26,28 +29,42 @@ describe('snapshot database', () => {
     const db = openDb(path);
     db.prepare("INSERT INTO schema_migrations VALUES (999, '999_future.sql', 'x')").run();
     db.close();
-    assert.throws(() => openDb(path), (error: unknown) => error instanceof InputError && /schema version 999, newer than this invrecon/.test(error.message));
+    assert.throws(
+      () => openDb(path),
+      (error: unknown) => error instanceof InputError && /schema version 999, newer than this invrecon/.test(error.message),
+    );
   });
 
   it('migration 030 rebuilds snapshots with AUTOINCREMENT: levels kept, references still enforced, ids start above any ever named', () => {
     const path = join(workspace.dir, 'c.db');
     const old = new Database(path);
     old.pragma('foreign_keys = ON');
-    migrate(old, listMigrations().filter((m) => m.version < 30));
+    migrate(
+      old,
+      listMigrations().filter((m) => m.version < 30),
+    );
     const snapshot = old.prepare("INSERT INTO snapshots (id, side, source, taken_at, row_count, content_hash) VALUES (?, ?, 'x', 't', 1, 'h')");
-    for (const [id, side] of [[1, 'erp'], [2, 'shopify'], [3, 'erp']] as const) snapshot.run(id, side);
+    for (const [id, side] of [
+      [1, 'erp'],
+      [2, 'shopify'],
+      [3, 'erp'],
+    ] as const)
+      snapshot.run(id, side);
     old.prepare("INSERT INTO erp_levels (snapshot_id, sku, warehouse, on_hand, line) VALUES (1, 'A', 'WH', 5, 2), (3, 'A', 'WH', 6, 2)").run();
     old.prepare("INSERT INTO shopify_levels (snapshot_id, inventory_item_id, location_id, sku, available, on_hand) VALUES (2, 'I', 'L', 'A', 4, 4)").run();
     // An earlier prune removed #4..#9: a run still names #9, the hybrid base #6.
     old.prepare("INSERT INTO reconciled_levels VALUES ('A', 'L', 5, 4, 6, 2, 'd', 't')").run();
-    old.prepare("INSERT INTO runs (command, started_at, summary) VALUES ('sync', 't', '{\"snapshots\":{\"erp\":9,\"shopify\":8}}')").run();
+    old.prepare('INSERT INTO runs (command, started_at, summary) VALUES (\'sync\', \'t\', \'{"snapshots":{"erp":9,"shopify":8}}\')').run();
     old.close();
 
     const db = openDb(path);
     try {
       assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
       assert.match(db.prepare("SELECT sql FROM sqlite_master WHERE name = 'snapshots'").pluck().get() as string, /AUTOINCREMENT/);
-      assert.deepEqual(db.prepare('SELECT snapshot_id, on_hand FROM erp_levels ORDER BY snapshot_id').raw().all(), [[1, 5], [3, 6]]);
+      assert.deepEqual(db.prepare('SELECT snapshot_id, on_hand FROM erp_levels ORDER BY snapshot_id').raw().all(), [
+        [1, 5],
+        [3, 6],
+      ]);
       assert.equal(db.prepare('SELECT COUNT(*) FROM shopify_levels').pluck().get(), 1);
       assert.deepEqual(db.pragma('foreign_key_check'), []);
       // The next id is above #9, the highest id anything still names.

@@ -35,7 +35,11 @@ export function erpnextSource(options: ErpnextOptions): ErpSource {
   const url = siteUrl(options.url, '/api/resource/Bin');
   return genericApiSource({
     url,
-    query: { fields: JSON.stringify(Object.values(ERPNEXT_BIN_FIELDS)), order_by: 'name asc', ...(options.filters ? { filters: JSON.stringify(options.filters) } : {}) },
+    query: {
+      fields: JSON.stringify(Object.values(ERPNEXT_BIN_FIELDS)),
+      order_by: 'name asc',
+      ...(options.filters ? { filters: JSON.stringify(options.filters) } : {}),
+    },
     headers: { ...options.headers, authorization: `token ${options.apiKey}:${options.apiSecret}` },
     recordsPath: 'data',
     fields: ERPNEXT_BIN_FIELDS,

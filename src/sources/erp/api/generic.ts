@@ -50,7 +50,8 @@ function paginate(options: GenericApiSourceOptions, first: URL, where: (page: nu
   let previousToken: string | undefined;
   const notRepeated = (token: string, page: Page): string => {
     // A server that hands back the same cursor or link would loop forever.
-    if (token === previousToken) throw new SourceError(`${where(page.number)}: the next page pointer ${JSON.stringify(token)} repeats the previous one; stopping instead of looping`);
+    if (token === previousToken)
+      throw new SourceError(`${where(page.number)}: the next page pointer ${JSON.stringify(token)} repeats the previous one; stopping instead of looping`);
     previousToken = token;
     return token;
   };
@@ -88,7 +89,9 @@ function paginate(options: GenericApiSourceOptions, first: URL, where: (page: nu
           const cursor = getPath(page.response.body, pagination.nextCursorPath);
           if (cursor === undefined || cursor === null || cursor === '' || cursor === false) return null;
           if (typeof cursor !== 'string' && typeof cursor !== 'number') {
-            throw new SourceError(`${where(page.number)}: expected the next cursor at "${pagination.nextCursorPath}" to be a string or number, found ${describeValue(cursor)}`);
+            throw new SourceError(
+              `${where(page.number)}: expected the next cursor at "${pagination.nextCursorPath}" to be a string or number, found ${describeValue(cursor)}`,
+            );
           }
           return withParams(start, { [pagination.cursorParam]: notRepeated(String(cursor), page) });
         },
@@ -100,7 +103,8 @@ function paginate(options: GenericApiSourceOptions, first: URL, where: (page: nu
         next: (page) => {
           const link = getPath(page.response.body, pagination.nextLinkPath);
           if (link === undefined || link === null || link === '' || link === false) return null;
-          if (typeof link !== 'string') throw new SourceError(`${where(page.number)}: expected the next link at "${pagination.nextLinkPath}" to be a URL, found ${describeValue(link)}`);
+          if (typeof link !== 'string')
+            throw new SourceError(`${where(page.number)}: expected the next link at "${pagination.nextLinkPath}" to be a URL, found ${describeValue(link)}`);
           return checkFollowedUrl(new URL(notRepeated(link, page), page.url), options.url, where(page.number));
         },
       };
@@ -138,7 +142,9 @@ export function genericApiSource(options: GenericApiSourceOptions): ErpSource {
       const { first, next } = paginate(options, withParams(options.url, options.query ?? {}), where);
       const cancel = new AbortController();
       const fetchPage = (url: URL, number: number): Promise<Page> => {
-        const promise = options.http.request({ url, headers: options.headers }, where(number), [], cancel.signal).then((response) => ({ number, url, response }));
+        const promise = options.http
+          .request({ url, headers: options.headers }, where(number), [], cancel.signal)
+          .then((response) => ({ number, url, response }));
         promise.catch(() => {}); // the loop awaits it; this only keeps an abandoned prefetch from being "unhandled"
         return promise;
       };
@@ -149,7 +155,9 @@ export function genericApiSource(options: GenericApiSourceOptions): ErpSource {
           const page: Page = await pending;
           const records = getPath(page.response.body, options.recordsPath ?? '');
           if (!Array.isArray(records)) {
-            throw new SourceError(`${where(page.number)}: expected an array of records at ${recordsLabel}, found ${describeValue(records)}${options.recordsPath === undefined ? ' (set erp.api.recordsPath)' : ''}`);
+            throw new SourceError(
+              `${where(page.number)}: expected an array of records at ${recordsLabel}, found ${describeValue(records)}${options.recordsPath === undefined ? ' (set erp.api.recordsPath)' : ''}`,
+            );
           }
           index.addPage(ordinal + 1);
           const nextUrl = next(page, records.length);

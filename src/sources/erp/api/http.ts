@@ -95,7 +95,8 @@ export class HttpJsonClient {
     try {
       return await withRetry(policy, () => this.attempt(request, where, accept, signal));
     } catch (error) {
-      if (error instanceof RetriesExhaustedError) throw new SourceError(`${where}: ${error.lastCause}; gave up after ${error.attempts} attempt${error.attempts === 1 ? '' : 's'}`);
+      if (error instanceof RetriesExhaustedError)
+        throw new SourceError(`${where}: ${error.lastCause}; gave up after ${error.attempts} attempt${error.attempts === 1 ? '' : 's'}`);
       throw error;
     }
   }
@@ -132,7 +133,9 @@ export class HttpJsonClient {
       if (accept.includes(response.status)) return { ok: { status: response.status, headers: response.headers, body: undefined } };
       const statusLine = `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
       if (response.status >= 300 && response.status < 400) {
-        throw new FinalError(`${where}: ${statusLine} redirect to ${response.headers.get('location') ?? '(no location)'}; not followed, set the final address in erp.api.url`);
+        throw new FinalError(
+          `${where}: ${statusLine} redirect to ${response.headers.get('location') ?? '(no location)'}; not followed, set the final address in erp.api.url`,
+        );
       }
       if (!retryableStatus(response.status)) {
         const hint = response.status === 401 || response.status === 403 ? ' (check the API credentials and their permissions)' : '';

@@ -81,7 +81,12 @@ export function apiErpSource(config: LoadedConfig, deps: ApiSourceDeps = {}, fil
         headers,
         http,
         configPath: config.configPath,
-        extraDomain: filter?.kind === 'since' ? [['write_date', '>=', filter.value]] : filter?.kind === 'skus' ? [['product_id.default_code', 'in', filter.skus]] : undefined,
+        extraDomain:
+          filter?.kind === 'since'
+            ? [['write_date', '>=', filter.value]]
+            : filter?.kind === 'skus'
+              ? [['product_id.default_code', 'in', filter.skus]]
+              : undefined,
       });
     case 'generic': {
       // A key alone is a bearer token; with a secret it is HTTP Basic (key:secret).

@@ -73,7 +73,14 @@ class OdooTransport {
   }
 
   /** `positional` is the method's first argument (a domain, or ids); `named` its keyword arguments. */
-  async call(model: string, method: 'search_read' | 'read', positional: unknown, named: Record<string, unknown>, where: string, signal?: AbortSignal): Promise<unknown> {
+  async call(
+    model: string,
+    method: 'search_read' | 'read',
+    positional: unknown,
+    named: Record<string, unknown>,
+    where: string,
+    signal?: AbortSignal,
+  ): Promise<unknown> {
     if (this.mode !== 'jsonrpc') {
       const body = { ...(method === 'read' ? { ids: positional } : { domain: positional }), ...named };
       const response = await this.options.http.request(
@@ -94,7 +101,13 @@ class OdooTransport {
       this.mode = 'jsonrpc';
     }
     const uid = await this.login(signal);
-    return this.jsonrpc('object', 'execute_kw', [this.options.database, uid, this.options.apiKey, model, method, [positional], named], this.label(model, method) + where.slice(where.indexOf(' page')), signal);
+    return this.jsonrpc(
+      'object',
+      'execute_kw',
+      [this.options.database, uid, this.options.apiKey, model, method, [positional], named],
+      this.label(model, method) + where.slice(where.indexOf(' page')),
+      signal,
+    );
   }
 
   private async login(signal?: AbortSignal): Promise<number> {
@@ -108,7 +121,9 @@ class OdooTransport {
     const where = `${displayUrl(siteUrl(this.options.url, '/jsonrpc'))} common.authenticate`;
     const uid = await this.jsonrpc('common', 'authenticate', [this.options.database, this.options.username, this.options.apiKey, {}], where, signal);
     if (typeof uid !== 'number') {
-      throw new SourceError(`${where}: Odoo refused the API key for login ${JSON.stringify(this.options.username)} on database ${JSON.stringify(this.options.database)}`);
+      throw new SourceError(
+        `${where}: Odoo refused the API key for login ${JSON.stringify(this.options.username)} on database ${JSON.stringify(this.options.database)}`,
+      );
     }
     this.uid = uid;
     return uid;
@@ -211,7 +226,8 @@ export function odooSource(options: OdooOptions): ErpSource {
         while (pending) {
           const quants: unknown = await pending;
           const where = `${quantsLabel()} page ${pageNumber}`;
-          if (!Array.isArray(quants)) throw new SourceError(`${where}: expected an array of stock.quant records, found ${quants === null ? 'null' : typeof quants}`);
+          if (!Array.isArray(quants))
+            throw new SourceError(`${where}: expected an array of stock.quant records, found ${quants === null ? 'null' : typeof quants}`);
           index.addPage(ordinal + 1);
           offset += quants.length;
           pending = quants.length === options.pageSize ? fetchPage(offset, pageNumber + 1) : null;

@@ -48,7 +48,9 @@ export function checkFollowedUrl(next: URL, configured: URL, where: string): URL
 export function secretFromEnv(env: NodeJS.ProcessEnv, variable: string, key: string, configPath: string): string {
   const value = env[variable];
   if (value === undefined || value.trim() === '') {
-    throw new InputError(`${configPath}: ${key}: environment variable ${variable} is not set (or empty); it must hold the secret, which never goes in the config file`);
+    throw new InputError(
+      `${configPath}: ${key}: environment variable ${variable} is not set (or empty); it must hold the secret, which never goes in the config file`,
+    );
   }
   registerSecret(value);
   return value;

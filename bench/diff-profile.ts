@@ -38,7 +38,7 @@ const timed = <T>(sql: string, fn: () => T): T => {
   }
 };
 const exec = db.exec.bind(db);
-db.exec = ((sql: string) => timed(sql, () => exec(sql))) as typeof db.exec;
+db.exec = (sql: string) => timed(sql, () => exec(sql));
 const prepare = db.prepare.bind(db);
 db.prepare = ((sql: string) => {
   const statement = prepare(sql);

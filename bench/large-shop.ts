@@ -34,7 +34,7 @@ export async function openLargeShop(name: string, items: number, locations: numb
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: emulator.stdout! }).once('line', resolve);
+    createInterface({ input: emulator.stdout }).once('line', resolve);
     emulator.once('close', (code) => reject(new Error(`emulator exited (${code})`)));
   });
   await writeDriftingErp(join(dir, 'erp.csv'), items, locations);

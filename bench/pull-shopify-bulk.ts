@@ -24,7 +24,7 @@ writeFileSync(
 
 const emulator = spawn(process.execPath, [bin, 'emulator', '--port', '0', '--generate', shape], { stdio: ['ignore', 'pipe', 'inherit'] });
 const url = await new Promise<string>((resolve, reject) => {
-  createInterface({ input: emulator.stdout! }).once('line', resolve);
+  createInterface({ input: emulator.stdout }).once('line', resolve);
   emulator.once('close', (code) => reject(new Error(`emulator exited (${code})`)));
 });
 console.error(`emulator at ${url} (${shape})`);
@@ -49,8 +49,8 @@ const child = useTime
   : spawn(process.execPath, [bin, ...args], { cwd: out, env });
 let stdout = '';
 let stderr = '';
-child.stdout!.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
 let procPeakKb = 0;
 const poller = useTime ? undefined : peakFromProc(child.pid!, (kb) => (procPeakKb = Math.max(procPeakKb, kb)));
 const code = await new Promise<number | null>((resolve) => child.on('close', resolve));

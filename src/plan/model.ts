@@ -4,7 +4,7 @@ import { z } from 'zod';
 /** Bumped when the plan file changes shape; apply refuses files of another version. */
 export const PLAN_FORMAT_VERSION = 2;
 
-const change = z.object({
+export const change = z.object({
   sku: z.string(),
   inventoryItemId: z.string(),
   locationId: z.string(),
@@ -20,7 +20,7 @@ const change = z.object({
   reason: z.string(),
 });
 
-const erpCorrection = z.object({
+export const erpCorrection = z.object({
   sku: z.string(),
   locationId: z.string(),
   locationName: z.string(),
@@ -89,7 +89,7 @@ export const planHeaderSchema = z.object({
 
 export type PlanHeader = z.infer<typeof planHeaderSchema>;
 
-const hybridBase = z.object({ sku: z.string(), locationId: z.string(), erpAvailable: z.int(), shopifyAvailable: z.int() });
+export const hybridBase = z.object({ sku: z.string(), locationId: z.string(), erpAvailable: z.int(), shopifyAvailable: z.int() });
 export type HybridBase = z.infer<typeof hybridBase>;
 
 /** A whole plan in memory: for small plans and tests. Commands stream a PlanFile's rows instead. */

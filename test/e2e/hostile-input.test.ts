@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { csvText, randomBytes } from '../helpers/fuzz.js';
 import { loadSeed } from '../../src/emulator/index.js';
-import { demoDir, runCli, tempDir, type CliResult } from '../helpers/cli.js';
+import { demoDir, runCli, tempDir } from '../helpers/cli.js';
 import { assertOneLineError } from '../helpers/errors.js';
 import { openShopWorkspace, type ShopWorkspace } from '../helpers/shop.js';
 import { sendJson, startServer } from '../unit/erp-api/fake-erp.js';

@@ -12,11 +12,10 @@ import { openShopWorkspace, type ShopWorkspace } from '../helpers/shop.js';
 
 const L1 = 'gid://shopify/Location/1';
 const item = (n: number) => `gid://shopify/InventoryItem/${n}`;
-const seedOf = (items: [string, number][]): Seed =>
-  ({
-    locations: [{ id: L1, name: 'Main' }],
-    items: items.map(([sku, available], i) => ({ sku, inventoryItemId: item(i + 1), levels: [{ locationId: L1, available }] })),
-  }) as Seed;
+const seedOf = (items: [string, number][]): Seed => ({
+  locations: [{ id: L1, name: 'Main' }],
+  items: items.map(([sku, available], i) => ({ sku, inventoryItemId: item(i + 1), levels: [{ locationId: L1, available }] })),
+});
 /** A workspace on the in-process emulator, closed whatever the test does. */
 async function withShop(options: Parameters<typeof openShopWorkspace>[0], test: (shop: ShopWorkspace) => Promise<void>): Promise<void> {
   const shop = await openShopWorkspace(options);

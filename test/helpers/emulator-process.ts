@@ -16,10 +16,10 @@ export interface EmulatorProcess {
 export function spawnEmulatorProcess(args: string[]): Promise<EmulatorProcess> {
   const child = spawn(process.execPath, [binPath, 'emulator', ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', (url) =>
+    createInterface({ input: child.stdout }).once('line', (url) =>
       resolve({
         url,
         child,

@@ -77,7 +77,7 @@ export function generateShop(items: number, locations: number, seed = 7): Genera
     seedItems.push({ sku, inventoryItemId: `gid://shopify/InventoryItem/${1000 + i}`, levels });
   }
   return {
-    seed: { locations: locs, items: seedItems } as Seed,
+    seed: { locations: locs, items: seedItems },
     erpCsv: erpLines.join('\n') + '\n',
     config: {
       shopify: { shop: 'test-shop.myshopify.com' },

@@ -27,7 +27,7 @@ function* filtered<T>(rows: Iterable<T>, keep: (row: T) => boolean): Generator<T
   for (const row of rows) if (keep(row)) yield row;
 }
 
-const quote = (text: string) => (/^[\w.\/-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`);
+const quote = (text: string) => (/^[\w./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`);
 
 export function registerPlanCommands(program: Command, setExitCode: ExitCodeSink): void {
   const planCommand = gateOption(selectionOptions(formatOption(configOption(program.command('plan'))), 'leave out changes with |delta| at or below n'))

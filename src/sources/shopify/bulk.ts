@@ -1,6 +1,5 @@
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
-import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { SourceError, errorMessage } from '../../errors.js';
 import type { ShopifySnapshotWriter, StagedJoin } from '../../store/shopify-snapshots.js';
 import type { ShopifyClient } from './client.js';
@@ -108,7 +107,7 @@ async function streamResult(
     },
     Math.min(1000, options.idleTimeoutMs),
   );
-  const input = Readable.fromWeb(response.body as unknown as NodeReadableStream<Uint8Array>);
+  const input = Readable.fromWeb(response.body);
   input.on('data', () => (lastActivity = Date.now()));
   const lines = createInterface({ input, crlfDelay: Infinity });
   let lineNo = 0;

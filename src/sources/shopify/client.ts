@@ -97,12 +97,12 @@ export function createShopifyClient(config: LoadedConfig, options: ShopifyClient
     // The library builds https://{shop}/...; every request goes to the resolved endpoint instead.
     customFetchApi: async (_url, init) => {
       try {
-        const response = await fetchImpl(endpoint.graphqlUrl, init as RequestInit);
+        const response = await fetchImpl(endpoint.graphqlUrl, init);
         servedVersion = response.headers.get('x-shopify-api-version') ?? servedVersion;
         return response;
       } catch (error) {
         // The library keeps only the message: carry the cause (ECONNRESET, ...) in it.
-        throw new Error(describeNetworkError(error));
+        throw new Error(describeNetworkError(error), { cause: error });
       }
     },
     logger: (log) => {

@@ -67,7 +67,7 @@ describe('generic ERP API source: pagination', () => {
     const empty = await pullApi(offsetApi(none));
     assert.equal(empty.result?.rows, 0, errorText(empty));
     assert.equal(none.requests.length, 1);
-    assert.match(empty.result!.warnings.join('\n'), /no rows/);
+    assert.match(empty.result.warnings.join('\n'), /no rows/);
   });
 
   it('stopAt "empty-page" reads everything from a server that caps the page size', async () => {
@@ -378,7 +378,7 @@ describe('generic ERP API source: secrets', () => {
     const outcome = await pullApi({ url: `${server.url}/items`, headersFromEnv: { 'X-Api-Key': 'ERP_MISSING_KEY' } }, {});
     assert.equal(outcome.error?.kind, 'input');
     assert.match(
-      outcome.error!.message,
+      outcome.error.message,
       /\/cfg\/invrecon\.config\.json: erp\.api\.headersFromEnv\["X-Api-Key"\]: environment variable ERP_MISSING_KEY is not set/,
     );
     assert.equal(server.requests.length, 0);

@@ -113,7 +113,7 @@ describe('Odoo preset', () => {
     const missing = await pullApi(preset(server), ENV);
     assert.equal(missing.error?.kind, 'input');
     assert.match(
-      missing.error!.message,
+      missing.error.message,
       /erp\.api\.username: .*\/json\/2 answered 404 \(Odoo before 19 has no JSON-2 API, or database "acme" is not on that server\)/,
     );
 

@@ -40,7 +40,7 @@ describe('sync lock', () => {
     alive.delete(101);
     const second = acquireLock(db, env(201));
     assert.equal(second.tookOver?.holder.owner, '101@host-a');
-    assert.match(second.tookOver!.reason, /process 101 is gone/);
+    assert.match(second.tookOver.reason, /process 101 is gone/);
     assert.equal(readLock(db)!.owner, '201@host-a');
     db.close();
   });
@@ -97,10 +97,10 @@ describe('sync lock', () => {
     const db = freshDb();
     const { hostname } = await import('node:os');
     const host = hostname();
-    acquireLock(db, { self: { pid: child.pid!, host } });
+    acquireLock(db, { self: { pid: child.pid, host } });
     const taken = acquireLock(db, { self: { pid: process.pid, host } });
     assert.match(taken.tookOver!.reason, new RegExp(`process ${child.pid} is gone`));
-    assert.throws(() => acquireLock(db, { self: { pid: child.pid!, host } }), LockHeldError);
+    assert.throws(() => acquireLock(db, { self: { pid: child.pid, host } }), LockHeldError);
     db.close();
   });
 

@@ -134,8 +134,8 @@ describe('decide: unknown outcomes (an answer was lost)', () => {
     );
     assert.deepEqual(d.outcome.applied, [{ change: 0, before: 10, after: 4, confirmed: true }]);
     assert.equal(d.outcome.unresolved?.length, 1);
-    assert.equal(d.outcome.unresolved![0]!.change, 1);
-    assert.match(d.outcome.unresolved![0]!.message, /answer was lost.*now 17, not 25/);
+    assert.equal(d.outcome.unresolved[0]!.change, 1);
+    assert.match(d.outcome.unresolved[0]!.message, /answer was lost.*now 17, not 25/);
     assert.deepEqual(d.outcome.carried, []);
     assert.equal(d.verdict, 'unresolved');
     // The row that was not stale goes again, still marked unknown (the lost call may have applied it).

@@ -2,6 +2,7 @@
 // src/sources/shopify/documents.ts by operation name, for unit tests of the pull.
 import { operationNameOf } from '../../../src/sources/shopify/client.js';
 import { BULK_INVENTORY_QUERY } from '../../../src/sources/shopify/documents.js';
+import { requestUrl } from './scripted-fetch.js';
 
 export interface FakeLevel {
   locationId: string;
@@ -79,8 +80,8 @@ export function fakeShop(shop: FakeShopData, options: FakeShopOptions = {}) {
   }
 
   const fetch = (async (input: string | URL | Request, init?: RequestInit) => {
-    if (String(input) === bulkUrl) return new Response(bulkJsonl());
-    const body = JSON.parse(String(init?.body)) as { query: string; variables?: Record<string, unknown> };
+    if (requestUrl(input) === bulkUrl) return new Response(bulkJsonl());
+    const body = JSON.parse(typeof init?.body === 'string' ? init.body : '') as { query: string; variables?: Record<string, unknown> };
     const operation = operationNameOf(body.query);
     const v = body.variables ?? {};
     calls.push({ operation, variables: v });

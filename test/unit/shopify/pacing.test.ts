@@ -21,7 +21,7 @@ describe('CostBucket', () => {
   });
 
   it('waits exactly for the missing points, and never for more than a full bucket', () => {
-    let t = 0;
+    const t = 0;
     const bucket = new CostBucket(() => t, 0);
     bucket.observe({ maximumAvailable: 100, currentlyAvailable: 20, restoreRate: 10 });
     assert.equal(bucket.waitFor(20), 0);
@@ -30,7 +30,7 @@ describe('CostBucket', () => {
   });
 
   it('asks for a little slack on top, as the status is slightly old when it arrives', () => {
-    let t = 0;
+    const t = 0;
     const bucket = new CostBucket(() => t, 50);
     bucket.observe({ maximumAvailable: 100, currentlyAvailable: 20, restoreRate: 10 });
     assert.equal(bucket.waitFor(20), 50);
@@ -39,7 +39,7 @@ describe('CostBucket', () => {
   });
 
   it('reserves points for calls in flight', () => {
-    let t = 0;
+    const t = 0;
     const bucket = new CostBucket(() => t, 0);
     bucket.observe({ maximumAvailable: 100, currentlyAvailable: 100, restoreRate: 10 });
     bucket.reserve(80);

@@ -31,13 +31,18 @@ export interface SentRequest {
 
 export type Reply = Response | Error | ((request: SentRequest, signal?: AbortSignal) => Promise<Response>);
 
+/** The URL a fetch was called with, in any of fetch's spellings. */
+export function requestUrl(input: string | URL | Request): string {
+  return input instanceof Request ? input.url : input.toString();
+}
+
 /** A fetch that answers from a script, one reply per call, and records what was sent. */
 export function scriptedFetch(replies: Reply[]): { fetch: typeof fetch; sent: SentRequest[] } {
   const sent: SentRequest[] = [];
   const fake = (async (input: string | URL | Request, init?: RequestInit) => {
     const headers: Record<string, string> = {};
     new Headers(init?.headers).forEach((value, key) => (headers[key] = value));
-    const request: SentRequest = { url: String(input), headers, body: init?.body ? JSON.parse(String(init.body)) : { query: '' } };
+    const request: SentRequest = { url: requestUrl(input), headers, body: typeof init?.body === 'string' ? JSON.parse(init.body) : { query: '' } };
     sent.push(request);
     const reply = replies.shift();
     if (reply === undefined) throw new Error(`unexpected call #${sent.length}`);

@@ -4,7 +4,6 @@ import { applyPlan, undone, type ApplyResult } from '../plan/apply.js';
 import { buildPlan, recordBuiltPlan } from '../plan/build.js';
 import { openPlan } from '../plan/file.js';
 import { guardRefusal } from '../plan/guards.js';
-import type { PlanHeader } from '../plan/model.js';
 import type { DiffRow, PreparedDiff } from '../reconcile/diff.js';
 import { redactSecrets } from '../secrets.js';
 import { pullErp } from '../sources/erp/pull.js';

@@ -108,9 +108,12 @@ export function allOutcomes(db: Db, digest: string): BatchOutcome[] {
 
 /** Every recorded outcome of one batch (all its attempts, in order): an apply adds them up batch by batch. */
 export function batchOutcomes(db: Db, digest: string, batchNo: number): BatchOutcome[] {
-  return (db.prepare("SELECT result FROM apply_batches WHERE plan_digest = ? AND batch_no = ? AND status = 'done' ORDER BY attempt").pluck().all(digest, batchNo) as string[]).map(
-    (r) => JSON.parse(r) as BatchOutcome,
-  );
+  return (
+    db
+      .prepare("SELECT result FROM apply_batches WHERE plan_digest = ? AND batch_no = ? AND status = 'done' ORDER BY attempt")
+      .pluck()
+      .all(digest, batchNo) as string[]
+  ).map((r) => JSON.parse(r) as BatchOutcome);
 }
 
 /** Records an attempt before it is sent: its rows, the rows left for later, and its key are fixed from here on. */

@@ -30,7 +30,9 @@ export function renderApply(result: ApplyResult, format: string): string {
   }
   const out: string[] = [];
   if (result.dryRun) {
-    out.push(`Dry run: nothing sent. With --commit, ${plural(result.plannedRows, 'row')} would be sent in ${plural(result.plannedBatches, 'batch', 'batches')}:`);
+    out.push(
+      `Dry run: nothing sent. With --commit, ${plural(result.plannedRows, 'row')} would be sent in ${plural(result.plannedBatches, 'batch', 'batches')}:`,
+    );
     if (result.liveStale !== undefined) {
       const stale = result.liveStale;
       out.push(
@@ -46,7 +48,12 @@ export function renderApply(result: ApplyResult, format: string): string {
       shown += b.rows.length;
     }
     if (shown < result.plannedRows) {
-      out.push('', chalk.dim(`… and ${plural(result.plannedRows - shown, 'more row')} (the first ${num(shown)} are shown; "invrecon plan show FILE" pages through them all)`));
+      out.push(
+        '',
+        chalk.dim(
+          `… and ${plural(result.plannedRows - shown, 'more row')} (the first ${num(shown)} are shown; "invrecon plan show FILE" pages through them all)`,
+        ),
+      );
     }
     return out.join('\n') + '\n';
   }

@@ -21,7 +21,11 @@ export function readPlanChanges(dir: string, file = 'plan.json'): PlanChange[] {
 
 /** pull erp, pull shopify --bulk, plan --out plan.json; the plan's changes. */
 export async function pullAndPlan(shop: Pick<ShopWorkspace, 'cli' | 'dir'>): Promise<PlanChange[]> {
-  for (const args of [['pull', 'erp'], ['pull', 'shopify', '--bulk'], ['plan', '--out', 'plan.json']]) {
+  for (const args of [
+    ['pull', 'erp'],
+    ['pull', 'shopify', '--bulk'],
+    ['plan', '--out', 'plan.json'],
+  ]) {
     const result = await shop.cli(args);
     assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
   }
@@ -32,7 +36,8 @@ export async function pullAndPlan(shop: Pick<ShopWorkspace, 'cli' | 'dir'>): Pro
 export function setsPerLevel(shop: ShopWorkspace): Map<string, number> {
   const sets = new Map<string, number>();
   for (const entry of shop.emulator.state.history) {
-    if (entry.kind === 'set' && entry.name === 'available') sets.set(levelKey(entry.inventoryItemId, entry.locationId), (sets.get(levelKey(entry.inventoryItemId, entry.locationId)) ?? 0) + 1);
+    if (entry.kind === 'set' && entry.name === 'available')
+      sets.set(levelKey(entry.inventoryItemId, entry.locationId), (sets.get(levelKey(entry.inventoryItemId, entry.locationId)) ?? 0) + 1);
   }
   return sets;
 }

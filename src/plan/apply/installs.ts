@@ -118,7 +118,12 @@ function describe(entry: ShopApply): string {
  * Claims the shop for this apply: refused (StaleError) when another install applied after this plan's
  * baseline was read, or is applying now; else this plan is recorded as running, atomically.
  */
-export async function claimShop(client: ShopifyClient, plan: Pick<Plan, 'digest' | 'baseline'>, install: string, now: () => Date = () => new Date()): Promise<void> {
+export async function claimShop(
+  client: ShopifyClient,
+  plan: Pick<Plan, 'digest' | 'baseline'>,
+  install: string,
+  now: () => Date = () => new Date(),
+): Promise<void> {
   const baselineAt = plan.baseline.shopify.takenAt;
   await updateRecord(client, (record) => {
     const conflicts = conflictingApplies(record, { digest: plan.digest, baselineAt }, install);
@@ -134,7 +139,12 @@ export async function claimShop(client: ShopifyClient, plan: Pick<Plan, 'digest'
 }
 
 /** Records this apply's finish, so that other installs' plans made from later snapshots may go. */
-export async function releaseShop(client: ShopifyClient, plan: Pick<Plan, 'digest' | 'baseline'>, install: string, now: () => Date = () => new Date()): Promise<void> {
+export async function releaseShop(
+  client: ShopifyClient,
+  plan: Pick<Plan, 'digest' | 'baseline'>,
+  install: string,
+  now: () => Date = () => new Date(),
+): Promise<void> {
   await updateRecord(client, (record) => {
     const mine = record.applies.find((a) => a.planDigest === plan.digest && a.install === install);
     const startedAt = mine?.startedAt ?? now().toISOString();

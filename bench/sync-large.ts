@@ -42,7 +42,7 @@ try {
   const db = new Database(join(shop.dir, '.invrecon', 'snapshot.db'), { readonly: true });
   const calls = db
     .prepare(
-      "SELECT COUNT(*) AS n, SUM(cost) AS cost FROM audit_calls WHERE operation = 'InventorySetQuantities' AND outcome = 'ok' AND at >= (SELECT started_at FROM runs WHERE id = ?)",
+      "SELECT COUNT(*) AS n, SUM(cost) AS cost FROM audit_calls WHERE operation = 'InventorySetQuantities' AND cost IS NOT NULL AND at >= (SELECT started_at FROM runs WHERE id = ?)",
     )
     .get(run.runId) as { n: number; cost: number };
   db.close();

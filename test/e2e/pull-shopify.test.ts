@@ -17,7 +17,7 @@ interface Emulator {
 /** Spawns `invrecon emulator` on port 0 and waits for the base URL on its first stdout line. */
 async function startEmulator(args: string[]): Promise<Emulator> {
   const emulator = await spawnEmulatorProcess(['--port', '0', '--token', TOKEN, ...args]);
-  return { url: emulator.url, state: async () => (await fetch(`${emulator.url}/_emulator/state`)).json(), stop: emulator.stop };
+  return { url: emulator.url, state: async () => (await fetch(`${emulator.url}/_emulator/state`)).json(), stop: async () => void (await emulator.stop()) };
 }
 
 function workspaceWithConfig(shopify: Record<string, unknown> = {}) {

@@ -35,7 +35,7 @@ export async function spawnEmulator(args: string[] = []): Promise<SpawnedEmulato
       });
       if (!response.ok) throw new Error(`faults: HTTP ${response.status}`);
     },
-    stop: emulator.stop,
+    stop: async () => void (await emulator.stop()),
   };
 }
 

@@ -1,24 +1,12 @@
 // Shared by the watch e2e tests and bench/watch.ts: a spawned `invrecon watch`, an ERP event driver.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { createServer } from 'node:net';
-import { createInterface } from 'node:readline';
-import { binPath } from '../helpers/cli.js';
+import { spawnUrlProcess, type UrlProcess } from '../helpers/emulator-process.js';
 
 export const WATCH_TOKEN = 'watch-e2e-token-5d1f0a';
 export const WEBHOOK_SECRET = 'whsec-e2e-8c2b41';
 
-export interface WatchProcess {
-  url: string;
-  child: ChildProcess;
-  stderr(): string;
-  /** The exit code, or the signal that ended it. */
-  exited: Promise<number | string | null>;
-  /** SIGTERM, then the exit code. */
-  stop(): Promise<number | string | null>;
-  /** kill -9. */
-  kill(): Promise<void>;
-}
+export type WatchProcess = UrlProcess;
 
 /** A free loopback port, so a restarted watch listens where the ERP keeps posting. */
 export function freePort(): Promise<number> {
@@ -34,32 +22,9 @@ export function freePort(): Promise<number> {
 
 /** `invrecon watch ARGS` in `cwd`, as a user would run it; resolves once it prints its URL. */
 export function spawnWatch(cwd: string, env: Record<string, string>, args: string[] = []): Promise<WatchProcess> {
-  const child = spawn(process.execPath, [binPath, 'watch', ...args], {
+  return spawnUrlProcess('watch', args, {
     cwd,
     env: { ...process.env, NO_COLOR: '1', INVRECON_WATCH_TOKEN: WATCH_TOKEN, SHOPIFY_WEBHOOK_SECRET: WEBHOOK_SECRET, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<number | string | null>((resolve) => child.on('close', (code, signal) => resolve(code ?? signal)));
-  return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout }).once('line', (url) =>
-      resolve({
-        url,
-        child,
-        stderr: () => stderr,
-        exited,
-        stop: async () => {
-          child.kill('SIGTERM');
-          return exited;
-        },
-        kill: async () => {
-          child.kill('SIGKILL');
-          await exited;
-        },
-      }),
-    );
-    child.once('close', (code) => reject(new Error(`watch exited (${code}) before printing its URL: ${stderr}`)));
   });
 }
 

@@ -2,22 +2,28 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { binPath, repoRoot } from './cli.js';
 
-export interface EmulatorProcess {
-  /** The base URL, the emulator's first stdout line. */
+/** A long-running `invrecon` command (emulator, watch) whose first stdout line is its base URL. */
+export interface UrlProcess {
+  /** The base URL, the command's first stdout line. */
   url: string;
   child: ChildProcess;
   stderr(): string;
-  exited: Promise<number | null>;
-  /** SIGTERM, then wait for it to exit. */
-  stop(): Promise<void>;
+  /** The exit code, or the signal that ended it. */
+  exited: Promise<number | string | null>;
+  /** SIGTERM, then the exit code. */
+  stop(): Promise<number | string | null>;
+  /** kill -9. */
+  kill(): Promise<void>;
 }
 
-/** Spawns `invrecon emulator ARGS` as a user would and resolves once it prints its URL. */
-export function spawnEmulatorProcess(args: string[]): Promise<EmulatorProcess> {
-  const child = spawn(process.execPath, [binPath, 'emulator', ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+export type EmulatorProcess = UrlProcess;
+
+/** Spawns `invrecon COMMAND ARGS` as a user would and resolves once it prints its URL. */
+export function spawnUrlProcess(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<UrlProcess> {
+  const child = spawn(process.execPath, [binPath, command, ...args], { cwd: options.cwd ?? repoRoot, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const exited = new Promise<number | string | null>((resolve) => child.on('close', (code, signal) => resolve(code ?? signal)));
   return new Promise((resolve, reject) => {
     createInterface({ input: child.stdout }).once('line', (url) =>
       resolve({
@@ -27,10 +33,19 @@ export function spawnEmulatorProcess(args: string[]): Promise<EmulatorProcess> {
         exited,
         stop: async () => {
           child.kill('SIGTERM');
+          return exited;
+        },
+        kill: async () => {
+          child.kill('SIGKILL');
           await exited;
         },
       }),
     );
-    child.once('close', (code) => reject(new Error(`emulator exited (${code}) before printing its URL: ${stderr}`)));
+    child.once('close', (code) => reject(new Error(`${command} exited (${code}) before printing its URL: ${stderr}`)));
   });
+}
+
+/** Spawns `invrecon emulator ARGS` as a user would and resolves once it prints its URL. */
+export function spawnEmulatorProcess(args: string[]): Promise<EmulatorProcess> {
+  return spawnUrlProcess('emulator', args);
 }

@@ -39,6 +39,14 @@ function applyGlobalFlags(flags: ProgramFlags, format: string | undefined): void
   setOutputContext({ quiet: Boolean(flags.quiet), verbose: Boolean(flags.verbose) && !flags.quiet, color: chalk.level > 0, format });
 }
 
+/** The --format given on the command line, even where commander handed it to a parent (`plan show` under `plan`). */
+function chosenFormat(action: Command): string | undefined {
+  for (let command: Command | null = action; command; command = command.parent) {
+    if (command.getOptionValueSource('format') === 'cli') return command.getOptionValue('format') as string;
+  }
+  return action.opts<{ format?: string }>().format;
+}
+
 export function buildProgram(setExitCode: ExitCodeSink): Command {
   const program = new Command('invrecon')
     .description("Keep Shopify's sellable inventory equal to what the ERP says can be sold, per SKU per location.")
@@ -50,7 +58,7 @@ export function buildProgram(setExitCode: ExitCodeSink): Command {
     .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeErr: (text) => process.stderr.write(text), writeOut: (text) => process.stdout.write(text) });
-  program.hook('preAction', (_program, action) => applyGlobalFlags(program.opts<ProgramFlags>(), action.opts<{ format?: string }>().format));
+  program.hook('preAction', (_program, action) => applyGlobalFlags(program.opts<ProgramFlags>(), chosenFormat(action)));
   registerInit(program, setExitCode);
   registerPull(program, setExitCode);
   registerSnapshots(program, setExitCode);

@@ -121,6 +121,9 @@ describe('CLI conventions: colour, --quiet, --verbose, JSON documents, terminal 
       ['diff', '--config', 'missing.json', '--format=json'],
       ['snapshots', '--side', 'foo', '-f', 'json'],
       ['apply', 'no-such-plan.json', '--format', 'json'],
+      // commander hands --format to `plan`, the parent, wherever it stands
+      ['plan', 'show', 'no-such-plan.json', '--format', 'json'],
+      ['plan', 'show', '--format', 'json', 'no-such-plan.json'],
     ];
     for (const args of cases) {
       const result = await runCli(args, { cwd: workspace.dir });

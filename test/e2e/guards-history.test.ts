@@ -123,14 +123,26 @@ describe('a SKU the ERP export dropped is named in the plan', () => {
   it('with what unknownSkus does with its Shopify levels', async () => {
     for (const args of [['pull', 'erp'], ['pull', 'shopify'], ['plan']]) assert.equal((await shop.cli(args)).code, 0);
     // MUG-WHT leaves the export (both its rows).
-    editCsv(shop.dir, (text) => text.split('\n').filter((line) => !line.startsWith('MUG-WHT,')).join('\n'));
+    editCsv(shop.dir, (text) =>
+      text
+        .split('\n')
+        .filter((line) => !line.startsWith('MUG-WHT,'))
+        .join('\n'),
+    );
     assert.equal((await shop.cli(['pull', 'erp'])).code, 0);
     const plan = await shop.cli(['plan', '--format', 'json']);
-    const issue = /^1 SKU of ERP snapshot #1 is not in this export: "MUG-WHT"; unknownSkus "report" reports their Shopify levels as not-in-erp and leaves them as they are$/;
-    assert.ok(JSON.parse(plan.stdout).issues.some((text: string) => issue.test(text)), plan.stdout);
+    const issue =
+      /^1 SKU of ERP snapshot #1 is not in this export: "MUG-WHT"; unknownSkus "report" reports their Shopify levels as not-in-erp and leaves them as they are$/;
+    assert.ok(
+      JSON.parse(plan.stdout).issues.some((text: string) => issue.test(text)),
+      plan.stdout,
+    );
     editConfig(shop.dir, (config) => (config.unknownSkus = 'ignore'));
     const text = await shop.cli(['plan']);
-    assert.match(text.stdout, /! 1 SKU of ERP snapshot #1 is not in this export: "MUG-WHT"; unknownSkus "ignore" leaves their Shopify levels as they are \(not compared\)/);
+    assert.match(
+      text.stdout,
+      /! 1 SKU of ERP snapshot #1 is not in this export: "MUG-WHT"; unknownSkus "ignore" leaves their Shopify levels as they are \(not compared\)/,
+    );
   });
 });
 

@@ -94,7 +94,49 @@ const erpnext: Preset = {
   },
 };
 
-for (const preset of [generic, erpnext]) {
+/** Odoo's JSON-2 `stock.quant/search_read` domain term on this field, if the request carries one. */
+const odooTerm = (request: RecordedRequest, field: string): unknown => {
+  if (request.url.pathname !== '/json/2/stock.quant/search_read') return undefined;
+  const { domain } = JSON.parse(request.body) as { domain: [string, string, unknown][] };
+  return domain.find(([name]) => name === field)?.[2];
+};
+const odooTime = (at: Date) =>
+  at
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, '');
+const productIds: Record<string, number> = { 'POLL-A': 41, 'POLL-B': 42 };
+const odoo: Preset = {
+  name: 'Odoo (stock.quant write_date, then the changed products read whole)',
+  env: { ODOO_KEY: 'poll-odoo-key-77' },
+  api: (url) => ({ preset: 'odoo', url, database: 'acme', apiKeyEnv: 'ODOO_KEY' }),
+  cursor: (request) => (odooTerm(request, 'write_date') as string | undefined) ?? null,
+  cursorFormat: /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/,
+  answer: (request, levels) => {
+    if (request.headers.authorization !== 'bearer poll-odoo-key-77' || request.headers['x-odoo-database'] !== 'acme') return { status: 401, body: {} };
+    const body = JSON.parse(request.body) as { ids?: number[]; offset?: number; limit?: number };
+    if (request.url.pathname === '/json/2/product.product/read') {
+      const codes = Object.entries(productIds).filter(([, id]) => body.ids?.includes(id));
+      return { status: 200, body: codes.map(([sku, id]) => ({ id, default_code: sku, display_name: sku })) };
+    }
+    if (request.url.pathname !== '/json/2/stock.quant/search_read') return { status: 404, body: {} };
+    const since = odoo.cursor(request);
+    const skus = odooTerm(request, 'product_id.default_code') as string[] | undefined;
+    // Odoo compares write_date as "YYYY-MM-DD HH:MM:SS" in UTC.
+    const matching = levels.filter((l) => (since === null || odooTime(l.modified) >= since) && (skus === undefined || skus.includes(l.sku)));
+    const quants = matching.map((l, i) => ({
+      id: 900 + i,
+      product_id: [productIds[l.sku], l.sku],
+      location_id: [8, 'WH-A'],
+      quantity: l.qty,
+      reserved_quantity: 0,
+    }));
+    const offset = body.offset ?? 0;
+    return { status: 200, body: quants.slice(offset, offset + (body.limit ?? quants.length)) };
+  },
+};
+
+for (const preset of [generic, erpnext, odoo]) {
   describe(`invrecon watch --poll: ${preset.name}`, () => {
     let shop: ShopWorkspace | undefined;
     let erp: FakeServer | undefined;
@@ -120,7 +162,7 @@ for (const preset of [generic, erpnext]) {
         shopify: { shop: 'test-shop.myshopify.com' },
         erp: { api: preset.api(erp.url) },
         locations: [{ warehouses: ['WH-A'], shopifyLocation: 'Main Warehouse' }],
-        // 1 s: the schema's minimum. ERPNext needs no cursorParam (it filters on Bin.modified).
+        // 1 s: the schema's minimum. ERPNext and Odoo need no cursorParam (they filter on Bin.modified, stock.quant.write_date).
         watch: { poll: { intervalSeconds: 1, ...(preset === generic ? { cursorParam: 'modified_since' } : {}) } },
       };
       shop = await openShopWorkspace({ seed, files: { 'invrecon.config.json': JSON.stringify(config, null, 2) } });
@@ -142,6 +184,10 @@ for (const preset of [generic, erpnext]) {
       for (let i = 0; i < 600 && shop.emulator.state.level(ITEM.a, L1)?.available !== 17; i++) await sleep(100);
       assert.equal(shop.emulator.state.level(ITEM.a, L1)!.available, 17, watch.stderr());
       assert.ok(polls().length > seen, 'picked up by a later poll');
+      if (preset === odoo) {
+        const reReads = requests.map((r) => odooTerm(r, 'product_id.default_code')).filter((skus) => skus !== undefined);
+        assert.deepEqual(reReads.at(-1), ['POLL-A'], 'Odoo: the changed product is read again whole, by SKU');
+      }
       assert.equal(shop.emulator.state.level(ITEM.b, L1)!.available, 20, 'the unchanged SKU is not written');
       for (const secret of Object.values(preset.env)) assert.ok(!watch.stderr().includes(secret), 'no ERP secret in the log');
     });

@@ -3,6 +3,7 @@ import { InputError } from '../errors.js';
 import { redactSecrets, redactUrl, registerSecretUrl } from '../secrets.js';
 import { RetriesExhaustedError, networkFailure, retryableStatus, withRetry, type RetryPolicy } from '../sources/retry.js';
 import { parseConfiguredUrl } from '../sources/shopify/endpoint.js';
+import { plural, signed } from '../text.js';
 import type { AlertRecord, DriftingLevel, SyncSummary } from './runs.js';
 
 export type AlertsConfig = NonNullable<LoadedConfig['alerts']>;
@@ -39,7 +40,7 @@ export function decideAlert(
     if (deviations.length > 0) {
       const worst = deviations[0]!;
       reasons.push(
-        `${deviationCount} level${deviationCount === 1 ? '' : 's'} off by more than ${limit} (alerts.maxDeviation) after the sync; largest ${worst.sku} @ ${worst.locationName} ${worst.delta > 0 ? '+' : ''}${worst.delta}`,
+        `${plural(deviationCount, 'level')} off by more than ${limit} (alerts.maxDeviation) after the sync; largest ${worst.sku} @ ${worst.locationName} ${signed(worst.delta)}`,
       );
     }
   }
@@ -98,7 +99,7 @@ export interface WatchAlertPayload {
 export function alertPayload(config: LoadedConfig, runId: number, summary: SyncSummary, decision: AlertDecision): AlertPayload {
   const lines = decision.deviations
     .slice(0, 10)
-    .map((d) => `• ${d.sku} @ ${d.locationName}: target ${d.target ?? '?'}, Shopify ${d.observed ?? '?'} (${d.delta > 0 ? '+' : ''}${d.delta})`);
+    .map((d) => `• ${d.sku} @ ${d.locationName}: target ${d.target ?? '?'}, Shopify ${d.observed ?? '?'} (${signed(d.delta)})`);
   const more = decision.deviationCount > 10 ? [`… and ${decision.deviationCount - 10} more`] : [];
   const text = [
     `invrecon sync #${runId} on ${config.shopify.shop} (${summary.dryRun ? 'dry run' : 'commit'}): ${summary.outcome}`,

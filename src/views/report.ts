@@ -1,5 +1,5 @@
 import type { ReportData, ReportRun } from '../ops/report.js';
-import { formatMs, num, plural } from './common.js';
+import { formatMs, num, plural, signed } from './common.js';
 import { formatAge, watchLine } from './status.js';
 
 // One self-contained HTML file: inline CSS and SVG, the data as JSON in a script tag, no network.
@@ -118,7 +118,7 @@ function topSkus(data: ReportData): string {
   const rows = data.topDrifting
     .map(
       (s) =>
-        `<tr><td>${escapeHtml(s.sku)}</td><td>${escapeHtml(s.locationName)}</td><td class="num">${s.times}</td><td class="num">${s.totalAbsDelta}</td><td class="num">${s.lastDelta > 0 ? '+' : ''}${s.lastDelta}</td><td>${escapeHtml(s.lastStatus)}</td></tr>`,
+        `<tr><td>${escapeHtml(s.sku)}</td><td>${escapeHtml(s.locationName)}</td><td class="num">${s.times}</td><td class="num">${s.totalAbsDelta}</td><td class="num">${signed(s.lastDelta)}</td><td>${escapeHtml(s.lastStatus)}</td></tr>`,
     )
     .join('');
   return `<table><thead><tr><th>SKU</th><th>location</th><th>syncs drifting</th><th>Σ |delta|</th><th>last delta</th><th>last status</th></tr></thead><tbody>${rows}</tbody></table>`;

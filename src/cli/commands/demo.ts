@@ -2,7 +2,7 @@ import chalk from 'chalk';
 import type { Command } from 'commander';
 import { EXIT, InputError } from '../../errors.js';
 import { runDemo, type DemoOutcome, type DemoStep } from '../../ops/demo.js';
-import { plural } from '../../views/common.js';
+import { plural, signed } from '../../views/common.js';
 import { renderDiff } from '../../views/diff.js';
 import { renderApply } from '../../views/apply.js';
 import { renderPlanText } from '../../views/plan.js';
@@ -49,7 +49,7 @@ export function renderDemoEnd(outcome: DemoOutcome): string {
   const lines = [''];
   if (outcome.erpCorrections.length > 0) {
     lines.push(
-      `Left for the ERP, not Shopify: ${outcome.erpCorrections.map((c) => `${c.sku} @ ${c.locationName} (Shopify is the authority there; the ERP should move by ${c.delta > 0 ? '-' : '+'}${Math.abs(c.delta)})`).join('; ')}.`,
+      `Left for the ERP, not Shopify: ${outcome.erpCorrections.map((c) => `${c.sku} @ ${c.locationName} (Shopify is the authority there; the ERP should move by ${signed(-c.delta)})`).join('; ')}.`,
     );
   }
   const reported = Object.entries(outcome.reported).map(([status, n]) => `${n} ${status}`);

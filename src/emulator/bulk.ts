@@ -14,8 +14,6 @@ import {
   isListType,
   isObjectType,
   Kind,
-  parse,
-  validate,
   type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
@@ -26,6 +24,7 @@ import {
   type GraphQLSchema,
   type SelectionSetNode,
 } from 'graphql';
+import { checkBulkQuery, fieldsOf, fragmentsOf, nodeSelections } from './bulk-query.js';
 import { isConnectionType } from './cost.js';
 import { bulkIterators, type BulkIterator, type EmulatorContext } from './graph.js';
 import { hasScope, REQUIRED_SCOPES } from './scopes.js';
@@ -51,8 +50,6 @@ interface UserError {
   message: string;
 }
 
-const MAX_CONNECTIONS = 5;
-const MAX_NESTING = 2;
 const MAX_RUNNING = 5;
 /** Every DEFER_EVERY-th child line is held back until after the next root line. */
 const DEFER_EVERY = 3;
@@ -127,7 +124,7 @@ export class BulkManager {
   }
 
   start(query: string, _groupObjects: boolean): { bulkOperation: BulkOperationRecord | null; userErrors: UserError[] } {
-    const checked = this.check(query);
+    const checked = checkBulkQuery(this.schema, query);
     if ('errors' in checked) return { bulkOperation: null, userErrors: checked.errors.map((message) => ({ code: 'INVALID', field: ['query'], message })) };
     if (this.running >= MAX_RUNNING) {
       return { bulkOperation: null, userErrors: [{ code: 'LIMIT_REACHED', field: null, message: 'Bulk operations limit reached. Please try again later.' }] };
@@ -156,126 +153,14 @@ export class BulkManager {
     return { bulkOperation: operation, userErrors: [] };
   }
 
-  /**
-   * Validates a bulk query as Shopify does, before anything runs: one query operation, at least one connection,
-   * at most 5, nested at most 2 deep, each selected through edges { node }, a nested connection's parent node
-   * selecting its `id`, no top-level `node`. Every problem found is reported, each as its own user error.
-   */
-  private check(query: string): { document: DocumentNode } | { errors: string[] } {
-    let document: DocumentNode;
-    try {
-      document = parse(query);
-    } catch (error) {
-      return { errors: [`Invalid bulk query: ${(error as Error).message}`] };
-    }
-    const validationErrors = validate(this.schema, document);
-    if (validationErrors.length > 0) return { errors: [`Invalid bulk query: ${validationErrors.map((e) => e.message).join('; ')}`] };
-    const operations = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
-    if (operations.length !== 1) return { errors: ['Bulk queries must contain exactly one query operation.'] };
-    if (operations[0]!.operation !== 'query') return { errors: ['Invalid operation type. Only `query` operations are supported.'] };
-    const fragments = this.fragments(document);
-    let connections = 0;
-    let deepest = 0;
-    const viaNodes: string[] = [];
-    const withoutParentId: string[] = [];
-    const root = this.schema.getQueryType()!;
-    const rootFields = this.fields(root, operations[0]!.selectionSet, fragments);
-    const walk = (type: GraphQLObjectType, set: SelectionSetNode | undefined, depth: number, parentConnection: string | undefined, parentHasId: boolean) => {
-      for (const field of this.fields(type, set, fragments)) {
-        const definition = type.getFields()[field.name.value];
-        if (!definition) continue;
-        const named = getNamedType(definition.type);
-        if (isConnectionType(named)) {
-          connections++;
-          deepest = Math.max(deepest, depth + 1);
-          const name = field.name.value;
-          if (this.selects(field, 'nodes', fragments) && !viaNodes.includes(name)) viaNodes.push(name);
-          if (parentConnection !== undefined && !parentHasId && !withoutParentId.includes(parentConnection)) withoutParentId.push(parentConnection);
-          const nodeType = getNamedType((named as GraphQLObjectType).getFields()['nodes']!.type) as GraphQLObjectType;
-          for (const inner of this.nodeSelections(field, fragments)) {
-            const hasId = this.fields(nodeType, inner, fragments).some((child) => child.name.value === 'id' && !child.alias);
-            walk(nodeType, inner, depth + 1, name, hasId);
-          }
-        } else if (isObjectType(named)) {
-          walk(named, field.selectionSet, depth, parentConnection, parentHasId);
-        }
-      }
-    };
-    walk(root, operations[0]!.selectionSet, 0, undefined, false);
-    const errors: string[] = [];
-    if (viaNodes.length > 0) {
-      errors.push(
-        `All connection fields in a bulk query must select their contents using 'edges' > 'node', e.g: 'products { edges { node {'. Selecting via 'nodes' is not supported. Invalid connection fields: '${viaNodes.join("', '")}'.`,
-      );
-    }
-    const topLevelNode = rootFields.some((field) => field.name.value === 'node' || field.name.value === 'nodes');
-    if (topLevelNode) errors.push('Bulk queries cannot contain a top level `node` field.');
-    if (deepest > MAX_NESTING) errors.push(`Bulk queries cannot contain connections with a nesting depth greater than ${MAX_NESTING}.`);
-    if (connections > MAX_CONNECTIONS) errors.push(`Bulk queries cannot contain more than ${MAX_CONNECTIONS} connections.`);
-    if (withoutParentId.length > 0) {
-      errors.push(
-        `The parent 'node' field for a nested connection must select the 'id' field without an alias and must be of 'ID' return type. Connection fields without 'id': ${withoutParentId.join(', ')}.`,
-      );
-    }
-    if (connections === 0 && (errors.length === 0 || (topLevelNode && errors.length === 1))) errors.push('Bulk queries must contain at least one connection.');
-    return errors.length > 0 ? { errors } : { document };
-  }
-
-  /** Whether a connection field selects `name` (edges or nodes) directly. */
-  private selects(field: FieldNode, name: string, fragments: Record<string, FragmentDefinitionNode>): boolean {
-    const connectionType = { name: '', getInterfaces: () => [] } as unknown as GraphQLObjectType;
-    return this.fields(connectionType, field.selectionSet, fragments).some((child) => child.name.value === name);
-  }
-
   /** Scopes the query's root fields need that the app lacks (the operation then fails with ACCESS_DENIED, as on Shopify). */
   private missingScope(document: DocumentNode): boolean {
     const context = this.context();
     const operation = document.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION)!;
-    return this.fields(this.schema.getQueryType()!, operation.selectionSet, this.fragments(document)).some((field) => {
+    return fieldsOf(this.schema.getQueryType()!, operation.selectionSet, fragmentsOf(document)).some((field) => {
       const scope = REQUIRED_SCOPES[`QueryRoot.${field.name.value}`];
       return scope !== undefined && !hasScope(context.scopes, scope);
     });
-  }
-
-  private fragments(document: DocumentNode): Record<string, FragmentDefinitionNode> {
-    const out: Record<string, FragmentDefinitionNode> = {};
-    for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) out[definition.name.value] = definition;
-    return out;
-  }
-
-  /** Fields of a selection set on a concrete type, fragments flattened. */
-  private fields(type: GraphQLObjectType, set: SelectionSetNode | undefined, fragments: Record<string, FragmentDefinitionNode>): FieldNode[] {
-    const out: FieldNode[] = [];
-    for (const selection of set?.selections ?? []) {
-      if (selection.kind === Kind.FIELD) out.push(selection);
-      else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        if (!selection.typeCondition || this.applies(type, selection.typeCondition.name.value))
-          out.push(...this.fields(type, selection.selectionSet, fragments));
-      } else {
-        const fragment = fragments[selection.name.value];
-        if (fragment && this.applies(type, fragment.typeCondition.name.value)) out.push(...this.fields(type, fragment.selectionSet, fragments));
-      }
-    }
-    return out;
-  }
-
-  private applies(type: GraphQLObjectType, condition: string): boolean {
-    return condition === type.name || type.getInterfaces().some((i) => i.name === condition);
-  }
-
-  /** The node selections of a connection field: edges { node { … } } and nodes { … }. */
-  private nodeSelections(field: FieldNode, fragments: Record<string, FragmentDefinitionNode>): SelectionSetNode[] {
-    const out: SelectionSetNode[] = [];
-    const connectionType = { name: '', getInterfaces: () => [] } as unknown as GraphQLObjectType;
-    for (const child of this.fields(connectionType, field.selectionSet, fragments)) {
-      if (child.name.value === 'nodes' && child.selectionSet) out.push(child.selectionSet);
-      if (child.name.value === 'edges') {
-        for (const edgeField of this.fields(connectionType, child.selectionSet, fragments)) {
-          if (edgeField.name.value === 'node' && edgeField.selectionSet) out.push(edgeField.selectionSet);
-        }
-      }
-    }
-    return out;
   }
 
   /**
@@ -285,7 +170,7 @@ export class BulkManager {
   private compile(type: GraphQLObjectType, sets: SelectionSetNode[], fragments: Record<string, FragmentDefinitionNode>, nested: boolean): NodePlan {
     const plan: NodePlan = { type, fields: [], connections: [], id: type.getFields()['id']?.resolve };
     for (const set of sets) {
-      for (const field of this.fields(type, set, fragments)) {
+      for (const field of fieldsOf(type, set, fragments)) {
         const key = field.alias?.value ?? field.name.value;
         if (field.name.value === '__typename') {
           plan.fields.push({ key, constant: type.name });
@@ -299,7 +184,7 @@ export class BulkManager {
           const iterate = bulkIterators[`${type.name}.${field.name.value}`];
           if (!iterate) throw new Error(`bulk operations cannot walk ${type.name}.${field.name.value}`);
           const nodeType = getNamedType((named as GraphQLObjectType).getFields()['nodes']!.type) as GraphQLObjectType;
-          plan.connections.push({ iterate, args, plan: this.compile(nodeType, this.nodeSelections(field, fragments), fragments, false) });
+          plan.connections.push({ iterate, args, plan: this.compile(nodeType, nodeSelections(field, fragments), fragments, false) });
           continue;
         }
         const info = { fieldName: field.name.value, fieldNodes: [field], variableValues: {}, schema: this.schema } as unknown as GraphQLResolveInfo;
@@ -343,7 +228,7 @@ export class BulkManager {
   private async run(number: string, operation: BulkOperationRecord, document: DocumentNode): Promise<void> {
     const path = join(this.directory(), `bulk-${number}.jsonl`);
     const sink = new LineSink(createWriteStream(path));
-    const fragments = this.fragments(document);
+    const fragments = fragmentsOf(document);
     const query = document.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION)!;
     const root = this.schema.getQueryType()!;
     const deferred: string[] = [];
@@ -376,7 +261,7 @@ export class BulkManager {
           }
         }
       };
-      for (const field of this.fields(root, query.selectionSet, fragments)) {
+      for (const field of fieldsOf(root, query.selectionSet, fragments)) {
         if (this.closed) break;
         const definition = root.getFields()[field.name.value]!;
         const args = getArgumentValues(definition, field, {});
@@ -386,7 +271,7 @@ export class BulkManager {
         if (isConnectionType(named)) {
           roots = bulkIterators[`QueryRoot.${field.name.value}`]!(undefined, args, context);
           const nodeType = getNamedType((named as GraphQLObjectType).getFields()['nodes']!.type) as GraphQLObjectType;
-          plan = this.compile(nodeType, this.nodeSelections(field, fragments), fragments, false);
+          plan = this.compile(nodeType, nodeSelections(field, fragments), fragments, false);
         } else {
           // A single object at the root (e.g. location(id:)) whose connections are walked.
           const resolve = definition.resolve ?? defaultFieldResolver;

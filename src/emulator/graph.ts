@@ -8,16 +8,8 @@ import {
   type GraphQLObjectType,
   type GraphQLSchema,
 } from 'graphql';
-import {
-  adjustQuantities,
-  checkInputShape,
-  setQuantities,
-  type AdjustmentGroup,
-  type ChangeRow,
-  type MutationLedger,
-  type AdjustQuantitiesInput,
-  type SetQuantitiesInput,
-} from './mutations.js';
+import type { AdjustmentGroup, ChangeRow, MutationLedger } from './ledger.js';
+import { adjustQuantities, checkInputShape, setQuantities, type AdjustQuantitiesInput, type SetQuantitiesInput } from './mutations.js';
 import type { MetafieldsSetInput, ShopResource } from './metafields.js';
 import { accessDenied, hasScope, NODE_SCOPES, REQUIRED_SCOPES } from './scopes.js';
 import { EMULATOR_SDL } from './sdl.js';

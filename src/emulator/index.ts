@@ -11,7 +11,8 @@ export type { BucketOptions, EmulatorCounters, FaultOptions } from './server.js'
 export { signWebhook } from './webhooks.js';
 export { SeedError } from './errors.js';
 export type { WebhookOptions, WebhookCounters } from './webhooks.js';
-export { INVENTORY_REASONS, DEFAULT_IDEMPOTENCY_TTL_S } from './mutations.js';
+export { INVENTORY_REASONS } from './mutations.js';
+export { DEFAULT_IDEMPOTENCY_TTL_S } from './ledger.js';
 export { DEFAULT_SCOPES, parseScopes } from './scopes.js';
 export { digestOf } from './metafields.js';
 export type { StoredMetafield } from './metafields.js';

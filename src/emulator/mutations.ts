@@ -1,6 +1,7 @@
 // inventorySetQuantities and inventoryAdjustQuantities with Shopify's 2026-04 rules: compare-and-swap on every row,
 // an idempotency key, all-or-nothing validation, and available/on_hand moving together.
 import { GraphQLError } from 'graphql';
+import { canonicalJson, type AdjustmentGroup, type ChangeRow, type InventoryPayload, type MutationLedger, type UserError } from './ledger.js';
 import type { QuantityName } from './seed.js';
 import type { HistoryEntry, ShopStore } from './store.js';
 
@@ -32,34 +33,6 @@ const ADJUST_LIMIT = 2_000_000_000;
 const ADJUSTABLE = new Set<QuantityName>(['available', 'on_hand', 'reserved', 'damaged', 'safety_stock', 'quality_control', 'incoming']);
 const UNAVAILABLE = new Set<QuantityName>(['reserved', 'damaged', 'safety_stock', 'quality_control']);
 
-export interface UserError {
-  code: string;
-  field: string[] | null;
-  message: string;
-}
-
-/** One item × location touched by a mutation, with the quantities right after it (what changes(...) reports). */
-export interface ChangeRow {
-  item: number;
-  location: number;
-  ledgerDocumentUri: string | null;
-  deltas: Partial<Record<QuantityName, number>>;
-  after: Record<QuantityName, number>;
-}
-
-export interface AdjustmentGroup {
-  id: string;
-  createdAt: string;
-  reason: string;
-  referenceDocumentUri: string | null;
-  rows: ChangeRow[];
-}
-
-export interface InventoryPayload {
-  inventoryAdjustmentGroup: AdjustmentGroup | null;
-  userErrors: UserError[];
-}
-
 export interface SetQuantitiesInput {
   reason: string;
   name: string;
@@ -75,116 +48,6 @@ export interface AdjustQuantitiesInput {
 }
 
 /** Shopify's documented message for IDEMPOTENCY_CONCURRENT_REQUEST (its typo kept). */
-export const CONCURRENT_MESSAGE = 'This request is currently inprogress, please try again.';
-
-/** Default idempotency retention: 24 hours (a second-hand figure, see docs/emulator.md "Evidence and guesses"). */
-export const DEFAULT_IDEMPOTENCY_TTL_S = 24 * 60 * 60;
-
-export interface LedgerOptions {
-  /** Seconds a key is remembered after its request finished; 0 forgets it at once. */
-  idempotencyTtlS?: number;
-  /** Milliseconds since the epoch (tests pass a fake clock). */
-  clock?: () => number;
-  onHistory?: (entries: HistoryEntry[]) => void;
-}
-
-/** Idempotency records and group numbering, shared by both mutations. */
-export class MutationLedger {
-  /** In insertion order, which is expiry order (one retention for all): expired keys are swept from the front. */
-  private readonly byKey = new Map<string, { fingerprint: string; payload: InventoryPayload; storedAt: number }>();
-  private readonly inFlight = new Set<string>();
-  private groupNumber = 0;
-  replays = 0;
-  forgotten = 0;
-  idempotencyTtlMs: number;
-  readonly clock: () => number;
-  private readonly onHistory: (entries: HistoryEntry[]) => void;
-
-  constructor(
-    readonly store: ShopStore,
-    options: LedgerOptions = {},
-  ) {
-    this.idempotencyTtlMs = (options.idempotencyTtlS ?? DEFAULT_IDEMPOTENCY_TTL_S) * 1000;
-    this.clock = options.clock ?? Date.now;
-    this.onHistory =
-      options.onHistory ??
-      ((entries) => {
-        for (const entry of entries) store.history.push(entry);
-      });
-  }
-
-  nextGroupId(): string {
-    return `gid://shopify/InventoryAdjustmentGroup/${++this.groupNumber}`;
-  }
-
-  private sweep(): void {
-    const now = this.clock();
-    for (const [key, record] of this.byKey) {
-      // The current retention applies to keys already kept: shortening it at run time forgets them.
-      if (record.storedAt + this.idempotencyTtlMs > now) break;
-      this.byKey.delete(key);
-      this.forgotten++;
-    }
-  }
-
-  /** A replayed key answers the first payload; a key reused with other parameters is a user error. */
-  remembered(key: string, fingerprint: string, errorCode: string): InventoryPayload | undefined {
-    this.sweep();
-    const previous = this.byKey.get(key);
-    if (!previous) return undefined;
-    if (previous.fingerprint === fingerprint) {
-      this.replays++;
-      return previous.payload;
-    }
-    return {
-      inventoryAdjustmentGroup: null,
-      userErrors: [{ code: errorCode, field: null, message: 'The same idempotency key cannot be used with different operation parameters.' }],
-    };
-  }
-
-  remember(key: string, fingerprint: string, payload: InventoryPayload): InventoryPayload {
-    this.byKey.delete(key);
-    if (this.idempotencyTtlMs > 0) this.byKey.set(key, { fingerprint, payload, storedAt: this.clock() });
-    else this.forgotten++;
-    return payload;
-  }
-
-  /** Whether a request holding this key is still running (IDEMPOTENCY_CONCURRENT_REQUEST). */
-  isRunning(key: string): boolean {
-    return this.inFlight.has(key);
-  }
-
-  /**
-   * Runs one keyed mutation: the key is held while `wait` (the request's processing time) elapses and the write
-   * runs, so a retry that arrives meanwhile is told the request is in progress instead of running twice.
-   */
-  async exclusive(key: string, wait: () => Promise<void>, run: () => InventoryPayload): Promise<InventoryPayload> {
-    if (this.inFlight.has(key))
-      return { inventoryAdjustmentGroup: null, userErrors: [{ code: 'IDEMPOTENCY_CONCURRENT_REQUEST', field: null, message: CONCURRENT_MESSAGE }] };
-    this.inFlight.add(key);
-    try {
-      await wait();
-      return run();
-    } finally {
-      this.inFlight.delete(key);
-    }
-  }
-
-  record(entries: HistoryEntry[]): void {
-    this.onHistory(entries);
-  }
-}
-
-/** Stable JSON (sorted keys): the idempotency fingerprint of a call's parameters. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value ?? null);
-}
-
 /** Top-level errors Shopify gives before any business rule runs. */
 export function checkInputShape(
   rows: readonly object[],

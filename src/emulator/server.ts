@@ -17,7 +17,7 @@ import { BulkManager } from './bulk.js';
 import { actualCost, LeakyBucket, MAX_SINGLE_QUERY_COST, requestedCost, type CostInput, type ThrottleStatus } from './cost.js';
 import { buildEmulatorSchema, type EmulatorContext } from './graph.js';
 import { ShopResource } from './metafields.js';
-import { DEFAULT_IDEMPOTENCY_TTL_S, MutationLedger } from './mutations.js';
+import { DEFAULT_IDEMPOTENCY_TTL_S, MutationLedger } from './ledger.js';
 import { DEFAULT_SCOPES } from './scopes.js';
 import { createRng, type SeedSource, type QuantityName } from './seed.js';
 import { ShopStore, type HistoryEntry } from './store.js';

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadSeed } from '../../../src/emulator/index.js';
-import { MutationLedger, setQuantities } from '../../../src/emulator/mutations.js';
+import { MutationLedger } from '../../../src/emulator/ledger.js';
+import { setQuantities } from '../../../src/emulator/mutations.js';
 import { ShopStore } from '../../../src/emulator/store.js';
 import { demoSeedPath, freshKey, gql, ITEM_101, LOC_1, SET_MUTATION, setInput, startDemo } from './helpers.js';
 

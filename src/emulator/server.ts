@@ -1,23 +1,15 @@
-// The HTTP side: Shopify's GraphQL endpoint (auth, cost, throttling, faults) and the emulator-only inspection routes.
-import { createReadStream } from 'node:fs';
+// The emulator's server: the shop, its faults and sales stream, and the HTTP front (auth, faults) of Shopify's GraphQL endpoint (graphql-answer.ts) and of the /_emulator/ routes (inspection.ts).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import {
-  execute,
-  getOperationAST,
-  Kind,
-  parse,
-  validate,
-  type DocumentNode,
-  type FragmentDefinitionNode,
-  type GraphQLError,
-  type GraphQLSchema,
-} from 'graphql';
+import type { GraphQLSchema } from 'graphql';
 import { BulkManager } from './bulk.js';
-import { actualCost, LeakyBucket, MAX_SINGLE_QUERY_COST, requestedCost, type CostInput, type ThrottleStatus } from './cost.js';
+import { LeakyBucket } from './cost.js';
 import { buildEmulatorSchema, type EmulatorContext } from './graph.js';
-import { ShopResource } from './metafields.js';
+import { answerGraphql } from './graphql-answer.js';
+import { readBody, sendJson, type Answer } from './http.js';
+import { handleInspection } from './inspection.js';
 import { DEFAULT_IDEMPOTENCY_TTL_S, MutationLedger } from './ledger.js';
+import { ShopResource } from './metafields.js';
 import { DEFAULT_SCOPES } from './scopes.js';
 import { createRng, type SeedSource, type QuantityName } from './seed.js';
 import { ShopStore, type HistoryEntry } from './store.js';
@@ -83,7 +75,6 @@ export interface EmulatorCounters {
   webhooks: WebhookCounters;
 }
 
-const DOCS = 'https://shopify.dev/api/usage/rate-limits';
 /** The oldest API version the emulator pretends to still support (Shopify supports each for about a year). */
 export const OLDEST_SUPPORTED_VERSION = '2026-01';
 
@@ -95,7 +86,6 @@ export function servedApiVersion(requested: string): string {
   if (requested === 'unstable') return requested;
   return /^\d{4}-(01|04|07|10)$/.test(requested) && requested >= OLDEST_SUPPORTED_VERSION ? requested : OLDEST_SUPPORTED_VERSION;
 }
-const MAX_BODY = 10 * 1024 * 1024;
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
 function newCounters(): EmulatorCounters {
@@ -115,11 +105,6 @@ function newCounters(): EmulatorCounters {
     faults: { errors: 0, drops: 0, lateErrors: 0, delayed: 0 },
     webhooks: { created: 0, attempts: 0, delivered: 0, retries: 0, duplicates: 0, failed: 0 },
   };
-}
-
-interface Answer {
-  status: number;
-  body: unknown;
 }
 
 export class Emulator {
@@ -188,7 +173,7 @@ export class Emulator {
     const server = createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => {
         this.log(`emulator: internal error: ${(error as Error).stack ?? String(error)}`);
-        if (!res.headersSent) this.send(res, { status: 500, body: { errors: 'Internal Server Error' } });
+        if (!res.headersSent) sendJson(res, { status: 500, body: { errors: 'Internal Server Error' } });
         else res.destroy();
       });
     });
@@ -303,34 +288,17 @@ export class Emulator {
 
   // ---- HTTP ------------------------------------------------------------------------------------
 
-  private send(res: ServerResponse, answer: Answer): void {
-    const text = JSON.stringify(answer.body);
-    res.writeHead(answer.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-    res.end(text);
-  }
-
-  private async readBody(req: IncomingMessage): Promise<string | undefined> {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length;
-      if (size > MAX_BODY) return undefined;
-      chunks.push(chunk as Buffer);
-    }
-    return Buffer.concat(chunks).toString('utf8');
-  }
-
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://emulator');
     const path = url.pathname;
     const graphql = /^\/admin\/api\/([^/]+)\/graphql\.json$/.exec(path);
     if (graphql) {
       res.setHeader('x-shopify-api-version', servedApiVersion(decodeURIComponent(graphql[1]!)));
-      if (req.method !== 'POST') return this.send(res, { status: 405, body: { errors: 'Method Not Allowed: POST a JSON body' } });
+      if (req.method !== 'POST') return sendJson(res, { status: 405, body: { errors: 'Method Not Allowed: POST a JSON body' } });
       return this.handleGraphql(req, res);
     }
-    if (path.startsWith('/_emulator/')) return this.handleInspection(req, res, url);
-    this.send(res, { status: 404, body: { errors: 'Not Found' } });
+    if (path.startsWith('/_emulator/')) return handleInspection(this, req, res, url);
+    sendJson(res, { status: 404, body: { errors: 'Not Found' } });
   }
 
   private async handleGraphql(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -344,8 +312,8 @@ export class Emulator {
       await processing();
       this.counters.faults.errors++;
       const status = [500, 502, 503, 504][Math.floor(statusDraw * 4)]!;
-      await this.readBody(req);
-      return this.send(res, {
+      await readBody(req);
+      return sendJson(res, {
         status,
         body: {
           errors: status === 503 ? 'Service Unavailable' : status === 504 ? 'Gateway Timeout' : status === 502 ? 'Bad Gateway' : 'Internal Server Error',
@@ -357,13 +325,18 @@ export class Emulator {
     if (!tokenValue || (this.options.token !== undefined && tokenValue !== this.options.token)) {
       this.counters.unauthorized++;
       await processing();
-      await this.readBody(req);
-      return this.send(res, { status: 401, body: { errors: '[API] Invalid API key or access token (unrecognized login or wrong password)' } });
+      await readBody(req);
+      return sendJson(res, { status: 401, body: { errors: '[API] Invalid API key or access token (unrecognized login or wrong password)' } });
     }
-    const text = await this.readBody(req);
+    const text = await readBody(req);
     let answer: Answer;
     if (text === undefined) answer = { status: 413, body: { errors: 'Request body too large' } };
-    else answer = await this.answerGraphql(text, processing);
+    else
+      answer = await answerGraphql(
+        { schema: this.schema, bucket: this.bucket, ledger: this.ledger, counters: this.counters, context: this.context },
+        text,
+        processing,
+      );
     await processing();
     if (dropDraw < this.faults.dropRate) {
       // The request ran; only the answer is lost: the case idempotency keys exist for.
@@ -375,16 +348,9 @@ export class Emulator {
     if (dropDraw < this.faults.dropRate + this.faults.lateErrorRate) {
       this.counters.faults.lateErrors++;
       const status = statusDraw < 0.5 ? 502 : 504;
-      return this.send(res, { status, body: { errors: status === 502 ? 'Bad Gateway' : 'Gateway Timeout' } });
+      return sendJson(res, { status, body: { errors: status === 502 ? 'Bad Gateway' : 'Gateway Timeout' } });
     }
-    this.send(res, answer);
-  }
-
-  private costExtension(
-    requested: number,
-    actual: number | null,
-  ): { cost: { requestedQueryCost: number; actualQueryCost: number | null; throttleStatus: ThrottleStatus } } {
-    return { cost: { requestedQueryCost: requested, actualQueryCost: actual, throttleStatus: this.bucket.status() } };
+    sendJson(res, answer);
   }
 
   /** The request's --latency-ms delay as a function that waits the first time only (a mutation spends it holding its key). */
@@ -398,137 +364,6 @@ export class Emulator {
     };
   }
 
-  /** Runs one GraphQL request body through parse, validation, cost, the bucket and execution. */
-  async answerGraphql(text: string, processing: () => Promise<void> = async () => {}): Promise<Answer> {
-    let request: { query?: unknown; variables?: unknown; operationName?: unknown };
-    try {
-      request = JSON.parse(text) as typeof request;
-    } catch {
-      this.counters.badRequests++;
-      return { status: 400, body: { errors: 'Body is not valid JSON' } };
-    }
-    if (!request || typeof request.query !== 'string' || request.query.trim() === '') {
-      this.counters.badRequests++;
-      return { status: 400, body: { errors: { query: 'Required parameter missing or invalid' } } };
-    }
-    const variables = request.variables && typeof request.variables === 'object' ? (request.variables as Record<string, unknown>) : {};
-    const operationName = typeof request.operationName === 'string' ? request.operationName : undefined;
-    let document: DocumentNode;
-    try {
-      document = parse(request.query);
-    } catch (error) {
-      return { status: 200, body: { errors: [(error as GraphQLError).toJSON()], extensions: this.costExtension(0, 0) } };
-    }
-    const validationErrors = validate(this.schema, document);
-    if (validationErrors.length > 0) {
-      return { status: 200, body: { errors: validationErrors.map((e) => e.toJSON()), extensions: this.costExtension(0, 0) } };
-    }
-    const operation = getOperationAST(document, operationName);
-    if (!operation) {
-      return {
-        status: 200,
-        body: {
-          errors: [
-            {
-              message: operationName
-                ? `Unknown operation named "${operationName}".`
-                : 'An operation name is required when the document has several operations.',
-            },
-          ],
-          extensions: this.costExtension(0, 0),
-        },
-      };
-    }
-    const fragments: Record<string, FragmentDefinitionNode> = {};
-    for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
-    const costInput: CostInput = { schema: this.schema, operation, fragments, variables };
-    const requested = requestedCost(costInput);
-    const maxCost = Math.min(MAX_SINGLE_QUERY_COST, this.bucket.maximumAvailable);
-    if (requested > maxCost) {
-      this.counters.maxCostExceeded++;
-      return {
-        status: 200,
-        body: {
-          errors: [
-            {
-              message: `Query cost is ${requested}, which exceeds the single query max cost limit (${maxCost}).\n\nSee https://shopify.dev/concepts/about-apis/rate-limits for more information on how the\ncost of a query is calculated.\n\nTo query larger amounts of data with fewer limits, bulk operations should be used instead.\nSee https://shopify.dev/tutorials/perform-bulk-operations-with-admin-api for usage details.\n`,
-              extensions: { code: 'MAX_COST_EXCEEDED', cost: requested, maxCost, documentation: DOCS },
-            },
-          ],
-          extensions: this.costExtension(requested, null),
-        },
-      };
-    }
-    if (!this.bucket.tryTake(requested)) {
-      this.counters.throttled++;
-      return {
-        status: 200,
-        body: { errors: [{ message: 'Throttled', extensions: { code: 'THROTTLED', documentation: DOCS } }], extensions: this.costExtension(requested, null) },
-      };
-    }
-    const replaysBefore = this.ledger.replays;
-    const forgottenBefore = this.ledger.forgotten;
-    // A query is processed before it reads; a mutation's resolver spends the time while holding its idempotency key.
-    if (operation.operation !== 'mutation') await processing();
-    const result = await execute({ schema: this.schema, document, variableValues: variables, operationName, contextValue: { ...this.context, processing } });
-    this.counters.idempotentReplays += this.ledger.replays - replaysBefore;
-    this.counters.idempotencyKeysForgotten += this.ledger.forgotten - forgottenBefore;
-    if (operation.operation === 'mutation') this.counters.mutations++;
-    else this.counters.queries++;
-    for (const selection of operation.selectionSet.selections) {
-      if (selection.kind !== Kind.FIELD || selection.name.value.startsWith('__')) continue;
-      const name = selection.name.value;
-      this.counters.operations[name] = (this.counters.operations[name] ?? 0) + 1;
-      if (name === 'bulkOperationRunQuery') this.counters.bulkOperations++;
-    }
-    const actual = actualCost(costInput, result.data);
-    this.bucket.refund(requested - actual);
-    const body: Record<string, unknown> = {};
-    if (result.errors) body['errors'] = result.errors.map((e) => e.toJSON());
-    if (result.data !== undefined) body['data'] = result.data;
-    body['extensions'] = this.costExtension(requested, actual);
-    return { status: 200, body };
-  }
-
-  // ---- emulator-only routes (not Shopify) ------------------------------------------------------
-
-  private async handleInspection(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const path = url.pathname;
-    const bulkFile = /^\/_emulator\/bulk\/(\d+)\.jsonl$/.exec(path);
-    if (bulkFile && req.method === 'GET') {
-      const file = this.bulk.filePath(bulkFile[1]!);
-      if (!file) return this.send(res, { status: 404, body: { errors: 'No such bulk operation result' } });
-      res.writeHead(200, { 'content-type': 'application/jsonl' });
-      createReadStream(file)
-        .on('error', () => res.destroy())
-        .pipe(res);
-      return;
-    }
-    if (path === '/_emulator/state' && req.method === 'GET') return this.streamState(res, url);
-    if (path === '/_emulator/history' && req.method === 'GET')
-      return this.send(res, { status: 200, body: { history: this.store.history, counters: this.counters } });
-    if (path === '/_emulator/counters' && req.method === 'GET') return this.send(res, { status: 200, body: this.counters });
-    if ((path === '/_emulator/sale' || path === '/_emulator/faults') && req.method === 'POST') {
-      let body: Record<string, unknown>;
-      try {
-        body = JSON.parse((await this.readBody(req)) ?? '') as Record<string, unknown>;
-      } catch {
-        return this.send(res, { status: 400, body: { errors: 'Body is not valid JSON' } });
-      }
-      try {
-        if (path === '/_emulator/faults') {
-          this.setFaults(body);
-          return this.send(res, { status: 200, body: this.faultSettings });
-        }
-        const quantities = this.saleByIds(String(body['inventoryItemId']), String(body['locationId']), Number(body['quantity'] ?? 1));
-        return this.send(res, { status: 200, body: { quantities } });
-      } catch (error) {
-        return this.send(res, { status: 400, body: { errors: (error as Error).message } });
-      }
-    }
-    this.send(res, { status: 404, body: { errors: 'Not Found' } });
-  }
-
   /** An order placed "by a customer" on one level (emulator-only). */
   saleByIds(inventoryItemId: string, locationId: string, quantity = 1): Record<QuantityName, number> {
     const item = this.store.itemIndex(inventoryItemId);
@@ -540,34 +375,5 @@ export class Emulator {
     if (!Number.isInteger(quantity) || quantity < 1) throw new Error(`quantity must be a whole number ≥ 1, got ${quantity}`);
     this.sell(level, quantity);
     return this.store.levelQuantities(level);
-  }
-
-  /** GET /_emulator/state, written level by level so a big shop never becomes one string. */
-  private async streamState(res: ServerResponse, url: URL): Promise<void> {
-    const sku = url.searchParams.get('sku');
-    const itemFilter = url.searchParams.get('inventoryItemId');
-    const locationFilter = url.searchParams.get('locationId');
-    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
-    const write = async (text: string) => {
-      if (!res.write(text)) await new Promise((resolve) => res.once('drain', resolve));
-    };
-    await write('{"levels":[');
-    let first = true;
-    const store = this.store;
-    for (let item = 0; item < store.itemCount; item++) {
-      if (sku !== null && store.itemSkus[item] !== sku) continue;
-      if (itemFilter !== null && store.itemIds[item] !== itemFilter) continue;
-      for (let level = store.levelStart[item]!; level < store.levelStart[item + 1]!; level++) {
-        const locationId = store.locations[store.levelLocation[level]!]!.id;
-        if (locationFilter !== null && locationId !== locationFilter) continue;
-        const entry = { inventoryItemId: store.itemIds[item], locationId, sku: store.itemSkus[item], quantities: store.levelQuantities(level) };
-        await write((first ? '' : ',') + JSON.stringify(entry));
-        first = false;
-      }
-    }
-    await write(
-      `],"locations":${JSON.stringify(store.locations)},"shop":${JSON.stringify({ id: this.shop.id, myshopifyDomain: this.shop.myshopifyDomain, metafields: this.shop.all() })},"history":${JSON.stringify(this.store.history)},"counters":${JSON.stringify(this.counters)}}`,
-    );
-    res.end();
   }
 }

@@ -1,0 +1,27 @@
+// The emulator's HTTP plumbing: JSON answers and size-capped request bodies.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+const MAX_BODY = 10 * 1024 * 1024;
+
+export interface Answer {
+  status: number;
+  body: unknown;
+}
+
+export function sendJson(res: ServerResponse, answer: Answer): void {
+  const text = JSON.stringify(answer.body);
+  res.writeHead(answer.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** The request body, or undefined when it is larger than MAX_BODY. */
+export async function readBody(req: IncomingMessage): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -5,7 +5,7 @@ import { guardRefusal } from '../plan/guards.js';
 import type { PlanSource } from '../plan/verify.js';
 import { redactSecrets } from '../secrets.js';
 import type { Db } from '../store/db.js';
-import { recordPlan } from '../store/snapshots.js';
+import { recordPlan } from '../store/plans.js';
 import { finishRun, startRun, type RunOutcome, type RunSummary } from './runs.js';
 
 /**

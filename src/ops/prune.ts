@@ -5,7 +5,8 @@ import { UsageError } from '../errors.js';
 import { openPlan } from '../plan/file.js';
 import { isDefaultPlanName, plansDir } from '../plan/files.js';
 import type { Db } from '../store/db.js';
-import { getSnapshot, pruneSnapshots, selectPrune, type PruneSelection } from '../store/snapshots.js';
+import { pruneSnapshots, selectPrune, type PruneSelection } from '../store/snapshot-prune.js';
+import { getSnapshot } from '../store/snapshots.js';
 
 export interface PruneResult extends PruneSelection {
   dryRun: boolean;

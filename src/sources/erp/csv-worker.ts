@@ -3,7 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { InvreconError } from '../../errors.js';
 import { csvErpSource, type CsvSourceOptions } from './csv.js';
-import { ErpRowsHash } from '../../store/snapshots.js';
+import { ErpRowsHash } from '../../store/erp-snapshots.js';
 import { packBatch, type WorkerMessage } from './csv-threaded.js';
 
 const { path, options, credits: initialCredits } = workerData as { path: string; options: CsvSourceOptions; credits: number };

@@ -1,7 +1,8 @@
 import { InputError } from '../../errors.js';
 import type { ErpColumn } from '../../config/schema.js';
 import type { Db } from '../../store/db.js';
-import { ErpRowsHash, ErpSnapshotWriter, type SnapshotInfo } from '../../store/snapshots.js';
+import { ErpRowsHash, ErpSnapshotWriter } from '../../store/erp-snapshots.js';
+import type { SnapshotInfo } from '../../store/snapshots.js';
 import { normalizeErpRecord, type ErpRow } from './rows.js';
 
 /** One record from an ERP source, with its fields picked by ERP column. */

@@ -1,6 +1,6 @@
 import type { ErpColumn } from '../../config/schema.js';
 
-import type { ErpRow } from '../../store/snapshots.js';
+import type { ErpRow } from '../../store/erp-snapshots.js';
 
 // The row sources produce is the row the store keeps.
 export type { ErpRow };

@@ -4,7 +4,8 @@ import { resolveConfig, type LoadedConfig } from '../../../src/config/load.js';
 import { computeDiff, type DiffOptions, type DiffResult, type DiffRow } from '../../../src/reconcile/diff.js';
 import { openDb, type Db } from '../../../src/store/db.js';
 import { shopifyContentHash, ShopifySnapshotWriter } from '../../../src/store/shopify-snapshots.js';
-import { ErpRowsHash, ErpSnapshotWriter, type SnapshotInfo } from '../../../src/store/snapshots.js';
+import { ErpRowsHash, ErpSnapshotWriter } from '../../../src/store/erp-snapshots.js';
+import type { SnapshotInfo } from '../../../src/store/snapshots.js';
 import { tempDir } from '../../helpers/cli.js';
 
 // Builds snapshots straight into a temporary database, so each rule is tested on a handful of rows

@@ -15,7 +15,8 @@ import type { PlanHeader } from '../../../src/plan/model.js';
 import { pullErp } from '../../../src/sources/erp/pull.js';
 import { pullShopify } from '../../../src/sources/shopify/pull.js';
 import { openDb } from '../../../src/store/db.js';
-import { getSnapshot, listPlans } from '../../../src/store/snapshots.js';
+import { listPlans } from '../../../src/store/plans.js';
+import { getSnapshot } from '../../../src/store/snapshots.js';
 import { demoDir, tempDir } from '../../helpers/cli.js';
 
 type Step =

@@ -43,10 +43,21 @@ export function hashLevels(db: Db, snapshotId: number, pageSize = 20_000): strin
   return hash.digest('hex');
 }
 
-/** Content hash of a Shopify snapshot: its locations, items and levels, each in key order. */
+const INACTIVE_LOCATIONS_IN_KEY_ORDER = 'SELECT location_id FROM shopify_locations WHERE snapshot_id = ? AND is_active = 0 ORDER BY location_id';
+const UNTRACKED_ITEMS_IN_KEY_ORDER = 'SELECT inventory_item_id FROM shopify_items WHERE snapshot_id = ? AND tracked = 0 ORDER BY inventory_item_id';
+
+/**
+ * Content hash of a Shopify snapshot: its locations, items and levels, each in key order, then its
+ * inactive locations and untracked items when it has any (so a snapshot with none hashes as before
+ * those were read).
+ */
 export function shopifyContentHash(db: Db, snapshotId: number): string {
   const parts = [hashRows(db, SHOPIFY_LOCATIONS_IN_KEY_ORDER, snapshotId), hashRows(db, SHOPIFY_ITEMS_IN_KEY_ORDER, snapshotId), hashLevels(db, snapshotId)];
-  return createHash('sha256').update(`locations:${parts[0]}\nitems:${parts[1]}\nlevels:${parts[2]}\n`).digest('hex');
+  let text = `locations:${parts[0]}\nitems:${parts[1]}\nlevels:${parts[2]}\n`;
+  const any = (sql: string) => db.prepare(`${sql} LIMIT 1`).get(snapshotId) !== undefined;
+  if (any(INACTIVE_LOCATIONS_IN_KEY_ORDER)) text += `inactive:${hashRows(db, INACTIVE_LOCATIONS_IN_KEY_ORDER, snapshotId)}\n`;
+  if (any(UNTRACKED_ITEMS_IN_KEY_ORDER)) text += `untracked:${hashRows(db, UNTRACKED_ITEMS_IN_KEY_ORDER, snapshotId)}\n`;
+  return createHash('sha256').update(text).digest('hex');
 }
 
 /** A blank SKU is no SKU: stored as NULL so it never joins an ERP row. */
@@ -58,6 +69,12 @@ export function normalizeSku(sku: string | null | undefined): string | null {
 export interface SkuReport {
   withoutSku: { count: number; inventoryItemIds: string[] };
   shared: { count: number; skus: { sku: string; inventoryItemIds: string[] }[] };
+}
+
+/** What reconciling leaves out of this snapshot: items whose quantities Shopify does not track, and inactive locations. */
+export interface HygieneReport {
+  untrackedItems: { count: number; skus: string[] };
+  inactiveLocations: { count: number; names: string[] };
 }
 
 export interface StagedJoin {
@@ -134,8 +151,8 @@ export class ShopifySnapshotWriter {
       }
       throw error;
     }
-    this.insertLocation = db.prepare('INSERT OR IGNORE INTO shopify_locations (snapshot_id, location_id, name) VALUES (?, ?, ?)');
-    this.insertItem = db.prepare('INSERT OR IGNORE INTO shopify_items (snapshot_id, inventory_item_id, sku) VALUES (?, ?, ?)');
+    this.insertLocation = db.prepare('INSERT OR IGNORE INTO shopify_locations (snapshot_id, location_id, name, is_active) VALUES (?, ?, ?, ?)');
+    this.insertItem = db.prepare('INSERT OR IGNORE INTO shopify_items (snapshot_id, inventory_item_id, sku, tracked) VALUES (?, ?, ?, ?)');
     this.insertLevel = db.prepare(
       `INSERT OR IGNORE INTO shopify_levels (snapshot_id, inventory_item_id, location_id, sku, ${LEVEL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
@@ -145,13 +162,13 @@ export class ShopifySnapshotWriter {
     return this.tx.id;
   }
 
-  addLocation(locationId: string, name: string): void {
-    this.insertLocation.run(this.tx.id, locationId, name);
+  addLocation(locationId: string, name: string, isActive = true): void {
+    this.insertLocation.run(this.tx.id, locationId, name, isActive ? 1 : 0);
   }
 
   /** Returns false when the item was already written (a page that shifted under us). */
-  addItem(inventoryItemId: string, sku: string | null): boolean {
-    const added = this.insertItem.run(this.tx.id, inventoryItemId, normalizeSku(sku)).changes > 0;
+  addItem(inventoryItemId: string, sku: string | null, tracked = true): boolean {
+    const added = this.insertItem.run(this.tx.id, inventoryItemId, normalizeSku(sku), tracked ? 1 : 0).changes > 0;
     if (!added) this.duplicateItems++;
     return added;
   }
@@ -167,9 +184,9 @@ export class ShopifySnapshotWriter {
    * Adds an item of a bulk result, buffered (duplicates are not counted here: a bulk result lists
    * each item once). Call flushBulk() before reading the tables.
    */
-  addBulkItem(inventoryItemId: string, sku: string | null): void {
-    this.bulkItems ??= new ChunkedInsert(this.db, 'INSERT OR IGNORE INTO shopify_items (snapshot_id, inventory_item_id, sku)', 3);
-    this.bulkItems.add(this.tx.id, inventoryItemId, normalizeSku(sku));
+  addBulkItem(inventoryItemId: string, sku: string | null, tracked = true): void {
+    this.bulkItems ??= new ChunkedInsert(this.db, 'INSERT OR IGNORE INTO shopify_items (snapshot_id, inventory_item_id, sku, tracked)', 4);
+    this.bulkItems.add(this.tx.id, inventoryItemId, normalizeSku(sku), tracked ? 1 : 0);
   }
 
   /** Parks a level whose item may not have been read yet (buffered like addBulkItem). */
@@ -250,6 +267,24 @@ export class ShopifySnapshotWriter {
     return {
       withoutSku: { count: withoutSkuCount, inventoryItemIds: withoutSkuIds },
       shared: { count: sharedCount, skus: sharedSkus.map((sku) => ({ sku, inventoryItemIds: itemsOf.all(id, sku) as string[] })) },
+    };
+  }
+
+  /** Untracked items (by SKU, or id when they have none) and inactive locations (by name), up to `sampleLimit` of each. */
+  hygieneReport(sampleLimit = 20): HygieneReport {
+    this.flushBulk();
+    const id = this.tx.id;
+    const count = (sql: string) => this.db.prepare(`SELECT count(*) FROM (${sql})`).pluck().get(id) as number;
+    const sample = (sql: string) => this.db.prepare(`${sql} LIMIT ?`).pluck().all(id, sampleLimit) as string[];
+    return {
+      untrackedItems: {
+        count: count(UNTRACKED_ITEMS_IN_KEY_ORDER),
+        skus: sample('SELECT COALESCE(sku, inventory_item_id) AS s FROM shopify_items WHERE snapshot_id = ? AND tracked = 0 ORDER BY s'),
+      },
+      inactiveLocations: {
+        count: count(INACTIVE_LOCATIONS_IN_KEY_ORDER),
+        names: sample('SELECT name FROM shopify_locations WHERE snapshot_id = ? AND is_active = 0 ORDER BY name'),
+      },
     };
   }
 

@@ -57,6 +57,12 @@ export const pullShopifyOutput = document('invrecon pull shopify', 'A new Shopif
   modeReason: z.string(),
   itemsWithoutSku: z.looseObject({ count, inventoryItemIds: z.array(z.string()) }),
   sharedSkus: z.looseObject({ count, skus: z.array(z.looseObject({ sku: z.string(), inventoryItemIds: z.array(z.string()) })) }),
+  untrackedItems: z
+    .looseObject({ count, skus: z.array(z.string()) })
+    .describe('items whose quantities Shopify does not track (InventoryItem.tracked false): kept in the snapshot, left out of plans; up to 20 SKUs named'),
+  inactiveLocations: z
+    .looseObject({ count, names: z.array(z.string()) })
+    .describe('deactivated locations (Location.isActive false): kept in the snapshot, left out of plans; up to 20 named'),
   warnings: z.array(z.string()),
   calls: count,
   retries: count,

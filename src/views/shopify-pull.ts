@@ -12,6 +12,8 @@ export function shopifyPullJson(result: ShopifyPullResult): Record<string, unkno
     modeReason: result.modeReason,
     itemsWithoutSku: result.skus.withoutSku,
     sharedSkus: result.skus.shared,
+    untrackedItems: result.hygiene.untrackedItems,
+    inactiveLocations: result.hygiene.inactiveLocations,
     warnings: result.warnings,
     calls: result.calls,
     retries: result.retries,
@@ -29,11 +31,17 @@ export function shopifyPullJson(result: ShopifyPullResult): Record<string, unkno
 export function renderShopifyPull(result: ShopifyPullResult, format: string): string {
   if (format === 'json') return renderJson(shopifyPullJson(result));
   const skuless = result.skus.withoutSku.count;
+  const { untrackedItems, inactiveLocations } = result.hygiene;
+  const leftOut = [
+    untrackedItems.count ? `${plural(untrackedItems.count, 'untracked item')}` : '',
+    inactiveLocations.count ? `${plural(inactiveLocations.count, 'inactive location')}` : '',
+  ].filter(Boolean);
   return (
     `Shopify snapshot #${result.snapshot.id}: ${plural(result.rows, 'level')}, ${plural(result.items, 'item')}` +
     `${skuless ? ` (${skuless} without SKU)` : ''}, ${plural(result.locations, 'location')} ` +
     `(${result.mode}, ${plural(result.calls, 'call')}, ${plural(result.retries, 'retry', 'retries')}, ${plural(result.throttledWaits, 'throttle wait')}) ` +
-    `in ${formatMs(result.durationMs)}\n`
+    `in ${formatMs(result.durationMs)}\n` +
+    (leftOut.length ? `Kept in the snapshot, left out of plans: ${leftOut.join(', ')} (see "invrecon diff").\n` : '')
   );
 }
 

@@ -117,7 +117,7 @@ async function streamResult(
     for await (const line of lines) {
       lineNo++;
       if (line.trim() === '') continue;
-      let record: { id?: unknown; sku?: unknown; __parentId?: unknown; location?: { id?: unknown }; quantities?: unknown };
+      let record: { id?: unknown; sku?: unknown; tracked?: unknown; __parentId?: unknown; location?: { id?: unknown }; quantities?: unknown };
       try {
         record = JSON.parse(line) as typeof record;
       } catch (error) {
@@ -128,7 +128,7 @@ async function streamResult(
         if (typeof locationId !== 'string') throw new SourceError(`Shopify bulk operation result, line ${lineNo}: a level without location.id`);
         writer.stageLevel(record.__parentId, locationId, toLevelQuantities(record.quantities, `bulk operation result, line ${lineNo}`));
       } else if (typeof record.id === 'string' && record.id.startsWith('gid://shopify/InventoryItem/')) {
-        writer.addBulkItem(record.id, typeof record.sku === 'string' ? record.sku : null);
+        writer.addBulkItem(record.id, typeof record.sku === 'string' ? record.sku : null, record.tracked !== false);
         items++;
       } else {
         unknownLines++;

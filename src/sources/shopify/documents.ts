@@ -5,14 +5,20 @@
 export const SNAPSHOT_QUANTITY_NAMES = ['available', 'on_hand', 'committed', 'reserved', 'incoming'] as const;
 export type SnapshotQuantityName = (typeof SNAPSHOT_QUANTITY_NAMES)[number];
 
-/** Shop locations, one page. */
+/**
+ * Shop locations with whether each is active, one page. Inactive ones too: a mapped location that was
+ * deactivated must be named as such, not reported as missing, and its levels left out of plans.
+ */
 export const LOCATIONS_PAGE = /* GraphQL */ `
 query LocationsPage($first: Int!, $after: String) {
-  locations(first: $first, after: $after) {
+  locations(first: $first, after: $after, includeInactive: true) {
     pageInfo { hasNextPage endCursor }
-    edges { node { id name } }
+    edges { node { id name isActive } }
   }
 }`;
+
+/** The same page, as doctor names it. */
+export const LOCATIONS_STATUS_PAGE = LOCATIONS_PAGE;
 
 /**
  * How many inventory items, cheaply, to choose paged or bulk: every variant has exactly one
@@ -32,7 +38,10 @@ query InventoryItemIdsPage($first: Int!, $after: String) {
   }
 }`;
 
-/** Inventory items with their SKU and levels, one page (`$levelsFirst` levels per item). */
+/**
+ * Inventory items with their SKU, whether Shopify tracks their quantities, and levels, one page
+ * (`$levelsFirst` levels per item).
+ */
 export const INVENTORY_ITEMS_PAGE = /* GraphQL */ `
 query InventoryItemsPage($first: Int!, $after: String, $levelsFirst: Int!, $names: [String!]!) {
   inventoryItems(first: $first, after: $after) {
@@ -41,6 +50,7 @@ query InventoryItemsPage($first: Int!, $after: String, $levelsFirst: Int!, $name
       node {
         id
         sku
+        tracked
         inventoryLevels(first: $levelsFirst) {
           pageInfo { hasNextPage endCursor }
           edges { node { location { id } quantities(names: $names) { name quantity } } }
@@ -80,7 +90,7 @@ query InventoryLevelsByItemIds($ids: [ID!]!, $levelsFirst: Int!, $names: [String
   }
 }`;
 
-/** The query a bulk operation runs: every inventory item and its levels, as JSONL. */
+/** The query a bulk operation runs: every inventory item (tracked or not) and its levels, as JSONL. */
 export const BULK_INVENTORY_QUERY = /* GraphQL */ `
 {
   inventoryItems {
@@ -88,6 +98,7 @@ export const BULK_INVENTORY_QUERY = /* GraphQL */ `
       node {
         id
         sku
+        tracked
         inventoryLevels {
           edges {
             node {
@@ -191,15 +202,6 @@ export interface AccessScopesData {
   currentAppInstallation: { accessScopes: { handle: string }[] };
 }
 
-/** Shop locations with whether each is active, one page (doctor). */
-export const LOCATIONS_STATUS_PAGE = /* GraphQL */ `
-query LocationsStatusPage($first: Int!, $after: String) {
-  locations(first: $first, after: $after, includeInactive: true) {
-    pageInfo { hasNextPage endCursor }
-    edges { node { id name isActive } }
-  }
-}`;
-
 /**
  * The record of applied plans that installs of invrecon sharing one shop keep in a shop metafield of the
  * app's namespace (see plan/apply/installs.ts). Variables: { namespace, key }.
@@ -246,7 +248,6 @@ export const allDocuments: Readonly<Record<string, string>> = {
   ACCESS_SCOPES,
   SHOP_APPLIES_RECORD,
   SET_SHOP_APPLIES_RECORD,
-  LOCATIONS_STATUS_PAGE,
 };
 
 // Shapes of the answers, for the code that reads them.
@@ -269,10 +270,12 @@ export interface LevelNode {
 export interface ItemNode {
   id: string;
   sku: string | null;
+  /** Absent from answers to older documents: tracked. */
+  tracked?: boolean;
   inventoryLevels: Connection<LevelNode>;
 }
 export interface LocationsPageData {
-  locations: Connection<{ id: string; name: string }>;
+  locations: Connection<{ id: string; name: string; isActive?: boolean }>;
 }
 export interface ProductVariantsCountData {
   productVariantsCount: { count: number; precision: 'EXACT' | 'AT_LEAST' } | null;

@@ -110,7 +110,7 @@ export async function readLocations(client: ShopifyClient, writer: ShopifySnapsh
   });
   for await (const data of pages) {
     for (const { node } of data.locations.edges) {
-      writer.addLocation(node.id, node.name);
+      writer.addLocation(node.id, node.name, node.isActive !== false);
       count++;
     }
   }
@@ -176,7 +176,7 @@ export async function readInventoryPaged(client: ShopifyClient, writer: ShopifyS
   });
   for await (const data of pages) {
     for (const { node: item } of data.inventoryItems.edges) {
-      writer.addItem(item.id, item.sku);
+      writer.addItem(item.id, item.sku, item.tracked !== false);
       progress.items++;
       progress.levels += writeLevels(writer, item.id, item.sku, item.inventoryLevels);
       let levels: Connection<LevelNode> = item.inventoryLevels;

@@ -1,7 +1,7 @@
 import type { LoadedConfig } from '../../config/load.js';
 import { UsageError } from '../../errors.js';
 import type { Db } from '../../store/db.js';
-import { ShopifySnapshotWriter, type SkuReport } from '../../store/shopify-snapshots.js';
+import { ShopifySnapshotWriter, type HygieneReport, type SkuReport } from '../../store/shopify-snapshots.js';
 import type { SnapshotInfo } from '../../store/snapshots.js';
 import { readInventoryBulk, type BulkProgress } from './bulk.js';
 import { createShopifyClient, type ShopifyClient, type ShopifyClientOptions } from './client.js';
@@ -40,6 +40,8 @@ export interface ShopifyPullResult {
   locations: number;
   items: number;
   skus: SkuReport;
+  /** Untracked items and inactive locations: kept in the snapshot, left out of plans. */
+  hygiene: HygieneReport;
   warnings: string[];
   calls: number;
   retries: number;
@@ -134,12 +136,13 @@ export async function pullShopify(db: Db, config: LoadedConfig, options: PullSho
     const counts = writer.counts();
     report({ phase: 'finishing', items: counts.items, levels: counts.levels });
     const skus = writer.skuReport(SAMPLE * 5);
+    const hygiene = writer.hygieneReport(SAMPLE);
     warnings.push(...client.warnings, ...skuWarnings(skus));
     if (writer.duplicateItems > 0) warnings.push(`${writer.duplicateItems} inventory item(s) came twice (the catalog changed during the pull); kept once`);
     if (writer.duplicateLevels > 0) warnings.push(`${writer.duplicateLevels} level(s) came twice; kept once`);
     const stray = writer.levelsAtUnlistedLocations();
     if (stray.count > 0) {
-      warnings.push(`${stray.count} level(s) are at locations the locations query did not list (inactive?): ${stray.locationIds.join(', ')}`);
+      warnings.push(`${stray.count} level(s) are at locations the locations query did not list: ${stray.locationIds.join(', ')}`);
     }
 
     const counters = { ...client.counters };
@@ -153,6 +156,8 @@ export async function pullShopify(db: Db, config: LoadedConfig, options: PullSho
       items: counts.items,
       itemsWithoutSku: skus.withoutSku.count,
       sharedSkus: skus.shared.count,
+      untrackedItems: hygiene.untrackedItems.count,
+      inactiveLocations: hygiene.inactiveLocations.count,
       bulkOperationId,
       warnings,
       ...counters,
@@ -166,6 +171,7 @@ export async function pullShopify(db: Db, config: LoadedConfig, options: PullSho
       locations: counts.locations,
       items: counts.items,
       skus,
+      hygiene,
       warnings,
       ...counters,
       durationMs,

@@ -218,6 +218,7 @@ export function buildPlan(db: Db, config: LoadedConfig, options: BuildPlanOption
           unitsDown,
           erpCorrections,
           conflicts: diff.summary.reported.conflict,
+          leftOut: diff.summary.leftOut,
           byLocation: [...byLocation.values()]
             .map(({ risen: _risen, ...l }) => l)
             .sort((a, b) => (a.locationId < b.locationId ? -1 : a.locationId > b.locationId ? 1 : 0)),

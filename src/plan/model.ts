@@ -74,6 +74,8 @@ export const planHeaderSchema = z.object({
     unitsDown: z.int(),
     erpCorrections: z.int(),
     conflicts: z.int(),
+    /** Levels left out (untracked items, inactive locations); absent from plans made before they were. */
+    leftOut: z.object({ levels: z.int(), ofUntrackedItems: z.int(), atInactiveLocations: z.int() }).optional(),
     /** Per location with changes: how many, their total |delta|, and how many take stock to 0. */
     byLocation: z.array(z.object({ locationId: z.string(), changes: z.int(), totalAbsDelta: z.int(), zeroed: z.int() })),
   }),

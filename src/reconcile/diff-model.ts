@@ -3,7 +3,14 @@ import type { Authority } from '../config/schema.js';
 import { type SnapshotInfo } from '../store/snapshots.js';
 import { type SafetySource } from './rules.js';
 
-export type RowStatus = 'ok' | 'change' | 'erp-correction' | 'conflict' | 'not-in-shopify' | 'not-stocked' | 'not-in-erp' | 'ambiguous-sku';
+export type RowStatus =
+  'ok' | 'change' | 'erp-correction' | 'conflict' | 'not-in-shopify' | 'not-stocked' | 'not-in-erp' | 'ambiguous-sku' | 'untracked' | 'inactive-location';
+
+/**
+ * Levels Shopify has but does not count, left out of plans (never written, never drift, not compared):
+ * of items whose quantities Shopify does not track, and at deactivated locations.
+ */
+export const LEFT_OUT_STATUSES: readonly RowStatus[] = ['untracked', 'inactive-location'];
 
 /** Statuses that mean the two sides disagree about a level both have. */
 export const DRIFT_STATUSES: readonly RowStatus[] = ['change', 'erp-correction', 'conflict'];
@@ -82,10 +89,18 @@ export interface LocationSummary {
   stocked: number;
 }
 
+/** Levels left out (LEFT_OUT_STATUSES), in all and by why. */
+export interface LeftOut {
+  levels: number;
+  ofUntrackedItems: number;
+  atInactiveLocations: number;
+}
+
 export interface DiffSummary extends Omit<LocationSummary, 'locationId' | 'locationName'> {
   threshold: number;
   byLocation: LocationSummary[];
   reported: Record<Exclude<RowStatus, 'ok' | 'change'>, number> & { clamped: number };
+  leftOut: LeftOut;
 }
 
 export interface DiffResult {

@@ -11,6 +11,7 @@ import { stageRules } from './stage-rules.js';
 import { nearMatches } from './near-matches.js';
 import { joinBundles } from './join-bundles.js';
 import { locationIssues } from './location-issues.js';
+import { leftOutIssues } from './left-out.js';
 import { type DiffRecord, toRow } from './explain.js';
 
 // The diff's public shape, and the explanations views and plans reuse.
@@ -53,10 +54,13 @@ export function prepareDiff(db: Db, config: LoadedConfig, options: DiffOptions =
   const shopifySnapshot = pickSnapshot(db, 'shopify', options.shopifySnapshotId);
   const threshold = options.threshold ?? 0;
   const bundles = config.bundles.csv ? readBundles(config.bundles.csv) : new Map();
-  const shopifyLocations = db.prepare('SELECT location_id AS id, name FROM shopify_locations WHERE snapshot_id = ? ORDER BY name').all(shopifySnapshot.id) as {
-    id: string;
-    name: string;
-  }[];
+  const shopifyLocations = (
+    db.prepare('SELECT location_id AS id, name, is_active FROM shopify_locations WHERE snapshot_id = ? ORDER BY name').all(shopifySnapshot.id) as {
+      id: string;
+      name: string;
+      is_active: number;
+    }[]
+  ).map((l) => ({ id: l.id, name: l.name, isActive: l.is_active !== 0 }));
   const { resolved, problems } = resolveLocations(config, shopifyLocations);
   refuseEmptyComparison(db, shopifySnapshot, shopifyLocations, resolved, problems);
   if (options.location !== undefined && !resolved.some((l) => l.locationName === options.location || l.locationId === options.location)) {
@@ -102,7 +106,7 @@ export function prepareDiff(db: Db, config: LoadedConfig, options: DiffOptions =
     nearMatches(db, hints);
     joinLevels(db, config, erpSnapshot.id, shopifySnapshot.id, bundles.size > 0, keep);
     joinBundles(db, config, resolved, shopifySnapshot.id, bundles, issues);
-    issues.unshift(...locationIssues(db, config, resolved, shopifySnapshot.id, erpSnapshot.id, problems), ...hints);
+    issues.unshift(...locationIssues(db, config, resolved, shopifySnapshot.id, erpSnapshot.id, problems), ...leftOutIssues(db, resolved), ...hints);
     return summarize(db, resolved, where, params, threshold, droppedOk);
   })();
   const hidden = `d.status = 'ok' OR (d.status IN ('change', 'erp-correction') AND ABS(d.target - d.observed) <= @threshold)`;
@@ -180,7 +184,7 @@ export function prepareDiff(db: Db, config: LoadedConfig, options: DiffOptions =
       return db
         .prepare(
           `SELECT COALESCE(SUM(status = 'change'), 0) AS changes, COALESCE(SUM(CASE WHEN status = 'change' THEN ABS(target - observed) END), 0) AS totalAbsDelta,
-             COALESCE(SUM(@above IS NOT NULL AND status <> 'ok' AND ABS(target - observed) > @above), 0) AS aboveLimit
+             COALESCE(SUM(@above IS NOT NULL AND status IN ('change', 'erp-correction') AND ABS(target - observed) > @above), 0) AS aboveLimit
            FROM t_diff d ${where}`,
         )
         .get({ ...params, above: above ?? null }) as { changes: number; totalAbsDelta: number; aboveLimit: number };

@@ -4,7 +4,7 @@ import { type BundleMap } from './bundles.js';
 import { evaluate } from './expr.js';
 import { MERGED, type SafetySource } from './rules.js';
 import { signed } from '../text.js';
-import { type DiffRow, type RowStatus } from './diff-model.js';
+import { type DiffRow, LEFT_OUT_STATUSES, type RowStatus } from './diff-model.js';
 
 export interface DiffRecord {
   sku: string;
@@ -46,6 +46,10 @@ function ordersNote(r: DiffRecord): string {
   return r.orders ? ` + ${r.orders} Shopify order${r.orders === 1 ? '' : 's'} the ERP counts too` : '';
 }
 
+function erpSide(r: DiffRecord, formula: string): string {
+  return r.kind === 'shopify-only' ? 'not in the ERP export' : `ERP: ${formula}`;
+}
+
 export function explain(r: DiffRecord, bundles: BundleMap): string {
   const formula =
     r.kind === 'bundle'
@@ -60,6 +64,10 @@ export function explain(r: DiffRecord, bundles: BundleMap): string {
       return `item not stocked at this location in Shopify: ${formula}`;
     case 'not-in-erp':
       return 'not in the ERP export (unknownSkus: report)';
+    case 'untracked':
+      return `left out: Shopify does not track this item's quantities (InventoryItem.tracked false); ${erpSide(r, formula)}`;
+    case 'inactive-location':
+      return `left out: the Shopify location is inactive (deactivated); ${erpSide(r, formula)}`;
     case 'erp-correction':
       return `authority shopify: ERP should change by ${signed((r.observed ?? 0) - (r.erp_available ?? 0))}; ${formula}`;
     case 'conflict':
@@ -76,7 +84,8 @@ export function explain(r: DiffRecord, bundles: BundleMap): string {
 }
 
 export function toRow(r: DiffRecord, bundles: BundleMap): DiffRow {
-  const delta = r.target === null || r.observed === null ? null : r.target - r.observed;
+  // A left-out level has no delta: nothing will be written there, whatever the two numbers say.
+  const delta = r.target === null || r.observed === null || LEFT_OUT_STATUSES.includes(r.status) ? null : r.target - r.observed;
   return {
     sku: r.sku,
     locationId: r.location_id,

@@ -21,7 +21,7 @@ export function joinBundles(db: Db, config: LoadedConfig, locations: ResolvedLoc
 
   const componentAvailable = db.prepare('SELECT erp_available FROM t_diff WHERE sku = ? AND location_id = ? AND kind = ?').pluck();
   const level = db.prepare(
-    `SELECT sh.item_id, sh.n_items, sl.available, sl.committed FROM t_shop_sku sh
+    `SELECT sh.item_id, sh.n_items, sh.tracked, sl.available, sl.committed FROM t_shop_sku sh
      LEFT JOIN shopify_levels sl ON sl.snapshot_id = ? AND sl.inventory_item_id = sh.item_id AND sl.location_id = ? WHERE sh.sku = ?`,
   );
   const base = db.prepare(
@@ -45,13 +45,15 @@ export function joinBundles(db: Db, config: LoadedConfig, locations: ResolvedLoc
       );
       computed.set(bundle, available);
       const shop = level.get(shopifyId, location.locationId, bundle) as
-        { item_id: string; n_items: number; available: number | null; committed: number | null } | undefined;
+        { item_id: string; n_items: number; tracked: number; available: number | null; committed: number | null } | undefined;
       // A bundle has no category: the location's authority, else the default.
       const { authority, source: authoritySource } = resolveAuthority(config, null, location.authority);
       const prior = base.get(bundle, location.locationId) as { erp_available: number; shopify_available: number; committed: number | null } | undefined;
       const observed = shop?.n_items === 1 ? shop.available : null;
       const { status, target, orders, worth } = decideLevel({
         nItems: shop?.n_items ?? null,
+        tracked: shop?.n_items === 1 ? shop.tracked !== 0 : null,
+        locationActive: location.isActive,
         observed,
         erpAvailable: available,
         authority,

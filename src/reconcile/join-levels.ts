@@ -41,7 +41,7 @@ function levelSelect(sums: { onHand: string; reserved: string; safety: string },
     sl.available AS observed, ${toSql(AUTHORITY, authority)} AS authority, ${toSql(AUTHORITY_SOURCE, authority)} AS authority_source,
     ${withBase ? 'b.erp_available' : 'NULL'} AS base_erp, ${withBase ? 'b.shopify_available' : 'NULL'} AS base_shopify, k.category AS category,
     ${withBase ? toSql(ORDERS, { committed_now: 'sl.committed', committed_base: 'bs.committed' }) : 'NULL'} AS orders,
-    ${toSql(PRESENCE, { n_items: 'k.n_items', observed: 'sl.available' })} AS presence`;
+    ${toSql(PRESENCE, { n_items: 'k.n_items', observed: 'sl.available', tracked: 'k.tracked', location_active: 'l.active' })} AS presence`;
 }
 
 const DIFF_COLUMNS = `(sku, location_id, kind, inventory_item_id, on_hand, reserved, safety, safety_source, committed, erp_available, clamped,
@@ -153,11 +153,14 @@ export function joinLevels(db: Db, config: LoadedConfig, erpId: number, shopifyI
     const zero = config.unknownSkus === 'zero';
     const inputs = { category_authority: 'NULL', location_authority: 'l.authority', default_authority: '@default_authority' };
     const zeroed = `(@zero AND sl.sku NOT IN (SELECT sku FROM t_near_shop)) AND ${toSql(AUTHORITY, inputs)} = 'erp'`;
+    // Left out as the ERP's levels are: at a deactivated location, or of an item Shopify does not track.
+    const tracked = '(SELECT i.tracked FROM shopify_items i WHERE i.snapshot_id = sl.snapshot_id AND i.inventory_item_id = sl.inventory_item_id)';
     db.prepare(
       `INSERT INTO t_diff (sku, location_id, kind, inventory_item_id, observed, authority, authority_source, status, target)
        SELECT sl.sku, sl.location_id, 'shopify-only', sl.inventory_item_id, sl.available, ${toSql(AUTHORITY, inputs)}, ${toSql(AUTHORITY_SOURCE, inputs)},
-         CASE WHEN ${zeroed} AND sl.available <> 0 THEN 'change' WHEN ${zeroed} THEN 'ok' ELSE 'not-in-erp' END,
-         CASE WHEN ${zeroed} THEN 0 END
+         CASE WHEN l.active = 0 THEN 'inactive-location' WHEN ${tracked} = 0 THEN 'untracked'
+           WHEN ${zeroed} AND sl.available <> 0 THEN 'change' WHEN ${zeroed} THEN 'ok' ELSE 'not-in-erp' END,
+         CASE WHEN l.active <> 0 AND ${tracked} <> 0 AND ${zeroed} THEN 0 END
        FROM shopify_levels sl JOIN t_loc l ON l.location_id = sl.location_id
        WHERE sl.snapshot_id = @shop AND sl.sku IS NOT NULL AND sl.sku <> ''
          AND NOT EXISTS (SELECT 1 FROM t_erp_sku k WHERE k.sku = sl.sku)

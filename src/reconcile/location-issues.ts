@@ -27,11 +27,12 @@ export function locationIssues(db: Db, config: LoadedConfig, resolved: ResolvedL
   }
   const unmappedLocations = db
     .prepare(
-      // Counts levels only at unmapped locations (usually none), not over the whole snapshot.
+      // Counts levels only at unmapped locations (usually none), not over the whole snapshot. A deactivated
+      // location that nobody maps is nothing to act on.
       `SELECT l.location_id, l.name,
          (SELECT COUNT(*) FROM shopify_levels sl WHERE sl.snapshot_id = l.snapshot_id AND sl.location_id = l.location_id) AS n
        FROM shopify_locations l
-       WHERE l.snapshot_id = ? AND l.location_id NOT IN (SELECT location_id FROM t_loc) ORDER BY l.name`,
+       WHERE l.snapshot_id = ? AND l.is_active <> 0 AND l.location_id NOT IN (SELECT location_id FROM t_loc) ORDER BY l.name`,
     )
     .all(shopifyId) as { location_id: string; name: string; n: number }[];
   for (const l of unmappedLocations.filter((l) => l.n > 0))

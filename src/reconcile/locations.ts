@@ -4,6 +4,8 @@ import type { LoadedConfig } from '../config/load.js';
 export interface ShopifyLocation {
   id: string;
   name: string;
+  /** Location.isActive; absent: active. */
+  isActive?: boolean;
 }
 
 export interface ResolvedLocation {
@@ -13,6 +15,8 @@ export interface ResolvedLocation {
   authority: Authority | undefined;
   /** config.locations index, for messages. */
   configIndex: number;
+  /** False for a deactivated location: its levels are left out, nothing is written there. */
+  isActive: boolean;
 }
 
 export interface LocationResolution {
@@ -37,7 +41,9 @@ export function resolveLocations(config: Pick<LoadedConfig, 'locations'>, shopif
       match = byId.get(wanted);
       if (!match) problems.push(`locations[${configIndex}].shopifyLocation: no Shopify location has id ${wanted}`);
     } else {
-      const named = shopifyLocations.filter((l) => l.name === wanted);
+      let named = shopifyLocations.filter((l) => l.name === wanted);
+      // A deactivated location may share its name with the one that replaced it: the active one is meant.
+      if (named.length > 1 && named.filter((l) => l.isActive !== false).length === 1) named = named.filter((l) => l.isActive !== false);
       if (named.length === 1) match = named[0];
       else if (named.length === 0) {
         const near = shopifyLocations.find((l) => l.name.toLowerCase() === wanted.toLowerCase());
@@ -60,7 +66,14 @@ export function resolveLocations(config: Pick<LoadedConfig, 'locations'>, shopif
       return;
     }
     claimed.set(match.id, configIndex);
-    resolved.push({ locationId: match.id, locationName: match.name, warehouses: entry.warehouses, authority: entry.authority, configIndex });
+    resolved.push({
+      locationId: match.id,
+      locationName: match.name,
+      warehouses: entry.warehouses,
+      authority: entry.authority,
+      configIndex,
+      isActive: match.isActive !== false,
+    });
   });
   return { resolved, problems };
 }

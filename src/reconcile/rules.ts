@@ -49,12 +49,18 @@ const authority = mostSpecific([
 export const AUTHORITY = authority.value;
 export const AUTHORITY_SOURCE = authority.source;
 
-/** Whether Shopify can take a target for the level at all (n_items: Shopify items with the SKU; observed: its available there). */
+/**
+ * Whether Shopify can take a target for the level at all (n_items: Shopify items with the SKU; observed: its
+ * available there). A level Shopify has but does not count (its location deactivated, location_active 0; its
+ * item's quantities untracked, tracked 0) is left out: nothing is written there, and it is no drift.
+ */
 export const PRESENCE = cases(
   [
     [isNull(ref('n_items')), 'not-in-shopify'],
     [gt(ref('n_items'), 1), 'ambiguous-sku'],
     [isNull(ref('observed')), 'not-stocked'],
+    [eq(ref('location_active'), 0), 'inactive-location'],
+    [eq(ref('tracked'), 0), 'untracked'],
   ],
   'pending',
 );
@@ -115,6 +121,10 @@ const DECISION = decision();
 export interface LevelInput {
   /** Shopify items with this SKU (null: none). */
   nItems: number | null;
+  /** Whether Shopify tracks the item's quantities (null: no single item). */
+  tracked: boolean | null;
+  /** Whether the Shopify location is active. */
+  locationActive: boolean;
   /** Shopify's available there (null: not stocked, or no single item). */
   observed: number | null;
   /** What the ERP's numbers say can be sold there. */
@@ -130,6 +140,8 @@ export interface LevelInput {
 export function decideLevel(level: LevelInput): { target: number | null; status: string; worth: boolean; orders: number | null } {
   const row: Record<string, Value> = {
     n_items: level.nItems,
+    tracked: level.tracked === null ? null : level.tracked ? 1 : 0,
+    location_active: level.locationActive ? 1 : 0,
     observed: level.observed,
     erp_available: level.erpAvailable,
     authority: level.authority,

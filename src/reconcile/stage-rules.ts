@@ -12,32 +12,33 @@ export function stageRules(db: Db, config: LoadedConfig, locations: ResolvedLoca
   db.exec(`
     DROP TABLE IF EXISTS temp.t_loc; DROP TABLE IF EXISTS temp.t_wh; DROP TABLE IF EXISTS temp.t_erp_sku;
     DROP TABLE IF EXISTS temp.t_erp; DROP TABLE IF EXISTS temp.t_shop_sku; DROP TABLE IF EXISTS temp.t_bundle; DROP TABLE IF EXISTS temp.t_component; DROP TABLE IF EXISTS temp.t_diff;
-    CREATE TEMP TABLE t_loc (location_id TEXT PRIMARY KEY, name TEXT NOT NULL, authority TEXT, safety INTEGER) WITHOUT ROWID;
+    CREATE TEMP TABLE t_loc (location_id TEXT PRIMARY KEY, name TEXT NOT NULL, authority TEXT, safety INTEGER, active INTEGER NOT NULL) WITHOUT ROWID;
     -- A warehouse row carries its location's rules too, so the per-level join looks up one table, not two.
     CREATE TEMP TABLE t_wh (warehouse TEXT PRIMARY KEY, location_id TEXT NOT NULL, pooled INTEGER NOT NULL,
-      authority TEXT, safety INTEGER, ord INTEGER NOT NULL) WITHOUT ROWID;
+      authority TEXT, safety INTEGER, ord INTEGER NOT NULL, active INTEGER NOT NULL) WITHOUT ROWID;
     CREATE INDEX temp.t_wh_location ON t_wh (location_id, warehouse);
     CREATE TEMP TABLE t_bundle (sku TEXT PRIMARY KEY) WITHOUT ROWID;
     CREATE TEMP TABLE t_component (sku TEXT PRIMARY KEY) WITHOUT ROWID;
-    -- One row per ERP SKU with its rules resolved once, and its Shopify item (n_items NULL: not in Shopify).
+    -- One row per ERP SKU with its rules resolved once, and its Shopify item (n_items NULL: not in Shopify; tracked: its quantities counted).
     CREATE TEMP TABLE t_erp_sku (sku TEXT COLLATE ${collate} PRIMARY KEY, category TEXT, sku_safety INTEGER, category_safety INTEGER, authority TEXT,
-      item_id TEXT, n_items INTEGER) WITHOUT ROWID;
+      item_id TEXT, n_items INTEGER, tracked INTEGER) WITHOUT ROWID;
     CREATE TEMP TABLE t_erp (sku TEXT NOT NULL, location_id TEXT NOT NULL, on_hand INTEGER NOT NULL, reserved INTEGER NOT NULL, safety INTEGER,
       PRIMARY KEY (sku, location_id)) WITHOUT ROWID;
-    CREATE TEMP TABLE t_shop_sku (sku TEXT COLLATE ${collate} PRIMARY KEY, item_id TEXT NOT NULL, n_items INTEGER NOT NULL) WITHOUT ROWID;
+    CREATE TEMP TABLE t_shop_sku (sku TEXT COLLATE ${collate} PRIMARY KEY, item_id TEXT NOT NULL, n_items INTEGER NOT NULL, tracked INTEGER NOT NULL) WITHOUT ROWID;
     CREATE TEMP TABLE t_diff (sku TEXT NOT NULL, location_id TEXT NOT NULL, kind TEXT NOT NULL, inventory_item_id TEXT,
       on_hand INTEGER, reserved INTEGER, safety INTEGER, safety_source TEXT, committed INTEGER, erp_available INTEGER, clamped INTEGER,
       observed INTEGER, authority TEXT, authority_source TEXT, base_erp INTEGER, base_shopify INTEGER, orders INTEGER, category TEXT, status TEXT NOT NULL,
       target INTEGER, limited_by TEXT);
   `);
-  const insertLoc = db.prepare('INSERT INTO t_loc VALUES (?, ?, ?, ?)');
-  const insertWh = db.prepare('INSERT INTO t_wh VALUES (?, ?, ?, ?, ?, ?)');
+  const insertLoc = db.prepare('INSERT INTO t_loc VALUES (?, ?, ?, ?, ?)');
+  const insertWh = db.prepare('INSERT INTO t_wh VALUES (?, ?, ?, ?, ?, ?, ?)');
   for (const location of locations) {
     const byLocation = config.safetyStock.byLocation;
     const safety = Object.hasOwn(byLocation, location.locationName) ? byLocation[location.locationName]! : null;
-    insertLoc.run(location.locationId, location.locationName, location.authority ?? null, safety);
+    const active = location.isActive ? 1 : 0;
+    insertLoc.run(location.locationId, location.locationName, location.authority ?? null, safety, active);
     location.warehouses.forEach((warehouse, ord) =>
-      insertWh.run(warehouse, location.locationId, location.warehouses.length > 1 ? 1 : 0, location.authority ?? null, safety, ord),
+      insertWh.run(warehouse, location.locationId, location.warehouses.length > 1 ? 1 : 0, location.authority ?? null, safety, ord, active),
     );
   }
   const insertBundle = db.prepare('INSERT INTO t_bundle VALUES (?)');
@@ -66,10 +67,10 @@ export function stageRules(db: Db, config: LoadedConfig, locations: ResolvedLoca
      WHERE e.snapshot_id = ? GROUP BY e.sku, w.location_id`,
   ).run(erpId);
   db.prepare(
-    `INSERT INTO t_shop_sku (sku, item_id, n_items)
-     SELECT MIN(sku), MIN(inventory_item_id), COUNT(*) FROM shopify_items WHERE snapshot_id = ? AND sku IS NOT NULL AND sku <> '' GROUP BY sku COLLATE ${collate}`,
+    `INSERT INTO t_shop_sku (sku, item_id, n_items, tracked)
+     SELECT MIN(sku), MIN(inventory_item_id), COUNT(*), MIN(tracked) FROM shopify_items WHERE snapshot_id = ? AND sku IS NOT NULL AND sku <> '' GROUP BY sku COLLATE ${collate}`,
   ).run(shopifyId);
-  db.exec('UPDATE t_erp_sku SET (item_id, n_items) = (SELECT s.item_id, s.n_items FROM t_shop_sku s WHERE s.sku = t_erp_sku.sku)');
+  db.exec('UPDATE t_erp_sku SET (item_id, n_items, tracked) = (SELECT s.item_id, s.n_items, s.tracked FROM t_shop_sku s WHERE s.sku = t_erp_sku.sku)');
 }
 
 /** skuMatch: SQLite's NOCASE folds ASCII letters, which is what SKU codes are made of. */

@@ -1,7 +1,7 @@
 // The diff's summary, per location and in all, from one grouped pass over t_diff.
 import type { Db } from '../store/db.js';
 import { type ResolvedLocation } from './locations.js';
-import { type DiffSummary, type LocationSummary, type RowStatus, driftKind } from './diff-model.js';
+import { type DiffSummary, LEFT_OUT_STATUSES, type LocationSummary, type RowStatus, driftKind } from './diff-model.js';
 
 function emptyLocationSummary(locationId: string, locationName: string): LocationSummary {
   return {
@@ -71,7 +71,9 @@ export function summarize(
     counts.set(g.status, (counts.get(g.status) ?? 0) + g.n);
     clamped += g.clamped ?? 0;
     const location = locationOf(g.locationId);
-    if (g.status !== 'ambiguous-sku') {
+    // Left-out levels are not compared: counted there, they would dilute the zeroed share and keep a
+    // location that the plan empties looking stocked (see docs/reconcile.md, "Left out").
+    if (g.status !== 'ambiguous-sku' && !LEFT_OUT_STATUSES.includes(g.status)) {
       location.levelsCompared += g.compared ?? 0;
       location.stocked += g.stocked ?? 0;
     }
@@ -116,7 +118,14 @@ export function summarize(
       'not-stocked': counts.get('not-stocked') ?? 0,
       'not-in-erp': counts.get('not-in-erp') ?? 0,
       'ambiguous-sku': counts.get('ambiguous-sku') ?? 0,
+      untracked: counts.get('untracked') ?? 0,
+      'inactive-location': counts.get('inactive-location') ?? 0,
       clamped,
+    },
+    leftOut: {
+      levels: (counts.get('untracked') ?? 0) + (counts.get('inactive-location') ?? 0),
+      ofUntrackedItems: counts.get('untracked') ?? 0,
+      atInactiveLocations: counts.get('inactive-location') ?? 0,
     },
   };
 }

@@ -1,6 +1,6 @@
 import chalk from 'chalk';
 import type { DiffResult, DiffRow, LocationSummary } from '../reconcile/diff.js';
-import { num, plural, renderJson, renderTable, signed } from './common.js';
+import { leftOutLine, num, plural, renderJson, renderTable, signed } from './common.js';
 import { csvChunks, renderCsv } from './csv.js';
 
 /** Everything of a diff but its rows. */
@@ -148,7 +148,7 @@ function diffSummaryLine(head: DiffHead): string {
   const { summary } = head;
   // ERP corrections and conflicts have their own counts; the rest is only reported.
   const reported = Object.entries(summary.reported)
-    .filter(([k, n]) => n > 0 && k !== 'erp-correction' && k !== 'conflict')
+    .filter(([k, n]) => n > 0 && !['erp-correction', 'conflict', 'untracked', 'inactive-location'].includes(k))
     .map(([k, n]) => `${k} ${num(n)}`)
     .join(', ');
   return (
@@ -156,7 +156,8 @@ function diffSummaryLine(head: DiffHead): string {
     `oversell risk ${num(summary.oversell.levels)} (${plural(summary.oversell.units, 'unit')}), lost-sales risk ${num(summary.lostSales.levels)} (${plural(summary.lostSales.units, 'unit')}); ` +
     `${plural(summary.erpDrift.levels, 'ERP correction')} (${plural(summary.erpDrift.units, 'unit')})` +
     (summary.conflicts ? `; ${plural(summary.conflicts, 'conflict')} left for a person` : '') +
-    (reported ? `; reported: ${reported}` : '')
+    (reported ? `; reported: ${reported}` : '') +
+    (summary.leftOut.levels ? `; ${leftOutLine(summary.leftOut)}` : '')
   );
 }
 

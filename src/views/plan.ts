@@ -2,7 +2,7 @@ import chalk from 'chalk';
 import type { InvreconError } from '../errors.js';
 import type { ErpCorrection, PlanChange, PlanHeader } from '../plan/model.js';
 import { csvChunks } from './csv.js';
-import { num, plural, signed } from './common.js';
+import { leftOutLine, num, plural, signed } from './common.js';
 
 export function guardLines(plan: Pick<PlanHeader, 'guards'>): string[] {
   return plan.guards.checks.map((c) => `${c.ok ? chalk.green('✓') : chalk.red('✗')} ${c.name}: ${c.message}`);
@@ -73,6 +73,7 @@ export function renderPlanText(
     `Plan: ${plural(s.changes, 'change')} (${plural(s.unitsUp, 'unit')} up, ${num(s.unitsDown)} down, ${num(s.zeroed)} to zero) of ${plural(s.levelsCompared, 'level')} compared` +
       `${s.erpCorrections ? `, ${plural(s.erpCorrections, 'ERP correction')}` : ''}${s.conflicts ? `, ${plural(s.conflicts, 'conflict')} left for a person` : ''}.`,
   );
+  if (s.leftOut?.levels) out.push(leftOutLine(s.leftOut) + ' (see the issues above).');
   out.push(...guardLines(header));
   if (!header.guards.applyable) {
     out.push(chalk.red('This plan is NOT applyable: a guard refused it. Check the ERP export, or re-plan with --force if the change is intended.'));

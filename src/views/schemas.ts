@@ -15,7 +15,21 @@ function document<T extends z.ZodRawShape>(title: string, description: string, s
   return z.looseObject({ schemaVersion: z.literal(OUTPUT_SCHEMA_VERSION).describe('version of this document shape'), ...shape }).meta({ title, description });
 }
 
-const rowStatus = z.enum(['ok', 'change', 'erp-correction', 'conflict', 'not-in-shopify', 'not-stocked', 'not-in-erp', 'ambiguous-sku']);
+const rowStatus = z.enum([
+  'ok',
+  'change',
+  'erp-correction',
+  'conflict',
+  'not-in-shopify',
+  'not-stocked',
+  'not-in-erp',
+  'ambiguous-sku',
+  'untracked',
+  'inactive-location',
+]);
+const leftOut = z
+  .looseObject({ levels: count, ofUntrackedItems: count, atInactiveLocations: count })
+  .describe('levels Shopify has but does not count, left out of plans (status untracked or inactive-location): never written, no drift, not compared');
 const authority = z.enum(['erp', 'shopify', 'hybrid']);
 const outcome = z.enum(['running', 'ok', 'drift', 'conflicts', 'refused', 'error', 'interrupted']);
 const risk = z.looseObject({ levels: count, units: count });
@@ -87,6 +101,7 @@ export const diffOutput = document('invrecon diff', 'Per SKU per Shopify locatio
     threshold: count,
     byLocation: z.array(locationSummary),
     reported: z.record(z.string(), count).describe('reported-only rows by status, and clamped levels'),
+    leftOut,
   }),
   baseline: z.looseObject({ erpSnapshotId: id, erpContentHash: z.string(), shopifySnapshotId: id, shopifyContentHash: z.string() }),
   issues: z.array(z.string()),
@@ -116,7 +131,7 @@ export const planOutput = document('invrecon plan', 'The plan written (the plan 
   applyable: z.boolean(),
   forced: z.boolean(),
   baseline: z.looseObject({}),
-  summary: z.looseObject({ changes: count, levelsCompared: count, erpCorrections: count, conflicts: count }),
+  summary: z.looseObject({ changes: count, levelsCompared: count, erpCorrections: count, conflicts: count, leftOut: leftOut.optional() }),
   guards: z.array(guardCheck),
   issues: z.array(z.string()),
   erpCorrectionsFile: nullable(z.string()),

@@ -118,7 +118,18 @@ describe('invrecon diff on the demo shop', () => {
       erpDrift: { levels: 1, units: 4 },
       conflicts: 0,
       stocked: 11,
-      reported: { 'erp-correction': 1, conflict: 0, 'not-in-shopify': 1, 'not-stocked': 1, 'not-in-erp': 1, 'ambiguous-sku': 0, clamped: 2 },
+      reported: {
+        'erp-correction': 1,
+        conflict: 0,
+        'not-in-shopify': 1,
+        'not-stocked': 1,
+        'not-in-erp': 1,
+        'ambiguous-sku': 0,
+        untracked: 0,
+        'inactive-location': 0,
+        clamped: 2,
+      },
+      leftOut: { levels: 0, ofUntrackedItems: 0, atInactiveLocations: 0 },
     });
     assert.deepEqual(
       byLocation.map((l: any) => [l.locationName, l.levelsCompared, l.levelsDrifting, l.totalAbsDrift, l.oversell.units, l.lostSales.units, l.erpDrift.units]),

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import type { Seed } from '../../src/emulator/index.js';
+import { startEmulator, type RunningEmulator, type Seed } from '../../src/emulator/index.js';
+import { readPlan } from '../../src/plan/file.js';
 import { openShopWorkspace, type ShopWorkspace } from '../helpers/shop.js';
 
 const MAIN = 'gid://shopify/Location/1';
@@ -132,5 +133,145 @@ describe('pull shopify reads tracked and isActive (both modes)', () => {
     const paged = stdoutJson(await shop.cli(['pull', 'shopify', '--paged', '--format', 'json']));
     const bulk = stdoutJson(await shop.cli(['pull', 'shopify', '--bulk', '--format', 'json']));
     assert.equal(paged.contentHash, bulk.contentHash);
+  });
+});
+
+describe('diff, plan and apply --commit leave untracked items and inactive locations out', () => {
+  let shop: ShopWorkspace;
+  before(async () => {
+    shop = await openShopWorkspace({ seed: hygieneSeed, files: hygieneFiles });
+    for (const args of [
+      ['pull', 'erp'],
+      ['pull', 'shopify'],
+    ]) {
+      const result = await shop.cli(args);
+      assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
+    }
+  });
+  after(() => shop.close());
+
+  it('diff: the levels left out have their own status and counts, no delta, and the mapped inactive location is an issue', async () => {
+    const result = await shop.cli(['diff', '--format', 'json', '--detailed-exitcode']);
+    assert.equal(result.code, 2, result.stderr);
+    const json = stdoutJson(result);
+    assert.deepEqual(json.summary.leftOut, { levels: 3, ofUntrackedItems: 2, atInactiveLocations: 1 });
+    assert.equal(json.summary.levelsCompared, 5);
+    assert.equal(json.summary.levelsDrifting, 3);
+    assert.deepEqual(
+      json.rows.map((r: any) => [r.sku, r.locationName, r.target, r.observed, r.delta, r.status]),
+      [
+        ['ENGRAVING', 'Downtown', 0, 7, null, 'untracked'],
+        ['CAP-BLK', 'Main Warehouse', 0, 1, -1, 'change'],
+        ['ENGRAVING', 'Main Warehouse', 12, 0, null, 'untracked'],
+        ['MUG-WHT', 'Main Warehouse', 24, 30, -6, 'change'],
+        ['TEE-RED-M', 'Main Warehouse', 10, 5, 5, 'change'],
+        ['TEE-RED-M', 'Old Store', 9, 4, null, 'inactive-location'],
+      ],
+    );
+    assert.deepEqual(json.issues, [
+      'locations[1].shopifyLocation: "Old Store" is inactive in Shopify (deactivated): nothing is written there, 1 level left out; reactivate it, or map "WH-OLD" to an active location',
+      '1 SKU left out (2 levels): Shopify does not track its quantities, so nothing is written for it: "ENGRAVING"; turn on "Track quantity" in Shopify to reconcile it',
+    ]);
+    const table = await shop.cli(['diff']);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /3 levels left out: 2 of untracked items, 1 at inactive locations$/m);
+    assert.match(table.stdout, /! locations\[1\]\.shopifyLocation: "Old Store" is inactive in Shopify/);
+  });
+
+  it('plan: no change for them, counted in the header and the summary line; apply --commit leaves their levels untouched', async () => {
+    const planned = await shop.cli(['plan', '--out', 'plan.json']);
+    assert.equal(planned.code, 0, planned.stderr);
+    assert.match(planned.stdout, /^Plan: 3 changes .* of 5 levels compared\.$/m);
+    assert.match(planned.stdout, /^3 levels left out: 2 of untracked items, 1 at inactive locations \(see the issues above\)\.$/m);
+    assert.match(planned.stdout, /! 1 SKU left out \(2 levels\): Shopify does not track its quantities/);
+    const plan = readPlan(join(shop.dir, 'plan.json'));
+    assert.deepEqual(
+      plan.changes.map((c) => [c.sku, c.locationId, c.from, c.to]),
+      [
+        ['CAP-BLK', MAIN, 1, 0],
+        ['MUG-WHT', MAIN, 30, 24],
+        ['TEE-RED-M', MAIN, 5, 10],
+      ],
+    );
+    assert.deepEqual(plan.summary.leftOut, { levels: 3, ofUntrackedItems: 2, atInactiveLocations: 1 });
+    assert.ok(plan.guards.applyable);
+    const json = stdoutJson(await shop.cli(['plan', '--out', 'plan-again.json', '--format', 'json']));
+    assert.deepEqual(json.summary.leftOut, plan.summary.leftOut);
+
+    const applied = await shop.cli(['apply', 'plan.json', '--commit', '--format', 'json']);
+    assert.equal(applied.code, 0, applied.stderr);
+    const result = stdoutJson(applied);
+    assert.equal(result.applied, 3);
+    assert.equal(result.failed, 0);
+    const state = shop.emulator.state;
+    assert.equal(state.level(TEE, MAIN)!.available, 10);
+    assert.equal(state.level(ENGRAVING, MAIN)!.available, 0);
+    assert.equal(state.level(ENGRAVING, DOWNTOWN)!.available, 7);
+    assert.equal(state.level(TEE, OLD)!.available, 4);
+    const touched = new Set(state.history.map((h) => `${h.inventoryItemId} ${h.locationId}`));
+    for (const key of [`${ENGRAVING} ${MAIN}`, `${ENGRAVING} ${DOWNTOWN}`, `${TEE} ${OLD}`]) assert.ok(!touched.has(key), key);
+  });
+
+  it('sync --commit afterwards: nothing left to write, the left-out levels still untouched', async () => {
+    const historyBefore = shop.emulator.state.history.length;
+    const result = await shop.cli(['sync', '--commit', '--format', 'json']);
+    assert.equal(result.code, 0, result.stderr);
+    const json = stdoutJson(result);
+    assert.equal(json.drifting, 0);
+    assert.equal(json.levelsCompared, 5);
+    assert.equal(shop.emulator.state.history.length, historyBefore);
+  });
+});
+
+describe('apply: an item untracked or a location deactivated since the plan', () => {
+  // The plan is made while everything is tracked and active; the shop it is applied to has since changed.
+  const before_: Seed = {
+    locations: hygieneSeed.locations.map((l) => ({ ...l, isActive: true })),
+    items: hygieneSeed.items.map((i) => ({ ...i, tracked: true })),
+  };
+  let planning: ShopWorkspace;
+  let changed: RunningEmulator;
+  before(async () => {
+    planning = await openShopWorkspace({ seed: before_, files: hygieneFiles });
+    changed = await startEmulator({ seed: hygieneSeed, port: 0 });
+    for (const args of [
+      ['pull', 'erp'],
+      ['pull', 'shopify'],
+      ['plan', '--out', 'plan.json'],
+    ]) {
+      const result = await planning.cli(args);
+      assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
+    }
+  });
+  after(async () => {
+    await changed.close();
+    await planning.close();
+  });
+
+  it('reports those rows as failed with the reason, applies the rest, and moves nothing there (exit 3)', async () => {
+    const plan = readPlan(join(planning.dir, 'plan.json'));
+    assert.equal(plan.changes.length, 6);
+    const result = await planning.cli(['apply', 'plan.json', '--commit'], { INVRECON_SHOPIFY_ENDPOINT: changed.url });
+    assert.equal(result.code, 3, result.stderr);
+    assert.match(
+      result.stdout,
+      /^failed: ENGRAVING @ Main Warehouse: planned 0 → 12: NON_MUTABLE_INVENTORY_ITEM: .*\(Shopify takes no quantities for this item: untracked since the plan, or a bundle; a new plan leaves untracked items out\)$/m,
+    );
+    assert.match(result.stdout, /^failed: ENGRAVING @ Downtown: planned 7 → 0: NON_MUTABLE_INVENTORY_ITEM: /m);
+    assert.match(
+      result.stdout,
+      /^failed: TEE-RED-M @ Old Store: planned 4 → 9: INVALID_LOCATION: .*\(the location was deactivated or removed since the plan; a new plan leaves inactive locations out\)$/m,
+    );
+    assert.match(result.stdout, /^Applied 3, .* failed 3 /m);
+    // The other rows of the refused calls went again and were applied; nothing moved where Shopify refused.
+    assert.equal(changed.state.level(TEE, MAIN)!.available, 10);
+    assert.equal(changed.state.level(MUG, MAIN)!.available, 24);
+    assert.equal(changed.state.level(CAP, MAIN)!.available, 0);
+    assert.equal(changed.state.level(ENGRAVING, MAIN)!.available, 0);
+    assert.equal(changed.state.level(ENGRAVING, DOWNTOWN)!.available, 7);
+    assert.equal(changed.state.level(TEE, OLD)!.available, 4);
+    const log = stdoutJson(await planning.cli(['log', '--format', 'json']));
+    const failedCalls = log.calls.filter((c: any) => c.outcome === 'failed');
+    assert.ok(failedCalls.length > 0, JSON.stringify(log.calls));
   });
 });

@@ -124,6 +124,17 @@ function rowReport(c: PlanChange, current: number | null, message: string): RowR
   return { sku: c.sku, locationName: c.locationName, from: c.from, to: c.to, current, message };
 }
 
+/** Refusals whose cause the plan cannot have known: a shop changed since the snapshot (see docs/reconcile.md, "Left out"). */
+const FAILURE_HINTS: Readonly<Record<string, string>> = {
+  NON_MUTABLE_INVENTORY_ITEM: 'Shopify takes no quantities for this item: untracked since the plan, or a bundle; a new plan leaves untracked items out',
+  INVALID_LOCATION: 'the location was deactivated or removed since the plan; a new plan leaves inactive locations out',
+};
+
+function failureMessage(code: string, message: string): string {
+  const hint = FAILURE_HINTS[code];
+  return `${code}: ${message}${hint ? ` (${hint})` : ''}`;
+}
+
 /** Rows left undone: conflicts, unresolved and failed (the exit code 3 count). */
 export function undone(result: Pick<ApplyResult, 'conflicts' | 'unresolved' | 'failed'>): number {
   return result.conflicts + result.unresolved + result.failed;
@@ -146,7 +157,7 @@ export function countBatchOutcomes(batch: PlannedBatch, outcomes: BatchOutcome[]
     result.failed += outcome.failed.length;
     for (const c of outcome.conflicts) list(result.conflictRows, () => rowReport(change(c.change), c.current, c.message));
     for (const u of outcome.unresolved ?? []) list(result.unresolvedRows, () => rowReport(change(u.change), u.current, u.message));
-    for (const f of outcome.failed) list(result.failedRows, () => rowReport(change(f.change), null, `${f.code}: ${f.message}`));
+    for (const f of outcome.failed) list(result.failedRows, () => rowReport(change(f.change), null, failureMessage(f.code, f.message)));
     for (const c of outcome.carried ?? []) {
       const planned = change(c.change);
       carried.set(c.change, {

@@ -288,6 +288,8 @@ describe('computeDiff: SKUs on one side only', () => {
       'not-stocked': 1,
       'not-in-erp': 0,
       'ambiguous-sku': 1,
+      untracked: 0,
+      'inactive-location': 0,
       clamped: 0,
     });
     assert.equal(driftExitCode(result.summary, { detailedExitcode: true }), 0);

@@ -38,6 +38,8 @@ const inputs = fc.record({
   location_authority: authority,
   default_authority: fc.constantFrom('erp', 'shopify', 'hybrid'),
   n_items: fc.option(fc.integer({ min: 1, max: 2 }), { nil: null, freq: 4 }),
+  tracked: fc.option(fc.constantFrom(0, 1), { nil: null, freq: 4 }),
+  location_active: fc.constantFrom(0, 1),
   observed: quantity,
   erp_available: fc.nat(12),
   authority: fc.constantFrom('erp', 'shopify', 'hybrid'),
@@ -46,7 +48,7 @@ const inputs = fc.record({
   orders: quantity,
   committed_now: quantity,
   committed_base: quantity,
-  presence: fc.constantFrom('pending', 'not-in-shopify', 'ambiguous-sku', 'not-stocked'),
+  presence: fc.constantFrom('pending', 'not-in-shopify', 'ambiguous-sku', 'not-stocked', 'untracked', 'inactive-location'),
 });
 
 const sqlValue = (expr: Expr, row: Record<string, unknown>): unknown => {

@@ -37,7 +37,12 @@ export interface Workspace {
   /** A config as a user writes it (the loader fills the defaults); `bundles` writes bundles.csv. */
   config(raw: Record<string, unknown>, bundles?: string): LoadedConfig;
   erp(lines: ErpLine[]): SnapshotInfo;
-  shopify(shop: { locations: { id: string; name: string }[]; items?: { id: string; sku: string | null }[]; levels: ShopLevel[] }): SnapshotInfo;
+  /** `isActive: false` a deactivated location, `tracked: false` an item whose quantities Shopify does not track. */
+  shopify(shop: {
+    locations: { id: string; name: string; isActive?: boolean }[];
+    items?: { id: string; sku: string | null; tracked?: boolean }[];
+    levels: ShopLevel[];
+  }): SnapshotInfo;
   /** A reconciled base for hybrid authority. */
   base(sku: string, locationId: string, erpAvailable: number, shopifyAvailable: number): void;
   diff(config: LoadedConfig, options?: DiffOptions): DiffResult;
@@ -80,9 +85,11 @@ export function workspace(): Workspace {
     },
     shopify(shop) {
       const writer = new ShopifySnapshotWriter(db, 'test-shop.myshopify.com');
-      for (const location of shop.locations) writer.addLocation(location.id, location.name);
-      const items = shop.items ?? [...new Map(shop.levels.map((l) => [l.item, { id: l.item, sku: l.sku }])).values()];
-      for (const item of items) writer.addItem(item.id, item.sku);
+      for (const location of shop.locations) writer.addLocation(location.id, location.name, location.isActive);
+      const items: { id: string; sku: string | null; tracked?: boolean }[] = shop.items ?? [
+        ...new Map(shop.levels.map((l) => [l.item, { id: l.item, sku: l.sku }])).values(),
+      ];
+      for (const item of items) writer.addItem(item.id, item.sku, item.tracked);
       for (const l of shop.levels)
         writer.addLevel(l.item, l.location, l.sku, {
           available: l.available,

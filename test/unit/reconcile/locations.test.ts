@@ -20,9 +20,16 @@ describe('resolveLocations', () => {
     ]);
     assert.deepEqual(problems, []);
     assert.deepEqual(resolved, [
-      { locationId: 'gid://shopify/Location/1', locationName: 'Main Warehouse', warehouses: ['WH-A', 'WH-A2'], authority: 'erp', configIndex: 0 },
-      { locationId: 'gid://shopify/Location/2', locationName: 'Downtown Store', warehouses: ['STORE-1'], authority: undefined, configIndex: 1 },
-      { locationId: 'gid://shopify/Location/4', locationName: 'Kiosk', warehouses: ['K'], authority: 'hybrid', configIndex: 2 },
+      {
+        locationId: 'gid://shopify/Location/1',
+        locationName: 'Main Warehouse',
+        warehouses: ['WH-A', 'WH-A2'],
+        authority: 'erp',
+        configIndex: 0,
+        isActive: true,
+      },
+      { locationId: 'gid://shopify/Location/2', locationName: 'Downtown Store', warehouses: ['STORE-1'], authority: undefined, configIndex: 1, isActive: true },
+      { locationId: 'gid://shopify/Location/4', locationName: 'Kiosk', warehouses: ['K'], authority: 'hybrid', configIndex: 2, isActive: true },
     ]);
   });
   it('reports an unknown name, with a hint when only the case differs', () => {

@@ -1,0 +1,260 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, it, type TestContext } from 'node:test';
+import { driftExitCode } from '../../../src/cli/commands/diff.js';
+import { buildPlan } from '../../../src/plan/build.js';
+import { readPlan } from '../../../src/plan/file.js';
+import { brief, ITEM, LOC, rowOf, workspace, type Workspace } from './helpers.js';
+
+// Levels Shopify has but does not count: of untracked items, at inactive locations. Left out of plans,
+// never drift, not compared, and counted.
+
+function open(t: TestContext): Workspace {
+  const ws = workspace();
+  t.after(() => ws.close());
+  return ws;
+}
+
+const LOCATIONS = [
+  { id: LOC(1), name: 'Main' },
+  { id: LOC(2), name: 'Old Store', isActive: false },
+];
+const MAPPINGS = [
+  { warehouses: ['WH-A'], shopifyLocation: 'Main' },
+  { warehouses: ['WH-OLD'], shopifyLocation: 'Old Store' },
+];
+
+describe('computeDiff: untracked items and inactive locations', () => {
+  it('leaves their levels out: a status of their own, no delta, no drift, not compared, counted', (t) => {
+    const ws = open(t);
+    const config = ws.config({ locations: MAPPINGS });
+    ws.erp([
+      { sku: 'TEE', wh: 'WH-A', onHand: 10 },
+      { sku: 'TEE', wh: 'WH-OLD', onHand: 9 },
+      { sku: 'SVC', wh: 'WH-A', onHand: 12 },
+      { sku: 'SVC', wh: 'WH-OLD', onHand: 1 },
+    ]);
+    ws.shopify({
+      locations: LOCATIONS,
+      items: [
+        { id: ITEM(1), sku: 'TEE' },
+        { id: ITEM(2), sku: 'SVC', tracked: false },
+      ],
+      levels: [
+        { sku: 'TEE', item: ITEM(1), location: LOC(1), available: 5 },
+        { sku: 'TEE', item: ITEM(1), location: LOC(2), available: 4 },
+        { sku: 'SVC', item: ITEM(2), location: LOC(1), available: 0 },
+        { sku: 'SVC', item: ITEM(2), location: LOC(2), available: 3 },
+      ],
+    });
+    const result = ws.diff(config);
+    assert.deepEqual(brief(result), [
+      ['SVC', 'Main', 12, 0, 'untracked'],
+      ['TEE', 'Main', 10, 5, 'change'],
+      // An inactive location wins over an untracked item: the location is what the merchant must fix first.
+      ['SVC', 'Old Store', 1, 3, 'inactive-location'],
+      ['TEE', 'Old Store', 9, 4, 'inactive-location'],
+    ]);
+    assert.equal(rowOf(result, 'SVC', LOC(1)).delta, null);
+    assert.equal(
+      rowOf(result, 'SVC', LOC(1)).reason,
+      "left out: Shopify does not track this item's quantities (InventoryItem.tracked false); ERP: on_hand 12 − reserved 0 − safety 0 (safetyStock.default) = 12",
+    );
+    assert.match(rowOf(result, 'TEE', LOC(2)).reason, /^left out: the Shopify location is inactive \(deactivated\); ERP: on_hand 9/);
+    assert.deepEqual(result.summary.leftOut, { levels: 3, ofUntrackedItems: 1, atInactiveLocations: 2 });
+    assert.equal(result.summary.reported.untracked, 1);
+    assert.equal(result.summary.reported['inactive-location'], 2);
+    assert.equal(result.summary.levelsCompared, 1);
+    assert.equal(result.summary.stocked, 1);
+    assert.equal(result.summary.levelsDrifting, 1);
+    assert.deepEqual(
+      result.summary.byLocation.map((l) => [l.locationName, l.levelsCompared, l.stocked]),
+      [
+        ['Main', 1, 1],
+        ['Old Store', 0, 0],
+      ],
+    );
+    assert.deepEqual(result.issues, [
+      'locations[1].shopifyLocation: "Old Store" is inactive in Shopify (deactivated): nothing is written there, 2 levels left out; reactivate it, or map "WH-OLD" to an active location',
+      '1 SKU left out (1 level): Shopify does not track its quantities, so nothing is written for it: "SVC"; turn on "Track quantity" in Shopify to reconcile it',
+    ]);
+  });
+
+  it('are no drift for the CI gate, and filters count them like any row', (t) => {
+    const ws = open(t);
+    const config = ws.config({ locations: MAPPINGS });
+    ws.erp([
+      { sku: 'A', wh: 'WH-A', onHand: 4 },
+      { sku: 'B', wh: 'WH-OLD', onHand: 6 },
+    ]);
+    ws.shopify({
+      locations: LOCATIONS,
+      items: [
+        { id: ITEM(1), sku: 'A', tracked: false },
+        { id: ITEM(2), sku: 'B' },
+      ],
+      levels: [
+        { sku: 'A', item: ITEM(1), location: LOC(1), available: 0 },
+        { sku: 'B', item: ITEM(2), location: LOC(2), available: 1 },
+      ],
+    });
+    const all = ws.diff(config);
+    assert.equal(driftExitCode(all.summary, { detailedExitcode: true, gate: 'all' }), 0);
+    assert.deepEqual(ws.diff(config, { sku: 'A' }).summary.leftOut, { levels: 1, ofUntrackedItems: 1, atInactiveLocations: 0 });
+    assert.deepEqual(ws.diff(config, { location: 'Old Store' }).summary.leftOut, { levels: 1, ofUntrackedItems: 0, atInactiveLocations: 1 });
+  });
+
+  it('names at most 10 untracked SKUs, and says how many more', (t) => {
+    const ws = open(t);
+    const config = ws.config({ locations: [MAPPINGS[0]!] });
+    const skus = Array.from({ length: 12 }, (_, i) => `SVC-${String(i).padStart(2, '0')}`);
+    ws.erp(skus.map((sku) => ({ sku, wh: 'WH-A', onHand: 1 })));
+    ws.shopify({
+      locations: [LOCATIONS[0]!],
+      items: skus.map((sku, i) => ({ id: ITEM(i + 1), sku, tracked: false })),
+      levels: skus.map((sku, i) => ({ sku, item: ITEM(i + 1), location: LOC(1), available: 0 })),
+    });
+    const [issue] = ws.diff(config).issues;
+    assert.match(issue!, /^12 SKUs left out \(12 levels\): .*"SVC-09" and 2 more; turn on "Track quantity"/);
+  });
+
+  it('an inactive location that nobody maps is no issue; with a same-named active one, the name means the active one', (t) => {
+    const ws = open(t);
+    const config = ws.config({ locations: [{ warehouses: ['WH-A'], shopifyLocation: 'Main' }] });
+    ws.erp([{ sku: 'A', wh: 'WH-A', onHand: 4 }]);
+    ws.shopify({
+      locations: [
+        { id: LOC(1), name: 'Main' },
+        { id: LOC(2), name: 'Main', isActive: false },
+        { id: LOC(3), name: 'Closed Kiosk', isActive: false },
+      ],
+      levels: [
+        { sku: 'A', item: ITEM(1), location: LOC(1), available: 1 },
+        { sku: 'A', item: ITEM(1), location: LOC(3), available: 2 },
+      ],
+    });
+    const result = ws.diff(config);
+    assert.deepEqual(result.issues, []);
+    assert.deepEqual(brief(result), [['A', 'Main', 4, 1, 'change']]);
+  });
+
+  it('shopify-only levels (unknownSkus zero) are left out too, never zeroed', (t) => {
+    const ws = open(t);
+    const config = ws.config({ locations: MAPPINGS, unknownSkus: 'zero' });
+    ws.erp([{ sku: 'KNOWN', wh: 'WH-A', onHand: 1 }]);
+    ws.shopify({
+      locations: LOCATIONS,
+      items: [
+        { id: ITEM(1), sku: 'KNOWN' },
+        { id: ITEM(2), sku: 'GIFT-CARD', tracked: false },
+        { id: ITEM(3), sku: 'OLD-STOCK' },
+      ],
+      levels: [
+        { sku: 'KNOWN', item: ITEM(1), location: LOC(1), available: 1 },
+        { sku: 'GIFT-CARD', item: ITEM(2), location: LOC(1), available: 5 },
+        { sku: 'OLD-STOCK', item: ITEM(3), location: LOC(2), available: 7 },
+        { sku: 'OLD-STOCK', item: ITEM(3), location: LOC(1), available: 2 },
+      ],
+    });
+    const result = ws.diff(config);
+    assert.deepEqual(
+      result.rows.map((r) => [r.sku, r.locationName, r.target, r.status]),
+      [
+        ['GIFT-CARD', 'Main', null, 'untracked'],
+        ['OLD-STOCK', 'Main', 0, 'change'],
+        ['OLD-STOCK', 'Old Store', null, 'inactive-location'],
+      ],
+    );
+    assert.equal(
+      rowOf(result, 'GIFT-CARD', LOC(1)).reason,
+      "left out: Shopify does not track this item's quantities (InventoryItem.tracked false); not in the ERP export",
+    );
+  });
+
+  it('bundles: a bundle whose Shopify item is untracked is left out; its components still count', (t) => {
+    const ws = open(t);
+    const config = ws.config({ locations: [MAPPINGS[0]!] }, 'bundle_sku,component_sku,quantity\nKIT,PART,2\n');
+    ws.erp([{ sku: 'PART', wh: 'WH-A', onHand: 10 }]);
+    ws.shopify({
+      locations: [LOCATIONS[0]!],
+      items: [
+        { id: ITEM(1), sku: 'PART' },
+        { id: ITEM(2), sku: 'KIT', tracked: false },
+      ],
+      levels: [
+        { sku: 'PART', item: ITEM(1), location: LOC(1), available: 10 },
+        { sku: 'KIT', item: ITEM(2), location: LOC(1), available: 1 },
+      ],
+    });
+    const result = ws.diff(config, { all: true });
+    assert.deepEqual(brief(result), [
+      ['KIT', 'Main', 5, 1, 'untracked'],
+      ['PART', 'Main', 10, 10, 'ok'],
+    ]);
+    assert.deepEqual(result.summary.leftOut, { levels: 1, ofUntrackedItems: 1, atInactiveLocations: 0 });
+  });
+});
+
+describe('plan guards are not fooled by left-out levels', () => {
+  it('untracked stock neither dilutes the zeroed share nor keeps an emptied location looking stocked', (t) => {
+    const ws = open(t);
+    const config = ws.config({
+      locations: [
+        { warehouses: ['WH-A'], shopifyLocation: 'Main' },
+        { warehouses: ['WH-S'], shopifyLocation: 'Store' },
+        { warehouses: ['WH-OLD'], shopifyLocation: 'Old Store' },
+      ],
+      guards: { maxChanges: 100, maxZeroedShare: 0.2, maxRowDrop: 0.5 },
+    });
+    const untracked = Array.from({ length: 8 }, (_, i) => `SVC-${i}`);
+    ws.erp([
+      // Main: 2 of 4 tracked levels go to 0 (50%): counting the 8 untracked levels would make it 2 of 12 (17%).
+      { sku: 'A', wh: 'WH-A', onHand: 0 },
+      { sku: 'B', wh: 'WH-A', onHand: 0 },
+      { sku: 'C', wh: 'WH-A', onHand: 4 },
+      { sku: 'D', wh: 'WH-A', onHand: 4 },
+      ...untracked.map((sku) => ({ sku, wh: 'WH-A', onHand: 1 })),
+      // Store: its one tracked level goes to 0; the untracked one there shows stock, which sells regardless.
+      { sku: 'S', wh: 'WH-S', onHand: 0 },
+      { sku: 'SVC-0', wh: 'WH-S', onHand: 5 },
+      // Old Store (inactive): the ERP emptied it; nothing is written there, so nothing is zeroed.
+      { sku: 'C', wh: 'WH-OLD', onHand: 0 },
+    ]);
+    ws.shopify({
+      locations: [
+        { id: LOC(1), name: 'Main' },
+        { id: LOC(2), name: 'Store' },
+        { id: LOC(3), name: 'Old Store', isActive: false },
+      ],
+      items: [
+        ...['A', 'B', 'C', 'D', 'S'].map((sku, i) => ({ id: ITEM(i + 1), sku })),
+        ...untracked.map((sku, i) => ({ id: ITEM(100 + i), sku, tracked: false })),
+      ],
+      levels: [
+        { sku: 'A', item: ITEM(1), location: LOC(1), available: 5 },
+        { sku: 'B', item: ITEM(2), location: LOC(1), available: 3 },
+        { sku: 'C', item: ITEM(3), location: LOC(1), available: 4 },
+        { sku: 'D', item: ITEM(4), location: LOC(1), available: 4 },
+        ...untracked.map((sku, i) => ({ sku, item: ITEM(100 + i), location: LOC(1), available: 1 })),
+        { sku: 'S', item: ITEM(5), location: LOC(2), available: 2 },
+        { sku: 'SVC-0', item: ITEM(100), location: LOC(2), available: 5 },
+        { sku: 'C', item: ITEM(3), location: LOC(3), available: 6 },
+      ],
+    });
+    const { header, path } = buildPlan(ws.db, config, {}, { out: join(ws.dir, 'plan.json') });
+    const check = (name: string) => header.guards.checks.find((c) => c.name === name)!;
+    assert.equal(check('maxZeroedShare').ok, false);
+    assert.match(check('maxZeroedShare').message, /^3 of 5 levels set to 0/);
+    assert.equal(check('emptiedLocations').ok, false);
+    assert.equal(check('emptiedLocations').message, 'the plan sets every level with stock to 0 at Store (1 of 1)');
+    assert.deepEqual(header.summary.leftOut, { levels: 10, ofUntrackedItems: 9, atInactiveLocations: 1 });
+    assert.equal(header.summary.levelsCompared, 5);
+    const plan = readPlan(path);
+    assert.deepEqual(plan.changes.map((c) => [c.sku, c.locationName, c.from, c.to]).sort(), [
+      ['A', 'Main', 5, 0],
+      ['B', 'Main', 3, 0],
+      ['S', 'Store', 2, 0],
+    ]);
+    assert.deepEqual(plan.summary.leftOut, header.summary.leftOut);
+  });
+});

@@ -64,10 +64,9 @@ export class Recomputer {
     const erpRows = this.store
       .prepare(`SELECT sku, warehouse, on_hand, reserved, incoming, safety_stock, category FROM watch_erp_levels WHERE sku IN (SELECT value FROM json_each(?))`)
       .all(needed) as Record<string, unknown>[];
-    const items = this.store.prepare('SELECT inventory_item_id, sku FROM watch_shopify_items WHERE sku IN (SELECT value FROM json_each(?))').all(needed) as {
-      inventory_item_id: string;
-      sku: string;
-    }[];
+    const items = this.store
+      .prepare('SELECT inventory_item_id, sku, tracked FROM watch_shopify_items WHERE sku IN (SELECT value FROM json_each(?))')
+      .all(needed) as { inventory_item_id: string; sku: string; tracked: number }[];
     const levels = this.store
       .prepare(
         `SELECT l.inventory_item_id, l.location_id, i.sku, l.available, l.on_hand, l.committed, l.reserved, l.incoming
@@ -75,7 +74,11 @@ export class Recomputer {
          WHERE i.sku IN (SELECT value FROM json_each(?))`,
       )
       .all(needed) as Record<string, unknown>[];
-    const locations = this.store.prepare('SELECT location_id, name FROM watch_shopify_locations').all() as { location_id: string; name: string }[];
+    const locations = this.store.prepare('SELECT location_id, name, is_active FROM watch_shopify_locations').all() as {
+      location_id: string;
+      name: string;
+      is_active: number;
+    }[];
     const bases = this.store
       .prepare('SELECT sku, location_id, erp_available, shopify_available, reconciled_at FROM reconciled_levels WHERE sku IN (SELECT value FROM json_each(?))')
       .all(needed) as Record<string, unknown>[];
@@ -90,9 +93,9 @@ export class Recomputer {
          VALUES (1, @sku, @warehouse, @on_hand, @reserved, @incoming, @safety_stock, @category, 0)`,
       );
       for (const row of erpRows) erp.run(row);
-      const location = s.prepare('INSERT INTO shopify_locations (snapshot_id, location_id, name) VALUES (2, @location_id, @name)');
+      const location = s.prepare('INSERT INTO shopify_locations (snapshot_id, location_id, name, is_active) VALUES (2, @location_id, @name, @is_active)');
       for (const row of locations) location.run(row);
-      const item = s.prepare('INSERT INTO shopify_items (snapshot_id, inventory_item_id, sku) VALUES (2, @inventory_item_id, @sku)');
+      const item = s.prepare('INSERT INTO shopify_items (snapshot_id, inventory_item_id, sku, tracked) VALUES (2, @inventory_item_id, @sku, @tracked)');
       for (const row of items) item.run(row);
       const level = s.prepare(
         `INSERT INTO shopify_levels (snapshot_id, inventory_item_id, location_id, sku, available, on_hand, committed, reserved, incoming)

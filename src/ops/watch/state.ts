@@ -55,11 +55,13 @@ function seedErp(db: Db, snapshot: SnapshotInfo): number {
 
 function seedShopify(db: Db, snapshot: SnapshotInfo): number {
   db.prepare('DELETE FROM watch_shopify_locations').run();
-  db.prepare('INSERT INTO watch_shopify_locations (location_id, name) SELECT location_id, name FROM shopify_locations WHERE snapshot_id = ?').run(snapshot.id);
+  db.prepare(
+    'INSERT INTO watch_shopify_locations (location_id, name, is_active) SELECT location_id, name, is_active FROM shopify_locations WHERE snapshot_id = ?',
+  ).run(snapshot.id);
   db.prepare('DELETE FROM watch_shopify_items').run();
-  db.prepare('INSERT INTO watch_shopify_items (inventory_item_id, sku) SELECT inventory_item_id, sku FROM shopify_items WHERE snapshot_id = ?').run(
-    snapshot.id,
-  );
+  db.prepare(
+    'INSERT INTO watch_shopify_items (inventory_item_id, sku, tracked) SELECT inventory_item_id, sku, tracked FROM shopify_items WHERE snapshot_id = ?',
+  ).run(snapshot.id);
   db.prepare('DELETE FROM watch_shopify_levels WHERE touched_at IS NULL OR touched_at < ?').run(snapshot.takenAt);
   return db
     .prepare(

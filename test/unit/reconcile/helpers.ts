@@ -136,3 +136,38 @@ export const TWO_MAPPINGS = [
   { warehouses: ['WH-A'], shopifyLocation: 'Main' },
   { warehouses: ['WH-S'], shopifyLocation: 'Store' },
 ];
+
+/** Main, and Old Store deactivated in Shopify; one warehouse each. */
+export const LEFT_OUT_LOCATIONS = [
+  { id: LOC(1), name: 'Main' },
+  { id: LOC(2), name: 'Old Store', isActive: false },
+];
+export const LEFT_OUT_MAPPINGS = [
+  { warehouses: ['WH-A'], shopifyLocation: 'Main' },
+  { warehouses: ['WH-OLD'], shopifyLocation: 'Old Store' },
+];
+
+/** The left-out cases in one shop: a tracked TEE and an untracked SVC, each stocked at Main and at the deactivated Old Store. */
+export function leftOutShop(ws: Workspace): LoadedConfig {
+  const config = ws.config({ locations: LEFT_OUT_MAPPINGS });
+  ws.erp([
+    { sku: 'TEE', wh: 'WH-A', onHand: 10 },
+    { sku: 'TEE', wh: 'WH-OLD', onHand: 9 },
+    { sku: 'SVC', wh: 'WH-A', onHand: 12 },
+    { sku: 'SVC', wh: 'WH-OLD', onHand: 1 },
+  ]);
+  ws.shopify({
+    locations: LEFT_OUT_LOCATIONS,
+    items: [
+      { id: ITEM(1), sku: 'TEE' },
+      { id: ITEM(2), sku: 'SVC', tracked: false },
+    ],
+    levels: [
+      { sku: 'TEE', item: ITEM(1), location: LOC(1), available: 5 },
+      { sku: 'TEE', item: ITEM(1), location: LOC(2), available: 4 },
+      { sku: 'SVC', item: ITEM(2), location: LOC(1), available: 0 },
+      { sku: 'SVC', item: ITEM(2), location: LOC(2), available: 3 },
+    ],
+  });
+  return config;
+}

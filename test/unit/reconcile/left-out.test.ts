@@ -4,7 +4,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { driftExitCode } from '../../../src/cli/commands/diff.js';
 import { buildPlan } from '../../../src/plan/build.js';
 import { readPlan } from '../../../src/plan/file.js';
-import { brief, ITEM, LOC, rowOf, workspace, type Workspace } from './helpers.js';
+import { brief, ITEM, LEFT_OUT_LOCATIONS, LEFT_OUT_MAPPINGS, leftOutShop, LOC, rowOf, workspace, type Workspace } from './helpers.js';
 
 // Levels Shopify has but does not count: of untracked items, at inactive locations. Left out of plans,
 // never drift, not compared, and counted.
@@ -15,38 +15,13 @@ function open(t: TestContext): Workspace {
   return ws;
 }
 
-const LOCATIONS = [
-  { id: LOC(1), name: 'Main' },
-  { id: LOC(2), name: 'Old Store', isActive: false },
-];
-const MAPPINGS = [
-  { warehouses: ['WH-A'], shopifyLocation: 'Main' },
-  { warehouses: ['WH-OLD'], shopifyLocation: 'Old Store' },
-];
+const LOCATIONS = LEFT_OUT_LOCATIONS;
+const MAPPINGS = LEFT_OUT_MAPPINGS;
 
 describe('computeDiff: untracked items and inactive locations', () => {
   it('leaves their levels out: a status of their own, no delta, no drift, not compared, counted', (t) => {
     const ws = open(t);
-    const config = ws.config({ locations: MAPPINGS });
-    ws.erp([
-      { sku: 'TEE', wh: 'WH-A', onHand: 10 },
-      { sku: 'TEE', wh: 'WH-OLD', onHand: 9 },
-      { sku: 'SVC', wh: 'WH-A', onHand: 12 },
-      { sku: 'SVC', wh: 'WH-OLD', onHand: 1 },
-    ]);
-    ws.shopify({
-      locations: LOCATIONS,
-      items: [
-        { id: ITEM(1), sku: 'TEE' },
-        { id: ITEM(2), sku: 'SVC', tracked: false },
-      ],
-      levels: [
-        { sku: 'TEE', item: ITEM(1), location: LOC(1), available: 5 },
-        { sku: 'TEE', item: ITEM(1), location: LOC(2), available: 4 },
-        { sku: 'SVC', item: ITEM(2), location: LOC(1), available: 0 },
-        { sku: 'SVC', item: ITEM(2), location: LOC(2), available: 3 },
-      ],
-    });
+    const config = leftOutShop(ws);
     const result = ws.diff(config);
     assert.deepEqual(brief(result), [
       ['SVC', 'Main', 12, 0, 'untracked'],

@@ -45,6 +45,14 @@ export interface SendOptions {
   tag?: unknown;
 }
 
+type AdjustmentPayloadData = Partial<InventorySetQuantitiesData & InventoryAdjustQuantitiesData>;
+
+/** The two mutations differ in their document, the name of the rows' list and value, and the payload's name only. */
+const MUTATIONS = {
+  set: { document: INVENTORY_SET_QUANTITIES, rows: 'quantities', value: 'quantity', payload: 'inventorySetQuantities' },
+  adjust: { document: INVENTORY_ADJUST_QUANTITIES, rows: 'changes', value: 'delta', payload: 'inventoryAdjustQuantities' },
+} as const satisfies Record<WriteMode, { document: string; rows: string; value: string; payload: keyof AdjustmentPayloadData }>;
+
 /**
  * One inventorySetQuantities / inventoryAdjustQuantities call. A call whose every attempt failed after
  * one may have reached Shopify answers `{ kind: 'lost' }`; one that never left throws.
@@ -56,38 +64,20 @@ export async function sendWrites(
   key: string,
   options: SendOptions = {},
 ): Promise<SentCall> {
-  const variables = { idempotencyKey: key, referenceDocumentUri: options.referenceDocumentUri ?? null };
+  const mutation = MUTATIONS[mode];
+  const rows = writes.map((w) => ({
+    inventoryItemId: w.inventoryItemId,
+    locationId: w.locationId,
+    [mutation.value]: w.value,
+    changeFromQuantity: w.changeFromQuantity,
+  }));
   try {
-    // The two mutations differ in their document, the rows' field names and the payload's name only.
-    const result =
-      mode === 'set'
-        ? await client.request<InventorySetQuantitiesData>(
-            INVENTORY_SET_QUANTITIES,
-            {
-              ...variables,
-              quantities: writes.map((w) => ({
-                inventoryItemId: w.inventoryItemId,
-                locationId: w.locationId,
-                quantity: w.value,
-                changeFromQuantity: w.changeFromQuantity,
-              })),
-            },
-            { tag: options.tag },
-          )
-        : await client.request<InventoryAdjustQuantitiesData>(
-            INVENTORY_ADJUST_QUANTITIES,
-            {
-              ...variables,
-              changes: writes.map((w) => ({
-                inventoryItemId: w.inventoryItemId,
-                locationId: w.locationId,
-                delta: w.value,
-                changeFromQuantity: w.changeFromQuantity,
-              })),
-            },
-            { tag: options.tag },
-          );
-    const payload = 'inventorySetQuantities' in result.data ? result.data.inventorySetQuantities : result.data.inventoryAdjustQuantities;
+    const result = await client.request<AdjustmentPayloadData>(
+      mutation.document,
+      { idempotencyKey: key, referenceDocumentUri: options.referenceDocumentUri ?? null, [mutation.rows]: rows },
+      { tag: options.tag },
+    );
+    const payload = result.data[mutation.payload];
     return {
       answer: {
         kind: 'answered',

@@ -9,6 +9,7 @@ import { previousSnapshot, type SnapshotInfo } from '../store/snapshots.js';
 import { toolVersion } from '../version.js';
 import { PlanWriter, type FormulaNumbers } from './file.js';
 import { evaluateGuards, type GuardReference } from './guards.js';
+import { rememberPlan } from './made.js';
 import type { PlanChange, PlanHeader } from './model.js';
 
 export interface BuildPlanOptions extends Pick<DiffOptions, 'erpSnapshotId' | 'shopifySnapshotId' | 'sku' | 'location' | 'threshold'> {
@@ -227,6 +228,7 @@ export function buildPlan(db: Db, config: LoadedConfig, options: BuildPlanOption
       },
       (digest) => target.out ?? defaultPlanPath(config.snapshot.path, digest),
     );
+    rememberPlan(db, config, header.digest);
     return { header, path, diff };
   } catch (error) {
     writer.abandon();

@@ -59,10 +59,24 @@ export function otherPlanChangesLookup(
   return (c) => lookup.get(c.inventoryItemId, c.locationId, plan.baseline.shopify.takenAt, plan.digest) as string | undefined;
 }
 
+/**
+ * Whether anything but this plan wrote a level after its baseline (most often nothing did: the plan was
+ * made from a pull after the last apply). The newest rows are looked at, not just the last one: rows are
+ * appended in time order, give or take the few milliseconds watch's times run behind.
+ */
+function othersWroteSince(db: Db, plan: Pick<PlanHeader, 'baseline' | 'digest'>): boolean {
+  const newest = db
+    .prepare("SELECT MAX(at) FROM (SELECT at FROM audit_changes WHERE COALESCE(plan_digest, '') <> ? ORDER BY id DESC LIMIT 1000)")
+    .pluck()
+    .get(plan.digest) as string | null;
+  return newest !== null && newest >= plan.baseline.shopify.takenAt;
+}
+
 /** How many levels of this plan another plan changed after this plan's Shopify baseline was read, and the first few. */
 export function levelsChangedByOtherPlans(db: Db, source: PlanSource): { count: number; examples: (PlanChange & { byPlan: string })[] } {
-  const changedBy = otherPlanChangesLookup(db, source.header);
   let count = 0;
+  if (!othersWroteSince(db, source.header)) return { count, examples: [] };
+  const changedBy = otherPlanChangesLookup(db, source.header);
   const examples: (PlanChange & { byPlan: string })[] = [];
   for (const c of source.changes()) {
     const byPlan = changedBy(c);

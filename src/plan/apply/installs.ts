@@ -81,29 +81,44 @@ export function withEntry(record: AppliesRecord, entry: ShopApply): AppliesRecor
   return { version: 1, applies: [...others, entry].slice(-KEEP) };
 }
 
-async function readRecord(client: ShopifyClient): Promise<{ shopId: string; record: AppliesRecord; digest: string | null }> {
+/** The record as read or written last, with its digest for the next compare-and-swap. */
+export interface HeldRecord {
+  shopId: string;
+  record: AppliesRecord;
+  digest: string | null;
+}
+
+async function readRecord(client: ShopifyClient): Promise<HeldRecord> {
   const { data } = await client.request<ShopAppliesRecordData>(SHOP_APPLIES_RECORD, { namespace: RECORD_NAMESPACE, key: RECORD_KEY });
   const metafield = data.shop.metafield;
   return { shopId: data.shop.id, record: parseRecord(metafield?.value), digest: metafield?.compareDigest ?? null };
 }
 
-/** Writes the record if nobody wrote it since `digest` was read; false when somebody did. */
-async function writeRecord(client: ShopifyClient, shopId: string, record: AppliesRecord, digest: string | null): Promise<boolean> {
+/** Writes the record if nobody wrote it since `held.digest`; its new digest, or undefined when somebody did. */
+async function writeRecord(client: ShopifyClient, held: HeldRecord): Promise<HeldRecord | undefined> {
   const { data } = await client.request<SetShopAppliesRecordData>(SET_SHOP_APPLIES_RECORD, {
-    metafields: [{ ownerId: shopId, namespace: RECORD_NAMESPACE, key: RECORD_KEY, type: 'json', value: JSON.stringify(record), compareDigest: digest }],
+    metafields: [
+      { ownerId: held.shopId, namespace: RECORD_NAMESPACE, key: RECORD_KEY, type: 'json', value: JSON.stringify(held.record), compareDigest: held.digest },
+    ],
   });
   const errors = data.metafieldsSet?.userErrors ?? [];
-  if (errors.some((e) => e.code === 'STALE_OBJECT')) return false;
+  if (errors.some((e) => e.code === 'STALE_OBJECT')) return undefined;
   if (errors.length > 0)
     throw new SourceError(`Shopify refused the installs' record of applied plans: ${errors.map((e) => `${e.code ?? 'error'}: ${e.message}`).join('; ')}`);
-  return true;
+  return { ...held, digest: data.metafieldsSet?.metafields?.[0]?.compareDigest ?? null };
 }
 
-/** Reads, changes and writes the record with compare-and-swap, again after another install wrote it meanwhile. */
-async function updateRecord(client: ShopifyClient, change: (record: AppliesRecord) => AppliesRecord): Promise<void> {
+/**
+ * Changes and writes the record with compare-and-swap: from `known` (what this apply wrote last) first,
+ * and read again whenever another install wrote it meanwhile.
+ */
+async function updateRecord(client: ShopifyClient, change: (record: AppliesRecord) => AppliesRecord, known?: HeldRecord): Promise<HeldRecord> {
+  let held = known?.digest ? known : undefined;
   for (let miss = 0; miss < MAX_RECORD_MISSES; miss++) {
-    const { shopId, record, digest } = await readRecord(client);
-    if (await writeRecord(client, shopId, change(record), digest)) return;
+    held ??= await readRecord(client);
+    const written = await writeRecord(client, { ...held, record: change(held.record) });
+    if (written) return written;
+    held = undefined;
   }
   throw new SourceError(
     `the installs' record of applied plans kept changing (${MAX_RECORD_MISSES} compare-and-swap misses): another install is busy; try again`,
@@ -123,9 +138,9 @@ export async function claimShop(
   plan: Pick<Plan, 'digest' | 'baseline'>,
   install: string,
   now: () => Date = () => new Date(),
-): Promise<void> {
+): Promise<HeldRecord> {
   const baselineAt = plan.baseline.shopify.takenAt;
-  await updateRecord(client, (record) => {
+  return updateRecord(client, (record) => {
     const conflicts = conflictingApplies(record, { digest: plan.digest, baselineAt }, install);
     if (conflicts.length > 0) {
       throw new StaleError(
@@ -138,16 +153,24 @@ export async function claimShop(
   });
 }
 
-/** Records this apply's finish, so that other installs' plans made from later snapshots may go. */
+/**
+ * Records this apply's finish, so that other installs' plans made from later snapshots may go. `claimed`:
+ * the record as the claim wrote it (one call when nobody wrote it since).
+ */
 export async function releaseShop(
   client: ShopifyClient,
   plan: Pick<Plan, 'digest' | 'baseline'>,
   install: string,
+  claimed?: HeldRecord,
   now: () => Date = () => new Date(),
 ): Promise<void> {
-  await updateRecord(client, (record) => {
-    const mine = record.applies.find((a) => a.planDigest === plan.digest && a.install === install);
-    const startedAt = mine?.startedAt ?? now().toISOString();
-    return withEntry(record, { planDigest: plan.digest, install, baselineAt: plan.baseline.shopify.takenAt, startedAt, finishedAt: now().toISOString() });
-  });
+  await updateRecord(
+    client,
+    (record) => {
+      const mine = record.applies.find((a) => a.planDigest === plan.digest && a.install === install);
+      const startedAt = mine?.startedAt ?? now().toISOString();
+      return withEntry(record, { planDigest: plan.digest, install, baselineAt: plan.baseline.shopify.takenAt, startedAt, finishedAt: now().toISOString() });
+    },
+    claimed,
+  );
 }

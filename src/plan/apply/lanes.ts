@@ -24,6 +24,12 @@ export class Lanes {
     return this.current;
   }
 
+  /** At least `n` at once (not above the cap): what the bucket is known to take at once. */
+  widen(n: number): void {
+    this.current = Math.max(this.current, Math.min(this.max, Math.floor(n)));
+    this.peak = Math.max(this.peak, this.current);
+  }
+
   /** An answer came: if the call had not waited for the bucket, the bucket could take more at once. */
   answered(waitedForBucketMs: number): void {
     if (waitedForBucketMs > 0 || this.current >= this.max) return;

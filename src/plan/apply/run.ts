@@ -3,7 +3,7 @@
 // a killed apply resumes each open attempt under its own key. The decisions are decide.ts's.
 import type { LoadedConfig } from '../../config/load.js';
 import { SourceError } from '../../errors.js';
-import { createShopifyClient, type CallEvent, type ShopifyClient, type ShopifyClientOptions } from '../../sources/shopify/client.js';
+import { createShopifyClient, DEFAULT_EXPECTED_COST, type CallEvent, type ShopifyClient, type ShopifyClientOptions } from '../../sources/shopify/client.js';
 import {
   applyStatus,
   batchOutcomes,
@@ -304,7 +304,10 @@ export async function applyPlan(db: Db, config: LoadedConfig, source: PlanSource
   const applier = new Applier(db, config, plan, options);
   // Other installs sharing this shop: refused if one applied after this plan's baseline, else recorded as running.
   const install = installId(config.snapshot.path);
-  await claimShop(applier.client, plan, install);
+  const claimed = await claimShop(applier.client, plan, install);
+  // The claim's answer told the bucket: the first wave takes all it holds at once (the pacer keeps each call within it).
+  const bucket = applier.client.throttleStatus();
+  if (bucket) applier.lanes.widen(bucket.currentlyAvailable / DEFAULT_EXPECTED_COST);
   result.resumed = startApply(db, plan.digest, options.planPath, plan.shop).resumed;
   const total = plan.summary.changes;
   let rowsDone = 0;
@@ -330,7 +333,7 @@ export async function applyPlan(db: Db, config: LoadedConfig, source: PlanSource
   }
   settle(db, source, result, true);
   finishApply(db, plan.digest, undone(result) > 0 ? 'conflicts' : 'done');
-  await releaseShop(applier.client, plan, install);
+  await releaseShop(applier.client, plan, install, claimed);
   result.calls = applier.client.counters.calls;
   return finish();
 }

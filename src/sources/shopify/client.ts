@@ -41,13 +41,17 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 
 /**
  * The local bucket model, shared by concurrent callers: pacing decisions are taken one at a time (a
- * gate), and an answer's status is read less what is still in flight, which the server has not seen yet.
+ * gate); each call's points are reserved when it goes and squared with its real charge when answered.
  */
 function createPacer(bucket: CostBucket, counters: ClientCounters, sleep: (ms: number) => Promise<void>) {
   let gate: Promise<unknown> = Promise.resolve();
-  let inFlight = 0;
+  /** Points of every call answered so far: those answered while a call was out may be missing from its status. */
+  let answeredPoints = 0;
+  let sent = 0;
+  /** Calls in flight: the points each reserved, and answeredPoints when it went. */
+  const inFlight = new Map<number, { points: number; answeredBefore: number }>();
   return {
-    pace(expected: number): Promise<number> {
+    pace(expected: number): Promise<{ waited: number; ticket: number }> {
       const turn = gate.then(async () => {
         const wait = bucket.waitFor(expected);
         if (wait > 0) {
@@ -55,15 +59,25 @@ function createPacer(bucket: CostBucket, counters: ClientCounters, sleep: (ms: n
           await sleep(wait);
         }
         bucket.reserve(expected);
-        inFlight += expected;
-        return wait;
+        const ticket = ++sent;
+        inFlight.set(ticket, { points: expected, answeredBefore: answeredPoints });
+        return { waited: wait, ticket };
       });
       gate = turn.catch(() => undefined);
       return turn;
     },
-    settle(expected: number, status: ReturnType<typeof validStatus>): void {
-      inFlight = Math.max(0, inFlight - expected);
-      if (status) bucket.observe({ ...status, currentlyAvailable: status.currentlyAvailable - inFlight });
+    /** `charged`: the points the server took (0 for a THROTTLED answer); `status`: its bucket when it answered. */
+    settle(ticket: number, charged: number | undefined, status: ReturnType<typeof validStatus>, latencyMs: number): void {
+      const call = inFlight.get(ticket);
+      inFlight.delete(ticket);
+      if (!call) return;
+      if (charged !== undefined) bucket.refund(call.points - charged);
+      answeredPoints += call.points;
+      if (!status) return;
+      // The calls the status may not count: those still out, and those answered since this one went.
+      let unseen = answeredPoints - call.answeredBefore - call.points;
+      for (const other of inFlight.values()) unseen += other.points;
+      bucket.answered(status, unseen, latencyMs);
     },
   };
 }
@@ -128,7 +142,8 @@ export function createShopifyClient(config: LoadedConfig, options: ShopifyClient
       return await withRetry<RequestResult<T>>(attemptPolicy, async (attempt): Promise<Try<RequestResult<T>>> => {
         let waited = backoffStarted === undefined ? 0 : now() - backoffStarted;
         const expected = opts.expectedCost ?? lastRequested.get(operation) ?? DEFAULT_EXPECTED_COST;
-        waited += await pacer.pace(expected);
+        const { waited: paced, ticket } = await pacer.pace(expected);
+        waited += paced;
         counters.waitedMs += waited;
         waitedTotal += waited;
         counters.calls++;
@@ -147,7 +162,9 @@ export function createShopifyClient(config: LoadedConfig, options: ShopifyClient
         backoffStarted = now();
         const cost = 'cost' in result ? result.cost : undefined;
         const status = validStatus(cost?.throttleStatus);
-        pacer.settle(expected, status);
+        // What the server took: nothing for THROTTLED, else the actual cost (the requested one until known).
+        const charged = result.kind === 'throttled' ? 0 : (cost?.actualQueryCost ?? cost?.requestedQueryCost ?? undefined);
+        pacer.settle(ticket, charged, status, latencyMs);
         // A refused query's cost says nothing about the next, differently sized, call of that operation.
         if (typeof cost?.requestedQueryCost === 'number' && result.kind !== 'error') lastRequested.set(operation, cost.requestedQueryCost);
         options.onCall?.({

@@ -56,6 +56,32 @@ export class CostBucket {
     return Math.ceil((needed / restoreRate) * 1000);
   }
 
+  /**
+   * An answer's status. Alone in the bucket the model is right: it took out every call when sent, and the
+   * server counts each once it arrives, so reading the status less the calls still in flight would count
+   * those twice (and leave points unspent). The status replaces the model when it shows less than the
+   * model allows (another app spends from the bucket), or more even with `unseen` taken off (the points
+   * of the calls that may have arrived after the status was taken: on separate connections, any call out
+   * while this one was). `ageMs`: how old the status may be (the call's latency).
+   */
+  answered(status: ThrottleStatus, unseen: number, ageMs: number): void {
+    const model = this.available();
+    const lowest = { ...status, currentlyAvailable: status.currentlyAvailable - unseen };
+    if (model === undefined || !this.status || unseen <= 0) return this.observe(lowest);
+    const sameBucket = status.maximumAvailable === this.status.maximumAvailable && status.restoreRate === this.status.restoreRate;
+    const tolerance = Math.max(2, (status.restoreRate * this.slackMs) / 1000);
+    const othersSpent = status.currentlyAvailable + (status.restoreRate * Math.max(0, ageMs)) / 1000 + tolerance < model;
+    if (!sameBucket || othersSpent || lowest.currentlyAvailable > model) this.observe(lowest);
+  }
+
+  /** Gives back what a call reserved and was not charged (its actual cost was lower, or it was refused). */
+  refund(points: number): void {
+    if (!this.status || points === 0) return;
+    const available = this.available() ?? 0;
+    this.status = { ...this.status, currentlyAvailable: Math.min(this.status.maximumAvailable, available + points) };
+    this.observedAt = this.now();
+  }
+
   /** Takes `cost` points out of the model when a call is sent, so concurrent callers queue behind it. */
   reserve(cost: number): void {
     if (!this.status || cost <= 0) return;

@@ -45,6 +45,36 @@ describe('CostBucket', () => {
     bucket.reserve(80);
     assert.equal(bucket.waitFor(50), 3000);
   });
+
+  it('does not count calls in flight twice: the server counted them when they arrived', () => {
+    const t = 0;
+    const bucket = new CostBucket(() => t, 0);
+    bucket.observe({ maximumAvailable: 2000, currentlyAvailable: 2000, restoreRate: 100 });
+    for (let i = 0; i < 200; i++) bucket.reserve(10);
+    // One call answers: the server took all 200 (0 left); 199 are still out. 0 - 1990 would stall the pacer for 20 s.
+    bucket.answered({ maximumAvailable: 2000, currentlyAvailable: 0, restoreRate: 100 }, 1990, 500);
+    assert.equal(bucket.available(), 0);
+  });
+
+  it('takes a status that shows less than the model allows (another app spends), less the calls that may not have arrived', () => {
+    const t = 0;
+    const bucket = new CostBucket(() => t, 0);
+    bucket.observe({ maximumAvailable: 2000, currentlyAvailable: 1000, restoreRate: 100 });
+    bucket.reserve(100);
+    bucket.answered({ maximumAvailable: 2000, currentlyAvailable: 400, restoreRate: 100 }, 50, 500);
+    assert.equal(bucket.available(), 350);
+  });
+
+  it('takes a status that shows more even with every call out taken off, and gives back what a call was not charged', () => {
+    const t = 0;
+    const bucket = new CostBucket(() => t, 0);
+    bucket.observe({ maximumAvailable: 2000, currentlyAvailable: 100, restoreRate: 100 });
+    bucket.answered({ maximumAvailable: 2000, currentlyAvailable: 600, restoreRate: 100 }, 200, 500);
+    assert.equal(bucket.available(), 400);
+    bucket.reserve(50);
+    bucket.refund(30);
+    assert.equal(bucket.available(), 380);
+  });
 });
 
 describe('backoff', () => {

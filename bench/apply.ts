@@ -2,7 +2,7 @@
 // (bucket 20,000, 1,000/s), with a latency per call. Reports rows/s and the ratio to the rate-limit bound:
 // max(0, calls × points per call − bucket) ÷ restore rate (the bucket starts full), plus the apply's
 // peak memory (VmHWM of the CLI process).
-// Usage: npx tsx bench/apply.ts [changes=100000] [--plus] [--latency-ms 500]
+// Usage: npx tsx bench/apply.ts [changes=100000] [--plus] [--latency-ms 500] [--max-in-flight N] [--profile DIR (a CPU profile of the apply)]
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -16,7 +16,9 @@ const args = process.argv.slice(2);
 const flag = (name: string) => args.indexOf(name);
 const plus = flag('--plus') >= 0;
 const latencyMs = flag('--latency-ms') >= 0 ? Number(args[flag('--latency-ms') + 1]) : 500;
-const target = Number(args.find((a, i) => /^\d+$/.test(a) && args[i - 1] !== '--latency-ms') ?? 100_000);
+const target = Number(args.find((a, i) => /^\d+$/.test(a) && args[i - 1] !== '--latency-ms' && args[i - 1] !== '--max-in-flight') ?? 100_000);
+const maxInFlight = flag('--max-in-flight') >= 0 ? ['--max-in-flight', args[flag('--max-in-flight') + 1]!] : [];
+const profileDir = flag('--profile') >= 0 ? args[flag('--profile') + 1] : undefined;
 const bucket = plus ? { maximumAvailable: 20_000, restoreRate: 1000 } : { maximumAvailable: 2000, restoreRate: 100 };
 
 /** Runs the CLI, polling its peak resident memory (VmHWM) until it exits. */
@@ -24,9 +26,10 @@ function runMeasured(
   cwd: string,
   cliArgs: string[],
   env: Record<string, string>,
+  nodeArgs: string[] = [],
 ): Promise<{ code: number | null; stdout: string; stderr: string; peakMb: number; cpuSeconds: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [binPath, ...cliArgs], { cwd, env: { ...process.env, NO_COLOR: '1', ...env } });
+    const child = spawn(process.execPath, [...nodeArgs, binPath, ...cliArgs], { cwd, env: { ...process.env, NO_COLOR: '1', ...env } });
     let stdout = '';
     let stderr = '';
     let peakKb = 0;
@@ -70,17 +73,39 @@ try {
   shop.emulator.state.setFaults({ latencyMs });
   const throttledBefore = shop.emulator.state.counters.throttled;
   const started = performance.now();
+  const startedAt = Date.now();
   const emulatorCpu = process.cpuUsage();
-  const result = await runMeasured(shop.dir, ['apply', 'plan.json', '--commit', '--format', 'json'], {
-    SHOPIFY_ADMIN_TOKEN: TEST_TOKEN,
-    INVRECON_SHOPIFY_ENDPOINT: shop.emulator.url,
-  });
+  const result = await runMeasured(
+    shop.dir,
+    ['apply', 'plan.json', '--commit', '--format', 'json', ...maxInFlight],
+    {
+      SHOPIFY_ADMIN_TOKEN: TEST_TOKEN,
+      INVRECON_SHOPIFY_ENDPOINT: shop.emulator.url,
+    },
+    profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+  );
   const seconds = (performance.now() - started) / 1000;
   const emulatorCpuSeconds = (process.cpuUsage(emulatorCpu).user + process.cpuUsage(emulatorCpu).system) / 1e6;
   if (result.code !== 0) throw new Error(`apply: ${result.stderr}`);
   const json = JSON.parse(result.stdout) as { applied: number; conflicts: number; retries: number; peakInFlight: number; calls: number; durationMs: number };
   const db = new Database(join(shop.dir, '.invrecon', 'snapshot.db'), { readonly: true });
   const calls = db.prepare("SELECT cost FROM audit_calls WHERE operation = 'InventorySetQuantities' AND outcome = 'applied'").pluck().all() as number[];
+  // When the calls went (answer time less latency), from the process start: where the time went.
+  const everyCall = (
+    db.prepare('SELECT at, latency_ms, operation, cost FROM audit_calls ORDER BY id').all() as {
+      at: string;
+      latency_ms: number;
+      operation: string;
+      cost: number | null;
+    }[]
+  ).map((c) => ({
+    operation: c.operation,
+    cost: c.cost ?? 0,
+    sent: (Date.parse(c.at) - c.latency_ms - startedAt) / 1000,
+    answered: (Date.parse(c.at) - startedAt) / 1000,
+    latency: c.latency_ms,
+  }));
+  const sends = everyCall.filter((c) => c.operation === 'InventorySetQuantities');
   db.close();
   const points = calls.reduce((n, c) => n + c, 0);
   const boundSeconds = Math.max(0, points - bucket.maximumAvailable) / bucket.restoreRate;
@@ -94,6 +119,31 @@ try {
   console.log(`bound: ${boundSeconds.toFixed(1)} s = max(0, ${points} points − ${bucket.maximumAvailable}) ÷ ${bucket.restoreRate}/s`);
   console.log(
     `apply: ${seconds.toFixed(1)} s (process start to exit), ${(changes / seconds).toFixed(0)} rows/s = ${boundSeconds > 0 ? (boundSeconds / seconds).toFixed(2) : 'n/a (the bucket alone holds the plan)'} of the bound (target ≥ 0.9); peak memory ${result.peakMb.toFixed(0)} MB`,
+  );
+  const firstSent = Math.min(...sends.map((c) => c.sent));
+  const lastAnswered = Math.max(...sends.map((c) => c.answered));
+  const latencies = sends.map((c) => c.latency).sort((a, b) => a - b);
+  const perSecond: number[] = [];
+  for (const c of sends) perSecond[Math.max(0, Math.floor(c.sent))] = (perSecond[Math.max(0, Math.floor(c.sent))] ?? 0) + 1;
+  console.log(
+    `timeline: first call sent at ${firstSent.toFixed(1)} s, last answered at ${lastAnswered.toFixed(1)} s, exit at ${seconds.toFixed(1)} s; latency p50 ${latencies[Math.floor(latencies.length / 2)]} ms, p90 ${latencies[Math.floor(latencies.length * 0.9)]} ms`,
+  );
+  console.log(`calls sent per second: ${Array.from(perSecond, (n) => n ?? 0).join(' ')}`);
+  // The shop's bucket replayed from the calls' send times: refill lost while it was full is time lost.
+  let level = bucket.maximumAvailable;
+  let at = 0;
+  let fullBefore = 0;
+  let fullLater = 0;
+  for (const c of [...everyCall].sort((a, b) => a.sent - b.sent)) {
+    const refill = Math.max(0, c.sent - at) * bucket.restoreRate;
+    const lost = Math.max(0, level + refill - bucket.maximumAvailable) / bucket.restoreRate;
+    if (c.sent <= firstSent) fullBefore += lost;
+    else fullLater += lost;
+    level = Math.min(bucket.maximumAvailable, level + refill) - c.cost;
+    at = Math.max(at, c.sent);
+  }
+  console.log(
+    `time lost: ${fullBefore.toFixed(1)} s with a full bucket before the first write, ${fullLater.toFixed(1)} s with a full bucket after it, ${(Math.max(0, level) / bucket.restoreRate).toFixed(1)} s of points left when the last call went, ${(seconds - Math.max(...everyCall.map((c) => c.sent))).toFixed(1)} s from the last call sent to the exit`,
   );
   // On a loaded machine the CLI and the emulator compete for the cores: say how much CPU each used.
   console.log(

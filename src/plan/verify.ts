@@ -75,10 +75,20 @@ const sameLevel = (a: { locationId: string; sku: string }, b: { locationId: stri
 /**
  * The reasons this plan cannot be trusted, or none: a baseline snapshot missing or with another
  * content hash, a change or hybrid base that the rules do not give for those snapshots, a guard the
- * plan claims passed but fails. The plan is recomputed into a side file and both are read in step.
+ * plan claims passed but fails. The plan is recomputed, unless this database wrote it from the same
+ * config (plans_made).
  */
 export function planMismatches(db: Db, config: LoadedConfig, source: PlanSource): string[] {
-  const plan = source.header;
+  const problems = baselineMismatches(db, source.header);
+  if (problems.length > 0) return problems;
+  // Written by this database from the same config: the rules gave exactly this. Only for a plan file:
+  // openPlan checked its rows against the digest; a plan in memory may hold rows the digest does not cover.
+  if ('path' in source && madeHere(db, config, source.header.digest)) return [];
+  return recomputedMismatches(db, config, source);
+}
+
+/** The plan's baseline snapshots, if missing or not the ones it names. */
+function baselineMismatches(db: Db, plan: PlanHeader): string[] {
   const problems: string[] = [];
   for (const side of ['erp', 'shopify'] as const) {
     const ref = plan.baseline[side];
@@ -90,8 +100,13 @@ export function planMismatches(db: Db, config: LoadedConfig, source: PlanSource)
         `baseline ${side} snapshot #${ref.snapshotId} has content hash ${snapshot.contentHash.slice(0, 12)}…, the plan says ${ref.contentHash.slice(0, 12)}…`,
       );
   }
-  if (problems.length > 0) return problems;
+  return problems;
+}
 
+/** What differs between the plan and the plan its baseline gives, recomputed into a side file and read in step. */
+function recomputedMismatches(db: Db, config: LoadedConfig, source: PlanSource): string[] {
+  const plan = source.header;
+  const problems: string[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'invrecon-verify-'));
   try {
     const built = buildPlan(
@@ -148,9 +163,6 @@ export function planMismatches(db: Db, config: LoadedConfig, source: PlanSource)
  */
 export function verifyPlan(db: Db, config: LoadedConfig, source: PlanSource, options: VerifyOptions = {}): string[] {
   const plan = source.header;
-  // Written by this database from the same config: the rules gave exactly this. Only for a plan file:
-  // openPlan checked its rows against the digest; a plan in memory may hold rows the digest does not cover.
-  if ('path' in source && madeHere(db, config, plan.digest)) return [];
   const problems = planMismatches(db, config, source);
   if (problems.length > 0 && !options.force) {
     throw new StaleError(

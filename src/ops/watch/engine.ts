@@ -2,45 +2,23 @@ import { randomUUID } from 'node:crypto';
 import type { LoadedConfig } from '../../config/load.js';
 import { errorMessage, InvreconError } from '../../errors.js';
 import type { DiffRow } from '../../reconcile/diff.js';
-import { writeStep, type Decision, type LevelFacts } from '../../plan/apply.js';
-import { describeDecision } from '../../plan/apply/decide.js';
+import { writeStep, type Decision } from '../../plan/apply.js';
 import { ShopifyGraphQLError, type ShopifyClient } from '../../sources/shopify/client.js';
-import { INVENTORY_LEVELS_BY_ITEM_IDS } from '../../sources/shopify/documents.js';
 import type { BatchRow } from '../../store/applies.js';
-import { recordChanges } from '../../store/audit.js';
 import type { Db } from '../../store/db.js';
 import type { Logger } from '../log.js';
+import { expectEchoes, forgetEcho, isEcho } from './echoes.js';
 import type { WatchMetrics } from './metrics.js';
+import { recordHybridOk, recordOutcome, type PlannedWrite, type WriteRecord } from './outcome.js';
 import { queueOutbox } from './outbox.js';
 import type { Recomputer } from './recompute.js';
-import { clearDirty, dirtySkus, markSkusDirty, queueDepth, storeReadLevels, type DirtySku, type LiveLevel } from './state.js';
+import { rereadLevels } from './reread.js';
+import { clearDirty, dirtySkus, queueDepth, type DirtySku } from './state.js';
 
 /** Shopify takes at most 250 rows per inventory mutation. */
 export const MAX_ROWS_PER_CALL = 250;
-/** A write's own webhook may come after its answer (Shopify delivers at least once, late): remembered this long. */
-const ECHO_MS = 10 * 60_000;
 /** Compare-and-swap misses after which a level that keeps moving is left for its next event (as apply's conflicts). */
 const MAX_MISSES = 5;
-
-/** A level a write sets: from (the live observed value) → to (the recomputed target). */
-export interface PlannedWrite extends LevelFacts {
-  sku: string;
-  authority: DiffRow['authority'];
-  erpAvailable: number;
-}
-
-interface WriteRecord {
-  id: number;
-  key: string;
-  /** The levels of the write; `rows[].change` indexes them. */
-  levels: PlannedWrite[];
-  /** What the current attempt sends (apply's rows: from, value, misses, unknown). */
-  rows: BatchRow[];
-  /** SKU -> dirty gen this write settles. */
-  skus: Record<string, number>;
-  /** Oldest accepted event per SKU (latency). */
-  accepted: Record<string, number>;
-}
 
 /** Something that keeps watch's writes and a `sync --commit` apart (the sync lock). */
 export interface WriteGate {
@@ -89,26 +67,7 @@ export class WatchEngine {
 
   /** Whether a webhook's value for this level is what a write of ours set (its echo); consumed when it is. */
   isEcho(inventoryItemId: string, locationId: string, available: number): boolean {
-    return (
-      this.db
-        .prepare('DELETE FROM watch_echoes WHERE inventory_item_id = ? AND location_id = ? AND value = ? AND until_ms > ?')
-        .run(inventoryItemId, locationId, available, Date.now()).changes > 0
-    );
-  }
-
-  /** Recorded before the call goes (durably: a webhook may arrive after a restart). */
-  private expectEchoes(levels: { level: LevelFacts; value: number }[]): void {
-    const until = Date.now() + ECHO_MS;
-    const put = this.db.prepare('INSERT OR REPLACE INTO watch_echoes (inventory_item_id, location_id, value, until_ms) VALUES (?, ?, ?, ?)');
-    this.db.transaction(() => {
-      for (const { level, value } of levels) put.run(level.inventoryItemId, level.locationId, value, until);
-    })();
-  }
-
-  private forgetEcho(level: LevelFacts, value: number): void {
-    this.db
-      .prepare('DELETE FROM watch_echoes WHERE inventory_item_id = ? AND location_id = ? AND value = ?')
-      .run(level.inventoryItemId, level.locationId, value);
+    return isEcho(this.db, inventoryItemId, locationId, available);
   }
 
   /** Resumes writes a killed run left with an unknown outcome, then starts the loop. */
@@ -193,7 +152,7 @@ export class WatchEngine {
     const accepted: Record<string, number> = {};
     for (const b of batch) for (const sku of b.affected) accepted[sku] = Math.min(accepted[sku] ?? Infinity, b.dirty.acceptedMs);
     const reread = batch.filter((b) => b.dirty.reread).flatMap((b) => b.affected);
-    if (reread.length > 0) await this.reread(reread);
+    if (reread.length > 0) await rereadLevels(this.db, this.client, reread);
     let rows: DiffRow[];
     try {
       rows = this.recomputer.compute(affected);
@@ -255,7 +214,10 @@ export class WatchEngine {
     let uncertain = uncertainBefore;
     for (let attempt = 0; ; attempt++) {
       const sentAt = new Date().toISOString();
-      this.expectEchoes(record.rows.map((row) => ({ level: record.levels[row.change]!, value: row.value })));
+      expectEchoes(
+        this.db,
+        record.rows.map((row) => ({ level: record.levels[row.change]!, value: row.value })),
+      );
       let decision: Decision;
       try {
         ({ decision } = await this.gate.hold(() =>
@@ -306,113 +268,15 @@ export class WatchEngine {
     }
   }
 
+  private record(record: WriteRecord, decision: Decision, sentAt: string, nextKey: string, next: BatchRow[]): void {
+    recordOutcome({ db: this.db, metrics: this.metrics, log: this.log }, record, decision, sentAt, nextKey, next);
+  }
+
   private failure(message: string): void {
     this.consecutiveFailures++;
     this.metrics.error(message);
     this.log.error(message, { event: 'write-error', consecutive: this.consecutiveFailures });
     this.options.onWriteFailure?.(this.consecutiveFailures, message);
-  }
-
-  /**
-   * One attempt's outcome, in one transaction: applied levels into the live state, the audit log and the
-   * hybrid base; the next attempt's rows and key, or the write finished and its SKUs' marks cleared.
-   */
-  private record(record: WriteRecord, decision: Decision, sentAt: string, nextKey: string, next: BatchRow[]): void {
-    const now = Date.now();
-    const at = new Date(now).toISOString();
-    const o = decision.outcome;
-    const level = (change: number) => record.levels[change]!;
-    this.db.transaction(() => {
-      // A webhook newer than the send (a sale right after our write) already holds the fresher value.
-      const update = this.db.prepare(
-        `UPDATE watch_shopify_levels SET available = ?, touched_at = ? WHERE inventory_item_id = ? AND location_id = ? AND (webhook_at IS NULL OR webhook_at <= ?)`,
-      );
-      for (const a of o.applied) update.run(a.after, at, level(a.change).inventoryItemId, level(a.change).locationId, sentAt);
-      for (const k of o.skipped) update.run(k.current, at, level(k.change).inventoryItemId, level(k.change).locationId, sentAt);
-      recordChanges(
-        this.db,
-        o.applied.map((a) => ({
-          planDigest: null,
-          sku: level(a.change).sku,
-          inventoryItemId: level(a.change).inventoryItemId,
-          locationId: level(a.change).locationId,
-          before: a.before,
-          after: a.after,
-          rule: a.confirmed ? `watch (${level(a.change).authority}; confirmed at target after a lost answer)` : `watch (${level(a.change).authority})`,
-        })),
-        at,
-      );
-      recordBase(
-        this.db,
-        [...o.applied.map((a) => ({ change: a.change, value: a.after })), ...o.skipped.map((k) => ({ change: k.change, value: k.current }))]
-          .filter((x) => level(x.change).authority === 'hybrid')
-          .map((x) => ({ sku: level(x.change).sku, locationId: level(x.change).locationId, erp: level(x.change).erpAvailable, shopify: x.value })),
-        at,
-      );
-      // Recomputed after a fresh read: levels that moved under the write, and (ERP or Shopify authority,
-      // absolute targets) those a lost answer left unresolved; a hybrid merge must not be applied twice.
-      const recompute = new Set([
-        ...(o.carried ?? []).map((c) => level(c.change).sku),
-        ...(o.unresolved ?? []).filter((u) => level(u.change).authority !== 'hybrid').map((u) => level(u.change).sku),
-      ]);
-      if (recompute.size > 0) markSkusDirty(this.db, recompute, true, Math.min(...Object.values(record.accepted), now));
-      if (next.length > 0) {
-        this.db
-          .prepare('UPDATE watch_writes SET idempotency_key = ?, rows = ? WHERE id = ?')
-          .run(nextKey, JSON.stringify({ levels: record.levels, rows: next }), record.id);
-      } else {
-        const status = decision.refused || o.failed.length > 0 ? 'failed' : 'done';
-        this.db
-          .prepare('UPDATE watch_writes SET status = ?, finished_at = ?, result = ? WHERE id = ?')
-          .run(status, at, describeDecision(decision) || decision.verdict, record.id);
-        clearDirty(this.db, record.skus);
-      }
-    })();
-    // A definite answer: the values of rows not applied will not come back as webhooks.
-    if (decision.verdict !== 'unknown' && decision.verdict !== 'concurrent-request') {
-      const appliedRows = new Set(o.applied.map((a) => a.change));
-      for (const row of record.rows) if (!appliedRows.has(row.change)) this.forgetEcho(level(row.change), row.value);
-    }
-    this.metrics.write('applied', o.applied.length);
-    this.metrics.write('stale', o.carried?.length ?? 0);
-    this.metrics.write('failed', o.failed.length + o.conflicts.length);
-    this.metrics.write('unresolved', o.unresolved?.length ?? 0);
-    for (const c of o.carried ?? []) {
-      const l = level(c.change);
-      this.log.info(`${l.sku} at ${l.locationId}: Shopify shows ${c.sentFrom}, not ${l.from} (compare-and-swap): read again and recomputed`, {
-        event: 'stale',
-        sku: l.sku,
-        write: record.id,
-      });
-    }
-    for (const x of [...o.conflicts, ...(o.unresolved ?? [])]) {
-      this.log.warn(`${level(x.change).sku} at ${level(x.change).locationId}: ${x.message} (left for its next event or the nightly sync)`, {
-        event: 'unresolved',
-        sku: level(x.change).sku,
-        write: record.id,
-      });
-    }
-    for (const f of o.failed)
-      this.log.error(`${level(f.change).sku} at ${level(f.change).locationId}: ${f.code}: ${f.message}`, {
-        event: 'write-refused',
-        code: f.code,
-        write: record.id,
-      });
-    if (o.applied.length > 0) {
-      const latencyMs: number[] = [];
-      for (const sku of new Set(o.applied.map((a) => level(a.change).sku))) {
-        const acceptedMs = record.accepted[sku];
-        if (acceptedMs === undefined) continue;
-        latencyMs.push(now - acceptedMs);
-        this.metrics.observeLatency((now - acceptedMs) / 1000);
-      }
-      this.log.info(`wrote ${o.applied.length} level${o.applied.length === 1 ? '' : 's'} (write #${record.id})`, {
-        event: 'write',
-        write: record.id,
-        levels: o.applied.length,
-        latencyMs,
-      });
-    }
   }
 
   /** Finishes a write whose call was refused before it ran: nothing applied, its SKUs left for their next event. */
@@ -421,52 +285,8 @@ export class WatchEngine {
       this.db.prepare("UPDATE watch_writes SET status = 'failed', finished_at = ?, result = ? WHERE id = ?").run(new Date().toISOString(), why, record.id);
       clearDirty(this.db, record.skus);
     })();
-    for (const row of record.rows) this.forgetEcho(record.levels[row.change]!, row.value);
+    for (const row of record.rows) forgetEcho(this.db, record.levels[row.change]!, row.value);
     this.metrics.write('failed', record.rows.length);
-  }
-
-  /** Shopify's quantities of these SKUs' items, at every location, into the live state. */
-  private async reread(skus: string[]): Promise<void> {
-    const items = this.db
-      .prepare('SELECT inventory_item_id FROM watch_shopify_items WHERE sku IN (SELECT value FROM json_each(?))')
-      .pluck()
-      .all(JSON.stringify(skus)) as string[];
-    // A query costs about 3 + 3 × levels per item, and Shopify refuses one above 1000 points.
-    const levelsFirst = Math.min(250, Math.max(1, this.db.prepare('SELECT COUNT(*) FROM watch_shopify_locations').pluck().get() as number));
-    const perCall = Math.max(1, Math.min(MAX_ROWS_PER_CALL, Math.floor(900 / (3 + 3 * levelsFirst))));
-    for (let at = 0; at < items.length; at += perCall) {
-      const ids = items.slice(at, at + perCall);
-      // The reading counts from when it was asked: a webhook of a change after that is still newer.
-      const askedAt = Date.now();
-      const { data } = await this.client.request<{
-        nodes: ({
-          id: string;
-          inventoryLevels: { edges: { node: { location: { id: string }; quantities: { name: string; quantity: number }[] } }[] };
-        } | null)[];
-      }>(
-        INVENTORY_LEVELS_BY_ITEM_IDS,
-        { ids, levelsFirst, names: ['available', 'on_hand', 'committed', 'reserved', 'incoming'] },
-        // Priced by its size, not by the last re-read (a large one would make a small one wait for the bucket).
-        { expectedCost: 2 + ids.length * (3 + 3 * levelsFirst) },
-      );
-      const levels: LiveLevel[] = [];
-      for (const node of data.nodes) {
-        if (!node) continue;
-        for (const { node: level } of node.inventoryLevels.edges) {
-          const q = (name: string) => level.quantities.find((x) => x.name === name)?.quantity ?? 0;
-          levels.push({
-            inventoryItemId: node.id,
-            locationId: level.location.id,
-            available: q('available'),
-            onHand: q('on_hand'),
-            committed: q('committed'),
-            reserved: q('reserved'),
-            incoming: q('incoming'),
-          });
-        }
-      }
-      storeReadLevels(this.db, ids, levels, askedAt);
-    }
   }
 
   inFlightCount(): number {
@@ -489,26 +309,4 @@ export class WatchEngine {
     const deadline = Date.now() + timeoutMs;
     while (this.running > 0 && Date.now() < deadline) await sleep(20);
   }
-}
-
-/** The hybrid base: what both sides agree on after a write (or where nothing needed writing). */
-function recordBase(db: Db, levels: { sku: string; locationId: string; erp: number; shopify: number }[], at: string): void {
-  const upsert = db.prepare(
-    `INSERT INTO reconciled_levels (sku, location_id, erp_available, shopify_available, reconciled_at) VALUES (?, ?, ?, ?, ?)
-     ON CONFLICT (sku, location_id) DO UPDATE SET erp_available = excluded.erp_available, shopify_available = excluded.shopify_available,
-       erp_snapshot_id = NULL, shopify_snapshot_id = NULL, plan_digest = NULL, reconciled_at = excluded.reconciled_at`,
-  );
-  for (const l of levels) upsert.run(l.sku, l.locationId, l.erp, l.shopify, at);
-}
-
-/** Hybrid levels with nothing to write are reconciled as they are (as plan records its hybrid baseline). */
-function recordHybridOk(db: Db, rows: readonly DiffRow[]): void {
-  const at = new Date().toISOString();
-  recordBase(
-    db,
-    rows
-      .filter((r) => r.authority === 'hybrid' && r.status === 'ok' && r.observed !== null && r.erp)
-      .map((r) => ({ sku: r.sku, locationId: r.locationId, erp: r.erp!.available, shopify: r.observed! })),
-    at,
-  );
 }

@@ -7,6 +7,10 @@ export const SYNC_LOCK = 'sync';
 /** A holder whose heartbeat is older than this is presumed dead (other hosts, or a reused pid). */
 export const DEFAULT_STALE_MS = 15 * 60_000;
 export const DEFAULT_HEARTBEAT_MS = 10_000;
+/** A sync waiting for the lock marks itself under this name, so watch's writer stops taking it and lets the sync in. */
+export const SYNC_WAITING = 'sync-waiting';
+/** How often a waiting taker tries the lock again. */
+const WAIT_POLL_MS = 250;
 
 export interface LockRow {
   name: string;
@@ -34,6 +38,8 @@ export interface LockEnvironment {
 /** The lock is held by a live process: exit 1, naming it. */
 export class LockHeldError extends InvreconError {
   readonly holder: LockRow;
+  /** How long the taker waited for the holder before giving up (0: it did not wait). */
+  waitedMs = 0;
   constructor(holder: LockRow, note = '') {
     super(
       'usage',
@@ -177,21 +183,80 @@ export function releaseLock(db: Db, lock: LockRow): void {
   db.prepare('DELETE FROM locks WHERE name = ? AND owner = ? AND acquired_at = ?').run(lock.name, lock.owner, lock.acquiredAt);
 }
 
+export interface LockWait {
+  /** How long to wait for a live holder before giving up with LockHeldError; 0 gives up at once. */
+  waitMs?: number;
+  /** Told once per holder (pid@host) met while waiting: who holds it, to say so. */
+  onWait?: (holder: LockRow) => void;
+}
+
+/** Whether a live sync is waiting for the lock (watch's writer then lets it go between two writes). */
+export function syncWaiting(db: Db, env: LockEnvironment = {}): boolean {
+  const waiter = readLock(db, SYNC_WAITING);
+  return waiter !== undefined && staleReason(waiter, env) === undefined;
+}
+
+/**
+ * acquireLock, waiting up to `waitMs` while a live process holds the lock: tried again every 250 ms,
+ * marked as waiting (SYNC_WAITING) meanwhile. Gives up with LockHeldError naming the holder and the wait.
+ */
+export async function acquireLockWaiting(db: Db, options: LockEnvironment & LockWait & { name?: string; runId?: number | null } = {}): Promise<AcquiredLock> {
+  const waitMs = options.waitMs ?? 0;
+  const started = Date.now();
+  let marker: LockRow | undefined;
+  let told: string | undefined;
+  try {
+    for (;;) {
+      try {
+        return acquireLock(db, options);
+      } catch (error) {
+        if (!(error instanceof LockHeldError) || waitMs <= 0) throw error;
+        const waited = Date.now() - started;
+        if (waited >= waitMs) {
+          const gaveUp = new LockHeldError(error.holder, `; gave up after waiting ${Number((waited / 1000).toFixed(1))} s`);
+          gaveUp.waitedMs = waited;
+          throw gaveUp;
+        }
+        if (told !== error.holder.owner) {
+          told = error.holder.owner;
+          options.onWait?.(error.holder);
+        }
+        // Another waiter may hold the marker: it lets watch's writer know all the same.
+        if (marker) heartbeat(db, marker);
+        else if ((options.name ?? SYNC_LOCK) === SYNC_LOCK) marker = tryAcquire(db, { ...options, name: SYNC_WAITING });
+        await new Promise((resolve) => setTimeout(resolve, Math.min(WAIT_POLL_MS, waitMs - waited)));
+      }
+    }
+  } finally {
+    if (marker) releaseLock(db, marker);
+  }
+}
+
+function tryAcquire(db: Db, options: LockEnvironment & { name: string }): LockRow | undefined {
+  try {
+    return acquireLock(db, options).lock;
+  } catch (error) {
+    if (error instanceof LockHeldError) return undefined;
+    throw error;
+  }
+}
+
 export interface HeldLock extends AcquiredLock {
   /** False once another process took the lock over (its heartbeat went stale, or it was deleted). */
   held(): boolean;
 }
 
 /**
- * Runs `work` holding the named lock: taken atomically (LockHeldError while a live process holds it),
- * its heartbeat refreshed every `heartbeatMs` while the work runs, released however the work ends.
+ * Runs `work` holding the named lock: taken atomically (waiting up to `waitMs` while a live process holds
+ * it, then LockHeldError), its heartbeat refreshed every `heartbeatMs` while the work runs, released
+ * however the work ends.
  */
 export async function withLock<T>(
   db: Db,
-  options: LockEnvironment & { name?: string; runId?: number | null; heartbeatMs?: number; onHeartbeatError?: (error: unknown) => void },
+  options: LockEnvironment & LockWait & { name?: string; runId?: number | null; heartbeatMs?: number; onHeartbeatError?: (error: unknown) => void },
   work: (lock: HeldLock) => Promise<T>,
 ): Promise<T> {
-  const acquired = acquireLock(db, options);
+  const acquired = await acquireLockWaiting(db, options);
   let lost = false;
   const beat = setInterval(() => {
     try {

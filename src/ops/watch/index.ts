@@ -9,7 +9,7 @@ import { recordCall } from '../../store/audit.js';
 import type { Db } from '../../store/db.js';
 import { latestSnapshot } from '../../store/snapshots.js';
 import { postWebhook, resolveWebhookUrl, type WatchAlertPayload } from '../alerts.js';
-import { acquireLock, heartbeat, LockHeldError, releaseLock, type LockRow } from '../lock.js';
+import { acquireLock, heartbeat, LockHeldError, releaseLock, syncWaiting, type LockRow } from '../lock.js';
 import type { Logger } from '../log.js';
 import { WatchEngine, type WriteGate } from './engine.js';
 import { WatchMetrics } from './metrics.js';
@@ -47,13 +47,16 @@ export interface WatchHandle {
 /**
  * Watch's writes and `sync --commit` exclude each other through the sync lock: watch holds it only
  * while write calls are in flight (shared by its concurrent calls), and waits while a sync holds it.
+ * A sync waiting for the lock (SYNC_WAITING) gets it next: no new call takes the lock meanwhile.
  */
-class SyncLockGate implements WriteGate {
+export class SyncLockGate implements WriteGate {
   private holders = 0;
   private lock: LockRow | undefined;
   private heldSince = 0;
   private waitingNoted = false;
   private lastBeat = 0;
+  private waiterSeen = false;
+  private waiterCheckedAt = 0;
 
   constructor(
     private readonly db: Db,
@@ -71,8 +74,9 @@ class SyncLockGate implements WriteGate {
 
   private async enter(): Promise<void> {
     for (;;) {
+      const yielding = this.syncWaits();
       // Held for a while without a break: let the current calls finish and release, so a waiting sync gets its turn.
-      if (this.lock && Date.now() - this.heldSince < 5000) {
+      if (this.lock && !yielding && Date.now() - this.heldSince < 5000) {
         this.holders++;
         if (Date.now() - this.lastBeat > 10_000) {
           heartbeat(this.db, this.lock);
@@ -80,7 +84,7 @@ class SyncLockGate implements WriteGate {
         }
         return;
       }
-      if (!this.lock) {
+      if (!this.lock && !yielding) {
         try {
           this.lock = acquireLock(this.db).lock;
           this.heldSince = this.lastBeat = Date.now();
@@ -93,8 +97,18 @@ class SyncLockGate implements WriteGate {
           this.waitingNoted = true;
         }
       }
-      await sleep(this.lock ? 20 : 500);
+      await sleep(this.lock ? 20 : yielding ? 100 : 500);
     }
+  }
+
+  /** Whether a sync waits for the lock; read at most every 100 ms, as enter() runs once per write call. */
+  private syncWaits(): boolean {
+    const now = Date.now();
+    if (now - this.waiterCheckedAt >= 100) {
+      this.waiterSeen = syncWaiting(this.db);
+      this.waiterCheckedAt = now;
+    }
+    return this.waiterSeen;
   }
 
   private exit(): void {

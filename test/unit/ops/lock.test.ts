@@ -1,7 +1,20 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { acquireLock, heartbeat, LockHeldError, readLock, releaseLock, staleReason, stillHeld, withLock } from '../../../src/ops/lock.js';
+import {
+  acquireLock,
+  acquireLockWaiting,
+  heartbeat,
+  LockHeldError,
+  readLock,
+  releaseLock,
+  staleReason,
+  stillHeld,
+  SYNC_WAITING,
+  withLock,
+  type LockRow,
+} from '../../../src/ops/lock.js';
+import { SyncLockGate } from '../../../src/ops/watch/index.js';
 import { openDb, type Db } from '../../../src/store/db.js';
 import { tempDir } from '../../helpers/cli.js';
 
@@ -121,6 +134,75 @@ describe('sync lock', () => {
       /work failed/,
     );
     assert.equal(readLock(db), undefined, 'released after a failure too');
+    db.close();
+  });
+
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('a waiting taker says who holds the lock, marks itself waiting, and takes the lock once it is released', async () => {
+    const db = freshDb();
+    alive.add(700);
+    const holder = acquireLock(db, env(700, 'host-a', Date.now()));
+    const told: LockRow[] = [];
+    const release = sleep(300).then(() => {
+      // Meanwhile the waiter is marked, for watch's writer to see.
+      assert.equal(readLock(db, SYNC_WAITING)?.pid, process.pid);
+      releaseLock(db, holder.lock);
+    });
+    const taken = await acquireLockWaiting(db, { waitMs: 30_000, onWait: (h) => told.push(h) });
+    await release;
+    assert.equal(taken.lock.pid, process.pid);
+    assert.deepEqual(
+      told.map((h) => h.owner),
+      ['700@host-a'],
+    );
+    assert.equal(readLock(db, SYNC_WAITING), undefined, 'the waiting mark is gone once the lock is taken');
+    db.close();
+  });
+
+  it('a waiting taker gives up after waitMs with LockHeldError naming the holder and the wait; 0 does not wait', async () => {
+    const db = freshDb();
+    alive.add(701);
+    acquireLock(db, { ...env(701, 'host-a', Date.now()), runId: 3 });
+    await assert.rejects(acquireLockWaiting(db, { waitMs: 300 }), (error: unknown) => {
+      assert.ok(error instanceof LockHeldError);
+      assert.match(error.message, /701@host-a since .* \(run #3\), last heartbeat .*; gave up after waiting 0\.\d s/);
+      assert.ok(error.waitedMs >= 300);
+      return true;
+    });
+    assert.equal(readLock(db, SYNC_WAITING), undefined);
+    await assert.rejects(acquireLockWaiting(db, { waitMs: 0 }), (error: unknown) => error instanceof LockHeldError && error.waitedMs === 0);
+    db.close();
+  });
+
+  it("watch's writer lets a waiting sync in between two writes, and takes no write while the sync holds the lock", async () => {
+    const db = freshDb();
+    const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+    const gate = new SyncLockGate(db, quiet);
+    let syncHolds = false;
+    let writesDuringSync = 0;
+    let stop = false;
+    // Two writers back to back: without the waiting mark the lock would stay held for 5 s at a stretch.
+    const writer = async () => {
+      while (!stop)
+        await gate.hold(async () => {
+          if (syncHolds) writesDuringSync++;
+          await sleep(30);
+        });
+    };
+    const writers = [writer(), writer()];
+    await sleep(100);
+    assert.equal(readLock(db)?.pid, process.pid, 'the writers hold the lock');
+    const result = await withLock(db, { waitMs: 4000 }, async () => {
+      syncHolds = true;
+      await sleep(300);
+      syncHolds = false;
+      return 'synced';
+    });
+    stop = true;
+    await Promise.all(writers);
+    assert.equal(result, 'synced');
+    assert.equal(writesDuringSync, 0);
     db.close();
   });
 });

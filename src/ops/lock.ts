@@ -222,8 +222,7 @@ export async function acquireLockWaiting(db: Db, options: LockEnvironment & Lock
           options.onWait?.(error.holder);
         }
         // Another waiter may hold the marker: it lets watch's writer know all the same.
-        if (marker) heartbeat(db, marker);
-        else if ((options.name ?? SYNC_LOCK) === SYNC_LOCK) marker = tryAcquire(db, { ...options, name: SYNC_WAITING });
+        if ((options.name ?? SYNC_LOCK) === SYNC_LOCK) marker = markWaiting(db, marker, options);
         await new Promise((resolve) => setTimeout(resolve, Math.min(WAIT_POLL_MS, waitMs - waited)));
       }
     }
@@ -232,12 +231,24 @@ export async function acquireLockWaiting(db: Db, options: LockEnvironment & Lock
   }
 }
 
-function tryAcquire(db: Db, options: LockEnvironment & { name: string }): LockRow | undefined {
+/**
+ * Takes or refreshes the waiting mark, without waiting for the database: while the holder is inside a
+ * write transaction (a snapshot being written, say) the mark is tried again at the next poll.
+ */
+function markWaiting(db: Db, marker: LockRow | undefined, options: LockEnvironment): LockRow | undefined {
+  const timeout = db.pragma('busy_timeout', { simple: true }) as number;
+  db.pragma('busy_timeout = 0');
   try {
-    return acquireLock(db, options).lock;
+    if (marker) {
+      heartbeat(db, marker);
+      return marker;
+    }
+    return acquireLock(db, { ...options, name: SYNC_WAITING }).lock;
   } catch (error) {
-    if (error instanceof LockHeldError) return undefined;
+    if (error instanceof LockHeldError || isBusy(error)) return marker;
     throw error;
+  } finally {
+    db.pragma(`busy_timeout = ${timeout}`);
   }
 }
 

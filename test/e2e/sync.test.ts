@@ -156,19 +156,58 @@ describe('sync lock (two processes)', () => {
     return { child, started, done };
   }
 
-  it('a second sync while one runs exits 1 naming the holder (pid@host, since when); the first completes', async () => {
+  it('a second sync waits for the lock, saying who holds it, then runs once the first is done', async () => {
     const workspace = demoWorkspace();
     try {
       const first = startSync(workspace.dir, ['--commit']);
       await first.started;
-      const second = await sync(workspace.dir, emulator.url, ['--format', 'json']);
+      const second = startSync(workspace.dir, ['--format', 'json', '--lock-wait', '600'], /waiting up to/);
+      await second.started;
+      await emulator.setFaults({ latencyMs: 0 });
+      const [one, two] = await Promise.all([first.done, second.done]);
+      assert.equal(one.code, 0, one.stderr);
+      assert.equal(two.code, 0, two.stderr);
+      assert.match(
+        two.stderr,
+        new RegExp(`warning: waiting up to 600 s for the sync lock, held by ${first.child.pid}@\\S+ since \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z \\(run #1\\)`),
+      );
+      // The second ran after the first had set every level: nothing left to do.
+      const summary = JSON.parse(two.stdout);
+      assert.equal(summary.runId, 2);
+      assert.equal(summary.outcome, 'ok');
+      assert.equal(summary.drifting, 0);
+      assert.deepEqual(
+        runsOf(workspace.dir).map((r) => r.outcome),
+        ['ok', 'ok'],
+      );
+    } finally {
+      workspace.cleanup();
+    }
+  });
+
+  it('a second sync gives up after --lock-wait: exit 1 naming the holder (pid@host, since when) and the wait; nothing recorded; the first completes', async () => {
+    const workspace = demoWorkspace();
+    try {
+      const first = startSync(workspace.dir, ['--commit']);
+      await first.started;
+      const second = await sync(workspace.dir, emulator.url, ['--format', 'json', '--lock-wait', '1']);
       assert.equal(second.code, 1);
+      assert.match(second.stderr, new RegExp(`warning: waiting up to 1 s for the sync lock, held by ${first.child.pid}@`));
       assert.match(
         second.stderr,
-        new RegExp(`another sync holds the lock on this database: ${first.child.pid}@\\S+ since \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z \\(run #1\\)`),
+        new RegExp(
+          `another sync holds the lock on this database: ${first.child.pid}@\\S+ since \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z \\(run #1\\), last heartbeat [^;]+; gave up after waiting 1(\\.\\d)? s`,
+        ),
       );
-      assert.equal(JSON.parse(second.stdout).outcome, 'locked');
-      assert.equal(JSON.parse(second.stdout).lock.pid, first.child.pid);
+      const locked = JSON.parse(second.stdout);
+      assert.equal(locked.outcome, 'locked');
+      assert.equal(locked.lock.pid, first.child.pid);
+      assert.ok(locked.waitedMs >= 1000);
+      // --lock-wait 0: no wait at all.
+      const at = await sync(workspace.dir, emulator.url, ['--lock-wait', '0']);
+      assert.equal(at.code, 1);
+      assert.doesNotMatch(at.stderr, /waiting up to/);
+      assert.match(at.stderr, /another sync holds the lock/);
       await emulator.setFaults({ latencyMs: 0 });
       const result = await first.done;
       assert.equal(result.code, 0, result.stderr);

@@ -2,6 +2,9 @@ import { Option, type Command } from 'commander';
 import { requireToken } from '../../sources/shopify/client.js';
 import { createLogger, type LogFormat, type Logger } from '../../ops/log.js';
 import { DEFAULT_STALE_MS, LockHeldError } from '../../ops/lock.js';
+
+/** How long a sync waits by default for a lock another process holds. */
+const DEFAULT_LOCK_WAIT_S = 60;
 import { EXIT } from '../../errors.js';
 import { renderJson } from '../../views/common.js';
 import { runSync } from '../../ops/sync.js';
@@ -27,6 +30,11 @@ export function registerSync(program: Command, setExitCode: ExitCodeSink): Comma
     .option('--force', 'apply even when a guard fails (recorded in the plan and the run)')
     .option('--detailed-exitcode', 'exit 2 when a dry run found drift or a level is off by more than alerts.maxDeviation')
     .option('--stale-lock <seconds>', 'a lock whose heartbeat is older than this is taken over', String(DEFAULT_STALE_MS / 1000))
+    .option(
+      '--lock-wait <seconds>',
+      'while another apply, sync or watch write holds the lock, wait this long for it before exiting 1',
+      String(DEFAULT_LOCK_WAIT_S),
+    )
     .action(
       async (options: {
         config: string;
@@ -38,8 +46,10 @@ export function registerSync(program: Command, setExitCode: ExitCodeSink): Comma
         force?: boolean;
         detailedExitcode?: boolean;
         staleLock: string;
+        lockWait: string;
       }) => {
         const staleMs = parseCount(options.staleLock, '--stale-lock') * 1000;
+        const lockWaitMs = parseCount(options.lockWait, '--lock-wait') * 1000;
         requireToken(); // before the lock is taken
         const logger = quietable(createLogger(options.logFormat));
         let result;
@@ -53,6 +63,12 @@ export function registerSync(program: Command, setExitCode: ExitCodeSink): Comma
               detailedExitcode: options.detailedExitcode,
               logger,
               staleMs,
+              lockWaitMs,
+              onLockWait: (holder) =>
+                logger.warn(
+                  `waiting up to ${lockWaitMs / 1000} s for the sync lock, held by ${holder.owner} since ${holder.acquiredAt}${holder.runId !== null ? ` (run #${holder.runId})` : ''}`,
+                  { event: 'lock-wait', owner: holder.owner, since: holder.acquiredAt, runId: holder.runId, waitMs: lockWaitMs },
+                ),
               // 128 + the signal's number, as a shell reports a process the signal ended.
               onSignal: (signal) => process.exit(signal === 'SIGINT' ? 130 : 143),
               ...callReporter(),
@@ -67,8 +83,9 @@ export function registerSync(program: Command, setExitCode: ExitCodeSink): Comma
             since: error.holder.acquiredAt,
             heartbeatAt: error.holder.heartbeatAt,
             runId: error.holder.runId,
+            waitedMs: error.waitedMs,
           });
-          if (options.format === 'json') write.out(renderJson({ outcome: 'locked', exitCode: EXIT.error, lock: error.holder }));
+          if (options.format === 'json') write.out(renderJson({ outcome: 'locked', exitCode: EXIT.error, lock: error.holder, waitedMs: error.waitedMs }));
           setExitCode(EXIT.error);
           return;
         }

@@ -234,11 +234,16 @@ export const syncOutput = document('invrecon sync', 'One sync run: what it pulle
   error: z.string().optional(),
 });
 
-export const syncLockedOutput = document('invrecon sync (lock held)', 'Another sync holds the lock: nothing ran (exit 1).', {
-  outcome: z.literal('locked'),
-  exitCode: z.literal(1),
-  lock: z.looseObject({ owner: z.string(), acquiredAt: iso, heartbeatAt: iso }),
-});
+export const syncLockedOutput = document(
+  'invrecon sync (lock held)',
+  'Another process (a sync, an apply, a watch write) held the lock for all of --lock-wait: nothing ran (exit 1).',
+  {
+    outcome: z.literal('locked'),
+    exitCode: z.literal(1),
+    lock: z.looseObject({ owner: z.string(), acquiredAt: iso, heartbeatAt: iso }),
+    waitedMs: z.number().min(0).describe('how long the sync waited for the lock before giving up (0 with --lock-wait 0)'),
+  },
+);
 
 export const statusOutput = document('invrecon status', 'The last syncs, drift now, time since the last good sync.', {
   generatedAt: iso,

@@ -185,24 +185,61 @@ function applyRows(
   return { id: ledger.nextGroupId(), createdAt: at, reason: input.reason, referenceDocumentUri: input.referenceDocumentUri ?? null, rows };
 }
 
-export function setQuantities(ledger: MutationLedger, input: SetQuantitiesInput, idempotencyKey: string | undefined, now = new Date()): InventoryPayload {
-  checkInputShape(input.quantities, 'quantities', 'InventoryQuantityInput', 'inventorySetQuantities', idempotencyKey);
+/** What tells the two mutations apart where they share their frame. */
+interface MutationShape {
+  name: 'inventorySetQuantities' | 'inventoryAdjustQuantities';
+  kind: 'set' | 'adjust';
+  rowsField: 'quantities' | 'changes';
+  inputTypeName: string;
+}
+
+const SET: MutationShape = { name: 'inventorySetQuantities', kind: 'set', rowsField: 'quantities', inputTypeName: 'InventoryQuantityInput' };
+const ADJUST: MutationShape = { name: 'inventoryAdjustQuantities', kind: 'adjust', rowsField: 'changes', inputTypeName: 'InventoryChangeInput' };
+
+/**
+ * The frame both mutations share: the input's shape, a replayed key answered from the ledger, then every
+ * user error collected (the name's, the reason's and document's, each row's from `checkRow`), all or
+ * nothing: the rows applied and the answer remembered under the key.
+ */
+function mutate<Row extends object>(
+  ledger: MutationLedger,
+  mutation: MutationShape,
+  input: (SetQuantitiesInput | AdjustQuantitiesInput) & { name: string },
+  rows: readonly Row[],
+  idempotencyKey: string | undefined,
+  now: Date,
+  nameError: UserError | undefined,
+  checkRow: (row: Row, field: string[], rowErrors: UserError[]) => PlannedRow | undefined,
+): InventoryPayload {
+  checkInputShape(rows, mutation.rowsField, mutation.inputTypeName, mutation.name, idempotencyKey);
   const key = idempotencyKey!;
-  const fingerprint = canonicalJson({ mutation: 'inventorySetQuantities', input });
+  const fingerprint = canonicalJson({ mutation: mutation.name, input });
   const replay = ledger.remembered(key, fingerprint, 'IDEMPOTENCY_KEY_PARAMETER_MISMATCH');
   if (replay) return replay;
 
-  const store = ledger.store;
-  const errors: UserError[] = [];
-  const nameOk = input.name === 'available' || input.name === 'on_hand';
-  if (!nameOk) errors.push({ code: 'INVALID_NAME', field: ['input', 'name'], message: "The quantity name must be either 'available' or 'on_hand'." });
+  const errors: UserError[] = nameError ? [nameError] : [];
   checkCommon(input, errors);
+  const planned: PlannedRow[] = [];
+  rows.forEach((row, i) => {
+    const rowErrors: UserError[] = [];
+    const next = checkRow(row, ['input', mutation.rowsField, String(i)], rowErrors);
+    if (next) planned.push(next);
+    errors.push(...rowErrors);
+  });
+  if (errors.length > 0) return ledger.remember(key, fingerprint, { inventoryAdjustmentGroup: null, userErrors: errors });
+  const group = applyRows(ledger, mutation.kind, input.name as QuantityName, planned, input, key, now);
+  return ledger.remember(key, fingerprint, { inventoryAdjustmentGroup: group, userErrors: [] });
+}
+
+export function setQuantities(ledger: MutationLedger, input: SetQuantitiesInput, idempotencyKey: string | undefined, now = new Date()): InventoryPayload {
+  const store = ledger.store;
+  const nameOk = input.name === 'available' || input.name === 'on_hand';
+  const nameError: UserError | undefined = nameOk
+    ? undefined
+    : { code: 'INVALID_NAME', field: ['input', 'name'], message: "The quantity name must be either 'available' or 'on_hand'." };
   const name = input.name as QuantityName;
   const seen = new Set<number>();
-  const planned: PlannedRow[] = [];
-  input.quantities.forEach((row, i) => {
-    const field = ['input', 'quantities', String(i)];
-    const rowErrors: UserError[] = [];
+  return mutate(ledger, SET, input, input.quantities, idempotencyKey, now, nameError, (row, field, rowErrors) => {
     if (row.quantity > SET_LIMIT)
       rowErrors.push({ code: 'INVALID_QUANTITY_TOO_HIGH', field: [...field, 'quantity'], message: "The total quantity can't be higher than 1,000,000,000." });
     else if (row.quantity < -SET_LIMIT)
@@ -210,62 +247,47 @@ export function setQuantities(ledger: MutationLedger, input: SetQuantitiesInput,
     else if (row.quantity < 0 && input.name === 'on_hand')
       rowErrors.push({ code: 'INVALID_QUANTITY_NEGATIVE', field: [...field, 'quantity'], message: "The quantity can't be negative." });
     const target = resolveLevel(store, row, field, rowErrors);
-    if (target) {
-      if (seen.has(target.level)) {
-        rowErrors.push({
-          code: 'NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR',
-          field,
-          message: 'The combination of inventoryItemId and locationId must be unique.',
-        });
-      }
-      seen.add(target.level);
-      if (nameOk) {
-        const current = store.get(target.level, name);
-        if (row.changeFromQuantity !== null && row.changeFromQuantity !== undefined && row.changeFromQuantity !== current) {
-          rowErrors.push({
-            code: 'CHANGE_FROM_QUANTITY_STALE',
-            field: [...field, 'changeFromQuantity'],
-            message: 'The changeFromQuantity value does not match persisted value.',
-          });
-        }
-        const delta = row.quantity - current;
-        const other = name === 'available' ? 'on_hand' : 'available';
-        if (rowErrors.length === 0 && store.get(target.level, other) + delta > SET_LIMIT) {
-          rowErrors.push({
-            code: 'INVALID_QUANTITY_TOO_HIGH',
-            field: [...field, 'quantity'],
-            message: "The total quantity can't be higher than 1,000,000,000.",
-          });
-        }
-        planned.push({ ...target, delta, ledgerDocumentUri: null });
-      }
+    if (!target) return undefined;
+    if (seen.has(target.level)) {
+      rowErrors.push({
+        code: 'NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR',
+        field,
+        message: 'The combination of inventoryItemId and locationId must be unique.',
+      });
     }
-    errors.push(...rowErrors);
+    seen.add(target.level);
+    if (!nameOk) return undefined;
+    const current = store.get(target.level, name);
+    if (row.changeFromQuantity !== null && row.changeFromQuantity !== undefined && row.changeFromQuantity !== current) {
+      rowErrors.push({
+        code: 'CHANGE_FROM_QUANTITY_STALE',
+        field: [...field, 'changeFromQuantity'],
+        message: 'The changeFromQuantity value does not match persisted value.',
+      });
+    }
+    const delta = row.quantity - current;
+    const other = name === 'available' ? 'on_hand' : 'available';
+    if (rowErrors.length === 0 && store.get(target.level, other) + delta > SET_LIMIT) {
+      rowErrors.push({
+        code: 'INVALID_QUANTITY_TOO_HIGH',
+        field: [...field, 'quantity'],
+        message: "The total quantity can't be higher than 1,000,000,000.",
+      });
+    }
+    return { ...target, delta, ledgerDocumentUri: null };
   });
-  if (errors.length > 0) return ledger.remember(key, fingerprint, { inventoryAdjustmentGroup: null, userErrors: errors });
-  const group = applyRows(ledger, 'set', name, planned, input, key, now);
-  return ledger.remember(key, fingerprint, { inventoryAdjustmentGroup: group, userErrors: [] });
 }
 
 export function adjustQuantities(ledger: MutationLedger, input: AdjustQuantitiesInput, idempotencyKey: string | undefined, now = new Date()): InventoryPayload {
-  checkInputShape(input.changes, 'changes', 'InventoryChangeInput', 'inventoryAdjustQuantities', idempotencyKey);
-  const key = idempotencyKey!;
-  const fingerprint = canonicalJson({ mutation: 'inventoryAdjustQuantities', input });
-  const replay = ledger.remembered(key, fingerprint, 'IDEMPOTENCY_KEY_PARAMETER_MISMATCH');
-  if (replay) return replay;
-
   const store = ledger.store;
-  const errors: UserError[] = [];
   const nameOk = ADJUSTABLE.has(input.name as QuantityName);
-  if (!nameOk) errors.push({ code: 'INVALID_QUANTITY_NAME', field: ['input', 'name'], message: 'The specified quantity name is invalid.' });
-  checkCommon(input, errors);
+  const nameError: UserError | undefined = nameOk
+    ? undefined
+    : { code: 'INVALID_QUANTITY_NAME', field: ['input', 'name'], message: 'The specified quantity name is invalid.' };
   const name = input.name as QuantityName;
   // Running values, so two changes of one level in one call see each other (as sequential adjustments would).
   const running = new Map<number, number>();
-  const planned: PlannedRow[] = [];
-  input.changes.forEach((change, i) => {
-    const field = ['input', 'changes', String(i)];
-    const rowErrors: UserError[] = [];
+  return mutate(ledger, ADJUST, input, input.changes, idempotencyKey, now, nameError, (change, field, rowErrors) => {
     const ledgerUri = change.ledgerDocumentUri ?? null;
     if (nameOk && name === 'available' && ledgerUri !== null) {
       rowErrors.push({
@@ -289,27 +311,22 @@ export function adjustQuantities(ledger: MutationLedger, input: AdjustQuantities
       rowErrors.push({ code: 'INVALID_LEDGER_DOCUMENT', field: [...field, 'ledgerDocumentUri'], message: 'The specified ledger document is invalid.' });
     }
     const target = resolveLevel(store, change, field, rowErrors);
-    if (target && nameOk) {
-      const current = running.get(target.level) ?? store.get(target.level, name);
-      if (change.changeFromQuantity !== null && change.changeFromQuantity !== undefined && change.changeFromQuantity !== current) {
-        rowErrors.push({
-          code: 'CHANGE_FROM_QUANTITY_STALE',
-          field: [...field, 'changeFromQuantity'],
-          message: 'The changeFromQuantity argument no longer matches the persisted quantity.',
-        });
-      }
-      const after = current + change.delta;
-      const onHandAfter = name === 'incoming' || name === 'on_hand' ? after : store.get(target.level, 'on_hand') + change.delta;
-      if (after > ADJUST_LIMIT || onHandAfter > ADJUST_LIMIT)
-        rowErrors.push({ code: 'INVALID_QUANTITY_TOO_HIGH', field: [...field, 'delta'], message: "The quantity can't be higher than 2,000,000,000." });
-      else if (after < -ADJUST_LIMIT || onHandAfter < -ADJUST_LIMIT)
-        rowErrors.push({ code: 'INVALID_QUANTITY_TOO_LOW', field: [...field, 'delta'], message: "The quantity can't be lower than -2,000,000,000." });
-      running.set(target.level, after);
-      planned.push({ ...target, delta: change.delta, ledgerDocumentUri: ledgerUri });
+    if (!target || !nameOk) return undefined;
+    const current = running.get(target.level) ?? store.get(target.level, name);
+    if (change.changeFromQuantity !== null && change.changeFromQuantity !== undefined && change.changeFromQuantity !== current) {
+      rowErrors.push({
+        code: 'CHANGE_FROM_QUANTITY_STALE',
+        field: [...field, 'changeFromQuantity'],
+        message: 'The changeFromQuantity argument no longer matches the persisted quantity.',
+      });
     }
-    errors.push(...rowErrors);
+    const after = current + change.delta;
+    const onHandAfter = name === 'incoming' || name === 'on_hand' ? after : store.get(target.level, 'on_hand') + change.delta;
+    if (after > ADJUST_LIMIT || onHandAfter > ADJUST_LIMIT)
+      rowErrors.push({ code: 'INVALID_QUANTITY_TOO_HIGH', field: [...field, 'delta'], message: "The quantity can't be higher than 2,000,000,000." });
+    else if (after < -ADJUST_LIMIT || onHandAfter < -ADJUST_LIMIT)
+      rowErrors.push({ code: 'INVALID_QUANTITY_TOO_LOW', field: [...field, 'delta'], message: "The quantity can't be lower than -2,000,000,000." });
+    running.set(target.level, after);
+    return { ...target, delta: change.delta, ledgerDocumentUri: ledgerUri };
   });
-  if (errors.length > 0) return ledger.remember(key, fingerprint, { inventoryAdjustmentGroup: null, userErrors: errors });
-  const group = applyRows(ledger, 'adjust', name, planned, input, key, now);
-  return ledger.remember(key, fingerprint, { inventoryAdjustmentGroup: group, userErrors: [] });
 }

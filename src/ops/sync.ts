@@ -51,7 +51,6 @@ export interface SyncResult {
  * LockHeldError when the lock stays held; other failures are recorded in the run and returned in `error`.
  */
 export async function runSync(db: Db, config: LoadedConfig, options: SyncOptions): Promise<SyncResult> {
-  const started = performance.now();
   const log = options.logger;
   const env = options.env ?? process.env;
   // A bad webhook setting is a config error: report it before anything runs.
@@ -65,6 +64,8 @@ export async function runSync(db: Db, config: LoadedConfig, options: SyncOptions
     onHeartbeatError: (error: unknown) => log.warn(`could not refresh the lock heartbeat: ${errorMessage(error)}`, { event: 'heartbeat-failed', runId }),
   };
   return withLock(db, lockOptions, async (held) => {
+    // The run's duration starts once it holds the lock: a wait for it is not the run's.
+    const started = performance.now();
     const run = openRun(db, config, options, held, env);
     runId = run.runId;
     const signals = closeOnSignal(run, held, options.onSignal);

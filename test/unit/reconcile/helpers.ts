@@ -37,10 +37,11 @@ export interface Workspace {
   /** A config as a user writes it (the loader fills the defaults); `bundles` writes bundles.csv. */
   config(raw: Record<string, unknown>, bundles?: string): LoadedConfig;
   erp(lines: ErpLine[]): SnapshotInfo;
-  /** `isActive: false` a deactivated location, `tracked: false` an item whose quantities Shopify does not track. */
+  /** `isActive: false` a deactivated location; `untracked`: ids of items whose quantities Shopify does not track. */
   shopify(shop: {
     locations: { id: string; name: string; isActive?: boolean }[];
-    items?: { id: string; sku: string | null; tracked?: boolean }[];
+    items?: { id: string; sku: string | null }[];
+    untracked?: string[];
     levels: ShopLevel[];
   }): SnapshotInfo;
   /** A reconciled base for hybrid authority. */
@@ -86,10 +87,8 @@ export function workspace(): Workspace {
     shopify(shop) {
       const writer = new ShopifySnapshotWriter(db, 'test-shop.myshopify.com');
       for (const location of shop.locations) writer.addLocation(location.id, location.name, location.isActive);
-      const items: { id: string; sku: string | null; tracked?: boolean }[] = shop.items ?? [
-        ...new Map(shop.levels.map((l) => [l.item, { id: l.item, sku: l.sku }])).values(),
-      ];
-      for (const item of items) writer.addItem(item.id, item.sku, item.tracked);
+      const items = shop.items ?? [...new Map(shop.levels.map((l) => [l.item, { id: l.item, sku: l.sku }])).values()];
+      for (const item of items) writer.addItem(item.id, item.sku, !shop.untracked?.includes(item.id));
       for (const l of shop.levels)
         writer.addLevel(l.item, l.location, l.sku, {
           available: l.available,
@@ -158,10 +157,7 @@ export function leftOutShop(ws: Workspace): LoadedConfig {
   ]);
   ws.shopify({
     locations: LEFT_OUT_LOCATIONS,
-    items: [
-      { id: ITEM(1), sku: 'TEE' },
-      { id: ITEM(2), sku: 'SVC', tracked: false },
-    ],
+    untracked: [ITEM(2)],
     levels: [
       { sku: 'TEE', item: ITEM(1), location: LOC(1), available: 5 },
       { sku: 'TEE', item: ITEM(1), location: LOC(2), available: 4 },

@@ -64,10 +64,7 @@ describe('computeDiff: untracked items and inactive locations', () => {
     ]);
     ws.shopify({
       locations: LOCATIONS,
-      items: [
-        { id: ITEM(1), sku: 'A', tracked: false },
-        { id: ITEM(2), sku: 'B' },
-      ],
+      untracked: [ITEM(1)],
       levels: [
         { sku: 'A', item: ITEM(1), location: LOC(1), available: 0 },
         { sku: 'B', item: ITEM(2), location: LOC(2), available: 1 },
@@ -86,7 +83,7 @@ describe('computeDiff: untracked items and inactive locations', () => {
     ws.erp(skus.map((sku) => ({ sku, wh: 'WH-A', onHand: 1 })));
     ws.shopify({
       locations: [LOCATIONS[0]!],
-      items: skus.map((sku, i) => ({ id: ITEM(i + 1), sku, tracked: false })),
+      untracked: skus.map((_, i) => ITEM(i + 1)),
       levels: skus.map((sku, i) => ({ sku, item: ITEM(i + 1), location: LOC(1), available: 0 })),
     });
     const [issue] = ws.diff(config).issues;
@@ -119,11 +116,7 @@ describe('computeDiff: untracked items and inactive locations', () => {
     ws.erp([{ sku: 'KNOWN', wh: 'WH-A', onHand: 1 }]);
     ws.shopify({
       locations: LOCATIONS,
-      items: [
-        { id: ITEM(1), sku: 'KNOWN' },
-        { id: ITEM(2), sku: 'GIFT-CARD', tracked: false },
-        { id: ITEM(3), sku: 'OLD-STOCK' },
-      ],
+      untracked: [ITEM(2)],
       levels: [
         { sku: 'KNOWN', item: ITEM(1), location: LOC(1), available: 1 },
         { sku: 'GIFT-CARD', item: ITEM(2), location: LOC(1), available: 5 },
@@ -152,10 +145,7 @@ describe('computeDiff: untracked items and inactive locations', () => {
     ws.erp([{ sku: 'PART', wh: 'WH-A', onHand: 10 }]);
     ws.shopify({
       locations: [LOCATIONS[0]!],
-      items: [
-        { id: ITEM(1), sku: 'PART' },
-        { id: ITEM(2), sku: 'KIT', tracked: false },
-      ],
+      untracked: [ITEM(2)],
       levels: [
         { sku: 'PART', item: ITEM(1), location: LOC(1), available: 10 },
         { sku: 'KIT', item: ITEM(2), location: LOC(1), available: 1 },
@@ -201,10 +191,7 @@ describe('plan guards are not fooled by left-out levels', () => {
         { id: LOC(2), name: 'Store' },
         { id: LOC(3), name: 'Old Store', isActive: false },
       ],
-      items: [
-        ...['A', 'B', 'C', 'D', 'S'].map((sku, i) => ({ id: ITEM(i + 1), sku })),
-        ...untracked.map((sku, i) => ({ id: ITEM(100 + i), sku, tracked: false })),
-      ],
+      untracked: untracked.map((_, i) => ITEM(100 + i)),
       levels: [
         { sku: 'A', item: ITEM(1), location: LOC(1), available: 5 },
         { sku: 'B', item: ITEM(2), location: LOC(1), available: 3 },

@@ -87,6 +87,8 @@ export interface LocationSummary {
   conflicts: number;
   /** Compared levels with stock in Shopify (available > 0), for the guards. */
   stocked: number;
+  /** Levels left out here (untracked items, or all of an inactive location's): never written, not compared. */
+  leftOut: number;
 }
 
 /** Levels left out (LEFT_OUT_STATUSES), in all and by why. */
@@ -96,7 +98,7 @@ export interface LeftOut {
   atInactiveLocations: number;
 }
 
-export interface DiffSummary extends Omit<LocationSummary, 'locationId' | 'locationName'> {
+export interface DiffSummary extends Omit<LocationSummary, 'locationId' | 'locationName' | 'leftOut'> {
   threshold: number;
   byLocation: LocationSummary[];
   reported: Record<Exclude<RowStatus, 'ok' | 'change'>, number> & { clamped: number };

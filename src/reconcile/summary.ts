@@ -15,6 +15,7 @@ function emptyLocationSummary(locationId: string, locationName: string): Locatio
     erpDrift: { levels: 0, units: 0 },
     conflicts: 0,
     stocked: 0,
+    leftOut: 0,
   };
 }
 
@@ -73,7 +74,8 @@ export function summarize(
     const location = locationOf(g.locationId);
     // Left-out levels are not compared: counted there, they would dilute the zeroed share and keep a
     // location that the plan empties looking stocked (see docs/reconcile.md, "Left out").
-    if (g.status !== 'ambiguous-sku' && !LEFT_OUT_STATUSES.includes(g.status)) {
+    if (LEFT_OUT_STATUSES.includes(g.status)) location.leftOut += g.n;
+    else if (g.status !== 'ambiguous-sku') {
       location.levelsCompared += g.compared ?? 0;
       location.stocked += g.stocked ?? 0;
     }

@@ -165,6 +165,7 @@ function locationTotals(l: LocationSummary): string {
   const parts = [`${plural(l.levelsDrifting, 'level')} drifting in Shopify of ${num(l.levelsCompared)}, |drift| ${num(l.totalAbsDrift)}`];
   if (l.erpDrift.levels) parts.push(plural(l.erpDrift.levels, 'ERP correction'));
   if (l.conflicts) parts.push(plural(l.conflicts, 'conflict'));
+  if (l.leftOut) parts.push(`${num(l.leftOut)} left out`);
   return parts.join('; ');
 }
 

@@ -41,6 +41,7 @@ const locationSummary = z.looseObject({
   totalAbsDrift: count,
   oversell: risk,
   lostSales: risk,
+  leftOut: count.optional().describe('levels left out at this location (untracked items, an inactive location): never written, not compared'),
 });
 const guardCheck = z.looseObject({ name: z.string(), ok: z.boolean(), message: z.string() });
 

@@ -175,6 +175,7 @@ describe('diff, plan and apply --commit leave untracked items and inactive locat
     const table = await shop.cli(['diff']);
     assert.equal(table.code, 0, table.stderr);
     assert.match(table.stdout, /3 levels left out: 2 of untracked items, 1 at inactive locations$/m);
+    assert.match(table.stdout, /^Old Store {2}0 levels drifting in Shopify of 0, \|drift\| 0; 1 left out$/m);
     assert.match(table.stdout, /! locations\[1\]\.shopifyLocation: "Old Store" is inactive in Shopify/);
   });
 

@@ -681,6 +681,7 @@ describe('computeDiff: filters, threshold, snapshots, summary', () => {
         erpDrift: none,
         conflicts: 0,
         stocked: 2,
+        leftOut: 0,
       },
       {
         locationId: LOC(2),
@@ -693,6 +694,7 @@ describe('computeDiff: filters, threshold, snapshots, summary', () => {
         erpDrift: none,
         conflicts: 0,
         stocked: 2,
+        leftOut: 0,
       },
     ]);
     assert.equal(driftExitCode(summary, { detailedExitcode: true }), 2);

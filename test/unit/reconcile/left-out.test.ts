@@ -43,10 +43,10 @@ describe('computeDiff: untracked items and inactive locations', () => {
     assert.equal(result.summary.stocked, 1);
     assert.equal(result.summary.levelsDrifting, 1);
     assert.deepEqual(
-      result.summary.byLocation.map((l) => [l.locationName, l.levelsCompared, l.stocked]),
+      result.summary.byLocation.map((l) => [l.locationName, l.levelsCompared, l.stocked, l.leftOut]),
       [
-        ['Main', 1, 1],
-        ['Old Store', 0, 0],
+        ['Main', 1, 1, 1],
+        ['Old Store', 0, 0, 2],
       ],
     );
     assert.deepEqual(result.issues, [

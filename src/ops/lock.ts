@@ -190,10 +190,13 @@ export interface LockWait {
   onWait?: (holder: LockRow) => void;
 }
 
+/** A waiting mark not refreshed for this long is left by a waiter that is gone (it refreshes it every 250 ms). */
+const WAITING_STALE_MS = 10_000;
+
 /** Whether a live sync is waiting for the lock (watch's writer then lets it go between two writes). */
 export function syncWaiting(db: Db, env: LockEnvironment = {}): boolean {
   const waiter = readLock(db, SYNC_WAITING);
-  return waiter !== undefined && staleReason(waiter, env) === undefined;
+  return waiter !== undefined && staleReason(waiter, { ...env, staleMs: WAITING_STALE_MS }) === undefined;
 }
 
 /**
@@ -243,7 +246,7 @@ function markWaiting(db: Db, marker: LockRow | undefined, options: LockEnvironme
       heartbeat(db, marker);
       return marker;
     }
-    return acquireLock(db, { ...options, name: SYNC_WAITING }).lock;
+    return acquireLock(db, { ...options, staleMs: WAITING_STALE_MS, name: SYNC_WAITING }).lock;
   } catch (error) {
     if (error instanceof LockHeldError || isBusy(error)) return marker;
     throw error;

@@ -11,6 +11,7 @@ import {
   staleReason,
   stillHeld,
   SYNC_WAITING,
+  syncWaiting,
   withLock,
   type LockRow,
 } from '../../../src/ops/lock.js';
@@ -145,8 +146,10 @@ describe('sync lock', () => {
     const holder = acquireLock(db, env(700, 'host-a', Date.now()));
     const told: LockRow[] = [];
     const release = sleep(300).then(() => {
-      // Meanwhile the waiter is marked, for watch's writer to see.
+      // Meanwhile the waiter is marked, for watch's writer to see; a mark left unrefreshed for 10 s would not count.
       assert.equal(readLock(db, SYNC_WAITING)?.pid, process.pid);
+      assert.equal(syncWaiting(db), true);
+      assert.equal(syncWaiting(db, { now: () => Date.now() + 11_000 }), false);
       releaseLock(db, holder.lock);
     });
     const taken = await acquireLockWaiting(db, { waitMs: 30_000, onWait: (h) => told.push(h) });

@@ -145,6 +145,52 @@ describe('invrecon watch (spawned against the emulator, demo shop)', () => {
     }
   });
 
+  it('a sync that finds a watch write in flight waits, naming watch as the holder, and runs once the write is answered', async () => {
+    const until = async (done: () => boolean, what: string) => {
+      for (const deadline = Date.now() + 60_000; !done(); await new Promise((resolve) => setTimeout(resolve, 50)))
+        if (Date.now() > deadline) throw new Error(`gave up waiting: ${what}`);
+    };
+    const lockRow = (name: string) => {
+      const db = dbOf(shop.dir);
+      try {
+        return db.prepare('SELECT pid FROM locks WHERE name = ?').get(name) as { pid: number } | undefined;
+      } finally {
+        db.close();
+      }
+    };
+    // Slow answers keep watch's write in flight, holding the lock.
+    shop.emulator.state.setFaults({ latencyMs: 4000 });
+    try {
+      assert.equal((await postRows(watch.url, [{ sku: 'TEE-BLU-M', warehouse: 'WH-A', on_hand: 33, reserved: 0 }])).status, 202);
+      await until(() => lockRow('sync')?.pid === watch.child.pid, "watch's write holding the lock");
+      const syncing = shop.cli(['sync', '--format', 'json', '--lock-wait', '120']);
+      // The sync marks itself waiting; Shopify answers at full speed again for its own pull.
+      await until(() => lockRow('sync-waiting') !== undefined, 'the sync marked as waiting');
+      shop.emulator.state.setFaults({ latencyMs: 0 });
+      const synced = await syncing;
+      assert.equal(synced.code, 0, synced.stderr);
+      assert.match(synced.stderr, new RegExp(`warning: waiting up to 120 s for the sync lock, held by ${watch.child.pid}@\\S+ since `));
+      assert.ok(['ok', 'drift'].includes(JSON.parse(synced.stdout).outcome));
+      assert.equal(lockRow('sync-waiting'), undefined);
+      assert.ok(await settled(watch.url, 120_000), 'the queue did not drain');
+      // Watch's write went through after the wait: the level is what it set.
+      const db = dbOf(shop.dir);
+      try {
+        const levels = (db.prepare("SELECT rows FROM watch_writes WHERE status = 'done' ORDER BY id").pluck().all() as string[]).flatMap(
+          (r) => (JSON.parse(r) as { levels: { sku: string; locationId: string; to: number }[] }).levels,
+        );
+        const blue = levels.filter((l) => l.sku === 'TEE-BLU-M' && l.locationId === L1).at(-1);
+        assert.ok(blue, 'no write set TEE-BLU-M');
+        assert.notEqual(blue.to, 12);
+        assert.equal(shop.emulator.state.level('gid://shopify/InventoryItem/103', L1)?.available, blue.to);
+      } finally {
+        db.close();
+      }
+    } finally {
+      shop.emulator.state.setFaults({ latencyMs: 0 });
+    }
+  });
+
   it('status shows the watch figures while it runs, and the outbox is written on SIGTERM', async () => {
     await new Promise((resolve) => setTimeout(resolve, 2500)); // the figures are refreshed every 2 s
     const status = await shop.cli(['status', '--format', 'json']);

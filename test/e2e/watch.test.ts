@@ -159,7 +159,7 @@ describe('invrecon watch (spawned against the emulator, demo shop)', () => {
       }
     };
     // Slow answers keep watch's write in flight, holding the lock.
-    shop.emulator.state.setFaults({ latencyMs: 4000 });
+    shop.emulator.state.setFaults({ latencyMs: 8000 });
     try {
       assert.equal((await postRows(watch.url, [{ sku: 'TEE-BLU-M', warehouse: 'WH-A', on_hand: 33, reserved: 0 }])).status, 202);
       await until(() => lockRow('sync')?.pid === watch.child.pid, "watch's write holding the lock");

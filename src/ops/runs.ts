@@ -1,4 +1,5 @@
 import type { Db } from '../store/db.js';
+import type { LeftOut } from '../reconcile/diff-model.js';
 
 export type RunOutcome = 'running' | 'ok' | 'drift' | 'conflicts' | 'refused' | 'error' | 'interrupted';
 
@@ -58,6 +59,8 @@ export interface SyncSummary {
   levelsCompared: number;
   /** Levels where Shopify must change (the plan's changes). */
   drifting: number;
+  /** Levels left out of the plan (untracked items, inactive locations); absent from runs recorded before. */
+  leftOut?: LeftOut;
   totalAbsDrift: number;
   /** Levels the ERP should change (Shopify is the authority there), and hybrid conflicts. */
   erpCorrections: number;

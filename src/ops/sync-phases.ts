@@ -163,6 +163,7 @@ export async function planPhase(run: SyncRun): Promise<SyncPlan> {
   summary.planDigest = plan.digest;
   summary.levelsCompared = plan.summary.levelsCompared;
   summary.drifting = plan.summary.changes;
+  summary.leftOut = diff.summary.leftOut;
   summary.totalAbsDrift = diff.summary.totalAbsDrift;
   summary.erpCorrections = plan.summary.erpCorrections;
   summary.reportedConflicts = plan.summary.conflicts;

@@ -218,6 +218,7 @@ export const syncOutput = document('invrecon sync', 'One sync run: what it pulle
   phases: z.record(z.string(), z.number().min(0)).describe('milliseconds per phase: pullErp, pullShopify, plan, apply'),
   levelsCompared: count,
   drifting: count,
+  leftOut: leftOut.optional(),
   applied: count,
   skipped: count,
   conflicts: count,

@@ -1,5 +1,5 @@
 import type { SyncSummary } from '../ops/runs.js';
-import { formatMs, plural, renderJson } from './common.js';
+import { formatMs, leftOutLine, plural, renderJson } from './common.js';
 
 /** The machine summary of `invrecon sync --format json`. */
 export function syncJson(runId: number, summary: SyncSummary): Record<string, unknown> {
@@ -38,6 +38,7 @@ export function renderSyncLine(runId: number, summary: SyncSummary): string {
   if (summary.dryRun) parts.push(`${summary.drifting} would change (use --commit)`);
   else parts.push(`applied ${summary.applied}`, `conflicts ${summary.conflicts + summary.failed}`);
   if (summary.erpCorrections > 0) parts.push(plural(summary.erpCorrections, 'ERP correction'));
+  if (summary.leftOut?.levels) parts.push(leftOutLine(summary.leftOut));
   parts.push(
     guardText(summary),
     `${plural(summary.retries, 'retry', 'retries')}`,

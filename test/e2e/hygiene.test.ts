@@ -220,7 +220,11 @@ describe('diff, plan and apply --commit leave untracked items and inactive locat
     const json = stdoutJson(result);
     assert.equal(json.drifting, 0);
     assert.equal(json.levelsCompared, 5);
+    assert.deepEqual(json.leftOut, { levels: 3, ofUntrackedItems: 2, atInactiveLocations: 1 });
     assert.equal(shop.emulator.state.history.length, historyBefore);
+    const line = await shop.cli(['sync']);
+    assert.equal(line.code, 0, line.stderr);
+    assert.match(line.stdout, /, 3 levels left out: 2 of untracked items, 1 at inactive locations, guards passed/);
   });
 });
 

@@ -8,3 +8,4 @@ export { decide, rowsToReread, type Answer, type Decision, type LevelFacts, type
 export { readAvailable, sendWrites, writeStep, type LevelWrite, type SentCall, type StepInput } from './apply/send.js';
 export { undone, type ApplyResult, type CarriedReport, type PreviewRow, type RowReport } from './apply/outcomes.js';
 export { applyPlan, DEFAULT_MAX_MISSES, type ApplyOptions } from './apply/run.js';
+export { DEFAULT_MAX_IN_FLIGHT } from './apply/lanes.js';

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { EXIT } from '../../errors.js';
 import { withLock } from '../../ops/lock.js';
 import { applyRecorded } from '../../ops/apply-run.js';
-import { undone, type ApplyResult } from '../../plan/apply.js';
+import { DEFAULT_MAX_IN_FLIGHT, undone, type ApplyResult } from '../../plan/apply.js';
 import { openPlan } from '../../plan/file.js';
 import { renderApply } from '../../views/apply.js';
 import type { ExitCodeSink } from '../main.js';
@@ -17,7 +17,7 @@ export function registerApply(program: Command, setExitCode: ExitCodeSink): void
     .option('--live', 'dry run: read each level from Shopify now and show which changes are already stale')
     .option('--max-misses <n>', 'compare-and-swap misses per level before it is reported as a conflict', '5')
     .option('--unverified', 'apply even if the plan is not what its baseline snapshots give (edited, or the config changed); recorded')
-    .option('--max-in-flight <n>', 'most calls in flight at once (they adapt below it to latency and the rate limit)', '256')
+    .option('--max-in-flight <n>', 'most calls in flight at once (they adapt below it to latency and the rate limit)', String(DEFAULT_MAX_IN_FLIGHT))
     .action(
       async (
         file: string,

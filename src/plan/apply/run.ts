@@ -40,7 +40,7 @@ export interface ApplyOptions {
   maxMisses?: number;
   /** Dry run only: read each level's current available to show which changes are already stale. */
   live?: boolean;
-  /** Most calls in flight at once (default 256; the lanes adapt below it). */
+  /** Most calls in flight at once (default DEFAULT_MAX_IN_FLIGHT; the lanes adapt below it). */
   maxInFlight?: number;
   clientOptions?: ShopifyClientOptions;
   onProgress?: (rowsDone: number, rowsTotal: number) => void;
@@ -105,6 +105,7 @@ class Applier {
   /** Every HTTP attempt reaches the audit log, but an answered mutation: its real outcome is recorded once decided. */
   private observe(event: CallEvent): void {
     if (event.outcome === 'throttled') this.lanes.throttled();
+    if (event.outcome === 'timeout' || event.outcome === 'network') this.lanes.congested();
     if (event.outcome === 'ok') this.lanes.answered(event.waitedMs);
     if (event.outcome === 'ok' && MUTATIONS.has(event.operation)) return;
     const tag = event.tag as CallTag | undefined;

@@ -17,6 +17,18 @@ describe('lanes: calls in flight', () => {
     for (let i = 0; i < 10; i++) lanes.throttled();
     assert.equal(lanes.limit, 1);
   });
+
+  it('halves once per second on timeouts and lost connections (a burst of resets is one event)', () => {
+    let t = 0;
+    const lanes = new Lanes({ initial: 64, max: 128, now: () => t });
+    lanes.congested();
+    lanes.congested();
+    lanes.congested();
+    assert.equal(lanes.limit, 32);
+    t = 1000;
+    lanes.congested();
+    assert.equal(lanes.limit, 16);
+  });
 });
 
 describe('runPool', () => {

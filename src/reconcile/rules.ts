@@ -51,21 +51,30 @@ export const AUTHORITY_SOURCE = authority.source;
 
 /**
  * Whether Shopify can take a target for the level at all (n_items: Shopify items with the SKU; observed: its
- * available there). A level Shopify has but does not count (its location deactivated, location_active 0; its
- * item's quantities untracked, tracked 0) is left out: nothing is written there, and it is no drift.
+ * available there). A level at a deactivated location (location_active 0) or of an item whose quantities
+ * Shopify does not track (tracked 0) is left out: nothing is written there, and it is no drift. Both come
+ * before `not-stocked`: a closed store usually has no levels left (Shopify makes you move its stock out), and
+ * telling the merchant to stock an item where it cannot be stocked is wrong. `not-in-shopify` and
+ * `ambiguous-sku` stay first: `tracked` means something only for a single item.
  */
 export const PRESENCE = cases(
   [
     [isNull(ref('n_items')), 'not-in-shopify'],
     [gt(ref('n_items'), 1), 'ambiguous-sku'],
-    [isNull(ref('observed')), 'not-stocked'],
     [eq(ref('location_active'), 0), 'inactive-location'],
     [eq(ref('tracked'), 0), 'untracked'],
+    [isNull(ref('observed')), 'not-stocked'],
   ],
   'pending',
 );
-/** An item neither stocked nor with anything to sell there is not worth a line. */
-export const WORTH_A_LINE = not(and(eq(ref('presence'), 'not-stocked'), eq(ref('erp_available'), 0)));
+/** A level Shopify does not have, with nothing to sell there, is not worth a line (left out or not). */
+export const WORTH_A_LINE = not(
+  and(
+    or(eq(ref('presence'), 'not-stocked'), eq(ref('presence'), 'inactive-location'), eq(ref('presence'), 'untracked')),
+    isNull(ref('observed')),
+    eq(ref('erp_available'), 0),
+  ),
+);
 
 /**
  * Orders Shopify took since the base: the growth of its committed (committed_base: at the base's Shopify

@@ -29,7 +29,9 @@ const rowStatus = z.enum([
 ]);
 const leftOut = z
   .looseObject({ levels: count, ofUntrackedItems: count, atInactiveLocations: count })
-  .describe('levels Shopify has but does not count, left out of plans (status untracked or inactive-location): never written, no drift, not compared');
+  .describe(
+    'levels at an inactive location or of an untracked item (whether Shopify has a level there or not), left out of plans (status untracked or inactive-location): never written, no drift, not compared',
+  );
 const authority = z.enum(['erp', 'shopify', 'hybrid']);
 const outcome = z.enum(['running', 'ok', 'drift', 'conflicts', 'refused', 'error', 'interrupted']);
 const risk = z.looseObject({ levels: count, units: count });

@@ -228,6 +228,56 @@ describe('diff, plan and apply --commit leave untracked items and inactive locat
   });
 });
 
+describe('a closed store: the inactive location has no levels left', () => {
+  // Shopify makes you move a location's stock out before you deactivate it: Old Store has no levels at all.
+  // ENGRAVING (untracked) has no level at Downtown either, where the ERP has 2.
+  const closedSeed: Seed = {
+    locations: hygieneSeed.locations,
+    items: hygieneSeed.items.map((i) => ({
+      ...i,
+      levels: (i.levels ?? []).filter((l) => l.locationId === MAIN || (l.locationId === DOWNTOWN && i.inventoryItemId !== ENGRAVING)),
+    })),
+  };
+  const closedFiles = { ...hygieneFiles, 'erp.csv': hygieneFiles['erp.csv'].replace('ENGRAVING,STORE-1,0,0', 'ENGRAVING,STORE-1,2,0') };
+  let shop: ShopWorkspace;
+  before(async () => {
+    shop = await openShopWorkspace({ seed: closedSeed, files: closedFiles });
+    for (const args of [
+      ['pull', 'erp'],
+      ['pull', 'shopify'],
+    ]) {
+      const result = await shop.cli(args);
+      assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
+    }
+  });
+  after(() => shop.close());
+
+  it('diff: levels with no Shopify level there are left out and counted, not "not stocked"', async () => {
+    const json = stdoutJson(await shop.cli(['diff', '--format', 'json']));
+    assert.deepEqual(
+      json.rows.map((r: any) => [r.sku, r.locationName, r.target, r.observed, r.status]),
+      [
+        ['ENGRAVING', 'Downtown', 2, null, 'untracked'],
+        ['CAP-BLK', 'Main Warehouse', 0, 1, 'change'],
+        ['ENGRAVING', 'Main Warehouse', 12, 0, 'untracked'],
+        ['MUG-WHT', 'Main Warehouse', 24, 30, 'change'],
+        ['TEE-RED-M', 'Main Warehouse', 10, 5, 'change'],
+        ['TEE-RED-M', 'Old Store', 9, null, 'inactive-location'],
+      ],
+    );
+    assert.equal(json.summary.reported['not-stocked'], 0);
+    assert.deepEqual(json.summary.leftOut, { levels: 3, ofUntrackedItems: 2, atInactiveLocations: 1 });
+    assert.match(
+      json.issues[0],
+      /^locations\[1\]\.shopifyLocation: "Old Store" is inactive in Shopify \(deactivated\): nothing is written there, 1 level left out;/,
+    );
+    const table = await shop.cli(['diff']);
+    assert.equal(table.code, 0, table.stderr);
+    assert.doesNotMatch(table.stdout, /not stocked|not-stocked/);
+    assert.match(table.stdout, /3 levels left out: 2 of untracked items, 1 at inactive locations$/m);
+  });
+});
+
 describe('apply: an item untracked or a location deactivated since the plan', () => {
   // The plan is made while everything is tracked and active; the shop it is applied to has since changed.
   const before_: Seed = {

@@ -167,3 +167,36 @@ export function leftOutShop(ws: Workspace): LoadedConfig {
   });
   return config;
 }
+
+/**
+ * A closed store as Shopify usually has it: Old Store deactivated with no levels left. The ERP still lists
+ * TEE there (9) and MUG (0); untracked SVC (12) and GIFT (0) have no level at Main.
+ */
+export function closedStoreShop(ws: Workspace, bundles?: string): LoadedConfig {
+  const config = ws.config({ locations: LEFT_OUT_MAPPINGS }, bundles);
+  ws.erp([
+    { sku: 'TEE', wh: 'WH-A', onHand: 10 },
+    { sku: 'TEE', wh: 'WH-OLD', onHand: 9 },
+    { sku: 'MUG', wh: 'WH-A', onHand: 2 },
+    { sku: 'MUG', wh: 'WH-OLD', onHand: 0 },
+    { sku: 'SVC', wh: 'WH-A', onHand: 12 },
+    { sku: 'GIFT', wh: 'WH-A', onHand: 0 },
+  ]);
+  ws.shopify({
+    locations: LEFT_OUT_LOCATIONS,
+    items: [
+      { id: ITEM(1), sku: 'TEE' },
+      { id: ITEM(2), sku: 'MUG' },
+      { id: ITEM(3), sku: 'SVC' },
+      { id: ITEM(4), sku: 'GIFT' },
+      ...(bundles ? [{ id: ITEM(5), sku: 'KIT' }] : []),
+    ],
+    untracked: [ITEM(3), ITEM(4)],
+    levels: [
+      { sku: 'TEE', item: ITEM(1), location: LOC(1), available: 5 },
+      { sku: 'MUG', item: ITEM(2), location: LOC(1), available: 2 },
+      ...(bundles ? [{ sku: 'KIT', item: ITEM(5), location: LOC(1), available: 1 }] : []),
+    ],
+  });
+  return config;
+}

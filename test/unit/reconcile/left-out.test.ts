@@ -4,7 +4,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { driftExitCode } from '../../../src/cli/commands/diff.js';
 import { buildPlan } from '../../../src/plan/build.js';
 import { readPlan } from '../../../src/plan/file.js';
-import { brief, ITEM, LEFT_OUT_LOCATIONS, LEFT_OUT_MAPPINGS, leftOutShop, LOC, rowOf, workspace, type Workspace } from './helpers.js';
+import { brief, closedStoreShop, ITEM, LEFT_OUT_LOCATIONS, LEFT_OUT_MAPPINGS, leftOutShop, LOC, rowOf, workspace, type Workspace } from './helpers.js';
 
 // Levels Shopify has but does not count: of untracked items, at inactive locations. Left out of plans,
 // never drift, not compared, and counted.
@@ -53,6 +53,37 @@ describe('computeDiff: untracked items and inactive locations', () => {
       'locations[1].shopifyLocation: "Old Store" is inactive in Shopify (deactivated): nothing is written there, 2 levels left out; reactivate it, or map "WH-OLD" to an active location',
       '1 SKU left out (1 level): Shopify does not track its quantities, so nothing is written for it: "SVC"; turn on "Track quantity" in Shopify to reconcile it',
     ]);
+  });
+
+  it('a closed store with no levels left, and untracked items with no level: left out and counted, not "not-stocked"', (t) => {
+    const ws = open(t);
+    const result = ws.diff(closedStoreShop(ws), { all: true });
+    // MUG at Old Store and GIFT at Main: no level and nothing to sell there, so no line.
+    assert.deepEqual(brief(result), [
+      ['MUG', 'Main', 2, 2, 'ok'],
+      ['SVC', 'Main', 12, null, 'untracked'],
+      ['TEE', 'Main', 10, 5, 'change'],
+      ['TEE', 'Old Store', 9, null, 'inactive-location'],
+    ]);
+    assert.match(rowOf(result, 'TEE', LOC(2)).reason, /^left out: the Shopify location is inactive/);
+    assert.equal(result.summary.reported['not-stocked'], 0);
+    assert.deepEqual(result.summary.leftOut, { levels: 2, ofUntrackedItems: 1, atInactiveLocations: 1 });
+    assert.equal(result.summary.levelsCompared, 2);
+    assert.match(result.issues[0]!, /"Old Store" is inactive in Shopify \(deactivated\): nothing is written there, 1 level left out;/);
+    assert.match(result.issues[1]!, /^1 SKU left out \(1 level\): .*"SVC"/);
+  });
+
+  it('a bundle at a closed store with no level there is left out too (the per-level rule the bundles use)', (t) => {
+    const ws = open(t);
+    const result = ws.diff(closedStoreShop(ws, 'bundle_sku,component_sku,quantity\nKIT,TEE,1\n'), { all: true });
+    assert.deepEqual(
+      brief(result).filter(([sku]) => sku === 'KIT'),
+      [
+        ['KIT', 'Main', 10, 1, 'change'],
+        ['KIT', 'Old Store', 9, null, 'inactive-location'],
+      ],
+    );
+    assert.equal(result.summary.reported['not-stocked'], 0);
   });
 
   it('are no drift for the CI gate, and filters count them like any row', (t) => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Recomputer } from '../../../src/ops/watch/recompute.js';
 import { acceptErpRows, seedFromSnapshots } from '../../../src/ops/watch/state.js';
-import { ITEM, leftOutShop, LOC, workspace } from '../reconcile/helpers.js';
+import { closedStoreShop, ITEM, leftOutShop, LOC, workspace } from '../reconcile/helpers.js';
 
 // The live recompute must give what `diff` gives on the same state: it runs the same code over a slice.
 const view = (rows: { sku: string; locationId: string; target: number | null; observed: number | null; status: string; authority: string }[]) =>
@@ -83,6 +83,26 @@ describe('watch recompute', () => {
       assert.notEqual(kitBefore, 1);
       const dirty = w.db.prepare('SELECT sku FROM watch_dirty').pluck().all();
       assert.deepEqual(dirty, ['MUG']);
+    } finally {
+      recomputer.close();
+      w.close();
+    }
+  });
+
+  it('leaves out what diff leaves out where Shopify has no level: a closed store, an untracked item', () => {
+    const w = workspace();
+    const config = closedStoreShop(w);
+    seedFromSnapshots(w.db);
+    const recomputer = new Recomputer(w.db, config);
+    try {
+      const rows = recomputer.compute(recomputer.affected(['TEE', 'MUG', 'SVC', 'GIFT']));
+      assert.deepEqual(view(rows), [
+        `MUG@${LOC(1)}: ok 2/2 (erp)`,
+        `SVC@${LOC(1)}: untracked 12/null (erp)`,
+        `TEE@${LOC(1)}: change 10/5 (erp)`,
+        `TEE@${LOC(2)}: inactive-location 9/null (erp)`,
+      ]);
+      assert.deepEqual(view(rows), view(w.diff(config, { all: true, hybridOk: true }).rows));
     } finally {
       recomputer.close();
       w.close();

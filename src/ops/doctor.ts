@@ -328,7 +328,7 @@ async function shopifyChecks(
             id: 'location',
             status: 'fail',
             message: `locations[${r.configIndex}] ${JSON.stringify(r.locationName)} (${r.locationId}) is deactivated: it stocks nothing and takes no writes`,
-            fix: 'reactivate it in Shopify, or map its warehouses to an active location',
+            fix: 'reactivate it in Shopify, or remove this entry from locations (map its warehouses to another location only if their stock has really moved there)',
           },
     );
   }

@@ -47,22 +47,42 @@ function formulaOf(row: DiffRow): FormulaNumbers | undefined {
   return row.kind === 'level' && row.erp ? [row.erp.onHand, row.erp.reserved, row.erp.safetyStock, row.erp.safetySource, row.erp.shopifyCommitted] : undefined;
 }
 
-/** Mapped warehouses (by the current config) that had rows in the earlier export and have none in this one. */
-function vanishedWarehouses(db: Db, earlier: SnapshotInfo, current: SnapshotInfo, config: LoadedConfig): string[] {
+/**
+ * Mapped warehouses (by the current config) that had rows in the earlier export and have none in this one.
+ * A warehouse mapped to a deactivated location is not one: nothing is written for it, and a closed store's
+ * warehouse is expected to leave the export.
+ */
+function vanishedWarehouses(db: Db, earlier: SnapshotInfo, current: SnapshotInfo, config: LoadedConfig, inactive: ReadonlySet<string>): string[] {
   const before = warehouseRows(db, earlier);
   const now = warehouseRows(db, current);
   return config.locations
     .flatMap((l) => l.warehouses)
-    .filter((w) => before.has(w) && !now.has(w))
+    .filter((w) => before.has(w) && !now.has(w) && !inactive.has(w))
     .sort();
 }
 
-/** The earlier exports the guards judge this one against: the previous snapshot and the known-good baseline. */
-function guardReferences(db: Db, config: LoadedConfig, current: SnapshotInfo): GuardReference[] {
+/** Rows of an export in the given warehouses. */
+function rowsIn(db: Db, snapshot: SnapshotInfo, warehouses: ReadonlySet<string>): number {
+  if (warehouses.size === 0) return 0;
+  const rows = warehouseRows(db, snapshot);
+  return [...warehouses].reduce((sum, w) => sum + (rows.get(w) ?? 0), 0);
+}
+
+/**
+ * The earlier exports the guards judge this one against: the previous snapshot and the known-good baseline.
+ * `rows` counts only the rows something can be written for: warehouses of inactive locations are left out,
+ * on both sides, so a closed store whose warehouse leaves the export does not look like a truncated export.
+ */
+function guardReferences(db: Db, config: LoadedConfig, current: SnapshotInfo, inactive: ReadonlySet<string>): GuardReference[] {
   const references: GuardReference[] = [];
   const add = (snapshot: SnapshotInfo | undefined, role: GuardReference['role']) => {
     if (!snapshot || snapshot.id === current.id || references.some((r) => r.snapshotId === snapshot.id)) return;
-    references.push({ role, snapshotId: snapshot.id, rows: snapshot.rowCount, vanishedWarehouses: vanishedWarehouses(db, snapshot, current, config) });
+    references.push({
+      role,
+      snapshotId: snapshot.id,
+      rows: snapshot.rowCount - rowsIn(db, snapshot, inactive),
+      vanishedWarehouses: vanishedWarehouses(db, snapshot, current, config, inactive),
+    });
   };
   const baseline = knownGoodBaseline(db);
   add(baseline?.snapshot, baseline?.kind ?? 'last-applied');
@@ -181,12 +201,14 @@ export function buildPlan(db: Db, config: LoadedConfig, options: BuildPlanOption
     for (const row of diff.planRows('hybrid-ok')) {
       if (row.erp) writer.hybridBase({ sku: row.sku, locationId: row.locationId, erpAvailable: row.erp.available, shopifyAvailable: row.observed! });
     }
-    const references = guardReferences(db, config, diff.erpSnapshot);
+    const inactive = new Set(diff.inactiveWarehouses);
+    const references = guardReferences(db, config, diff.erpSnapshot, inactive);
     const checks = evaluateGuards(config.guards, {
       changes,
       zeroed,
       levelsCompared: diff.summary.levelsCompared,
-      erpRows: diff.erpSnapshot.rowCount,
+      erpRows: diff.erpSnapshot.rowCount - rowsIn(db, diff.erpSnapshot, inactive),
+      inactiveWarehouses: [...inactive].sort(),
       references,
       byLocation: diff.summary.byLocation.map((l) => {
         const here = byLocation.get(l.locationId);

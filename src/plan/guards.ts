@@ -7,6 +7,7 @@ export interface GuardReference {
   /** previous: the snapshot pulled just before; last-applied / last-passed: the known-good baseline. */
   role: 'previous' | 'last-applied' | 'last-passed';
   snapshotId: number;
+  /** Its rows, less those of warehouses mapped to inactive locations. */
   rows: number;
   /** Mapped warehouses (by the current config) that had rows in that export and have none in this one. */
   vanishedWarehouses: string[];
@@ -28,7 +29,10 @@ export interface GuardInputs {
   zeroed: number;
   /** Levels both sides have, the base of the zeroed share. */
   levelsCompared: number;
+  /** Rows of this export, less those of warehouses mapped to inactive locations. */
   erpRows: number;
+  /** Warehouses mapped to inactive locations: left out of maxRowDrop and warehousesPresent (nothing is written for them). */
+  inactiveWarehouses?: string[];
   /** The previous snapshot and the known-good baseline (one entry when they are the same snapshot). */
   references: GuardReference[];
   /** Zeroed and compared levels per Shopify location: one lost warehouse must not empty one store. */
@@ -104,13 +108,17 @@ export function evaluateGuards(guards: Config['guards'], inputs: GuardInputs): G
     .map((r) => ({ ...r, drop: Math.max(0, (r.rows - inputs.erpRows) / r.rows) }))
     .sort((a, b) => b.drop - a.drop);
   const largest = drops[0];
+  const inactive = inputs.inactiveWarehouses ?? [];
+  const notCounting = inactive.length
+    ? `; not counting ${inactive.map((w) => JSON.stringify(w)).join(', ')}, mapped to ${inactive.length > 1 ? 'inactive locations' : 'an inactive location'}`
+    : '';
   checks.push({
     name: 'maxRowDrop',
     ok: (largest?.drop ?? 0) <= guards.maxRowDrop,
     limit: guards.maxRowDrop,
     value: round(largest?.drop ?? 0),
     message: largest
-      ? `ERP rows ${largest.rows} in ${referenceLabel(largest)} → ${inputs.erpRows} (drop ${percent(largest.drop)}; guards.maxRowDrop ${percent(guards.maxRowDrop)})`
+      ? `ERP rows ${largest.rows} in ${referenceLabel(largest)} → ${inputs.erpRows} (drop ${percent(largest.drop)}; guards.maxRowDrop ${percent(guards.maxRowDrop)}${notCounting})`
       : 'no earlier ERP snapshot to compare the row count with',
   });
   const vanished = [...new Set(inputs.references.flatMap((r) => r.vanishedWarehouses))].sort();
@@ -123,7 +131,7 @@ export function evaluateGuards(guards: Config['guards'], inputs: GuardInputs): G
     message: vanished.length
       ? `mapped warehouse${vanished.length > 1 ? 's' : ''} ${vanished.map((w) => JSON.stringify(w)).join(', ')} had rows in ${where.join(' and ')} and ${vanished.length > 1 ? 'have' : 'has'} none now`
       : inputs.references.length
-        ? `every mapped warehouse of ${inputs.references.map(referenceLabel).join(' and ')} is still there`
+        ? `every mapped warehouse of ${inputs.references.map(referenceLabel).join(' and ')} is still there${notCounting}`
         : 'no earlier ERP snapshot to compare the warehouses with',
   });
   return checks;

@@ -23,6 +23,8 @@ export { driftCounts } from './summary.js';
 export interface PreparedDiff extends Omit<DiffResult, 'rows'> {
   /** The mapped Shopify locations, by name. */
   locations: { locationId: string; locationName: string }[];
+  /** Warehouses mapped to a deactivated Shopify location: nothing is written for their rows (the export guards leave them out). */
+  inactiveWarehouses: string[];
   /** Rows in report order (location name, then SKU), read from SQL one at a time: memory stays flat in rows. */
   rows(): IterableIterator<DiffRow>;
   /** The first `limit` rows of each location in report order, and how many rows each location has in all. */
@@ -123,6 +125,7 @@ export function prepareDiff(db: Db, config: LoadedConfig, options: DiffOptions =
     summary,
     issues,
     locations: resolved.map((l) => ({ locationId: l.locationId, locationName: l.locationName })),
+    inactiveWarehouses: resolved.filter((l) => !l.isActive).flatMap((l) => l.warehouses),
     rows: () => mapped(db.prepare(`${select} ORDER BY l.name, d.sku`).iterate(rowParams)),
     firstRowsByLocation(limit) {
       const counts = new Map(

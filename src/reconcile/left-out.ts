@@ -15,7 +15,9 @@ export function leftOutIssues(db: Db, resolved: readonly ResolvedLocation[]): st
     const levels = atLocation.get(location.locationId) as number;
     issues.push(
       `locations[${location.configIndex}].shopifyLocation: ${JSON.stringify(location.locationName)} is inactive in Shopify (deactivated): nothing is written there, ` +
-        `${plural(levels, 'level')} left out; reactivate it, or map ${location.warehouses.map((w) => JSON.stringify(w)).join(', ')} to an active location`,
+        `${plural(levels, 'level')} left out; reactivate it, or remove this entry from "locations" ` +
+        // Mapping a closed store's warehouse to another location would add stock that is not on that location's shelves.
+        `(map ${location.warehouses.map((w) => JSON.stringify(w)).join(', ')} to another location only if that stock has really moved there)`,
     );
   }
   const untracked = db.prepare(`SELECT COUNT(DISTINCT sku) AS skus, COUNT(*) AS levels FROM t_diff WHERE status = 'untracked'`).get() as {

@@ -1,6 +1,7 @@
 // Real-store hygiene, end to end: untracked items and inactive locations are read by both pull modes,
 // kept in the snapshot, left out of diff, plan and apply, and reported with counts.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
@@ -169,7 +170,7 @@ describe('diff, plan and apply --commit leave untracked items and inactive locat
       ],
     );
     assert.deepEqual(json.issues, [
-      'locations[1].shopifyLocation: "Old Store" is inactive in Shopify (deactivated): nothing is written there, 1 level left out; reactivate it, or map "WH-OLD" to an active location',
+      'locations[1].shopifyLocation: "Old Store" is inactive in Shopify (deactivated): nothing is written there, 1 level left out; reactivate it, or remove this entry from "locations" (map "WH-OLD" to another location only if that stock has really moved there)',
       '1 SKU left out (2 levels): Shopify does not track its quantities, so nothing is written for it: "ENGRAVING"; turn on "Track quantity" in Shopify to reconcile it',
     ]);
     const table = await shop.cli(['diff']);
@@ -275,6 +276,21 @@ describe('a closed store: the inactive location has no levels left', () => {
     assert.equal(table.code, 0, table.stderr);
     assert.doesNotMatch(table.stdout, /not stocked|not-stocked/);
     assert.match(table.stdout, /3 levels left out: 2 of untracked items, 1 at inactive locations$/m);
+  });
+
+  it('plan: the ERP stops exporting the warehouse of the closed store, and the guards still pass', async () => {
+    writeFileSync(join(shop.dir, 'erp-closed.csv'), closedFiles['erp.csv'].replace('TEE-RED-M,WH-OLD,9,0\n', ''));
+    const pulled = await shop.cli(['pull', 'erp', '--csv', 'erp-closed.csv']);
+    assert.equal(pulled.code, 0, pulled.stderr);
+    const planned = await shop.cli(['plan', '--out', 'plan.json']);
+    assert.equal(planned.code, 0, planned.stderr);
+    assert.match(
+      planned.stdout,
+      /warehousesPresent: every mapped warehouse of the previous ERP snapshot \(#1\) is still there; not counting "WH-OLD", mapped to an inactive location/,
+    );
+    const plan = readPlan(join(shop.dir, 'plan.json'));
+    assert.ok(plan.guards.applyable, JSON.stringify(plan.guards.checks));
+    assert.deepEqual(plan.summary.leftOut, { levels: 2, ofUntrackedItems: 2, atInactiveLocations: 0 });
   });
 });
 

@@ -50,7 +50,7 @@ describe('computeDiff: untracked items and inactive locations', () => {
       ],
     );
     assert.deepEqual(result.issues, [
-      'locations[1].shopifyLocation: "Old Store" is inactive in Shopify (deactivated): nothing is written there, 2 levels left out; reactivate it, or map "WH-OLD" to an active location',
+      'locations[1].shopifyLocation: "Old Store" is inactive in Shopify (deactivated): nothing is written there, 2 levels left out; reactivate it, or remove this entry from "locations" (map "WH-OLD" to another location only if that stock has really moved there)',
       '1 SKU left out (1 level): Shopify does not track its quantities, so nothing is written for it: "SVC"; turn on "Track quantity" in Shopify to reconcile it',
     ]);
   });
@@ -249,5 +249,37 @@ describe('plan guards are not fooled by left-out levels', () => {
       ['S', 'Store', 2, 0],
     ]);
     assert.deepEqual(plan.summary.leftOut, header.summary.leftOut);
+  });
+
+  it('a closed store whose warehouse leaves the export: neither warehousesPresent nor maxRowDrop refuse the plan', (t) => {
+    const ws = open(t);
+    const config = ws.config({ locations: MAPPINGS, guards: { maxChanges: 100, maxZeroedShare: 0.5, maxRowDrop: 0.5 } });
+    const shop = { locations: LOCATIONS, levels: [{ sku: 'A', item: ITEM(1), location: LOC(1), available: 1 }] };
+    // WH-OLD was most of the export; it has none now. Every row something can be written for is still there.
+    ws.erp([{ sku: 'A', wh: 'WH-A', onHand: 4 }, ...['A', 'B', 'C'].map((sku) => ({ sku, wh: 'WH-OLD', onHand: 2 }))]);
+    ws.erp([{ sku: 'A', wh: 'WH-A', onHand: 4 }]);
+    ws.shopify(shop);
+    const { header } = buildPlan(ws.db, config, {}, { out: join(ws.dir, 'plan.json') });
+    const check = (name: string) => header.guards.checks.find((c) => c.name === name)!;
+    assert.ok(header.guards.applyable, JSON.stringify(header.guards.checks));
+    assert.equal(check('maxRowDrop').value, 0);
+    assert.match(
+      check('maxRowDrop').message,
+      /^ERP rows 1 in the previous ERP snapshot \(#1\) → 1 \(drop 0\.0%; .*; not counting "WH-OLD", mapped to an inactive location\)$/,
+    );
+    assert.match(check('warehousesPresent').message, /is still there; not counting "WH-OLD", mapped to an inactive location$/);
+    assert.deepEqual(
+      header.guards.references?.map((r) => [r.rows, r.vanishedWarehouses]),
+      [[1, []]],
+    );
+
+    // The same export with Old Store active again: the missing warehouse is refused, as any mapped one.
+    const reopened = ws.config({ locations: MAPPINGS, guards: { maxChanges: 100, maxZeroedShare: 0.5, maxRowDrop: 0.5 } });
+    ws.shopify({ ...shop, locations: LOCATIONS.map((l) => ({ ...l, isActive: true })) });
+    const refused = buildPlan(ws.db, reopened, {}, { out: join(ws.dir, 'plan2.json') }).header;
+    assert.deepEqual(
+      refused.guards.checks.filter((c) => !c.ok).map((c) => c.name),
+      ['maxRowDrop', 'warehousesPresent'],
+    );
   });
 });

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import { readPlanChanges, setsPerLevel } from '../helpers/apply.js';
 import { binPath, runCli, tempDir } from '../helpers/cli.js';
 import { TEST_TOKEN, generateShop, generatedFiles, openShopWorkspace } from '../helpers/shop.js';
@@ -67,6 +68,58 @@ describe('one shop, two installs (separate snapshot databases)', () => {
       assert.deepEqual(again, []);
       const applied = await cliB(['apply', 'again.json', '--commit']);
       assert.equal(applied.code, 0, applied.stderr);
+    } finally {
+      other.cleanup();
+      await shop.close();
+    }
+  });
+
+  it("an install claims from the record it last wrote, in one call; after another install's write it reads the record again", async () => {
+    const generated = generateShop(60, 1, 5);
+    const shop = await openShopWorkspace({ seed: generated.seed, files: generatedFiles(generated) });
+    const other = tempDir('invrecon-install-b-');
+    try {
+      for (const [name, text] of Object.entries(generatedFiles(generated))) writeFileSync(join(other.dir, name), text);
+      const env = { SHOPIFY_ADMIN_TOKEN: TEST_TOKEN, INVRECON_SHOPIFY_ENDPOINT: shop.emulator.url };
+      const cliB = (args: string[]) => runCli(args, { cwd: other.dir, env });
+      const cycle = async (cli: (args: string[]) => Promise<{ code: number | null; stderr: string }>) => {
+        for (const args of [
+          ['pull', 'erp'],
+          ['pull', 'shopify'],
+          ['plan', '--out', 'plan.json'],
+          ['apply', 'plan.json', '--commit'],
+        ]) {
+          const result = await cli(args);
+          assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
+        }
+      };
+      /** The shop-record calls of A's latest apply, by operation. */
+      const recordCalls = () => {
+        const db = new Database(join(shop.dir, '.invrecon', 'snapshot.db'), { readonly: true });
+        try {
+          return db
+            .prepare(
+              "SELECT operation FROM audit_calls WHERE operation IN ('ShopAppliesRecord', 'SetShopAppliesRecord') AND plan_digest = (SELECT plan_digest FROM applies ORDER BY started_at DESC LIMIT 1) ORDER BY id",
+            )
+            .pluck()
+            .all() as string[];
+        } finally {
+          db.close();
+        }
+      };
+      await cycle(shop.cli);
+      assert.deepEqual(recordCalls(), ['ShopAppliesRecord', 'SetShopAppliesRecord', 'SetShopAppliesRecord'], 'the first claim reads the record');
+      await cycle(shop.cli);
+      assert.deepEqual(recordCalls(), ['SetShopAppliesRecord', 'SetShopAppliesRecord'], 'claimed and released from the record it wrote last');
+      // B writes the record: A's copy is out of date, its write is refused (compare-and-swap), it reads and claims.
+      await cycle(cliB);
+      await cycle(shop.cli);
+      assert.deepEqual(recordCalls(), ['SetShopAppliesRecord', 'ShopAppliesRecord', 'SetShopAppliesRecord', 'SetShopAppliesRecord']);
+      const record = JSON.parse(shop.emulator.state.metafield('$app:invrecon', 'applies')!.value) as {
+        applies: { install: string; finishedAt: string | null }[];
+      };
+      assert.equal(record.applies.length, 4, "every apply of both installs is in the shop's record");
+      assert.ok(record.applies.every((a) => a.finishedAt !== null));
     } finally {
       other.cleanup();
       await shop.close();

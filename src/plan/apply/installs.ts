@@ -6,8 +6,10 @@
 // may be that install's writes, and carrying them forward as sales would move a level twice.
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { SourceError, StaleError } from '../../errors.js';
+import { writeFileAtomic } from '../../files.js';
 import type { ShopifyClient } from '../../sources/shopify/client.js';
 import { SET_SHOP_APPLIES_RECORD, SHOP_APPLIES_RECORD, type SetShopAppliesRecordData, type ShopAppliesRecordData } from '../../sources/shopify/documents.js';
 import type { Plan } from '../model.js';
@@ -94,6 +96,30 @@ async function readRecord(client: ShopifyClient): Promise<HeldRecord> {
   return { shopId: data.shop.id, record: parseRecord(metafield?.value), digest: metafield?.compareDigest ?? null };
 }
 
+/**
+ * The record as this install last wrote it, kept beside the snapshot database: the claim writes from it
+ * with its digest, in one call instead of a read and a write. Compare-and-swap makes that safe: if
+ * anybody wrote the record since, Shopify refuses the write and the record is read again.
+ */
+export function heldRecordPath(snapshotPath: string): string {
+  return join(dirname(snapshotPath), 'shop-record.json');
+}
+
+export function readHeldRecord(path: string, shop: string): HeldRecord | undefined {
+  try {
+    const held = JSON.parse(readFileSync(path, 'utf8')) as HeldRecord & { shop?: string };
+    if (held.shop !== shop || typeof held.shopId !== 'string' || typeof held.digest !== 'string') return undefined;
+    return { shopId: held.shopId, record: parseRecord(JSON.stringify(held.record)), digest: held.digest };
+  } catch {
+    // Absent or unreadable: the claim reads the record from the shop.
+    return undefined;
+  }
+}
+
+export function writeHeldRecord(path: string, shop: string, held: HeldRecord): void {
+  writeFileAtomic(path, JSON.stringify({ shop, ...held }), { what: "the shop record's last known state" });
+}
+
 /** Writes the record if nobody wrote it since `held.digest`; its new digest, or undefined when somebody did. */
 async function writeRecord(client: ShopifyClient, held: HeldRecord): Promise<HeldRecord | undefined> {
   const { data } = await client.request<SetShopAppliesRecordData>(SET_SHOP_APPLIES_RECORD, {
@@ -109,16 +135,25 @@ async function writeRecord(client: ShopifyClient, held: HeldRecord): Promise<Hel
 }
 
 /**
- * Changes and writes the record with compare-and-swap: from `known` (what this apply wrote last) first,
- * and read again whenever another install wrote it meanwhile.
+ * Changes and writes the record with compare-and-swap: from `known` (what this install wrote last) first,
+ * and read again whenever another install wrote it meanwhile. A refusal (`change` throws) is only taken
+ * from a record just read: a known one may be out of date.
  */
 async function updateRecord(client: ShopifyClient, change: (record: AppliesRecord) => AppliesRecord, known?: HeldRecord): Promise<HeldRecord> {
-  let held = known?.digest ? known : undefined;
+  if (known) {
+    let record: AppliesRecord | undefined;
+    try {
+      record = change(known.record);
+    } catch {
+      // Judged again on the record as it is now, below.
+    }
+    const written = record && (await writeRecord(client, { ...known, record }));
+    if (written) return written;
+  }
   for (let miss = 0; miss < MAX_RECORD_MISSES; miss++) {
-    held ??= await readRecord(client);
+    const held = await readRecord(client);
     const written = await writeRecord(client, { ...held, record: change(held.record) });
     if (written) return written;
-    held = undefined;
   }
   throw new SourceError(
     `the installs' record of applied plans kept changing (${MAX_RECORD_MISSES} compare-and-swap misses): another install is busy; try again`,
@@ -137,20 +172,26 @@ export async function claimShop(
   client: ShopifyClient,
   plan: Pick<Plan, 'digest' | 'baseline'>,
   install: string,
+  /** The record as read ahead (readRecordAhead), if it was. */
+  known?: HeldRecord,
   now: () => Date = () => new Date(),
 ): Promise<HeldRecord> {
   const baselineAt = plan.baseline.shopify.takenAt;
-  return updateRecord(client, (record) => {
-    const conflicts = conflictingApplies(record, { digest: plan.digest, baselineAt }, install);
-    if (conflicts.length > 0) {
-      throw new StaleError(
-        `the plan is stale: another install of invrecon applied to this shop after this plan's Shopify snapshot was read (${baselineAt}), or is applying now; its writes are not sales to carry forward: run "invrecon pull shopify" and "invrecon plan" again`,
-        conflicts.map(describe),
-      );
-    }
-    const mine = record.applies.find((a) => a.planDigest === plan.digest && a.install === install);
-    return withEntry(record, { planDigest: plan.digest, install, baselineAt, startedAt: mine?.startedAt ?? now().toISOString(), finishedAt: null });
-  });
+  return updateRecord(
+    client,
+    (record) => {
+      const conflicts = conflictingApplies(record, { digest: plan.digest, baselineAt }, install);
+      if (conflicts.length > 0) {
+        throw new StaleError(
+          `the plan is stale: another install of invrecon applied to this shop after this plan's Shopify snapshot was read (${baselineAt}), or is applying now; its writes are not sales to carry forward: run "invrecon pull shopify" and "invrecon plan" again`,
+          conflicts.map(describe),
+        );
+      }
+      const mine = record.applies.find((a) => a.planDigest === plan.digest && a.install === install);
+      return withEntry(record, { planDigest: plan.digest, install, baselineAt, startedAt: mine?.startedAt ?? now().toISOString(), finishedAt: null });
+    },
+    known,
+  );
 }
 
 /**
@@ -163,8 +204,8 @@ export async function releaseShop(
   install: string,
   claimed?: HeldRecord,
   now: () => Date = () => new Date(),
-): Promise<void> {
-  await updateRecord(
+): Promise<HeldRecord> {
+  return updateRecord(
     client,
     (record) => {
       const mine = record.applies.find((a) => a.planDigest === plan.digest && a.install === install);

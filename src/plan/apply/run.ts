@@ -22,9 +22,10 @@ import { planReferenceUri, type PlanChange, type PlanHeader } from '../model.js'
 import { verifyPlan, type PlanSource } from '../verify.js';
 import { BATCH_SIZE, idempotencyKey, initialRows, streamBatches, type PlannedBatch } from './batches.js';
 import { checkPlan, otherPlanChangesLookup } from './checks.js';
-import { claimShop, installId, releaseShop } from './installs.js';
+import { claimShop, heldRecordPath, installId, readHeldRecord, releaseShop, writeHeldRecord } from './installs.js';
 import { carriedTarget, describeDecision, type Decision, type LevelFacts } from './decide.js';
 import { Lanes, runPool } from './lanes.js';
+import { GroupWriter } from './group-writer.js';
 import { countBatchOutcomes, emptyResult, previewBatch, reconciledWriter, undone, type ApplyResult } from './outcomes.js';
 import { readAvailable, writeStep, type SentCall } from './send.js';
 
@@ -56,41 +57,6 @@ interface CallTag {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * Writes of the batches in flight, committed together: each is queued, and the queue runs as one
- * transaction once the current turn of the event loop is over. A caller waits for the commit, so an
- * attempt is durable before it is sent, as before; a hundred batches answered at once cost one commit,
- * not a hundred (the commits were a third of a million-change apply's CPU). One write that throws fails
- * its whole group: the apply stops, and resumes from what was committed.
- */
-class GroupWriter {
-  private queue: { write: () => void; settle: (error?: Error) => void }[] = [];
-
-  constructor(private readonly db: Db) {}
-
-  run(write: () => void): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (this.queue.length === 0) setImmediate(() => this.flush());
-      this.queue.push({ write, settle: (error) => (error === undefined ? resolve() : reject(error)) });
-    });
-  }
-
-  private flush(): void {
-    const group = this.queue;
-    this.queue = [];
-    try {
-      this.db.transaction(() => {
-        for (const entry of group) entry.write();
-      })();
-    } catch (error) {
-      const failure = error instanceof Error ? error : new Error(String(error));
-      for (const entry of group) entry.settle(failure);
-      return;
-    }
-    for (const entry of group) entry.settle();
-  }
-}
 
 class Applier {
   readonly client: ShopifyClient;
@@ -366,7 +332,9 @@ export async function applyPlan(db: Db, config: LoadedConfig, source: PlanSource
   const applier = new Applier(db, config, plan, options);
   // Other installs sharing this shop: refused if one applied after this plan's baseline, else recorded as running.
   const install = installId(config.snapshot.path);
-  const claimed = await claimShop(applier.client, plan, install);
+  const recordFile = heldRecordPath(config.snapshot.path);
+  const claimed = await claimShop(applier.client, plan, install, readHeldRecord(recordFile, plan.shop));
+  writeHeldRecord(recordFile, plan.shop, claimed);
   // The claim's answer told the bucket: the first wave takes all it holds at once (the pacer keeps each call within it).
   const bucket = applier.client.throttleStatus();
   if (bucket) applier.lanes.widen(bucket.currentlyAvailable / DEFAULT_EXPECTED_COST);
@@ -405,7 +373,7 @@ export async function applyPlan(db: Db, config: LoadedConfig, source: PlanSource
   }
   db.transaction(() => writer.bases(source.hybridBaseline()))();
   finishApply(db, plan.digest, undone(result) > 0 ? 'conflicts' : 'done');
-  await releaseShop(applier.client, plan, install, claimed);
+  writeHeldRecord(recordFile, plan.shop, await releaseShop(applier.client, plan, install, claimed));
   result.calls = applier.client.counters.calls;
   return finish();
 }

@@ -111,24 +111,28 @@ export function bundleOrder(bundles: BundleMap): string[] {
 /**
  * A bundle's availability at one location: the minimum over its components of
  * floor(component available / quantity per bundle), less the bundle's own safety stock, never below 0.
+ * A component whose availability is null does not limit the bundle (an untracked item the ERP does not
+ * list: a service); with no component that limits it, the availability is null (unknown, not 0).
  */
 export function bundleAvailable(
   components: readonly BundleComponent[],
-  componentAvailable: (sku: string) => number,
+  componentAvailable: (sku: string) => number | null,
   bundleSafetyStock = 0,
 ): {
-  available: number;
+  available: number | null;
   limitedBy: string | null;
 } {
   let best = Number.POSITIVE_INFINITY;
   let limitedBy: string | null = null;
   for (const component of components) {
-    const capacity = Math.floor(componentAvailable(component.sku) / component.quantity);
+    const available = componentAvailable(component.sku);
+    if (available === null) continue;
+    const capacity = Math.floor(available / component.quantity);
     if (capacity < best) {
       best = capacity;
       limitedBy = component.sku;
     }
   }
-  if (!Number.isFinite(best)) return { available: 0, limitedBy: null };
+  if (!Number.isFinite(best)) return { available: null, limitedBy: null };
   return { available: Math.max(0, best - bundleSafetyStock), limitedBy };
 }

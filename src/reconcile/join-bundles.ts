@@ -17,7 +17,18 @@ export function joinBundles(db: Db, config: LoadedConfig, locations: ResolvedLoc
   }
   const components = new Set([...bundles.values()].flatMap((list) => list.map((c) => c.sku)));
   const missing = [...components].filter((sku) => !bundles.has(sku) && !db.prepare('SELECT 1 FROM t_erp_sku WHERE sku = ?').get(sku)).sort();
-  for (const sku of missing) issues.push(`bundle component ${JSON.stringify(sku)} is not in the ERP export: counted as 0 available`);
+  // An untracked item the ERP does not list (gift wrap, engraving) is not stock that runs out: counted as 0
+  // it would zero its bundles everywhere. One the ERP lists is counted as the ERP says (docs/reconcile.md).
+  const untracked = db.prepare('SELECT 1 FROM t_shop_sku WHERE sku = ? AND n_items = 1 AND tracked = 0').pluck();
+  const unlimited = new Set(missing.filter((sku) => untracked.get(sku) !== undefined));
+  for (const sku of missing) {
+    issues.push(
+      unlimited.has(sku)
+        ? `bundle component ${JSON.stringify(sku)} is not in the ERP export and Shopify does not track its quantities: it does not limit its bundles`
+        : `bundle component ${JSON.stringify(sku)} is not in the ERP export: counted as 0 available`,
+    );
+  }
+  const unknown = new Set<string>();
 
   const componentAvailable = db.prepare('SELECT erp_available FROM t_diff WHERE sku = ? AND location_id = ? AND kind = ?').pluck();
   const level = db.prepare(
@@ -35,15 +46,24 @@ export function joinBundles(db: Db, config: LoadedConfig, locations: ResolvedLoc
      VALUES (@sku, @location, 'bundle', @item, @safety, @safetySource, @available, 0, @observed, @authority, @authoritySource, @baseErp, @baseShopify, @orders, @status, @target, @limitedBy)`,
   );
   for (const location of locations) {
-    const computed = new Map<string, number>();
+    const computed = new Map<string, number | null>();
     for (const bundle of bundleOrder(bundles)) {
       const safety = Object.hasOwn(config.safetyStock.bySku, bundle) ? config.safetyStock.bySku[bundle]! : 0;
       const { available, limitedBy } = bundleAvailable(
         bundles.get(bundle)!,
-        (sku) => computed.get(sku) ?? (componentAvailable.get(sku, location.locationId, 'level') as number | undefined) ?? 0,
+        (sku) =>
+          unlimited.has(sku)
+            ? null
+            : computed.has(sku)
+              ? computed.get(sku)!
+              : ((componentAvailable.get(sku, location.locationId, 'level') as number | undefined) ?? 0),
         safety,
       );
       computed.set(bundle, available);
+      if (available === null) {
+        unknown.add(bundle);
+        continue;
+      }
       const shop = level.get(shopifyId, location.locationId, bundle) as
         { item_id: string; n_items: number; tracked: number; available: number | null; committed: number | null } | undefined;
       // A bundle has no category: the location's authority, else the default.
@@ -80,4 +100,6 @@ export function joinBundles(db: Db, config: LoadedConfig, locations: ResolvedLoc
       });
     }
   }
+  for (const bundle of [...unknown].sort())
+    issues.push(`bundle ${JSON.stringify(bundle)}: none of its components limits it (each is untracked and not in the ERP export): left as it is in Shopify`);
 }

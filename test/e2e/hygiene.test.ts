@@ -294,6 +294,66 @@ describe('a closed store: the inactive location has no levels left', () => {
   });
 });
 
+describe('bundles: an untracked service the ERP does not list', () => {
+  // An engraved tee: ENGRAVING is a service Shopify does not track and the ERP does not export.
+  const KIT = 'gid://shopify/InventoryItem/105';
+  const seed: Seed = {
+    locations: hygieneSeed.locations,
+    items: [
+      ...hygieneSeed.items,
+      {
+        sku: 'TEE-ENGRAVED',
+        inventoryItemId: KIT,
+        levels: [
+          { locationId: MAIN, available: 50 },
+          { locationId: DOWNTOWN, available: 50 },
+        ],
+      },
+    ],
+  };
+  const files = {
+    ...hygieneFiles,
+    'invrecon.config.json': JSON.stringify({ ...JSON.parse(hygieneFiles['invrecon.config.json']), bundles: { csv: 'bundles.csv' } }),
+    'bundles.csv': 'bundle_sku,component_sku,quantity\nTEE-ENGRAVED,TEE-RED-M,1\nTEE-ENGRAVED,ENGRAVING,1\n',
+    'erp.csv': hygieneFiles['erp.csv']
+      .split('\n')
+      .filter((line) => !line.startsWith('ENGRAVING,'))
+      .join('\n'),
+  };
+  let shop: ShopWorkspace;
+  before(async () => {
+    shop = await openShopWorkspace({ seed, files });
+    for (const args of [
+      ['pull', 'erp'],
+      ['pull', 'shopify'],
+    ]) {
+      const result = await shop.cli(args);
+      assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
+    }
+  });
+  after(() => shop.close());
+
+  it('the bundle is limited by its other components, not zeroed; sync --commit writes that', async () => {
+    const json = stdoutJson(await shop.cli(['diff', '--format', 'json']));
+    assert.deepEqual(
+      json.rows.filter((r: any) => r.sku === 'TEE-ENGRAVED').map((r: any) => [r.locationName, r.target, r.observed, r.status]),
+      [
+        ['Downtown', 3, 50, 'change'],
+        ['Main Warehouse', 10, 50, 'change'],
+        ['Old Store', 9, null, 'inactive-location'],
+      ],
+    );
+    assert.ok(
+      json.issues.includes('bundle component "ENGRAVING" is not in the ERP export and Shopify does not track its quantities: it does not limit its bundles'),
+      json.issues.join('\n'),
+    );
+    const synced = await shop.cli(['sync', '--commit']);
+    assert.equal(synced.code, 0, synced.stderr);
+    assert.equal(shop.emulator.state.level(KIT, MAIN)!.available, 10);
+    assert.equal(shop.emulator.state.level(KIT, DOWNTOWN)!.available, 3);
+  });
+});
+
 describe('apply: an item untracked or a location deactivated since the plan', () => {
   // The plan is made while everything is tracked and active; the shop it is applied to has since changed.
   const before_: Seed = {

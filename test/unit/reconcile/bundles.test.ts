@@ -164,7 +164,19 @@ describe('bundleAvailable', () => {
     assert.deepEqual(bundleAvailable([{ sku: 'A', quantity: 3 }], of, 2), { available: 1, limitedBy: 'A' });
     assert.deepEqual(bundleAvailable([{ sku: 'A', quantity: 3 }], of, 5), { available: 0, limitedBy: 'A' });
   });
-  it('is 0 for a bundle without components', () => {
-    assert.deepEqual(bundleAvailable([], of), { available: 0, limitedBy: null });
+  it('a component whose availability is null does not limit it; with none that limits, it is null (unknown), not 0', () => {
+    const withService = (sku: string) => (sku === 'SVC' ? null : of(sku));
+    assert.deepEqual(
+      bundleAvailable(
+        [
+          { sku: 'SVC', quantity: 1 },
+          { sku: 'B', quantity: 2 },
+        ],
+        withService,
+      ),
+      { available: 3, limitedBy: 'B' },
+    );
+    assert.deepEqual(bundleAvailable([{ sku: 'SVC', quantity: 1 }], withService), { available: null, limitedBy: null });
+    assert.deepEqual(bundleAvailable([], of), { available: null, limitedBy: null });
   });
 });

@@ -189,6 +189,44 @@ describe('computeDiff: untracked items and inactive locations', () => {
     ]);
     assert.deepEqual(result.summary.leftOut, { levels: 1, ofUntrackedItems: 1, atInactiveLocations: 0 });
   });
+
+  it('bundles: an untracked component the ERP does not list does not limit them; one the ERP lists counts as the ERP says', (t) => {
+    const ws = open(t);
+    const config = ws.config({ locations: [MAPPINGS[0]!] }, 'bundle_sku,component_sku,quantity\nKIT,SVC,1\nKIT,TEE,1\nBOXED,BOX,1\nBOXED,TEE,1\nWRAP,SVC,1\n');
+    ws.erp([
+      { sku: 'TEE', wh: 'WH-A', onHand: 7 },
+      { sku: 'BOX', wh: 'WH-A', onHand: 2 },
+    ]);
+    ws.shopify({
+      locations: [LOCATIONS[0]!],
+      untracked: [ITEM(2), ITEM(3)],
+      levels: [
+        { sku: 'TEE', item: ITEM(1), location: LOC(1), available: 7 },
+        { sku: 'SVC', item: ITEM(2), location: LOC(1), available: 0 },
+        { sku: 'BOX', item: ITEM(3), location: LOC(1), available: 0 },
+        { sku: 'KIT', item: ITEM(4), location: LOC(1), available: 50 },
+        { sku: 'BOXED', item: ITEM(5), location: LOC(1), available: 50 },
+        { sku: 'WRAP', item: ITEM(6), location: LOC(1), available: 4 },
+      ],
+    });
+    const result = ws.diff(config, { all: true });
+    assert.deepEqual(
+      brief(result).filter(([sku]) => ['KIT', 'BOXED', 'WRAP'].includes(sku)),
+      [
+        ['BOXED', 'Main', 2, 50, 'change'],
+        ['KIT', 'Main', 7, 50, 'change'],
+      ],
+    );
+    assert.match(rowOf(result, 'KIT', LOC(1)).reason, /\(limited by TEE\)/);
+    assert.match(rowOf(result, 'BOXED', LOC(1)).reason, /\(limited by BOX\)/);
+    assert.deepEqual(
+      result.issues.filter((i) => i.startsWith('bundle')),
+      [
+        'bundle component "SVC" is not in the ERP export and Shopify does not track its quantities: it does not limit its bundles',
+        'bundle "WRAP": none of its components limits it (each is untracked and not in the ERP export): left as it is in Shopify',
+      ],
+    );
+  });
 });
 
 describe('plan guards are not fooled by left-out levels', () => {

@@ -28,7 +28,7 @@ describe('properties of the pure rules', () => {
         fc.nat(5),
         (components, stock, safety) => {
           const of = (sku: string) => stock[sku] ?? 0;
-          const { available } = bundleAvailable(components, of, safety);
+          const available = bundleAvailable(components, of, safety).available!;
           assert.ok(available >= 0);
           for (const c of components) assert.ok(available <= Math.floor(of(c.sku) / c.quantity), `${available} > ${of(c.sku)}/${c.quantity}`);
           // …and it is the largest such number, less the safety stock.

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { InvreconError } from '../errors.js';
 import type { Db } from '../store/db.js';
 
@@ -48,6 +49,13 @@ export class LockHeldError extends InvreconError {
       ['wait for it to finish; a holder that died is taken over automatically once its process is gone or its heartbeat is stale'],
     );
     this.holder = holder;
+  }
+}
+
+/** The wait for the lock was stopped (a signal): nothing was taken, the waiting mark is gone. */
+export class LockWaitAborted extends Error {
+  constructor(readonly waitedMs: number) {
+    super('stopped while waiting for the sync lock');
   }
 }
 
@@ -188,6 +196,8 @@ export interface LockWait {
   waitMs?: number;
   /** Told once per holder (pid@host) met while waiting: who holds it, to say so. */
   onWait?: (holder: LockRow) => void;
+  /** Stops the wait (LockWaitAborted), the waiting mark released. */
+  signal?: AbortSignal;
 }
 
 /** A waiting mark not refreshed for this long is left by a waiter that is gone (it refreshes it every 250 ms). */
@@ -208,8 +218,10 @@ export async function acquireLockWaiting(db: Db, options: LockEnvironment & Lock
   const started = Date.now();
   let marker: LockRow | undefined;
   let told: string | undefined;
+  const aborted = () => new LockWaitAborted(Date.now() - started);
   try {
     for (;;) {
+      if (options.signal?.aborted) throw aborted();
       try {
         return acquireLock(db, options);
       } catch (error) {
@@ -226,7 +238,12 @@ export async function acquireLockWaiting(db: Db, options: LockEnvironment & Lock
         }
         // Another waiter may hold the marker: it lets watch's writer know all the same.
         if ((options.name ?? SYNC_LOCK) === SYNC_LOCK) marker = markWaiting(db, marker, options);
-        await new Promise((resolve) => setTimeout(resolve, Math.min(WAIT_POLL_MS, waitMs - waited)));
+        try {
+          await sleep(Math.min(WAIT_POLL_MS, waitMs - waited), undefined, { signal: options.signal });
+        } catch (stopped) {
+          if (options.signal?.aborted) throw aborted();
+          throw stopped;
+        }
       }
     }
   } finally {

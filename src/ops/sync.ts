@@ -4,7 +4,7 @@ import { undone, type ApplyResult } from '../plan/apply.js';
 import type { CallEvent } from '../sources/shopify/client.js';
 import type { Db } from '../store/db.js';
 import { resolveWebhookUrl, type AlertDecision } from './alerts.js';
-import { releaseLock, setLockRun, withLock, type HeldLock, type LockRow } from './lock.js';
+import { LockWaitAborted, releaseLock, setLockRun, withLock, type HeldLock, type LockRow } from './lock.js';
 import type { Logger } from './log.js';
 import { finishRun, markInterrupted, startRun, type SyncSummary } from './runs.js';
 import { alertPhase, applyPhase, guardsVerdict, planPhase, pullErpPhase, pullShopifyPhase, SyncRun, type SyncPlan } from './sync-phases.js';
@@ -29,10 +29,11 @@ export interface SyncOptions {
   /** Webhook transport (tests). */
   fetch?: typeof fetch;
   /**
-   * On SIGINT/SIGTERM the run is closed as interrupted and the lock released, then this is called (the
-   * CLI exits there). Unset: no signal handlers.
+   * On SIGINT/SIGTERM the run is closed as interrupted and the lock released (or, while still waiting for
+   * the lock, the waiting mark released; runId null), then this is called (the CLI exits there). Unset: no
+   * signal handlers.
    */
-  onSignal?: (signal: NodeJS.Signals) => void;
+  onSignal?: (signal: NodeJS.Signals, stopped: { runId: number | null }) => void;
   /** Told of every Shopify call too (the CLI's --verbose). */
   onCall?: (event: CallEvent) => void;
 }
@@ -63,51 +64,75 @@ export async function runSync(db: Db, config: LoadedConfig, options: SyncOptions
     onWait: options.onLockWait,
     onHeartbeatError: (error: unknown) => log.warn(`could not refresh the lock heartbeat: ${errorMessage(error)}`, { event: 'heartbeat-failed', runId }),
   };
-  return withLock(db, lockOptions, async (held) => {
-    // The run's duration starts once it holds the lock: a wait for it is not the run's.
-    const started = performance.now();
-    const run = openRun(db, config, options, held, env);
-    runId = run.runId;
-    const signals = closeOnSignal(run, held, options.onSignal);
-
-    let error: unknown;
-    let planned: SyncPlan | undefined;
-    let apply: ApplyResult | undefined;
-    try {
-      await pullErpPhase(run);
-      await pullShopifyPhase(run);
-      planned = await planPhase(run);
-      error = guardsVerdict(run, planned);
-      if (!error) {
-        if (!held.held()) throw new InputError('the sync lock was taken over by another process during the run: stopping before apply');
-        apply = await applyPhase(run, planned);
-        run.summary.outcome = undone(apply) > 0 ? 'conflicts' : apply.dryRun && planned.plan.summary.changes > 0 ? 'drift' : 'ok';
-      }
-    } catch (caught) {
-      error = caught;
-      run.fail(caught);
-    } finally {
-      run.countCalls();
-    }
-    const summary = run.summary;
-    // Shopify changes still to make: all of them unless an apply sent them, less those it could not apply.
-    summary.remaining = !planned ? 0 : apply && !apply.dryRun ? undone(apply) : planned.plan.summary.changes;
-    const decision = await alertPhase(run, webhookUrl, planned, apply);
-
-    const exitCode = syncExitCode(summary, decision, options.detailedExitcode);
-    summary.exitCode = exitCode;
-    summary.durationMs = Math.round(performance.now() - started);
+  // Installed before the wait for the lock: a signal then stops the wait and releases the waiting mark.
+  const signals = new SignalHandlers(log, options.onSignal);
+  try {
+    return await withLock(db, { ...lockOptions, signal: signals.waiting }, (held) =>
+      runHolding(db, config, options, held, env, signals, webhookUrl, (id) => (runId = id)),
+    );
+  } catch (error) {
+    if (error instanceof LockWaitAborted) signals.stoppedWaiting(error);
+    throw error;
+  } finally {
     signals.done();
-    finishRun(db, run.runId, summary.outcome, summary);
-    log.info(`sync #${run.runId} finished: ${summary.outcome} in ${summary.durationMs} ms`, {
-      event: 'finish',
-      runId: run.runId,
-      outcome: summary.outcome,
-      exitCode,
-      ms: summary.durationMs,
-    });
-    return { runId: run.runId, summary, exitCode, error };
+  }
+}
+
+/** The run itself, once the lock is held. */
+async function runHolding(
+  db: Db,
+  config: LoadedConfig,
+  options: SyncOptions,
+  held: HeldLock,
+  env: NodeJS.ProcessEnv,
+  signals: SignalHandlers,
+  webhookUrl: ReturnType<typeof resolveWebhookUrl>,
+  opened: (runId: number) => void,
+): Promise<SyncResult> {
+  const log = options.logger;
+  // The run's duration starts once it holds the lock: a wait for it is not the run's.
+  const started = performance.now();
+  const run = openRun(db, config, options, held, env);
+  opened(run.runId);
+  signals.running(run, held);
+
+  let error: unknown;
+  let planned: SyncPlan | undefined;
+  let apply: ApplyResult | undefined;
+  try {
+    await pullErpPhase(run);
+    await pullShopifyPhase(run);
+    planned = await planPhase(run);
+    error = guardsVerdict(run, planned);
+    if (!error) {
+      if (!held.held()) throw new InputError('the sync lock was taken over by another process during the run: stopping before apply');
+      apply = await applyPhase(run, planned);
+      run.summary.outcome = undone(apply) > 0 ? 'conflicts' : apply.dryRun && planned.plan.summary.changes > 0 ? 'drift' : 'ok';
+    }
+  } catch (caught) {
+    error = caught;
+    run.fail(caught);
+  } finally {
+    run.countCalls();
+  }
+  const summary = run.summary;
+  // Shopify changes still to make: all of them unless an apply sent them, less those it could not apply.
+  summary.remaining = !planned ? 0 : apply && !apply.dryRun ? undone(apply) : planned.plan.summary.changes;
+  const decision = await alertPhase(run, webhookUrl, planned, apply);
+
+  const exitCode = syncExitCode(summary, decision, options.detailedExitcode);
+  summary.exitCode = exitCode;
+  summary.durationMs = Math.round(performance.now() - started);
+  signals.done();
+  finishRun(db, run.runId, summary.outcome, summary);
+  log.info(`sync #${run.runId} finished: ${summary.outcome} in ${summary.durationMs} ms`, {
+    event: 'finish',
+    runId: run.runId,
+    outcome: summary.outcome,
+    exitCode,
+    ms: summary.durationMs,
   });
+  return { runId: run.runId, summary, exitCode, error };
 }
 
 /** Records the run (noting a dead holder taken over, whose run is closed as interrupted) and says it started. */
@@ -145,36 +170,78 @@ function openRun(db: Db, config: LoadedConfig, options: SyncOptions, held: HeldL
 }
 
 /**
- * On SIGINT/SIGTERM: the open transaction rolled back, the run closed as interrupted, the lock released,
- * then `onSignal` (the CLI exits there). Without onSignal, no handlers. `done()` removes them.
+ * SIGINT/SIGTERM for the whole sync, the wait for the lock included. While waiting: the wait stops (its
+ * waiting mark released), then `onSignal` with no run. While running: the open transaction rolled back, the
+ * run closed as interrupted, the lock released, then `onSignal` (the CLI exits there). Without onSignal, no
+ * handlers. `done()` removes them.
  */
-function closeOnSignal(run: SyncRun, held: HeldLock, onSignal: SyncOptions['onSignal']): { done(): void } {
-  const { db, runId, log } = run;
-  let finished = false;
-  const handler = (signal: NodeJS.Signals) => {
-    if (finished) return;
-    finished = true;
+class SignalHandlers {
+  private readonly abort = new AbortController();
+  private signal: NodeJS.Signals | undefined;
+  private run: { run: SyncRun; held: HeldLock } | undefined;
+  private finished = false;
+  private readonly handler = (signal: NodeJS.Signals) => this.stop(signal);
+
+  constructor(
+    private readonly log: Logger,
+    private readonly onSignal: SyncOptions['onSignal'],
+  ) {
+    if (!onSignal) return;
+    process.once('SIGINT', this.handler);
+    process.once('SIGTERM', this.handler);
+  }
+
+  /** Aborted by a signal that comes while the sync waits for the lock. */
+  get waiting(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  running(run: SyncRun, held: HeldLock): void {
+    this.run = { run, held };
+    // A signal that came just as the lock was taken: the wait had ended, so the run stops here.
+    if (this.signal) this.stop(this.signal);
+  }
+
+  private stop(signal: NodeJS.Signals): void {
+    if (this.finished) return;
+    this.signal = signal;
+    if (!this.run) {
+      // The wait ends at once; stoppedWaiting runs once its waiting mark is released.
+      this.abort.abort();
+      return;
+    }
+    this.finished = true;
+    const { run, held } = this.run;
+    const { db, runId } = run;
     try {
       if (db.inTransaction) db.exec('ROLLBACK');
       markInterrupted(db, runId, `stopped by ${signal}`);
       releaseLock(db, held.lock);
     } finally {
-      log.error(`sync #${runId} stopped by ${signal}; lock released`, { event: 'interrupted', runId, signal });
-      onSignal?.(signal);
+      this.log.error(`sync #${runId} stopped by ${signal}; lock released`, { event: 'interrupted', runId, signal });
+      this.onSignal?.(signal, { runId });
     }
-  };
-  if (onSignal) {
-    process.once('SIGINT', handler);
-    process.once('SIGTERM', handler);
   }
-  return {
-    done() {
-      finished = true;
-      if (!onSignal) return;
-      process.removeListener('SIGINT', handler);
-      process.removeListener('SIGTERM', handler);
-    },
-  };
+
+  /** The wait for the lock was stopped by a signal: nothing ran. */
+  stoppedWaiting(error: LockWaitAborted): void {
+    if (this.finished || !this.signal) return;
+    this.finished = true;
+    this.log.error(`sync stopped by ${this.signal} while waiting for the lock (${Math.round(error.waitedMs)} ms); nothing ran`, {
+      event: 'interrupted',
+      runId: null,
+      signal: this.signal,
+      waitedMs: error.waitedMs,
+    });
+    this.onSignal?.(this.signal, { runId: null });
+  }
+
+  done(): void {
+    this.finished = true;
+    if (!this.onSignal) return;
+    process.removeListener('SIGINT', this.handler);
+    process.removeListener('SIGTERM', this.handler);
+  }
 }
 
 function syncExitCode(summary: SyncSummary, decision: AlertDecision, detailedExitcode: boolean | undefined): number {

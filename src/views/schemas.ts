@@ -249,6 +249,17 @@ export const syncLockedOutput = document(
   },
 );
 
+export const syncInterruptedOutput = document(
+  'invrecon sync (stopped by a signal)',
+  'SIGINT or SIGTERM stopped the sync: while it waited for the lock (nothing ran, runId null) or during its run (closed as interrupted, the lock released).',
+  {
+    outcome: z.literal('interrupted'),
+    exitCode: z.union([z.literal(130), z.literal(143)]).describe('128 + the signal number: 130 for SIGINT, 143 for SIGTERM'),
+    signal: z.enum(['SIGINT', 'SIGTERM']),
+    runId: nullable(id).describe('the run closed as interrupted; null when the sync was still waiting for the lock'),
+  },
+);
+
 export const statusOutput = document('invrecon status', 'The last syncs, drift now, time since the last good sync.', {
   generatedAt: iso,
   lock: nullable(z.looseObject({ owner: z.string(), acquiredAt: iso, heartbeatAt: iso, stale: nullable(z.string()) })),
@@ -298,6 +309,7 @@ export const outputSchemas = {
   log: logOutput,
   sync: syncOutput,
   'sync-locked': syncLockedOutput,
+  'sync-interrupted': syncInterruptedOutput,
   status: statusOutput,
   doctor: doctorOutput,
 } as const;

@@ -3,8 +3,11 @@ import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { readPlan } from '../../src/plan/file.js';
+import { outputSchemas } from '../../src/views/schemas.js';
 import { binPath, runCli } from '../helpers/cli.js';
 import { cliEnv, DEMO_TARGETS, demoWorkspace, runsOf, spawnEmulator, sync, TOKEN, type SpawnedEmulator } from './sync-helpers.js';
 
@@ -220,14 +223,46 @@ describe('sync lock (two processes)', () => {
     }
   });
 
+  it('a sync stopped by SIGINT while it waits for the lock: exit 130, JSON saying so, no waiting mark left; the holder completes', async () => {
+    const workspace = demoWorkspace();
+    try {
+      const first = startSync(workspace.dir, ['--commit']);
+      await first.started;
+      const second = startSync(workspace.dir, ['--format', 'json', '--lock-wait', '600'], /waiting up to/);
+      await second.started;
+      second.child.kill('SIGINT');
+      const stopped = await second.done;
+      assert.equal(stopped.code, 130, stopped.stderr);
+      assert.deepEqual(JSON.parse(stopped.stdout), { schemaVersion: 1, outcome: 'interrupted', exitCode: 130, signal: 'SIGINT', runId: null });
+      assert.ok(outputSchemas['sync-interrupted'].safeParse(JSON.parse(stopped.stdout)).success);
+      assert.match(stopped.stderr, /sync stopped by SIGINT while waiting for the lock \(\d+ ms\); nothing ran/);
+      const db = new Database(join(workspace.dir, '.invrecon', 'snapshot.db'), { readonly: true });
+      try {
+        assert.deepEqual(db.prepare('SELECT name, pid FROM locks ORDER BY name').raw().all(), [['sync', first.child.pid]]);
+      } finally {
+        db.close();
+      }
+      await emulator.setFaults({ latencyMs: 0 });
+      const result = await first.done;
+      assert.equal(result.code, 0, result.stderr);
+      assert.deepEqual(
+        runsOf(workspace.dir).map((r) => r.outcome),
+        ['ok'],
+      );
+    } finally {
+      workspace.cleanup();
+    }
+  });
+
   it('a sync stopped by SIGTERM closes its run as interrupted, releases the lock and exits 143', async () => {
     const workspace = demoWorkspace();
     try {
-      const victim = startSync(workspace.dir, ['--commit'], /pulled ERP/);
+      const victim = startSync(workspace.dir, ['--commit', '--format', 'json'], /pulled ERP/);
       await victim.started;
       victim.child.kill('SIGTERM');
       const stopped = await victim.done;
       assert.equal(stopped.code, 143, stopped.stderr);
+      assert.deepEqual(JSON.parse(stopped.stdout), { schemaVersion: 1, outcome: 'interrupted', exitCode: 143, signal: 'SIGTERM', runId: 1 });
       assert.match(stopped.stderr, /sync #1 stopped by SIGTERM; lock released/);
       const runs = runsOf(workspace.dir);
       assert.deepEqual(

@@ -69,8 +69,12 @@ export function registerSync(program: Command, setExitCode: ExitCodeSink): Comma
                   `waiting up to ${lockWaitMs / 1000} s for the sync lock, held by ${holder.owner} since ${holder.acquiredAt}${holder.runId !== null ? ` (run #${holder.runId})` : ''}`,
                   { event: 'lock-wait', owner: holder.owner, since: holder.acquiredAt, runId: holder.runId, waitMs: lockWaitMs },
                 ),
-              // 128 + the signal's number, as a shell reports a process the signal ended.
-              onSignal: (signal) => process.exit(signal === 'SIGINT' ? 130 : 143),
+              onSignal: (signal, { runId }) => {
+                // 128 + the signal's number, as a shell reports a process the signal ended.
+                const exitCode = signal === 'SIGINT' ? 130 : 143;
+                if (options.format === 'json') write.out(renderJson({ outcome: 'interrupted', exitCode, signal, runId }));
+                process.exit(exitCode);
+              },
               ...callReporter(),
             }),
           );

@@ -6,6 +6,7 @@ import {
   acquireLockWaiting,
   heartbeat,
   LockHeldError,
+  LockWaitAborted,
   readLock,
   releaseLock,
   staleReason,
@@ -175,6 +176,21 @@ describe('sync lock', () => {
     });
     assert.equal(readLock(db, SYNC_WAITING), undefined);
     await assert.rejects(acquireLockWaiting(db, { waitMs: 0 }), (error: unknown) => error instanceof LockHeldError && error.waitedMs === 0);
+    db.close();
+  });
+
+  it('a waiting taker stopped by its signal ends the wait at once, takes nothing and leaves no waiting mark', async () => {
+    const db = freshDb();
+    alive.add(702);
+    const holder = acquireLock(db, env(702, 'host-a', Date.now()));
+    const stop = new AbortController();
+    const waiting = acquireLockWaiting(db, { waitMs: 60_000, signal: stop.signal });
+    await sleep(300);
+    assert.equal(readLock(db, SYNC_WAITING)?.pid, process.pid);
+    stop.abort();
+    await assert.rejects(waiting, (error: unknown) => error instanceof LockWaitAborted && error.waitedMs >= 300 && error.waitedMs < 60_000);
+    assert.equal(readLock(db, SYNC_WAITING), undefined);
+    assert.equal(readLock(db)?.owner, holder.lock.owner);
     db.close();
   });
 

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import Database from 'better-sqlite3';
-import { mb, openLargeShop, secs } from './large-shop.js';
+import { limitArgs, mb, openLargeShop, secs } from './large-shop.js';
 
 const [items, locations] = (process.argv[2] ?? '100000x10').split('x').map(Number) as [number, number];
 const latencyMs = Number(process.argv[3] ?? 500);
@@ -14,14 +14,7 @@ const bucket = { maximumAvailable: 20_000, restoreRate: 1000 };
 // graphql-js's development checks (instanceof on every value) cost the emulator ~10% of its CPU, and at a
 // million changes the emulator's CPU is what bounds the run on a small machine: measure without them.
 process.env.NODE_ENV ??= 'production';
-const shop = await openLargeShop(`apply-plus-${items}x${locations}`, items, locations, [
-  '--latency-ms',
-  String(latencyMs),
-  '--max-available',
-  String(bucket.maximumAvailable),
-  '--restore-rate',
-  String(bucket.restoreRate),
-]);
+const shop = await openLargeShop(`apply-plus-${items}x${locations}`, items, locations, limitArgs(latencyMs, bucket));
 try {
   for (const args of [
     ['pull', 'erp'],

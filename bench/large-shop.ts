@@ -25,6 +25,11 @@ export interface LargeShop {
   close(): void;
 }
 
+/** The emulator's arguments for a latency per call and a cost bucket. */
+export function limitArgs(latencyMs: number, bucket: { maximumAvailable: number; restoreRate: number }): string[] {
+  return ['--latency-ms', String(latencyMs), '--max-available', String(bucket.maximumAvailable), '--restore-rate', String(bucket.restoreRate)];
+}
+
 /** Starts the emulator and writes the ERP export and config. `emulatorArgs`: e.g. --latency-ms 500. */
 export async function openLargeShop(name: string, items: number, locations: number, emulatorArgs: string[] = []): Promise<LargeShop> {
   const dir = join(root, 'bench', 'out', name);

@@ -7,19 +7,12 @@
 // Usage: npx tsx bench/sync-large.ts [100000x10] [latencyMs=500]
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { mb, openLargeShop, secs } from './large-shop.js';
+import { limitArgs, mb, openLargeShop, secs } from './large-shop.js';
 
 const [items, locations] = (process.argv[2] ?? '100000x10').split('x').map(Number) as [number, number];
 const latencyMs = Number(process.argv[3] ?? 500);
 const bucket = { maximumAvailable: 2000, restoreRate: 100 };
-const shop = await openLargeShop(`sync-large-${items}x${locations}`, items, locations, [
-  '--latency-ms',
-  String(latencyMs),
-  '--max-available',
-  String(bucket.maximumAvailable),
-  '--restore-rate',
-  String(bucket.restoreRate),
-]);
+const shop = await openLargeShop(`sync-large-${items}x${locations}`, items, locations, limitArgs(latencyMs, bucket));
 try {
   // The floors: each of the first three phases run alone, as a user would.
   const erp = await shop.cli(['pull', 'erp']);

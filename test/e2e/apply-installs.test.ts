@@ -8,15 +8,21 @@ import { readPlanChanges, setsPerLevel } from '../helpers/apply.js';
 import { binPath, runCli, tempDir } from '../helpers/cli.js';
 import { TEST_TOKEN, generateShop, generatedFiles, openShopWorkspace } from '../helpers/shop.js';
 
+/** One shop (install A, in the workspace) and a second install B in its own folder with the same files. */
+async function twoInstalls(items: number, seed: number) {
+  const generated = generateShop(items, 1, seed);
+  const shop = await openShopWorkspace({ seed: generated.seed, files: generatedFiles(generated) });
+  const other = tempDir('invrecon-install-b-');
+  for (const [name, text] of Object.entries(generatedFiles(generated))) writeFileSync(join(other.dir, name), text);
+  const env = { SHOPIFY_ADMIN_TOKEN: TEST_TOKEN, INVRECON_SHOPIFY_ENDPOINT: shop.emulator.url };
+  const cliB = (args: string[]) => runCli(args, { cwd: other.dir, env });
+  return { shop, other, env, cliB };
+}
+
 describe('one shop, two installs (separate snapshot databases)', () => {
   it('the second apply is refused while the first runs and after it finished; no level moves twice', async () => {
-    const generated = generateShop(1500, 1, 77);
-    const shop = await openShopWorkspace({ seed: generated.seed, files: generatedFiles(generated) });
-    const other = tempDir('invrecon-install-b-');
+    const { shop, other, env, cliB } = await twoInstalls(1500, 77);
     try {
-      for (const [name, text] of Object.entries(generatedFiles(generated))) writeFileSync(join(other.dir, name), text);
-      const env = { SHOPIFY_ADMIN_TOKEN: TEST_TOKEN, INVRECON_SHOPIFY_ENDPOINT: shop.emulator.url };
-      const cliB = (args: string[]) => runCli(args, { cwd: other.dir, env });
       for (const args of [
         ['pull', 'erp'],
         ['pull', 'shopify', '--bulk'],
@@ -75,13 +81,8 @@ describe('one shop, two installs (separate snapshot databases)', () => {
   });
 
   it("an install claims from the record it last wrote, in one call; after another install's write it reads the record again", async () => {
-    const generated = generateShop(60, 1, 5);
-    const shop = await openShopWorkspace({ seed: generated.seed, files: generatedFiles(generated) });
-    const other = tempDir('invrecon-install-b-');
+    const { shop, other, cliB } = await twoInstalls(60, 5);
     try {
-      for (const [name, text] of Object.entries(generatedFiles(generated))) writeFileSync(join(other.dir, name), text);
-      const env = { SHOPIFY_ADMIN_TOKEN: TEST_TOKEN, INVRECON_SHOPIFY_ENDPOINT: shop.emulator.url };
-      const cliB = (args: string[]) => runCli(args, { cwd: other.dir, env });
       const cycle = async (cli: (args: string[]) => Promise<{ code: number | null; stderr: string }>) => {
         for (const args of [
           ['pull', 'erp'],

@@ -5,7 +5,7 @@ import type { Db } from '../store/db.js';
 
 /** One sync at a time per database. */
 export const SYNC_LOCK = 'sync';
-/** A holder whose heartbeat is older than this is presumed dead (other hosts, or a reused pid). */
+/** A holder on another host whose heartbeat is older than this is presumed dead (this host asks its pid instead). */
 export const DEFAULT_STALE_MS = 15 * 60_000;
 export const DEFAULT_HEARTBEAT_MS = 10_000;
 /** A sync waiting for the lock marks itself under this name, so watch's writer stops taking it and lets the sync in. */
@@ -34,6 +34,11 @@ export interface LockEnvironment {
   isAlive?: (pid: number) => boolean;
   self?: LockIdentity;
   staleMs?: number;
+  /**
+   * Judge a live process on this host by its heartbeat's age too (default false: a live pid here keeps the
+   * lock whatever its age). Only for the waiting mark, which counts only while its waiter refreshes it.
+   */
+  ageOnThisHost?: boolean;
 }
 
 /** The lock is held by a live process: exit 1, naming it. */
@@ -98,7 +103,12 @@ export function staleReason(row: LockRow, env: LockEnvironment = {}): string | u
   const isAlive = env.isAlive ?? processIsAlive;
   const now = (env.now ?? Date.now)();
   const staleMs = env.staleMs ?? DEFAULT_STALE_MS;
-  if (row.host === self.host && row.pid !== self.pid && !isAlive(row.pid)) return `process ${row.pid} is gone`;
+  if (row.host === self.host && row.pid !== self.pid) {
+    if (!isAlive(row.pid)) return `process ${row.pid} is gone`;
+    // A live apply or watch write can miss heartbeats (a long synchronous step): taken over by age, it
+    // would write beside the taker. Its pid says it is there.
+    if (!env.ageOnThisHost) return undefined;
+  }
   const age = now - Date.parse(row.heartbeatAt);
   if (!(age <= staleMs)) return `no heartbeat for ${Math.round(age / 1000)} s (stale after ${Math.round(staleMs / 1000)} s)`;
   return undefined;
@@ -206,7 +216,7 @@ const WAITING_STALE_MS = 10_000;
 /** Whether a live sync is waiting for the lock (watch's writer then lets it go between two writes). */
 export function syncWaiting(db: Db, env: LockEnvironment = {}): boolean {
   const waiter = readLock(db, SYNC_WAITING);
-  return waiter !== undefined && staleReason(waiter, { ...env, staleMs: WAITING_STALE_MS }) === undefined;
+  return waiter !== undefined && staleReason(waiter, { ...env, staleMs: WAITING_STALE_MS, ageOnThisHost: true }) === undefined;
 }
 
 /**
@@ -263,7 +273,7 @@ function markWaiting(db: Db, marker: LockRow | undefined, options: LockEnvironme
       heartbeat(db, marker);
       return marker;
     }
-    return acquireLock(db, { ...options, staleMs: WAITING_STALE_MS, name: SYNC_WAITING }).lock;
+    return acquireLock(db, { ...options, staleMs: WAITING_STALE_MS, ageOnThisHost: true, name: SYNC_WAITING }).lock;
   } catch (error) {
     if (error instanceof LockHeldError || isBusy(error)) return marker;
     throw error;

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { hostname } from 'node:os';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync } from 'node:fs';
@@ -121,6 +123,45 @@ describe('invrecon sync (spawned against the emulator)', () => {
       // The lock was released: the next sync runs.
       assert.equal((await sync(workspace.dir, emulator.url)).code, 0);
     } finally {
+      workspace.cleanup();
+    }
+  });
+
+  it('--stale-lock never takes over a live process on this host, however old its heartbeat: the sync waits, then exits 1', async () => {
+    const workspace = demoWorkspace();
+    // The holder: a live process on this host whose heartbeat is an hour old (an apply stuck in a long step).
+    const holder = spawn('sleep', ['60'], { stdio: 'ignore' });
+    try {
+      assert.equal((await sync(workspace.dir, emulator.url)).code, 0);
+      const old = new Date(Date.now() - 3_600_000).toISOString();
+      const db = new Database(join(workspace.dir, '.invrecon', 'snapshot.db'));
+      try {
+        db.prepare('INSERT INTO locks (name, owner, pid, host, acquired_at, heartbeat_at, run_id) VALUES (?, ?, ?, ?, ?, ?, NULL)').run(
+          'sync',
+          `${holder.pid}@${hostname()}`,
+          holder.pid,
+          hostname(),
+          old,
+          old,
+        );
+      } finally {
+        db.close();
+      }
+      const result = await sync(workspace.dir, emulator.url, ['--stale-lock', '2', '--lock-wait', '1', '--format', 'json']);
+      assert.equal(result.code, 1, result.stderr);
+      assert.doesNotMatch(result.stderr, /took over/);
+      const locked = JSON.parse(result.stdout);
+      assert.equal(locked.outcome, 'locked');
+      assert.equal(locked.lock.pid, holder.pid);
+      assert.equal(runsOf(workspace.dir).length, 1);
+      // Once it is gone, the next sync takes the lock over at once.
+      holder.kill();
+      await once(holder, 'exit');
+      const next = await sync(workspace.dir, emulator.url, ['--lock-wait', '0']);
+      assert.equal(next.code, 0, next.stderr);
+      assert.match(next.stderr, new RegExp(`took over the sync lock of ${holder.pid}@\\S+ .*: process ${holder.pid} is gone`));
+    } finally {
+      holder.kill();
       workspace.cleanup();
     }
   });

@@ -29,7 +29,11 @@ export function registerSync(program: Command, setExitCode: ExitCodeSink): Comma
     .option('--api', 'read the configured ERP API (erp.api) even when erp.csv is set')
     .option('--force', 'apply even when a guard fails (recorded in the plan and the run)')
     .option('--detailed-exitcode', 'exit 2 when a dry run found drift or a level is off by more than alerts.maxDeviation')
-    .option('--stale-lock <seconds>', 'a lock whose heartbeat is older than this is taken over', String(DEFAULT_STALE_MS / 1000))
+    .option(
+      '--stale-lock <seconds>',
+      'a lock held from another host whose heartbeat is older than this is taken over (on this host: once its process is gone)',
+      String(DEFAULT_STALE_MS / 1000),
+    )
     .option(
       '--lock-wait <seconds>',
       'while another apply, sync or watch write holds the lock, wait this long for it before exiting 1',

@@ -80,7 +80,7 @@ describe('sync lock', () => {
     db.close();
   });
 
-  it('a live process on this host keeps the lock while its heartbeat is fresh', () => {
+  it('a live process on this host keeps the lock whatever its heartbeat says; gone, it is taken over at once', () => {
     const row = {
       name: 'sync',
       owner: '5@host-a',
@@ -92,7 +92,13 @@ describe('sync lock', () => {
     };
     alive.add(5);
     assert.equal(staleReason(row, env(6, 'host-a', Date.parse('2026-01-01T00:00:30Z'))), undefined);
-    assert.match(staleReason(row, env(6, 'host-a', Date.parse('2026-01-01T00:05:00Z')))!, /no heartbeat/);
+    // An apply or a watch write that missed its heartbeats is still writing: never two writers here.
+    assert.equal(staleReason(row, env(6, 'host-a', Date.parse('2026-01-01T05:00:00Z'))), undefined);
+    assert.equal(staleReason(row, { ...env(6, 'host-a', Date.parse('2026-01-01T00:00:30Z')), staleMs: 1000 }), undefined);
+    alive.delete(5);
+    assert.match(staleReason(row, env(6, 'host-a', Date.parse('2026-01-01T00:00:01Z')))!, /process 5 is gone/);
+    // The same row on another host is judged by its heartbeat's age.
+    assert.match(staleReason({ ...row, host: 'host-b' }, env(6, 'host-a', Date.parse('2026-01-01T00:05:00Z')))!, /no heartbeat/);
   });
 
   it("release removes only the caller's own lock", () => {

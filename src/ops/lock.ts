@@ -21,7 +21,14 @@ export interface LockRow {
   acquiredAt: string;
   heartbeatAt: string;
   runId: number | null;
+  /** The command holding it (sync, apply, watch); null for a lock taken by an older version. */
+  command: LockCommand | null;
 }
+
+/** The commands that take the sync lock. */
+export type LockCommand = 'sync' | 'apply' | 'watch';
+
+const HOLDER: Record<LockCommand, string> = { sync: 'another sync', apply: 'an apply --commit', watch: 'a watch write' };
 
 export interface LockIdentity {
   pid: number;
@@ -49,7 +56,7 @@ export class LockHeldError extends InvreconError {
   constructor(holder: LockRow, note = '') {
     super(
       'usage',
-      `another sync holds the lock on this database: ${holder.owner} since ${holder.acquiredAt}` +
+      `${holder.command ? HOLDER[holder.command] : 'another process (a sync, an apply --commit or a watch write)'} holds the sync lock on this database: ${holder.owner} since ${holder.acquiredAt}` +
         `${holder.runId !== null ? ` (run #${holder.runId})` : ''}, last heartbeat ${holder.heartbeatAt}${note}`,
       ['wait for it to finish; a holder that died is taken over automatically once its process is gone or its heartbeat is stale'],
     );
@@ -86,10 +93,20 @@ interface RawLock {
   acquired_at: string;
   heartbeat_at: string;
   run_id: number | null;
+  command: LockCommand | null;
 }
 
 function toRow(raw: RawLock): LockRow {
-  return { name: raw.name, owner: raw.owner, pid: raw.pid, host: raw.host, acquiredAt: raw.acquired_at, heartbeatAt: raw.heartbeat_at, runId: raw.run_id };
+  return {
+    name: raw.name,
+    owner: raw.owner,
+    pid: raw.pid,
+    host: raw.host,
+    acquiredAt: raw.acquired_at,
+    heartbeatAt: raw.heartbeat_at,
+    runId: raw.run_id,
+    command: raw.command ?? null,
+  };
 }
 
 export function readLock(db: Db, name: string = SYNC_LOCK): LockRow | undefined {
@@ -129,7 +146,7 @@ function isBusy(error: unknown): boolean {
  * Takes the lock atomically (check and insert in one BEGIN IMMEDIATE transaction). A live holder
  * throws LockHeldError; a dead one (its pid gone on this host, or its heartbeat stale) is replaced.
  */
-export function acquireLock(db: Db, options: LockEnvironment & { name?: string; runId?: number | null } = {}): AcquiredLock {
+export function acquireLock(db: Db, options: LockEnvironment & { name?: string; runId?: number | null; command?: LockCommand } = {}): AcquiredLock {
   const name = options.name ?? SYNC_LOCK;
   const self = options.self ?? currentIdentity();
   const now = options.now ?? Date.now;
@@ -155,7 +172,8 @@ export function acquireLock(db: Db, options: LockEnvironment & { name?: string; 
     }
     const at = new Date(now()).toISOString();
     const owner = `${self.pid}@${self.host}`;
-    db.prepare('INSERT INTO locks (name, owner, pid, host, acquired_at, heartbeat_at, run_id) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+    const command = options.command ?? null;
+    db.prepare('INSERT INTO locks (name, owner, pid, host, acquired_at, heartbeat_at, run_id, command) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
       name,
       owner,
       self.pid,
@@ -163,9 +181,10 @@ export function acquireLock(db: Db, options: LockEnvironment & { name?: string; 
       at,
       at,
       options.runId ?? null,
+      command,
     );
     db.exec('COMMIT');
-    return { lock: { name, owner, pid: self.pid, host: self.host, acquiredAt: at, heartbeatAt: at, runId: options.runId ?? null }, tookOver };
+    return { lock: { name, owner, pid: self.pid, host: self.host, acquiredAt: at, heartbeatAt: at, runId: options.runId ?? null, command }, tookOver };
   } catch (error) {
     if (db.inTransaction) db.exec('ROLLBACK');
     throw error;
@@ -223,7 +242,10 @@ export function syncWaiting(db: Db, env: LockEnvironment = {}): boolean {
  * acquireLock, waiting up to `waitMs` while a live process holds the lock: tried again every 250 ms,
  * marked as waiting (SYNC_WAITING) meanwhile. Gives up with LockHeldError naming the holder and the wait.
  */
-export async function acquireLockWaiting(db: Db, options: LockEnvironment & LockWait & { name?: string; runId?: number | null } = {}): Promise<AcquiredLock> {
+export async function acquireLockWaiting(
+  db: Db,
+  options: LockEnvironment & LockWait & { name?: string; runId?: number | null; command?: LockCommand } = {},
+): Promise<AcquiredLock> {
   const waitMs = options.waitMs ?? 0;
   const started = Date.now();
   let marker: LockRow | undefined;
@@ -273,7 +295,7 @@ function markWaiting(db: Db, marker: LockRow | undefined, options: LockEnvironme
       heartbeat(db, marker);
       return marker;
     }
-    return acquireLock(db, { ...options, staleMs: WAITING_STALE_MS, ageOnThisHost: true, name: SYNC_WAITING }).lock;
+    return acquireLock(db, { ...options, staleMs: WAITING_STALE_MS, ageOnThisHost: true, name: SYNC_WAITING, command: 'sync' }).lock;
   } catch (error) {
     if (error instanceof LockHeldError || isBusy(error)) return marker;
     throw error;
@@ -294,7 +316,8 @@ export interface HeldLock extends AcquiredLock {
  */
 export async function withLock<T>(
   db: Db,
-  options: LockEnvironment & LockWait & { name?: string; runId?: number | null; heartbeatMs?: number; onHeartbeatError?: (error: unknown) => void },
+  options: LockEnvironment &
+    LockWait & { name?: string; runId?: number | null; command?: LockCommand; heartbeatMs?: number; onHeartbeatError?: (error: unknown) => void },
   work: (lock: HeldLock) => Promise<T>,
 ): Promise<T> {
   const acquired = await acquireLockWaiting(db, options);

@@ -58,6 +58,7 @@ export async function runSync(db: Db, config: LoadedConfig, options: SyncOptions
   const webhookUrl = resolveWebhookUrl(config.alerts, env);
   let runId: number | undefined;
   const lockOptions = {
+    command: 'sync' as const,
     staleMs: options.staleMs,
     heartbeatMs: options.heartbeatMs,
     waitMs: options.lockWaitMs,

@@ -244,7 +244,14 @@ export const syncLockedOutput = document(
   {
     outcome: z.literal('locked'),
     exitCode: z.literal(1),
-    lock: z.looseObject({ owner: z.string(), acquiredAt: iso, heartbeatAt: iso }),
+    lock: z.looseObject({
+      owner: z.string(),
+      acquiredAt: iso,
+      heartbeatAt: iso,
+      command: nullable(z.enum(['sync', 'apply', 'watch']))
+        .optional()
+        .describe('the command holding the lock; null for a lock taken by an older version'),
+    }),
     waitedMs: z.number().min(0).describe('how long the sync waited for the lock before giving up (0 with --lock-wait 0)'),
   },
 );

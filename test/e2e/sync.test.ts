@@ -133,20 +133,7 @@ describe('invrecon sync (spawned against the emulator)', () => {
     const holder = spawn('sleep', ['60'], { stdio: 'ignore' });
     try {
       assert.equal((await sync(workspace.dir, emulator.url)).code, 0);
-      const old = new Date(Date.now() - 3_600_000).toISOString();
-      const db = new Database(join(workspace.dir, '.invrecon', 'snapshot.db'));
-      try {
-        db.prepare('INSERT INTO locks (name, owner, pid, host, acquired_at, heartbeat_at, run_id) VALUES (?, ?, ?, ?, ?, ?, NULL)').run(
-          'sync',
-          `${holder.pid}@${hostname()}`,
-          holder.pid,
-          hostname(),
-          old,
-          old,
-        );
-      } finally {
-        db.close();
-      }
+      holdLock(workspace.dir, holder.pid!, null, new Date(Date.now() - 3_600_000).toISOString());
       const result = await sync(workspace.dir, emulator.url, ['--stale-lock', '2', '--lock-wait', '1', '--format', 'json']);
       assert.equal(result.code, 1, result.stderr);
       assert.doesNotMatch(result.stderr, /took over/);
@@ -160,6 +147,30 @@ describe('invrecon sync (spawned against the emulator)', () => {
       const next = await sync(workspace.dir, emulator.url, ['--lock-wait', '0']);
       assert.equal(next.code, 0, next.stderr);
       assert.match(next.stderr, new RegExp(`took over the sync lock of ${holder.pid}@\\S+ .*: process ${holder.pid} is gone`));
+    } finally {
+      holder.kill();
+      workspace.cleanup();
+    }
+  });
+
+  it('apply --commit waits for the lock as sync does (--lock-wait), naming the holder by its command, then exits 1; runs once the holder is gone', async () => {
+    const workspace = demoWorkspace();
+    const holder = spawn('sleep', ['60'], { stdio: 'ignore' });
+    try {
+      const dry = await sync(workspace.dir, emulator.url, ['--format', 'json']);
+      assert.equal(dry.code, 0, dry.stderr);
+      const { planFile } = JSON.parse(dry.stdout);
+      holdLock(workspace.dir, holder.pid!, 'watch', new Date().toISOString());
+      const env = cliEnv(emulator.url);
+      const refused = await runCli(['apply', planFile, '--commit', '--lock-wait', '1'], { cwd: workspace.dir, env });
+      assert.equal(refused.code, 1, refused.stderr);
+      assert.match(refused.stderr, new RegExp(`warning: waiting up to 1 s for the sync lock, held by ${holder.pid}@\\S+ since \\S+ \\(watch\\)`));
+      assert.match(refused.stderr, new RegExp(`a watch write holds the sync lock on this database: ${holder.pid}@\\S+ .*; gave up after waiting 1(\\.\\d)? s`));
+      holder.kill();
+      await once(holder, 'exit');
+      const applied = await runCli(['apply', planFile, '--commit', '--format', 'json'], { cwd: workspace.dir, env });
+      assert.equal(applied.code, 0, applied.stderr);
+      assert.equal(JSON.parse(applied.stdout).applied, 7);
     } finally {
       holder.kill();
       workspace.cleanup();
@@ -240,18 +251,19 @@ describe('sync lock (two processes)', () => {
       assert.match(
         second.stderr,
         new RegExp(
-          `another sync holds the lock on this database: ${first.child.pid}@\\S+ since \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z \\(run #1\\), last heartbeat [^;]+; gave up after waiting 1(\\.\\d)? s`,
+          `another sync holds the sync lock on this database: ${first.child.pid}@\\S+ since \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z \\(run #1\\), last heartbeat [^;]+; gave up after waiting 1(\\.\\d)? s`,
         ),
       );
       const locked = JSON.parse(second.stdout);
       assert.equal(locked.outcome, 'locked');
       assert.equal(locked.lock.pid, first.child.pid);
+      assert.equal(locked.lock.command, 'sync');
       assert.ok(locked.waitedMs >= 1000);
       // --lock-wait 0: no wait at all.
       const at = await sync(workspace.dir, emulator.url, ['--lock-wait', '0']);
       assert.equal(at.code, 1);
       assert.doesNotMatch(at.stderr, /waiting up to/);
-      assert.match(at.stderr, /another sync holds the lock/);
+      assert.match(at.stderr, /another sync holds the sync lock/);
       await emulator.setFaults({ latencyMs: 0 });
       const result = await first.done;
       assert.equal(result.code, 0, result.stderr);
@@ -429,3 +441,21 @@ describe('sync alerts (webhook on 127.0.0.1)', () => {
     assert.equal(posts.filter((p) => p.path === '/fail-secret-path').length, 2);
   });
 });
+
+/** Writes a lock row for `pid` on this host, as a holder of `command` (null: a row from before the column). */
+function holdLock(dir: string, pid: number, command: string | null, heartbeatAt: string): void {
+  const db = new Database(join(dir, '.invrecon', 'snapshot.db'));
+  try {
+    db.prepare('INSERT INTO locks (name, owner, pid, host, acquired_at, heartbeat_at, run_id, command) VALUES (?, ?, ?, ?, ?, ?, NULL, ?)').run(
+      'sync',
+      `${pid}@${hostname()}`,
+      pid,
+      hostname(),
+      heartbeatAt,
+      heartbeatAt,
+      command,
+    );
+  } finally {
+    db.close();
+  }
+}

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { EXIT } from '../../errors.js';
-import { withLock } from '../../ops/lock.js';
+import { withLock, type LockRow } from '../../ops/lock.js';
 import { applyRecorded } from '../../ops/apply-run.js';
 import { DEFAULT_MAX_IN_FLIGHT, undone, type ApplyResult } from '../../plan/apply.js';
 import { openPlan } from '../../plan/file.js';
@@ -17,11 +17,21 @@ export function registerApply(program: Command, setExitCode: ExitCodeSink): void
     .option('--live', 'dry run: read each level from Shopify now and show which changes are already stale')
     .option('--max-misses <n>', 'compare-and-swap misses per level before it is reported as a conflict', '5')
     .option('--unverified', 'apply even if the plan is not what its baseline snapshots give (edited, or the config changed); recorded')
+    .option('--lock-wait <seconds>', 'with --commit: while a sync, another apply or a watch write holds the lock, wait this long for it before exiting 1', '60')
     .option('--max-in-flight <n>', 'most calls in flight at once (they adapt below it to latency and the rate limit)', String(DEFAULT_MAX_IN_FLIGHT))
     .action(
       async (
         file: string,
-        options: { config: string; format: Format; commit?: boolean; live?: boolean; maxMisses: string; maxInFlight: string; unverified?: boolean },
+        options: {
+          config: string;
+          format: Format;
+          commit?: boolean;
+          live?: boolean;
+          maxMisses: string;
+          maxInFlight: string;
+          lockWait: string;
+          unverified?: boolean;
+        },
       ) => {
         const plan = openPlan(resolve(file));
         await withWorkspace(options, async (config, db) => {
@@ -39,7 +49,12 @@ export function registerApply(program: Command, setExitCode: ExitCodeSink): void
           // One writer at a time: an apply and a sync (or two applies) must not move the same levels at once.
           let result: ApplyResult;
           if (options.commit) {
-            result = await withLock(db, {}, async (held) => {
+            const waitMs = parseCount(options.lockWait, '--lock-wait') * 1000;
+            const onWait = (holder: LockRow) =>
+              write.warn(
+                `waiting up to ${waitMs / 1000} s for the sync lock, held by ${holder.owner} since ${holder.acquiredAt}${holder.command ? ` (${holder.command})` : ''}`,
+              );
+            result = await withLock(db, { command: 'apply', waitMs, onWait }, async (held) => {
               if (held.tookOver) write.warn(`took over a stale lock from ${held.tookOver.holder.owner}: ${held.tookOver.reason}`);
               return run();
             });

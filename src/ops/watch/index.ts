@@ -86,7 +86,7 @@ export class SyncLockGate implements WriteGate {
       }
       if (!this.lock && !yielding) {
         try {
-          this.lock = acquireLock(this.db).lock;
+          this.lock = acquireLock(this.db, { command: 'watch' }).lock;
           this.heldSince = this.lastBeat = Date.now();
           if (this.waitingNoted) this.log.info('the sync lock is free again: writes resume', { event: 'lock-resumed' });
           this.waitingNoted = false;
@@ -138,7 +138,7 @@ export async function startWatch(db: Db, config: LoadedConfig, options: WatchOpt
   // One watch per database: a second would send every write twice. A killed one is taken over.
   let processLock: LockRow;
   try {
-    processLock = acquireLock(db, { name: WATCH_LOCK }).lock;
+    processLock = acquireLock(db, { name: WATCH_LOCK, command: 'watch' }).lock;
   } catch (error) {
     if (!(error instanceof LockHeldError)) throw error;
     throw new UsageError(

@@ -48,6 +48,35 @@ describe('sync lock', () => {
     db.close();
   });
 
+  it('a taker that finds the lock held names the holder by its command (sync, apply, watch); an older row without one as another process', () => {
+    const db = freshDb();
+    alive.add(110);
+    const said = () => {
+      try {
+        acquireLock(db, env(111));
+      } catch (error) {
+        return (error as LockHeldError).message.split(':')[0];
+      }
+      return 'taken';
+    };
+    for (const [command, words] of [
+      ['sync', 'another sync holds the sync lock on this database'],
+      ['apply', 'an apply --commit holds the sync lock on this database'],
+      ['watch', 'a watch write holds the sync lock on this database'],
+    ] as const) {
+      const held = acquireLock(db, { ...env(110), command });
+      assert.equal(readLock(db)?.command, command);
+      assert.equal(said(), words);
+      releaseLock(db, held.lock);
+    }
+    db.prepare("INSERT INTO locks (name, owner, pid, host, acquired_at, heartbeat_at) VALUES ('sync', '110@host-a', 110, 'host-a', ?, ?)").run(
+      '2026-01-01T00:00:00.000Z',
+      '2026-01-01T00:00:00.000Z',
+    );
+    assert.equal(said(), 'another process (a sync, an apply --commit or a watch write) holds the sync lock on this database');
+    db.close();
+  });
+
   it('takes over a holder whose process is gone on this host, saying why', () => {
     const db = freshDb();
     alive.add(101);
@@ -89,6 +118,7 @@ describe('sync lock', () => {
       acquiredAt: '2026-01-01T00:00:00.000Z',
       heartbeatAt: '2026-01-01T00:00:00.000Z',
       runId: null,
+      command: null,
     };
     alive.add(5);
     assert.equal(staleReason(row, env(6, 'host-a', Date.parse('2026-01-01T00:00:30Z'))), undefined);

@@ -88,6 +88,19 @@ function stdoutJson(result: { code: number | null; stdout: string; stderr: strin
   }
 }
 
+/** A workspace on its own emulator, with the ERP and Shopify pulled. */
+async function pulledShop(seed: Seed, files: Record<string, string>): Promise<ShopWorkspace> {
+  const shop = await openShopWorkspace({ seed, files });
+  for (const args of [
+    ['pull', 'erp'],
+    ['pull', 'shopify'],
+  ]) {
+    const result = await shop.cli(args);
+    assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
+  }
+  return shop;
+}
+
 function snapshotDb(dir: string) {
   return new Database(join(dir, '.invrecon', 'snapshot.db'), { readonly: true });
 }
@@ -140,14 +153,7 @@ describe('pull shopify reads tracked and isActive (both modes)', () => {
 describe('diff, plan and apply --commit leave untracked items and inactive locations out', () => {
   let shop: ShopWorkspace;
   before(async () => {
-    shop = await openShopWorkspace({ seed: hygieneSeed, files: hygieneFiles });
-    for (const args of [
-      ['pull', 'erp'],
-      ['pull', 'shopify'],
-    ]) {
-      const result = await shop.cli(args);
-      assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
-    }
+    shop = await pulledShop(hygieneSeed, hygieneFiles);
   });
   after(() => shop.close());
 
@@ -242,14 +248,7 @@ describe('a closed store: the inactive location has no levels left', () => {
   const closedFiles = { ...hygieneFiles, 'erp.csv': hygieneFiles['erp.csv'].replace('ENGRAVING,STORE-1,0,0', 'ENGRAVING,STORE-1,2,0') };
   let shop: ShopWorkspace;
   before(async () => {
-    shop = await openShopWorkspace({ seed: closedSeed, files: closedFiles });
-    for (const args of [
-      ['pull', 'erp'],
-      ['pull', 'shopify'],
-    ]) {
-      const result = await shop.cli(args);
-      assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
-    }
+    shop = await pulledShop(closedSeed, closedFiles);
   });
   after(() => shop.close());
 
@@ -322,14 +321,7 @@ describe('bundles: an untracked service the ERP does not list', () => {
   };
   let shop: ShopWorkspace;
   before(async () => {
-    shop = await openShopWorkspace({ seed, files });
-    for (const args of [
-      ['pull', 'erp'],
-      ['pull', 'shopify'],
-    ]) {
-      const result = await shop.cli(args);
-      assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
-    }
+    shop = await pulledShop(seed, files);
   });
   after(() => shop.close());
 

@@ -186,6 +186,17 @@ describe('sync lock (two processes)', () => {
   });
   afterEach(() => emulator.stop());
 
+  /** The first sync, once answers are fast again, completes alone: exit 0, the one run recorded ok. */
+  async function firstCompletes(first: { done: Promise<{ code: number | null; stderr: string }> }, dir: string): Promise<void> {
+    await emulator.setFaults({ latencyMs: 0 });
+    const result = await first.done;
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(
+      runsOf(dir).map((r) => r.outcome),
+      ['ok'],
+    );
+  }
+
   /** Starts a sync; `started` resolves once its stderr matches `until` (by default: it took the lock). */
   function startSync(dir: string, args: string[], until = /sync #\d+ started/) {
     const child = spawn(process.execPath, [binPath, 'sync', ...args], {
@@ -264,13 +275,7 @@ describe('sync lock (two processes)', () => {
       assert.equal(at.code, 1);
       assert.doesNotMatch(at.stderr, /waiting up to/);
       assert.match(at.stderr, /another sync holds the sync lock/);
-      await emulator.setFaults({ latencyMs: 0 });
-      const result = await first.done;
-      assert.equal(result.code, 0, result.stderr);
-      assert.deepEqual(
-        runsOf(workspace.dir).map((r) => r.outcome),
-        ['ok'],
-      );
+      await firstCompletes(first, workspace.dir);
     } finally {
       workspace.cleanup();
     }
@@ -295,13 +300,7 @@ describe('sync lock (two processes)', () => {
       } finally {
         db.close();
       }
-      await emulator.setFaults({ latencyMs: 0 });
-      const result = await first.done;
-      assert.equal(result.code, 0, result.stderr);
-      assert.deepEqual(
-        runsOf(workspace.dir).map((r) => r.outcome),
-        ['ok'],
-      );
+      await firstCompletes(first, workspace.dir);
     } finally {
       workspace.cleanup();
     }

@@ -35,6 +35,29 @@ function costExtension(
   return { cost: { requestedQueryCost: requested, actualQueryCost: actual, throttleStatus: bucket.status() } };
 }
 
+type CheckedDocument = { document: DocumentNode } | { errors: unknown[] };
+/** Parsed and validated documents by query text: a client sends the same few documents thousands of times. */
+const checkedDocuments = new WeakMap<GraphQLSchema, Map<string, CheckedDocument>>();
+const MAX_CHECKED_DOCUMENTS = 200;
+
+function checkedDocument(schema: GraphQLSchema, query: string): CheckedDocument {
+  let cache = checkedDocuments.get(schema);
+  if (!cache) checkedDocuments.set(schema, (cache = new Map()));
+  const known = cache.get(query);
+  if (known) return known;
+  let checked: CheckedDocument;
+  try {
+    const document = parse(query);
+    const errors = validate(schema, document);
+    checked = errors.length > 0 ? { errors: errors.map((e) => e.toJSON()) } : { document };
+  } catch (error) {
+    checked = { errors: [(error as GraphQLError).toJSON()] };
+  }
+  if (cache.size >= MAX_CHECKED_DOCUMENTS) cache.delete(cache.keys().next().value!);
+  cache.set(query, checked);
+  return checked;
+}
+
 /** Runs one GraphQL request body through parse, validation, cost, the bucket and execution. */
 export async function answerGraphql(host: GraphqlHost, text: string, processing: () => Promise<void>): Promise<Answer> {
   let request: { query?: unknown; variables?: unknown; operationName?: unknown };
@@ -50,16 +73,9 @@ export async function answerGraphql(host: GraphqlHost, text: string, processing:
   }
   const variables = request.variables && typeof request.variables === 'object' ? (request.variables as Record<string, unknown>) : {};
   const operationName = typeof request.operationName === 'string' ? request.operationName : undefined;
-  let document: DocumentNode;
-  try {
-    document = parse(request.query);
-  } catch (error) {
-    return { status: 200, body: { errors: [(error as GraphQLError).toJSON()], extensions: costExtension(host.bucket, 0, 0) } };
-  }
-  const validationErrors = validate(host.schema, document);
-  if (validationErrors.length > 0) {
-    return { status: 200, body: { errors: validationErrors.map((e) => e.toJSON()), extensions: costExtension(host.bucket, 0, 0) } };
-  }
+  const checked = checkedDocument(host.schema, request.query);
+  if ('errors' in checked) return { status: 200, body: { errors: checked.errors, extensions: costExtension(host.bucket, 0, 0) } };
+  const { document } = checked;
   const operation = getOperationAST(document, operationName);
   if (!operation) {
     return {

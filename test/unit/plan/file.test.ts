@@ -140,6 +140,12 @@ describe('plan file format 2', () => {
       () => openPlan(garbage),
       (e: unknown) => e instanceof InputError && /not an invrecon plan/.test(e.message),
     );
+    const otherJson = join(dir, 'other.json');
+    writeFileSync(otherJson, '{"x": 1}\n');
+    assert.throws(
+      () => openPlan(otherJson),
+      (e: unknown) => e instanceof InputError && /not an invrecon plan \(its header has no formatVersion\)/.test(e.message) && !/undefined/.test(e.message),
+    );
   });
 
   it('pages through the rows that match a SKU glob and a location, counting the rest', () => {

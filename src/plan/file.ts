@@ -17,20 +17,7 @@ import {
   type PlanChange,
   type PlanHeader,
 } from './model.js';
-import {
-  changeRow,
-  CHUNK,
-  erpCorrectionRow,
-  hybridBaseRow,
-  ITEM_ID_PREFIX,
-  MAX_HEADER_BYTES,
-  SECTIONS,
-  type FormulaNumbers,
-  type SectionName,
-} from './file-rows.js';
-
-export { PlanWriter, serializeHeader, writePlan } from './file-writer.js';
-export { ITEM_ID_PREFIX, type FormulaNumbers } from './file-rows.js';
+import { changeRow, CHUNK, erpCorrectionRow, hybridBaseRow, MAX_HEADER_BYTES, SECTIONS, type SectionName } from './file-rows.js';
 
 /** A plan file opened and verified (digest and rows' sha256); rows are read from disk on each iteration. */
 export interface PlanFile {

@@ -57,4 +57,32 @@ describe('plans this database made are trusted without recomputing them (issue 1
       await shop.close();
     }
   });
+
+  it('a plan made here is recomputed, and refused, once the bundles file it was made with has changed', async () => {
+    const bundled: Seed = { ...seed, items: [...seed.items, { sku: 'KIT', inventoryItemId: item(3), levels: [{ locationId: L1, available: 0 }] }] };
+    const config = JSON.stringify({ ...JSON.parse(configOf(0)), bundles: { csv: 'bundles.csv' } });
+    const shop = await openShopWorkspace({
+      seed: bundled,
+      files: {
+        'invrecon.config.json': config,
+        'erp.csv': 'sku,warehouse,on_hand\nA,W,5\nB,W,6\n',
+        'bundles.csv': 'bundle_sku,component_sku,quantity\nKIT,A,1\n',
+      },
+    });
+    try {
+      for (const args of [
+        ['pull', 'erp'],
+        ['pull', 'shopify'],
+        ['plan', '--out', 'plan.json'],
+      ])
+        assert.equal((await shop.cli(args)).code, 0);
+      // KIT was planned as 5 (A alone); with B as a component too it is min(5, 6 / 2) = 3.
+      writeFileSync(join(shop.dir, 'bundles.csv'), 'bundle_sku,component_sku,quantity\nKIT,A,1\nKIT,B,2\n');
+      const changed = await shop.cli(['apply', 'plan.json', '--commit']);
+      assertOneLineError(changed, /the plan is not what "invrecon plan" gives for its baseline snapshots \(1 difference\)/);
+      assert.equal(shop.emulator.state.level(item(3), L1)!.available, 0, 'nothing was sent');
+    } finally {
+      await shop.close();
+    }
+  });
 });

@@ -14,3 +14,15 @@ export function plural(count: number, word: string, pluralWord = word + 's'): st
 export function signed(n: number): string {
   return n > 0 ? `+${n}` : String(n);
 }
+
+/**
+ * "3 levels left out: 2 of untracked items, 1 at inactive locations": diff, plan, sync, status, report,
+ * alerts and watch say it alike (the fields of reconcile's LeftOut).
+ */
+export function leftOutLine(leftOut: { levels: number; ofUntrackedItems: number; atInactiveLocations: number }): string {
+  const why = [
+    leftOut.ofUntrackedItems ? `${num(leftOut.ofUntrackedItems)} of untracked items` : '',
+    leftOut.atInactiveLocations ? `${num(leftOut.atInactiveLocations)} at inactive locations` : '',
+  ].filter(Boolean);
+  return `${plural(leftOut.levels, 'level')} left out: ${why.join(', ')}`;
+}

@@ -3,7 +3,8 @@ import { InputError } from '../errors.js';
 import { redactSecrets, redactUrl, registerSecretUrl } from '../secrets.js';
 import { RetriesExhaustedError, networkFailure, retryableStatus, withRetry, type RetryPolicy } from '../sources/retry.js';
 import { parseConfiguredUrl } from '../sources/shopify/endpoint.js';
-import { plural, signed } from '../text.js';
+import { leftOutLine, plural, signed } from '../text.js';
+import type { LeftOut } from '../reconcile/diff-model.js';
 import type { AlertRecord, DriftingLevel, SyncSummary } from './runs.js';
 
 export type AlertsConfig = NonNullable<LoadedConfig['alerts']>;
@@ -83,6 +84,10 @@ export interface AlertPayload {
   maxDeviation: number | null;
   deviations: DriftingLevel[];
   summary: { levelsCompared: number; drifting: number; applied: number; conflicts: number; remaining: number };
+  /** Levels the plan left out (untracked items, inactive locations): never written, so no drift either; null when it did not plan. */
+  leftOut: LeftOut | null;
+  /** The same per location, where there are any. */
+  leftOutByLocation: { locationName: string; levels: number }[];
 }
 
 /** What `invrecon watch` posts when its queue keeps growing or its writes keep failing. */
@@ -106,6 +111,7 @@ export function alertPayload(config: LoadedConfig, runId: number, summary: SyncS
     ...decision.reasons.map((r) => `- ${r}`),
     ...lines,
     ...more,
+    ...(summary.leftOut?.levels ? [`(${leftOutLine(summary.leftOut)}: never written, not counted as drift)`] : []),
   ].join('\n');
   return {
     text: redactSecrets(text),
@@ -124,6 +130,8 @@ export function alertPayload(config: LoadedConfig, runId: number, summary: SyncS
       conflicts: summary.conflicts + summary.failed,
       remaining: summary.remaining,
     },
+    leftOut: summary.leftOut ?? null,
+    leftOutByLocation: summary.byLocation.flatMap((l) => (l.leftOut ? [{ locationName: l.locationName, levels: l.leftOut }] : [])),
   };
 }
 

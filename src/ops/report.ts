@@ -28,7 +28,11 @@ export interface ReportData {
   /** Oldest first: the chart's x axis. */
   runs: ReportRun[];
   /** Drift per location found by the newest sync that planned. */
-  byLocation: { runId: number | null; locations: { locationName: string; levelsCompared: number; drifting: number; totalAbsDrift: number }[] };
+  byLocation: {
+    runId: number | null;
+    /** leftOut: levels left out there (untracked items, an inactive location); null for runs recorded before it was. */
+    locations: { locationName: string; levelsCompared: number; drifting: number; totalAbsDrift: number; leftOut: number | null }[];
+  };
   topDrifting: SkuDrift[];
   driftNow: DriftNow | null;
   driftNote: string | null;
@@ -59,11 +63,12 @@ export function buildReportData(db: Db, config: LoadedConfig, options: { runs: n
   const byLocation = newestPlanned
     ? {
         runId: newestPlanned.id,
-        locations: (newestPlanned.summary.byLocation ?? []).map(({ locationName, levelsCompared, drifting, totalAbsDrift }) => ({
+        locations: (newestPlanned.summary.byLocation ?? []).map(({ locationName, levelsCompared, drifting, totalAbsDrift, leftOut }) => ({
           locationName,
           levelsCompared,
           drifting,
           totalAbsDrift,
+          leftOut: leftOut ?? null,
         })),
       }
     : {
@@ -73,6 +78,7 @@ export function buildReportData(db: Db, config: LoadedConfig, options: { runs: n
           levelsCompared: l.levelsCompared,
           drifting: l.levelsDrifting,
           totalAbsDrift: l.totalAbsDrift,
+          leftOut: l.leftOut,
         })),
       };
 

@@ -23,6 +23,8 @@ export interface LocationDrift {
   drifting: number;
   totalAbsDrift: number;
   erpCorrections?: number;
+  /** Levels left out here (untracked items, an inactive location); absent from runs recorded before. */
+  leftOut?: number;
 }
 
 export interface DriftingLevel {

@@ -1,6 +1,7 @@
 import type { LoadedConfig } from '../config/load.js';
 import { InvreconError, errorMessage } from '../errors.js';
 import { prepareDiff } from '../reconcile/diff.js';
+import type { LeftOut } from '../reconcile/diff-model.js';
 import type { Db } from '../store/db.js';
 import { readWatchStats, type WatchStats } from './watch/stats.js';
 import { latestSnapshot } from '../store/snapshots.js';
@@ -18,6 +19,8 @@ export interface RunLine {
   durationMs: number | null;
   levelsCompared: number | null;
   drifting: number | null;
+  /** Levels the run's plan left out (untracked items, inactive locations); null when it did not plan, or before it was recorded. */
+  leftOut: number | null;
   applied: number | null;
   conflicts: number | null;
   retries: number;
@@ -45,7 +48,17 @@ export interface DriftNow {
   conflicts: number;
   /** Levels above alerts.maxDeviation, when it is set. */
   aboveMaxDeviation: number | null;
-  byLocation: { locationName: string; levelsCompared: number; levelsDrifting: number; totalAbsDrift: number; erpCorrections: number; conflicts: number }[];
+  /** Levels left out (untracked items, inactive locations): never written, no drift, not compared. */
+  leftOut: LeftOut;
+  byLocation: {
+    locationName: string;
+    levelsCompared: number;
+    levelsDrifting: number;
+    totalAbsDrift: number;
+    erpCorrections: number;
+    conflicts: number;
+    leftOut: number;
+  }[];
   /** A committed sync read this Shopify snapshot and then applied changes: the snapshot predates them. */
   appliedSince: { runId: number; applied: number; remaining: number } | null;
 }
@@ -99,6 +112,7 @@ export function runLine(run: RunRecord): RunLine {
     durationMs: s.durationMs ?? finished,
     levelsCompared: s.guards ? (s.levelsCompared ?? null) : null,
     drifting: s.guards ? (s.drifting ?? null) : null,
+    leftOut: s.guards ? (s.leftOut?.levels ?? null) : null,
     applied: s.dryRun === false && s.phases?.apply !== undefined ? (s.applied ?? 0) : null,
     conflicts: s.phases?.apply !== undefined ? (s.conflicts ?? 0) + (s.failed ?? 0) : null,
     retries: s.retries ?? 0,
@@ -144,6 +158,7 @@ function driftNow(db: Db, config: LoadedConfig): { drift: DriftNow | null; note:
         erpCorrectionUnits: summary.erpDrift.units,
         conflicts: summary.conflicts,
         aboveMaxDeviation: limit === undefined ? null : totals.aboveLimit,
+        leftOut: summary.leftOut,
         byLocation: summary.byLocation.map((l) => ({
           locationName: l.locationName,
           levelsCompared: l.levelsCompared,
@@ -151,6 +166,7 @@ function driftNow(db: Db, config: LoadedConfig): { drift: DriftNow | null; note:
           totalAbsDrift: l.totalAbsDrift,
           erpCorrections: l.erpDrift.levels,
           conflicts: l.conflicts,
+          leftOut: l.leftOut,
         })),
         appliedSince: appliedSince(db, diff.shopifySnapshot.id),
       },

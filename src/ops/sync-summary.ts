@@ -54,6 +54,7 @@ export function locationDrift(diff: PreparedDiff): LocationDrift[] {
     drifting: location.levelsDrifting,
     totalAbsDrift: location.totalAbsDrift,
     erpCorrections: location.erpDrift.levels,
+    leftOut: location.leftOut,
   }));
 }
 

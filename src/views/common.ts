@@ -1,10 +1,9 @@
 import { stripVTControlCharacters } from 'node:util';
 import Table from 'cli-table3';
-import type { LeftOut } from '../reconcile/diff-model.js';
 import type { CallEvent } from '../sources/shopify/client.js';
 import { num, plural } from '../text.js';
 
-export { num, plural, signed } from '../text.js';
+export { leftOutLine, num, plural, signed } from '../text.js';
 
 /** Version of every `--format json` document's shape (schema/output/*.schema.json); bump on a breaking change. */
 export const OUTPUT_SCHEMA_VERSION = 1;
@@ -70,15 +69,6 @@ export function renderTable(head: string[], rows: (string | number)[][], align: 
 function breakLongWords(cell: string, width: number): string {
   if (width < 1 || cell.includes('\x1b')) return cell;
   return cell.replace(new RegExp(`\\S{${width + 1},}`, 'g'), (word) => word.match(new RegExp(`.{1,${width}}`, 'g'))!.join(' '));
-}
-
-/** "3 levels left out: 2 of untracked items, 1 at inactive locations" (diff, plan and sync say it alike). */
-export function leftOutLine(leftOut: LeftOut): string {
-  const why = [
-    leftOut.ofUntrackedItems ? `${num(leftOut.ofUntrackedItems)} of untracked items` : '',
-    leftOut.atInactiveLocations ? `${num(leftOut.atInactiveLocations)} at inactive locations` : '',
-  ].filter(Boolean);
-  return `${plural(leftOut.levels, 'level')} left out: ${why.join(', ')}`;
 }
 
 export function formatMs(ms: number): string {

@@ -1,5 +1,5 @@
 import type { ReportData, ReportRun } from '../ops/report.js';
-import { formatMs, num, plural, signed } from './common.js';
+import { formatMs, leftOutLine, num, plural, signed } from './common.js';
 import { formatAge, watchLine } from './status.js';
 
 // One self-contained HTML file: inline CSS and SVG, the data as JSON in a script tag, no network.
@@ -103,14 +103,18 @@ function locationBars(data: ReportData): string {
   const locations = data.byLocation.locations;
   if (locations.length === 0) return '<p class="empty">No location data yet.</p>';
   const max = Math.max(1, ...locations.map((l) => l.totalAbsDrift));
+  // Left-out levels (untracked items, an inactive location) get a column only where there are some.
+  const leftOut = locations.some((l) => (l.leftOut ?? 0) > 0);
   const rows = locations
     .map((l) => {
       const w = Math.round((l.totalAbsDrift / max) * 100);
-      return `<tr><td>${escapeHtml(l.locationName)}</td><td class="num">${l.levelsCompared}</td><td class="num">${l.drifting}</td><td class="num">${l.totalAbsDrift}</td><td class="barcell"><svg viewBox="0 0 100 10" preserveAspectRatio="none" width="100%" height="12"><rect width="${w}" height="10" class="bar-found"/></svg></td></tr>`;
+      const left = leftOut ? `<td class="num">${l.leftOut === null ? '–' : num(l.leftOut)}</td>` : '';
+      return `<tr><td>${escapeHtml(l.locationName)}</td><td class="num">${l.levelsCompared}</td><td class="num">${l.drifting}</td><td class="num">${l.totalAbsDrift}</td>${left}<td class="barcell"><svg viewBox="0 0 100 10" preserveAspectRatio="none" width="100%" height="12"><rect width="${w}" height="10" class="bar-found"/></svg></td></tr>`;
     })
     .join('');
   const from = data.byLocation.runId !== null ? `found by sync #${data.byLocation.runId}` : 'newest snapshots';
-  return `<p class="note">${escapeHtml(from)}</p><table><thead><tr><th>location</th><th>levels compared</th><th>drifting</th><th>|drift| units</th><th></th></tr></thead><tbody>${rows}</tbody></table>`;
+  const leftOutHead = leftOut ? '<th title="untracked items and inactive locations: never written, not compared">left out</th>' : '';
+  return `<p class="note">${escapeHtml(from)}</p><table><thead><tr><th>location</th><th>levels compared</th><th>drifting</th><th>|drift| units</th>${leftOutHead}<th></th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 function topSkus(data: ReportData): string {
@@ -140,6 +144,7 @@ function phaseBar(run: ReportRun, maxMs: number): string {
 function runsTable(data: ReportData): string {
   if (data.runs.length === 0) return '<p class="empty">No sync recorded yet.</p>';
   const maxMs = Math.max(1, ...data.runs.map((r) => Object.values(r.phases).reduce((n, v) => n + (v ?? 0), 0)));
+  const leftOut = data.runs.some((r) => (r.leftOut ?? 0) > 0);
   const rows = [...data.runs]
     .reverse()
     .map((r) => {
@@ -152,13 +157,13 @@ function runsTable(data: ReportData): string {
         `<tr><td>${r.command === 'apply' ? 'apply ' : ''}#${r.id}<div class="small">${r.dryRun === null ? '–' : r.dryRun ? 'dry run' : 'commit'}</div></td><td>${escapeHtml(date ?? '')} <span class="nowrap">${escapeHtml(time ?? '')}</span></td>` +
         `<td><span class="outcome" style="background:${OUTCOME_COLOUR[r.outcome] ?? '#555'}">${escapeHtml(r.outcome)}</span>${r.alert ? ' <span class="alert">alert</span>' : ''}</td>` +
         `<td class="num">${r.durationMs === null ? '–' : formatMs(r.durationMs)}</td><td class="phasecell">${phaseBar(r, maxMs)}<div class="small">${escapeHtml(phases)}</div></td>` +
-        `<td class="num">${dash(r.drifting)}</td><td class="num">${dash(r.applied)}</td><td class="num">${dash(r.conflicts)}</td><td class="num">${num(r.retries)} / ${num(r.throttledWaits)}</td>` +
+        `<td class="num">${dash(r.drifting)}</td>${leftOut ? `<td class="num">${dash(r.leftOut)}</td>` : ''}<td class="num">${dash(r.applied)}</td><td class="num">${dash(r.conflicts)}</td><td class="num">${num(r.retries)} / ${num(r.throttledWaits)}</td>` +
         `<td class="small">${escapeHtml((r.error ?? '').slice(0, 160))}</td></tr>`
       );
     })
     .join('');
   const legend = PHASES.map((p) => `<span class="key" style="background:${p.colour}"></span>${p.label}`).join(' ');
-  return `<p class="legend">${legend}</p><table class="runs"><thead><tr><th>run</th><th>started</th><th>outcome</th><th>took</th><th>phases</th><th>drifting</th><th>applied</th><th>conflicts</th><th>retries / throttle waits</th><th>error</th></tr></thead><tbody>${rows}</tbody></table>`;
+  return `<p class="legend">${legend}</p><table class="runs"><thead><tr><th>run</th><th>started</th><th>outcome</th><th>took</th><th>phases</th><th>drifting</th>${leftOut ? '<th>left out</th>' : ''}<th>applied</th><th>conflicts</th><th>retries / throttle waits</th><th>error</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 function cards(data: ReportData): string {
@@ -174,6 +179,8 @@ function cards(data: ReportData): string {
     ],
     ['|drift| now', d ? `${plural(d.totalAbsDrift, 'unit')} of ${plural(d.levelsCompared, 'level')}` : '–'],
     ['ERP corrections', d ? String(d.erpCorrections) : '–'],
+    // Never written, so never drift: said apart, or a closed store would look reconciled.
+    ['Left out', d ? (d.leftOut.levels > 0 ? leftOutLine(d.leftOut) : 'none') : '–'],
     [
       'Last successful sync',
       data.lastSuccess

@@ -269,11 +269,30 @@ export const syncInterruptedOutput = document(
 
 export const statusOutput = document('invrecon status', 'The last syncs, drift now, time since the last good sync.', {
   generatedAt: iso,
-  lock: nullable(z.looseObject({ owner: z.string(), acquiredAt: iso, heartbeatAt: iso, stale: nullable(z.string()) })),
+  lock: nullable(
+    z.looseObject({
+      owner: z.string(),
+      acquiredAt: iso,
+      heartbeatAt: iso,
+      stale: nullable(z.string()),
+      command: nullable(z.enum(['sync', 'apply', 'watch']))
+        .optional()
+        .describe('the command holding the lock; null for a lock taken by an older version'),
+    }),
+  ),
   lastSuccess: nullable(z.looseObject({ runId: id, finishedAt: iso, dryRun: z.boolean(), ageMs: z.number() })),
   lastCommitted: nullable(z.looseObject({ runId: id, finishedAt: iso, ageMs: z.number() })),
   syncLatencyMs: nullable(z.number()),
-  driftNow: nullable(z.looseObject({ levelsCompared: count, shopifyChanges: count, erpCorrections: count, totalAbsDrift: count })),
+  driftNow: nullable(
+    z.looseObject({
+      levelsCompared: count,
+      shopifyChanges: count,
+      erpCorrections: count,
+      totalAbsDrift: count,
+      leftOut: leftOut.optional(),
+      byLocation: z.array(z.looseObject({ locationName: z.string(), leftOut: count.optional().describe('levels left out at this location') })).optional(),
+    }),
+  ),
   driftNote: nullable(z.string()),
   window: z.looseObject({
     runs: count,
@@ -283,7 +302,16 @@ export const statusOutput = document('invrecon status', 'The last syncs, drift n
     retrySuccessRate: nullable(z.number()),
     throttledWaits: count,
   }),
-  runs: z.array(z.looseObject({ id, startedAt: iso, finishedAt: nullable(iso), outcome, dryRun: nullable(z.boolean()) })),
+  runs: z.array(
+    z.looseObject({
+      id,
+      startedAt: iso,
+      finishedAt: nullable(iso),
+      outcome,
+      dryRun: nullable(z.boolean()),
+      leftOut: nullable(count).optional().describe("levels the run's plan left out; null when it did not plan or recorded none"),
+    }),
+  ),
 });
 
 export const doctorOutput = document('invrecon doctor', 'Each check of a set-up; ok is false when one failed (exit 1).', {

@@ -1,5 +1,5 @@
 import type { Status } from '../ops/status.js';
-import { formatMs, num, plural, renderJson, renderTable } from './common.js';
+import { formatMs, leftOutLine, num, plural, renderJson, renderTable } from './common.js';
 
 /** 3 h 12 min, 2 d 4 h, 45 s: how long ago, roughly. */
 export function formatAge(ms: number): string {
@@ -12,6 +12,9 @@ export function formatAge(ms: number): string {
   return `${Math.floor(h / 24)} d ${h % 24} h`;
 }
 
+/** The command holding the sync lock (recorded since migration 090; older locks name only their owner). */
+const HELD_BY = { sync: 'a sync', apply: 'an apply --commit', watch: 'a watch write' } as const;
+
 const dash = (value: number | null | undefined) => (value === null || value === undefined ? '-' : String(value));
 
 export function renderStatusText(status: Status): string {
@@ -19,7 +22,7 @@ export function renderStatusText(status: Status): string {
   const lock = status.lock;
   out.push(
     lock
-      ? `Sync lock: held by ${lock.owner} since ${lock.acquiredAt}${lock.runId !== null ? ` (run #${lock.runId})` : ''}, heartbeat ${lock.heartbeatAt}${lock.stale ? ` — stale (${lock.stale}); the next sync takes it over` : ''}`
+      ? `Sync lock: held by ${lock.command ? `${HELD_BY[lock.command]} (${lock.owner})` : lock.owner} since ${lock.acquiredAt}${lock.runId !== null ? ` (run #${lock.runId})` : ''}, heartbeat ${lock.heartbeatAt}${lock.stale ? ` — stale (${lock.stale}); the next sync takes it over` : ''}`
       : 'Sync lock: free',
   );
   out.push(
@@ -45,7 +48,8 @@ export function renderStatusText(status: Status): string {
       .join(', ');
     out.push(
       `Drift now (ERP #${d.erpSnapshotId} vs Shopify #${d.shopifySnapshotId}, Shopify read ${d.shopifyTakenAt}): ${plural(d.levelsCompared, 'level')} compared; ` +
-        `Shopify drift ${num(d.shopifyChanges)} (|drift| ${num(d.totalAbsDrift)}); ERP drift ${plural(d.erpCorrections, 'correction')} (${plural(d.erpCorrectionUnits, 'unit')})${extra ? `; ${extra}` : ''}`,
+        `Shopify drift ${num(d.shopifyChanges)} (|drift| ${num(d.totalAbsDrift)}); ERP drift ${plural(d.erpCorrections, 'correction')} (${plural(d.erpCorrectionUnits, 'unit')})${extra ? `; ${extra}` : ''}` +
+        (d.leftOut.levels > 0 ? `; ${leftOutLine(d.leftOut)}` : ''),
     );
     if (d.appliedSince) {
       out.push(
@@ -67,9 +71,25 @@ export function renderStatusText(status: Status): string {
   );
   if (status.runs.length > 0) {
     out.push('');
+    // The left-out column only when a run left levels out: most shops never have any.
+    const leftOut = status.runs.some((r) => (r.leftOut ?? 0) > 0);
+    const head = [
+      'run',
+      'started',
+      'mode',
+      'outcome',
+      'took',
+      'drifting',
+      ...(leftOut ? ['left out'] : []),
+      'applied',
+      'conflicts',
+      'retries',
+      'throttle waits',
+      'note',
+    ];
     out.push(
       renderTable(
-        ['run', 'started', 'mode', 'outcome', 'took', 'drifting', 'applied', 'conflicts', 'retries', 'throttle waits', 'note'],
+        head,
         status.runs.map((r) => [
           `${r.command === 'apply' ? 'apply ' : ''}#${r.id}`,
           r.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
@@ -77,13 +97,14 @@ export function renderStatusText(status: Status): string {
           r.outcome,
           r.durationMs === null ? '-' : formatMs(r.durationMs),
           dash(r.drifting),
+          ...(leftOut ? [dash(r.leftOut)] : []),
           dash(r.applied),
           dash(r.conflicts),
           r.retries,
           r.throttledWaits,
           [r.alert ? 'ALERT' : '', r.error ?? ''].filter(Boolean).join(': ').slice(0, 80),
         ]),
-        ['left', 'left', 'left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'left'],
+        head.map((h, i) => (i < 4 || h === 'note' ? 'left' : 'right')),
       ).trimEnd(),
     );
     const newest = status.runs[0]!;

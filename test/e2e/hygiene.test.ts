@@ -1,7 +1,9 @@
 // Real-store hygiene, end to end: untracked items and inactive locations are read by both pull modes,
 // kept in the snapshot, left out of diff, plan and apply, and reported with counts.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
@@ -232,6 +234,76 @@ describe('diff, plan and apply --commit leave untracked items and inactive locat
     const line = await shop.cli(['sync']);
     assert.equal(line.code, 0, line.stderr);
     assert.match(line.stdout, /, 3 levels left out: 2 of untracked items, 1 at inactive locations, guards passed/);
+  });
+});
+
+describe('status, report and the sync alert count the levels left out', () => {
+  let shop: ShopWorkspace;
+  let hook: Server;
+  const posts: any[] = [];
+  before(async () => {
+    hook = createServer((req, res) => {
+      let text = '';
+      req.setEncoding('utf8').on('data', (c: string) => (text += c));
+      req.on('end', () => {
+        posts.push(JSON.parse(text));
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
+    const config = JSON.parse(hygieneFiles['invrecon.config.json']);
+    // Every level still off after the sync is worth an alert: a dry run leaves the three changes off.
+    config.alerts = { maxDeviation: 0, webhookUrl: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook` };
+    shop = await pulledShop(hygieneSeed, { ...hygieneFiles, 'invrecon.config.json': JSON.stringify(config) });
+    const synced = await shop.cli(['sync']);
+    assert.equal(synced.code, 0, synced.stderr);
+  });
+  after(async () => {
+    await shop.close();
+    await new Promise<void>((resolve) => hook.close(() => resolve()));
+  });
+  const perLocation = [
+    ['Downtown', 1],
+    ['Main Warehouse', 1],
+    ['Old Store', 1],
+  ];
+
+  it('the alert sync posts: the count, by why and by location, in the text and the fields', () => {
+    assert.equal(posts.length, 1);
+    const [alert] = posts;
+    assert.match(alert.text, /^- 3 levels off by more than 0 \(alerts\.maxDeviation\) after the sync/m);
+    assert.match(alert.text, /\n\(3 levels left out: 2 of untracked items, 1 at inactive locations: never written, not counted as drift\)$/);
+    assert.deepEqual(alert.leftOut, { levels: 3, ofUntrackedItems: 2, atInactiveLocations: 1 });
+    assert.deepEqual(alert.leftOutByLocation.map((l: any) => [l.locationName, l.levels]).sort(), perLocation);
+  });
+
+  it('status: drift now and the run say how many levels were left out (text and JSON)', async () => {
+    const json = stdoutJson(await shop.cli(['status', '--format', 'json']));
+    assert.deepEqual(json.driftNow.leftOut, { levels: 3, ofUntrackedItems: 2, atInactiveLocations: 1 });
+    assert.deepEqual(json.driftNow.byLocation.map((l: any) => [l.locationName, l.leftOut]).sort(), perLocation);
+    assert.equal(json.runs[0].leftOut, 3);
+    const text = await shop.cli(['status']);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(
+      text.stdout,
+      /^Drift now \(.*\): 5 levels compared; Shopify drift 3 \(\|drift\| 12\); .*; 3 levels left out: 2 of untracked items, 1 at inactive locations$/m,
+    );
+    assert.match(text.stdout, /│ drifting │ left out │ applied │/);
+    assert.match(text.stdout, /│ #1 .*│ +3 │ +3 │ +- │/);
+  });
+
+  it('report --html: a card, a column per location and per run, and the embedded data', async () => {
+    const file = join(shop.dir, 'report.html');
+    const result = await shop.cli(['report', '--html', file]);
+    assert.equal(result.code, 0, result.stderr);
+    const html = readFileSync(file, 'utf8');
+    assert.match(html, /<div class="k">Left out<\/div><div class="v">3 levels left out: 2 of untracked items, 1 at inactive locations<\/div>/);
+    assert.match(html, /<tr><td>Old Store<\/td><td class="num">0<\/td><td class="num">0<\/td><td class="num">0<\/td><td class="num">1<\/td>/);
+    assert.match(html, /<th>drifting<\/th><th>left out<\/th><th>applied<\/th>/);
+    const data = JSON.parse(/<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/.exec(html)![1]!);
+    assert.deepEqual(data.driftNow.leftOut, { levels: 3, ofUntrackedItems: 2, atInactiveLocations: 1 });
+    assert.deepEqual(data.byLocation.locations.map((l: any) => [l.locationName, l.leftOut]).sort(), perLocation);
+    assert.equal(data.runs[0].leftOut, 3);
   });
 });
 

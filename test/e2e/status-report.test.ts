@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from '../helpers/cli.js';
 import { cliEnv, demoWorkspace, spawnEmulator, sync, type SpawnedEmulator } from './sync-helpers.js';
@@ -125,6 +128,39 @@ describe('invrecon status and report after a few syncs', () => {
     // Nothing to fetch: no external scripts, styles, images or fonts.
     assert.doesNotMatch(html, /<(script|link|img)[^>]+(src|href)=/i);
     assert.doesNotMatch(html, /url\(/);
+  });
+
+  it('status names the command holding the sync lock, in the text as in the JSON', async () => {
+    const holder = spawn('sleep', ['60'], { stdio: 'ignore' });
+    const db = new Database(join(workspace.dir, '.invrecon', 'snapshot.db'));
+    try {
+      const at = new Date().toISOString();
+      db.prepare('INSERT INTO locks (name, owner, pid, host, acquired_at, heartbeat_at, run_id, command) VALUES (?, ?, ?, ?, ?, ?, NULL, ?)').run(
+        'sync',
+        `${holder.pid}@${hostname()}`,
+        holder.pid,
+        hostname(),
+        at,
+        at,
+        'apply',
+      );
+      const text = await runCli(['status'], { cwd: workspace.dir });
+      assert.equal(text.code, 0, text.stderr);
+      assert.match(
+        text.stdout,
+        new RegExp(`^Sync lock: held by an apply --commit \\(${holder.pid}@\\S+\\) since ${at.replace(/\./g, '\\.')}, heartbeat `, 'm'),
+      );
+      const json = JSON.parse((await runCli(['status', '--format', 'json'], { cwd: workspace.dir })).stdout);
+      assert.deepEqual([json.lock.command, json.lock.pid, json.lock.stale], ['apply', holder.pid, null]);
+      // A lock taken by a version before the command was recorded names its owner only.
+      db.prepare('UPDATE locks SET command = NULL').run();
+      const older = await runCli(['status'], { cwd: workspace.dir });
+      assert.match(older.stdout, new RegExp(`^Sync lock: held by ${holder.pid}@\\S+ since `, 'm'));
+    } finally {
+      db.prepare('DELETE FROM locks').run();
+      db.close();
+      holder.kill();
+    }
   });
 
   it('report without --html is a usage error', async () => {

@@ -91,7 +91,17 @@ describe('postWebhook', () => {
   after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   const config = { shopify: { shop: 'demo-shop.myshopify.com' }, alerts: alerts({ maxDeviation: 2 }) } as unknown as LoadedConfig;
-  const summary = { dryRun: true, outcome: 'drift', levelsCompared: 12, drifting: 3, applied: 0, conflicts: 0, failed: 0, remaining: 3 } as SyncSummary;
+  const summary = {
+    dryRun: true,
+    outcome: 'drift',
+    levelsCompared: 12,
+    drifting: 3,
+    applied: 0,
+    conflicts: 0,
+    failed: 0,
+    remaining: 3,
+    byLocation: [],
+  } as unknown as SyncSummary;
   const decision = decideAlert(config.alerts, summary, [level('TEE', 8), level('MUG', -3)]);
   const payload = alertPayload(config, 42, summary, decision);
   const noSleep = async () => undefined;
@@ -104,6 +114,10 @@ describe('postWebhook', () => {
     assert.match(got.body.text, /^invrecon sync #42 on demo-shop\.myshopify\.com \(dry run\): drift\n- 2 levels off by more than 2/);
     assert.match(got.body.text, /• TEE @ Main: target 18, Shopify 10 \(\+8\)/);
     assert.equal(got.body.runId, 42);
+    // No level left out: no line about it, and null rather than a zero count.
+    assert.equal(got.body.leftOut, null);
+    assert.deepEqual(got.body.leftOutByLocation, []);
+    assert.doesNotMatch(got.body.text, /left out/);
     assert.deepEqual(
       got.body.deviations.map((d: DriftingLevel) => d.sku),
       ['TEE', 'MUG'],

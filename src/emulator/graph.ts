@@ -6,9 +6,10 @@ import {
   type GraphQLScalarType,
   type GraphQLFieldResolver,
   type GraphQLObjectType,
+  type FieldNode,
   type GraphQLSchema,
 } from 'graphql';
-import type { AdjustmentGroup, ChangeRow, MutationLedger } from './ledger.js';
+import type { AdjustmentGroup, ChangeRow, InventoryPayload, MutationLedger } from './ledger.js';
 import { adjustQuantities, checkInputShape, setQuantities, type AdjustQuantitiesInput, type SetQuantitiesInput } from './mutations.js';
 import type { MetafieldsSetInput, ShopResource } from './metafields.js';
 import { accessDenied, hasScope, NODE_SCOPES, REQUIRED_SCOPES } from './scopes.js';
@@ -27,6 +28,8 @@ export interface EmulatorContext {
   scopes: ReadonlySet<string>;
   /** The request's processing time (the --latency-ms delay), spent once per request; mutations spend it holding their key. */
   processing: () => Promise<void>;
+  /** The answer of an inventory mutation that already ran (inventory-answer.ts), for graphql-js to complete as it would have. */
+  answered?: Promise<InventoryPayload>;
 }
 
 export interface ItemNode {
@@ -144,9 +147,35 @@ function changesOf(
 }
 
 function idempotencyKey(info: Parameters<GraphQLFieldResolver<unknown, unknown>>[3]): string | undefined {
-  const directive = info.schema.getDirective('idempotent')!;
-  const values = getDirectiveValues(directive, info.fieldNodes[0]!, info.variableValues);
+  return idempotencyKeyOf(info.schema, info.fieldNodes[0]!, info.variableValues);
+}
+
+/** The key of a field's @idempotent directive, or undefined without one. */
+export function idempotencyKeyOf(schema: GraphQLSchema, field: FieldNode, variables: Record<string, unknown>): string | undefined {
+  const values = getDirectiveValues(schema.getDirective('idempotent')!, field, variables);
   return values ? (values['key'] as string) : undefined;
+}
+
+export type InventoryMutationName = 'inventorySetQuantities' | 'inventoryAdjustQuantities';
+
+/**
+ * One inventory mutation once its arguments are known: the input's shape (a GraphQLError thrown before anything
+ * ran), then the write itself, holding the idempotency key while the request's processing time elapses.
+ */
+export function runInventoryMutation(
+  name: InventoryMutationName,
+  input: SetQuantitiesInput | AdjustQuantitiesInput,
+  key: string | undefined,
+  { ledger, processing }: EmulatorContext,
+): Promise<InventoryPayload> {
+  if (name === 'inventorySetQuantities') {
+    const set = input as SetQuantitiesInput;
+    checkInputShape(set.quantities, 'quantities', 'InventoryQuantityInput', name, key);
+    return ledger.exclusive(key!, processing, () => setQuantities(ledger, set, key));
+  }
+  const adjust = input as AdjustQuantitiesInput;
+  checkInputShape(adjust.changes, 'changes', 'InventoryChangeInput', name, key);
+  return ledger.exclusive(key!, processing, () => adjustQuantities(ledger, adjust, key));
 }
 
 /** Any object the emulator knows by its global id (for node/nodes); ACCESS_DENIED for a type the app may not read. */
@@ -210,16 +239,10 @@ const resolvers: Resolvers = {
     }),
   },
   Mutation: {
-    inventorySetQuantities: (_s, args: { input: SetQuantitiesInput }, { ledger, processing }, info) => {
-      const key = idempotencyKey(info);
-      checkInputShape(args.input.quantities, 'quantities', 'InventoryQuantityInput', 'inventorySetQuantities', key);
-      return ledger.exclusive(key!, processing, () => setQuantities(ledger, args.input, key));
-    },
-    inventoryAdjustQuantities: (_s, args: { input: AdjustQuantitiesInput }, { ledger, processing }, info) => {
-      const key = idempotencyKey(info);
-      checkInputShape(args.input.changes, 'changes', 'InventoryChangeInput', 'inventoryAdjustQuantities', key);
-      return ledger.exclusive(key!, processing, () => adjustQuantities(ledger, args.input, key));
-    },
+    inventorySetQuantities: (_s, args: { input: SetQuantitiesInput }, context, info) =>
+      context.answered ?? runInventoryMutation('inventorySetQuantities', args.input, idempotencyKey(info), context),
+    inventoryAdjustQuantities: (_s, args: { input: AdjustQuantitiesInput }, context, info) =>
+      context.answered ?? runInventoryMutation('inventoryAdjustQuantities', args.input, idempotencyKey(info), context),
     bulkOperationRunQuery: (_s, args: { query: string; groupObjects: boolean }, { bulk }) => bulk.start(args.query, args.groupObjects),
     metafieldsSet: (_s, args: { metafields: MetafieldsSetInput[] }, { shop }) => shop.set(args.metafields),
   },

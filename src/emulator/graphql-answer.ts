@@ -12,6 +12,7 @@ import {
 } from 'graphql';
 import { actualCost, MAX_SINGLE_QUERY_COST, requestedCost, type CostInput, type LeakyBucket, type ThrottleStatus } from './cost.js';
 import type { EmulatorContext } from './graph.js';
+import { compileInventoryMutation, type CompiledInventoryMutation } from './inventory-answer.js';
 import type { Answer } from './http.js';
 import type { MutationLedger } from './ledger.js';
 import type { EmulatorCounters } from './server.js';
@@ -35,7 +36,8 @@ function costExtension(
   return { cost: { requestedQueryCost: requested, actualQueryCost: actual, throttleStatus: bucket.status() } };
 }
 
-type CheckedDocument = { document: DocumentNode } | { errors: unknown[] };
+/** A valid document, with its compiled form when it is an inventory mutation (null: it is not). */
+type CheckedDocument = { document: DocumentNode; inventory: CompiledInventoryMutation | null } | { errors: unknown[] };
 /** Parsed and validated documents by query text: a client sends the same few documents thousands of times. */
 const checkedDocuments = new WeakMap<GraphQLSchema, Map<string, CheckedDocument>>();
 const MAX_CHECKED_DOCUMENTS = 200;
@@ -49,7 +51,7 @@ function checkedDocument(schema: GraphQLSchema, query: string): CheckedDocument 
   try {
     const document = parse(query);
     const errors = validate(schema, document);
-    checked = errors.length > 0 ? { errors: errors.map((e) => e.toJSON()) } : { document };
+    checked = errors.length > 0 ? { errors: errors.map((e) => e.toJSON()) } : { document, inventory: compileInventoryMutation(schema, document) ?? null };
   } catch (error) {
     checked = { errors: [(error as GraphQLError).toJSON()] };
   }
@@ -75,7 +77,7 @@ export async function answerGraphql(host: GraphqlHost, text: string, processing:
   const operationName = typeof request.operationName === 'string' ? request.operationName : undefined;
   const checked = checkedDocument(host.schema, request.query);
   if ('errors' in checked) return { status: 200, body: { errors: checked.errors, extensions: costExtension(host.bucket, 0, 0) } };
-  const { document } = checked;
+  const { document, inventory } = checked;
   const operation = getOperationAST(document, operationName);
   if (!operation) {
     return {
@@ -124,7 +126,10 @@ export async function answerGraphql(host: GraphqlHost, text: string, processing:
   const forgottenBefore = host.ledger.forgotten;
   // A query is processed before it reads; a mutation's resolver spends the time while holding its idempotency key.
   if (operation.operation !== 'mutation') await processing();
-  const result = await execute({ schema: host.schema, document, variableValues: variables, operationName, contextValue: { ...host.context, processing } });
+  const contextValue = { ...host.context, processing };
+  const result =
+    (await inventory?.run(contextValue, variables, operationName)) ??
+    (await execute({ schema: host.schema, document, variableValues: variables, operationName, contextValue }));
   host.counters.idempotentReplays += host.ledger.replays - replaysBefore;
   host.counters.idempotencyKeysForgotten += host.ledger.forgotten - forgottenBefore;
   if (operation.operation === 'mutation') host.counters.mutations++;

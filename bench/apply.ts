@@ -15,7 +15,7 @@ import { TEST_TOKEN, generateShop, generatedFiles, openShopWorkspace } from '../
 const args = process.argv.slice(2);
 const flag = (name: string) => args.indexOf(name);
 const plus = flag('--plus') >= 0;
-/** An install that has applied before: its shop-record claim is one call, not a read and a write. */
+/** An install that has applied before (its copy of the shop's record is the one it wrote; a first apply's is its pull's). */
 const warm = flag('--warm') >= 0;
 const latencyMs = flag('--latency-ms') >= 0 ? Number(args[flag('--latency-ms') + 1]) : 500;
 const target = Number(args.find((a, i) => /^\d+$/.test(a) && args[i - 1] !== '--latency-ms' && args[i - 1] !== '--max-in-flight') ?? 100_000);
@@ -121,7 +121,7 @@ try {
   db.close();
   const points = calls.reduce((n, c) => n + c, 0);
   const boundSeconds = Math.max(0, points - bucket.maximumAvailable) / bucket.restoreRate;
-  const plan = `${plus ? 'Plus (bucket 20,000, 1,000/s)' : 'Standard (bucket 2,000, 100/s)'}${warm ? ', an install that applied before' : ', a first apply'}`;
+  const plan = `${plus ? 'Plus (bucket 20,000, 1,000/s)' : 'Standard (bucket 2,000, 100/s)'}${warm ? ', an install that applied before' : ", an install's first apply"}`;
   console.log(
     `${plan}, ${latencyMs} ms per call: ${changes.toLocaleString('en-US')} changes in ${calls.length} calls (${(points / calls.length).toFixed(1)} points/call)`,
   );

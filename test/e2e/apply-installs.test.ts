@@ -80,23 +80,29 @@ describe('one shop, two installs (separate snapshot databases)', () => {
     }
   });
 
-  it("an install claims from the record it last wrote, in one call; after another install's write it reads the record again", async () => {
+  it('an install claims from its copy of the record (its pull read it) in one call; a stale copy is refused by Shopify and the record read again', async () => {
     const { shop, other, cliB } = await twoInstalls(60, 5);
     try {
-      const cycle = async (cli: (args: string[]) => Promise<{ code: number | null; stderr: string }>) => {
-        for (const args of [
-          ['pull', 'erp'],
-          ['pull', 'shopify'],
-          ['plan', '--out', 'plan.json'],
-          ['apply', 'plan.json', '--commit'],
-        ]) {
+      type Cli = (args: string[]) => Promise<{ code: number | null; stdout: string; stderr: string }>;
+      const run = async (cli: Cli, steps: string[][]) => {
+        for (const args of steps) {
           const result = await cli(args);
           assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
         }
       };
-      /** The shop-record calls of A's latest apply, by operation. */
-      const recordCalls = () => {
-        const db = new Database(join(shop.dir, '.invrecon', 'snapshot.db'), { readonly: true });
+      const prepare = (cli: Cli) =>
+        run(cli, [
+          ['pull', 'erp'],
+          ['pull', 'shopify'],
+          ['plan', '--out', 'plan.json'],
+        ]);
+      const cycle = async (cli: Cli) => {
+        await prepare(cli);
+        await run(cli, [['apply', 'plan.json', '--commit']]);
+      };
+      /** The shop-record calls of an install's latest apply, in order. */
+      const recordCalls = (dir: string) => {
+        const db = new Database(join(dir, '.invrecon', 'snapshot.db'), { readonly: true });
         try {
           return db
             .prepare(
@@ -108,18 +114,51 @@ describe('one shop, two installs (separate snapshot databases)', () => {
           db.close();
         }
       };
+      const copyIn = (dir: string) => {
+        const db = new Database(join(dir, '.invrecon', 'snapshot.db'), { readonly: true });
+        try {
+          return db.prepare('SELECT shop, value, digest, source FROM shop_records').all() as {
+            shop: string;
+            value: string | null;
+            digest: string | null;
+            source: string;
+          }[];
+        } finally {
+          db.close();
+        }
+      };
+      // The shop has no record yet: the pull's copy says so, the claim writes with compareDigest null.
       await cycle(shop.cli);
-      assert.deepEqual(recordCalls(), ['ShopAppliesRecord', 'SetShopAppliesRecord', 'SetShopAppliesRecord'], 'the first claim reads the record');
+      assert.deepEqual(recordCalls(shop.dir), ['SetShopAppliesRecord', 'SetShopAppliesRecord'], 'claimed and released, one call each');
+      const kept = copyIn(shop.dir);
+      assert.equal(kept.length, 1, 'one row per shop');
+      assert.equal(kept[0]!.source, 'written');
+      assert.equal(kept[0]!.digest, shop.emulator.state.metafield('$app:invrecon', 'applies')!.compareDigest, 'the copy is the record as written last');
       await cycle(shop.cli);
-      assert.deepEqual(recordCalls(), ['SetShopAppliesRecord', 'SetShopAppliesRecord'], 'claimed and released from the record it wrote last');
-      // B writes the record: A's copy is out of date, its write is refused (compare-and-swap), it reads and claims.
+      assert.deepEqual(recordCalls(shop.dir), ['SetShopAppliesRecord', 'SetShopAppliesRecord']);
+      // B joins: its pull read A's record, its claim is one call too.
       await cycle(cliB);
-      await cycle(shop.cli);
-      assert.deepEqual(recordCalls(), ['SetShopAppliesRecord', 'ShopAppliesRecord', 'SetShopAppliesRecord', 'SetShopAppliesRecord']);
+      assert.deepEqual(recordCalls(other.dir), ['SetShopAppliesRecord', 'SetShopAppliesRecord']);
+      // An install without a copy (a database from before the copy was kept) reads the record first.
+      await prepare(shop.cli);
+      const db = new Database(join(shop.dir, '.invrecon', 'snapshot.db'));
+      db.prepare('DELETE FROM shop_records').run();
+      db.close();
+      await run(shop.cli, [['apply', 'plan.json', '--commit']]);
+      assert.deepEqual(recordCalls(shop.dir), ['ShopAppliesRecord', 'SetShopAppliesRecord', 'SetShopAppliesRecord']);
+      // A's copy goes stale: B applies after A's pull. A's write from it is refused (compare-and-swap), A reads
+      // the record, and B's apply after A's baseline makes A's plan stale: refused, nothing sent.
+      await prepare(shop.cli);
+      await cycle(cliB);
+      const levels = shop.emulator.state.counters.requests;
+      const stale = await shop.cli(['apply', 'plan.json', '--commit']);
+      assert.equal(stale.code, 1, stale.stdout);
+      assert.match(stale.stderr, /another install of invrecon applied/);
+      assert.equal(shop.emulator.state.counters.requests - levels, 2, 'the refused write and the read, nothing else');
       const record = JSON.parse(shop.emulator.state.metafield('$app:invrecon', 'applies')!.value) as {
         applies: { install: string; finishedAt: string | null }[];
       };
-      assert.equal(record.applies.length, 4, "every apply of both installs is in the shop's record");
+      assert.equal(record.applies.length, 5, "every apply of both installs is in the shop's record");
       assert.ok(record.applies.every((a) => a.finishedAt !== null));
     } finally {
       other.cleanup();

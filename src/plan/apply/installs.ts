@@ -6,16 +6,16 @@
 // may be that install's writes, and carrying them forward as sales would move a level twice.
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
-import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { SourceError, StaleError } from '../../errors.js';
-import { writeFileAtomic } from '../../files.js';
 import type { ShopifyClient } from '../../sources/shopify/client.js';
-import { SET_SHOP_APPLIES_RECORD, SHOP_APPLIES_RECORD, type SetShopAppliesRecordData, type ShopAppliesRecordData } from '../../sources/shopify/documents.js';
+import { SET_SHOP_APPLIES_RECORD, type SetShopAppliesRecordData } from '../../sources/shopify/documents.js';
+import { RECORD_KEY, RECORD_NAMESPACE, readShopRecord } from '../../sources/shopify/shop-record.js';
+import type { Db } from '../../store/db.js';
+import { keepShopRecord, shopRecordCopy } from '../../store/shop-records.js';
 import type { Plan } from '../model.js';
 
-export const RECORD_NAMESPACE = '$app:invrecon';
-export const RECORD_KEY = 'applies';
+export { RECORD_KEY, RECORD_NAMESPACE } from '../../sources/shopify/shop-record.js';
 /** Entries kept: the newest, enough to cover any baseline still worth applying. */
 const KEEP = 50;
 /** A run that never recorded its finish is taken as done this long after it started (it died). */
@@ -91,53 +91,52 @@ export interface HeldRecord {
 }
 
 async function readRecord(client: ShopifyClient): Promise<HeldRecord> {
-  const { data } = await client.request<ShopAppliesRecordData>(SHOP_APPLIES_RECORD, { namespace: RECORD_NAMESPACE, key: RECORD_KEY });
-  const metafield = data.shop.metafield;
-  return { shopId: data.shop.id, record: parseRecord(metafield?.value), digest: metafield?.compareDigest ?? null };
+  const now = await readShopRecord(client);
+  return { shopId: now.shopId, record: parseRecord(now.value), digest: now.digest };
 }
 
 /**
- * The record as this install last wrote it, kept beside the snapshot database: the claim writes from it
- * with its digest, in one call instead of a read and a write. Compare-and-swap makes that safe: if
- * anybody wrote the record since, Shopify refuses the write and the record is read again.
+ * The record as this install last read it (a pull keeps a copy) or wrote it, from the snapshot database:
+ * the claim writes from it with its digest, in one call instead of a read and a write. Compare-and-swap
+ * makes that safe: if anybody wrote the record since, Shopify refuses the write and the record is read again.
  */
-export function heldRecordPath(snapshotPath: string): string {
-  return join(dirname(snapshotPath), 'shop-record.json');
-}
-
-export function readHeldRecord(path: string, shop: string): HeldRecord | undefined {
+export function heldRecord(db: Db, shop: string): HeldRecord | undefined {
+  const copy = shopRecordCopy(db, shop);
+  if (!copy) return undefined;
   try {
-    const held = JSON.parse(readFileSync(path, 'utf8')) as HeldRecord & { shop?: string };
-    if (held.shop !== shop || typeof held.shopId !== 'string' || typeof held.digest !== 'string') return undefined;
-    return { shopId: held.shopId, record: parseRecord(JSON.stringify(held.record)), digest: held.digest };
+    return { shopId: copy.shopId, record: parseRecord(copy.value), digest: copy.digest };
   } catch {
-    // Absent or unreadable: the claim reads the record from the shop.
+    // Not a record of applies: the claim reads the shop's and judges that one.
     return undefined;
   }
 }
 
-export function writeHeldRecord(path: string, shop: string, held: HeldRecord): void {
-  writeFileAtomic(path, JSON.stringify({ shop, ...held }), { what: "the shop record's last known state" });
+export function keepRecord(db: Db, shop: string, held: HeldRecord): void {
+  keepShopRecord(db, shop, { shopId: held.shopId, value: JSON.stringify(held.record), digest: held.digest }, 'written');
 }
 
-/** Writes the record if nobody wrote it since `held.digest`; its new digest, or undefined when somebody did. */
-async function writeRecord(client: ShopifyClient, held: HeldRecord): Promise<HeldRecord | undefined> {
+/**
+ * Writes the record if nobody wrote it since `held.digest`; its new digest, or undefined when somebody did.
+ * `copy`: the digest comes from a copy, not a read just now: any refusal only means "read it again" (what
+ * Shopify answers to a null digest when the record exists is not documented; guessed STALE_OBJECT).
+ */
+async function writeRecord(client: ShopifyClient, held: HeldRecord, copy = false): Promise<HeldRecord | undefined> {
   const { data } = await client.request<SetShopAppliesRecordData>(SET_SHOP_APPLIES_RECORD, {
     metafields: [
       { ownerId: held.shopId, namespace: RECORD_NAMESPACE, key: RECORD_KEY, type: 'json', value: JSON.stringify(held.record), compareDigest: held.digest },
     ],
   });
   const errors = data.metafieldsSet?.userErrors ?? [];
-  if (errors.some((e) => e.code === 'STALE_OBJECT')) return undefined;
+  if (errors.some((e) => e.code === 'STALE_OBJECT') || (copy && errors.length > 0)) return undefined;
   if (errors.length > 0)
     throw new SourceError(`Shopify refused the installs' record of applied plans: ${errors.map((e) => `${e.code ?? 'error'}: ${e.message}`).join('; ')}`);
   return { ...held, digest: data.metafieldsSet?.metafields?.[0]?.compareDigest ?? null };
 }
 
 /**
- * Changes and writes the record with compare-and-swap: from `known` (what this install wrote last) first,
- * and read again whenever another install wrote it meanwhile. A refusal (`change` throws) is only taken
- * from a record just read: a known one may be out of date.
+ * Changes and writes the record with compare-and-swap: from `known` (this install's copy) first, and read
+ * again whenever another install wrote it meanwhile. A refusal (`change` throws) is only taken from a
+ * record just read: a copy may be out of date.
  */
 async function updateRecord(client: ShopifyClient, change: (record: AppliesRecord) => AppliesRecord, known?: HeldRecord): Promise<HeldRecord> {
   if (known) {
@@ -147,7 +146,7 @@ async function updateRecord(client: ShopifyClient, change: (record: AppliesRecor
     } catch {
       // Judged again on the record as it is now, below.
     }
-    const written = record && (await writeRecord(client, { ...known, record }));
+    const written = record && (await writeRecord(client, { ...known, record }, true));
     if (written) return written;
   }
   for (let miss = 0; miss < MAX_RECORD_MISSES; miss++) {
@@ -172,7 +171,7 @@ export async function claimShop(
   client: ShopifyClient,
   plan: Pick<Plan, 'digest' | 'baseline'>,
   install: string,
-  /** The record as read ahead (readRecordAhead), if it was. */
+  /** The record as this install last read or wrote it (heldRecord), if it has a copy. */
   known?: HeldRecord,
   now: () => Date = () => new Date(),
 ): Promise<HeldRecord> {

@@ -22,7 +22,7 @@ import { planReferenceUri, type PlanChange, type PlanHeader } from '../model.js'
 import { verifyPlan, type PlanSource } from '../verify.js';
 import { BATCH_SIZE, idempotencyKey, initialRows, streamBatches, type PlannedBatch } from './batches.js';
 import { checkPlan, otherPlanChangesLookup } from './checks.js';
-import { claimShop, heldRecordPath, installId, readHeldRecord, releaseShop, writeHeldRecord } from './installs.js';
+import { claimShop, heldRecord, installId, keepRecord, releaseShop } from './installs.js';
 import { carriedTarget, describeDecision, type Decision, type LevelFacts } from './decide.js';
 import { Lanes, runPool } from './lanes.js';
 import { GroupWriter } from './group-writer.js';
@@ -332,9 +332,31 @@ export async function applyPlan(db: Db, config: LoadedConfig, source: PlanSource
   const applier = new Applier(db, config, plan, options);
   // Other installs sharing this shop: refused if one applied after this plan's baseline, else recorded as running.
   const install = installId(config.snapshot.path);
-  const recordFile = heldRecordPath(config.snapshot.path);
-  const claimed = await claimShop(applier.client, plan, install, readHeldRecord(recordFile, plan.shop));
-  writeHeldRecord(recordFile, plan.shop, claimed);
+  let claimDone = false;
+  const claim = claimShop(applier.client, plan, install, heldRecord(db, plan.shop));
+  claim.then(
+    () => (claimDone = true),
+    () => (claimDone = true),
+  );
+  // While the claim is out, the first wave's batches are read from the plan, one per turn of the event
+  // loop (the claim's request goes out first); nothing is recorded or sent before the claim is in place.
+  const batches = streamBatches(source.changes());
+  const ahead: PlannedBatch[] = [];
+  let unreadable: { error: unknown } | undefined;
+  while (!claimDone && ahead.length < applier.lanes.max) {
+    await new Promise((resolve) => setImmediate(resolve));
+    try {
+      const next = batches.next();
+      if (next.done) break;
+      ahead.push(next.value);
+    } catch (error) {
+      // Thrown where the apply would have met it: in the batches' loop, once the claim is in place.
+      unreadable = { error };
+      break;
+    }
+  }
+  const claimed = await claim;
+  keepRecord(db, plan.shop, claimed);
   // The claim's answer told the bucket: the first wave takes all it holds at once (the pacer keeps each call within it).
   const bucket = applier.client.throttleStatus();
   if (bucket) applier.lanes.widen(bucket.currentlyAvailable / DEFAULT_EXPECTED_COST);
@@ -349,7 +371,11 @@ export async function applyPlan(db: Db, config: LoadedConfig, source: PlanSource
   db.pragma(`wal_autocheckpoint = ${WAL_PAGES_WHILE_APPLYING}`);
   try {
     await runPool(
-      streamBatches(source.changes()),
+      (function* () {
+        yield* ahead.splice(0);
+        if (unreadable) throw unreadable.error;
+        yield* batches;
+      })(),
       () => applier.lanes.limit,
       async (batch) => {
         await applier.withBatch(batch, async () => {
@@ -371,9 +397,13 @@ export async function applyPlan(db: Db, config: LoadedConfig, source: PlanSource
     result.throttledWaits = applier.client.counters.throttledWaits;
     result.peakInFlight = applier.lanes.peak;
   }
+  // Every write is answered: the finish goes to the shop's record while the hybrid bases are written here.
+  const release = releaseShop(applier.client, plan, install, claimed);
+  release.catch(() => undefined); // awaited below, after the local writes
+  await new Promise((resolve) => setImmediate(resolve));
   db.transaction(() => writer.bases(source.hybridBaseline()))();
   finishApply(db, plan.digest, undone(result) > 0 ? 'conflicts' : 'done');
-  writeHeldRecord(recordFile, plan.shop, await releaseShop(applier.client, plan, install, claimed));
+  keepRecord(db, plan.shop, await release);
   result.calls = applier.client.counters.calls;
   return finish();
 }

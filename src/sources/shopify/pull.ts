@@ -7,6 +7,8 @@ import { readInventoryBulk, type BulkProgress } from './bulk.js';
 import { createShopifyClient, type ShopifyClient, type ShopifyClientOptions } from './client.js';
 import { countItemsAbove, readInventoryPaged, readLocations } from './paged.js';
 import { pagedItemLimit } from './pull-mode.js';
+import { readShopRecord } from './shop-record.js';
+import { keepShopRecord, type ShopRecordCopy } from '../../store/shop-records.js';
 
 export type PullMode = 'auto' | 'paged' | 'bulk';
 
@@ -105,6 +107,9 @@ export async function pullShopify(db: Db, config: LoadedConfig, options: PullSho
       usedMode = mode;
       modeReason = `--${mode}`;
     }
+    // The installs' record of applies, read while the inventory is: a copy lets apply claim the shop in one
+    // call. Only a help: if it cannot be read, the apply reads it (and says why it cannot).
+    const shopRecord = readShopRecord(client).catch((): ShopRecordCopy | undefined => undefined);
     if (usedMode === 'paged') {
       await readInventoryPaged(client, writer, { locationCount, onProgress: (p) => report({ phase: 'paged', ...p }) });
     }
@@ -133,6 +138,7 @@ export async function pullShopify(db: Db, config: LoadedConfig, options: PullSho
       if (bulk.downloadRestarts > 0) warnings.push(`the bulk result download broke off and was restarted ${bulk.downloadRestarts} time(s)`);
     }
 
+    const record = await shopRecord;
     const counts = writer.counts();
     report({ phase: 'finishing', items: counts.items, levels: counts.levels });
     const skus = writer.skuReport(SAMPLE * 5);
@@ -163,6 +169,7 @@ export async function pullShopify(db: Db, config: LoadedConfig, options: PullSho
       ...counters,
       durationMs,
     });
+    if (record) keepShopRecord(db, config.shopify.shop, record, 'read');
     return {
       snapshot,
       mode: usedMode,

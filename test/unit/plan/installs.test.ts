@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ABANDONED_AFTER_MS, conflictingApplies, parseRecord, withEntry, type ShopApply } from '../../../src/plan/apply/installs.js';
+import { StaleError } from '../../../src/errors.js';
+import { ABANDONED_AFTER_MS, claimShop, conflictingApplies, parseRecord, withEntry, type ShopApply } from '../../../src/plan/apply/installs.js';
+import type { ShopifyClient } from '../../../src/sources/shopify/client.js';
 
 const entry = (over: Partial<ShopApply>): ShopApply => ({
   planDigest: 'a'.repeat(64),
@@ -47,5 +49,66 @@ describe('installs sharing a shop: which applies make a plan stale', () => {
     assert.equal(record.applies.filter((a) => a.planDigest === String(59).padStart(64, '0')).length, 1);
     assert.throws(() => parseRecord('{nope'), /not JSON/);
     assert.throws(() => parseRecord('{"applies": 3}'), /not a record of applied plans/);
+  });
+});
+
+/** A shop holding the record (value and digest), answering the two record documents only. */
+function recordShop(initial?: { value: string; digest: string }, refuseNullWith = 'STALE_OBJECT') {
+  let stored = initial;
+  let writes = 0;
+  const calls: string[] = [];
+  const client = {
+    async request(document: string, variables: { metafields?: { value: string; compareDigest: string | null }[] }) {
+      const name = /(?:query|mutation)\s+(\w+)/.exec(document)![1]!;
+      calls.push(name);
+      if (name === 'ShopAppliesRecord')
+        return { data: { shop: { id: 'gid://shopify/Shop/1', metafield: stored ? { value: stored.value, compareDigest: stored.digest } : null } } };
+      const input = variables.metafields![0]!;
+      const expected = stored?.digest ?? null;
+      if (input.compareDigest !== expected) {
+        const code = input.compareDigest === null ? refuseNullWith : 'STALE_OBJECT';
+        return { data: { metafieldsSet: { metafields: null, userErrors: [{ code, field: ['compareDigest'], message: 'refused' }] } } };
+      }
+      stored = { value: input.value, digest: `d${++writes}` };
+      return { data: { metafieldsSet: { metafields: [{ compareDigest: stored.digest }], userErrors: [] } } };
+    },
+  } as unknown as ShopifyClient;
+  return { client, calls, stored: () => stored };
+}
+
+describe('claiming the shop from a copy of its record', () => {
+  const planOf = (takenAt: string) => ({ digest: 'b'.repeat(64), baseline: { shopify: { takenAt } } }) as Parameters<typeof claimShop>[1];
+  const copy = (value: string | undefined, digest: string | null) => ({ shopId: 'gid://shopify/Shop/1', record: parseRecord(value), digest });
+
+  it('a copy that says the shop has no record: one write with a null digest', async () => {
+    const shop = recordShop();
+    const claimed = await claimShop(shop.client, planOf('2026-01-01T00:00:00.000Z'), 'me', copy(undefined, null));
+    assert.deepEqual(shop.calls, ['SetShopAppliesRecord']);
+    assert.equal(claimed.digest, 'd1');
+    assert.equal(parseRecord(shop.stored()!.value).applies[0]!.finishedAt, null);
+  });
+
+  it('a refused write from a copy, whatever the code, reads the record and judges that one', async () => {
+    // Another install's apply that finished before this plan's baseline: no conflict, but the copy is out of date.
+    const other = JSON.stringify({ version: 1, applies: [entry({})] });
+    for (const code of ['STALE_OBJECT', 'TAKEN']) {
+      const shop = recordShop({ value: other, digest: 'x' }, code);
+      const claimed = await claimShop(shop.client, planOf('2026-01-01T02:00:00.000Z'), 'me', copy(undefined, null));
+      assert.deepEqual(shop.calls, ['SetShopAppliesRecord', 'ShopAppliesRecord', 'SetShopAppliesRecord'], code);
+      assert.equal(claimed.record.applies.length, 2);
+    }
+  });
+
+  it('a conflict is only final on a record just read; a refusal there still refuses', async () => {
+    const running = JSON.stringify({ version: 1, applies: [entry({ finishedAt: null })] });
+    // The copy shows the conflict, the shop no longer does (that entry was replaced by a later plan finished long ago).
+    const shop = recordShop({ value: JSON.stringify({ version: 1, applies: [] }), digest: 'y' });
+    await claimShop(shop.client, planOf('2026-01-01T00:30:00.000Z'), 'me', copy(running, 'old'));
+    assert.deepEqual(shop.calls, ['ShopAppliesRecord', 'SetShopAppliesRecord']);
+    // The shop's record itself shows another install running: refused, nothing written.
+    const busy = recordShop({ value: running, digest: 'z' });
+    await assert.rejects(claimShop(busy.client, planOf('2026-01-01T00:30:00.000Z'), 'me', copy(undefined, null)), StaleError);
+    assert.deepEqual(busy.calls, ['SetShopAppliesRecord', 'ShopAppliesRecord']);
+    assert.equal(busy.stored()!.digest, 'z');
   });
 });

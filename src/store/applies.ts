@@ -23,7 +23,8 @@ export interface BatchRow {
 
 export interface BatchOutcome {
   /** `confirmed`: the call's answer was lost, and a re-read found the level at the row's target. */
-  applied: { change: number; before: number; after: number; confirmed?: true }[];
+  /** `replayed`: Shopify replayed another run's answer under the same key: applied by that run, not this one. */
+  applied: { change: number; before: number; after: number; confirmed?: true; replayed?: true }[];
   /** Rows that kept going stale and were given up, with the last value seen. */
   conflicts: { change: number; current: number | null; message: string }[];
   failed: { change: number; code: string; message: string }[];

@@ -21,12 +21,13 @@ export interface AuditChange {
   rule: string | null;
   /**
    * applied: Shopify's answer said so; confirmed: the answer was lost and a re-read found the target;
-   * unknown: the answer was lost and the level is elsewhere (Shopify may have applied it).
+   * unknown: the answer was lost and the level is elsewhere (Shopify may have applied it); replayed:
+   * Shopify replayed another run's answer under the same key (applied by that run, earlier).
    */
   outcome?: ChangeOutcome;
 }
 
-export type ChangeOutcome = 'applied' | 'confirmed' | 'unknown';
+export type ChangeOutcome = 'applied' | 'confirmed' | 'unknown' | 'replayed';
 
 export function recordCall(db: Db, call: AuditCall, at = new Date().toISOString()): void {
   db.prepare(

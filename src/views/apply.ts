@@ -73,6 +73,11 @@ export function renderApply(result: ApplyResult, format: string): string {
       `conflicts ${num(result.conflicts)}, unresolved ${num(result.unresolved)}, failed ${num(result.failed)} ` +
       `(${plural(result.calls, 'call')}, up to ${num(result.peakInFlight)} in flight, ${plural(result.retries, 'retry', 'retries')}, ${plural(result.throttledWaits, 'throttle wait')}, ${formatMs(result.durationMs)}).`,
   );
+  if (result.replayed > 0)
+    out.push(
+      `${plural(result.replayed, 'level')} had been applied earlier by another run of this plan (another install, or a database since lost): ` +
+        "Shopify replayed that run's answer to the same idempotency key; not counted as applied by this run.",
+    );
   if (left > 0) out.push(`${plural(left, 'level')} left undone: ${NEW_PLAN}.`);
   return out.join('\n') + '\n';
 }

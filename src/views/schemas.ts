@@ -164,6 +164,11 @@ export const applyOutput = document('invrecon apply', 'What an apply sent (or, i
     ])
     .describe('a dry run lists the batches and their rows; a commit counts them'),
   confirmed: count.describe('of applied: rows whose answer was lost, found at their target when read again'),
+  replayed: count
+    .optional()
+    .describe(
+      'not in applied: rows another run of this plan applied under the same idempotency key (another install, or a database since lost), whose answer Shopify replayed',
+    ),
   unresolved: count.describe('rows whose answer was lost and whose level is neither from nor target: left for the next plan'),
   conflictRows: z.array(rowReport),
   unresolvedRows: z.array(rowReport),
@@ -206,8 +211,10 @@ export const logOutput = document('invrecon log', 'The audit log: every call to 
       after: int,
       rule: nullable(z.string()),
       outcome: z
-        .enum(['applied', 'confirmed', 'unknown'])
-        .describe('confirmed: the answer was lost and a re-read found the target; unknown: lost, level elsewhere'),
+        .enum(['applied', 'confirmed', 'unknown', 'replayed'])
+        .describe(
+          'confirmed: the answer was lost and a re-read found the target; unknown: lost, level elsewhere; replayed: Shopify replayed the answer of another run of this plan (applied by that run)',
+        ),
     }),
   ),
 });

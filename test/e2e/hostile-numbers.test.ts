@@ -259,3 +259,64 @@ describe('re-applying a finished plan from a fresh database (issue 12, item 10)'
     );
   });
 });
+
+describe("apply --unverified from a fresh database: Shopify replays the first run's answer", () => {
+  it('the replayed rows are reported as applied earlier by another run, not as applied now; nothing moves', async () => {
+    await withShop(
+      {
+        seed: seedOf([
+          ['A', 2],
+          ['B', 3],
+          ['C', 4],
+        ]),
+        files: {
+          'invrecon.config.json': configOf(),
+          'fresh.config.json': configOf({ snapshot: { path: 'fresh/snapshot.db' } }),
+          'fresh2.config.json': configOf({ snapshot: { path: 'fresh2/snapshot.db' } }),
+          // C is already right: two changes.
+          'erp.csv': 'sku,warehouse,on_hand\nA,W,5\nB,W,6\nC,W,4\n',
+        },
+      },
+      async (shop) => {
+        for (const side of ['erp', 'shopify']) assert.equal((await shop.cli(['pull', side])).code, 0);
+        assert.equal((await shop.cli(['plan', '--out', 'plan.json'])).code, 0);
+        const first = await shop.cli(['apply', 'plan.json', '--commit']);
+        assert.equal(first.code, 0, first.stderr);
+        assert.match(first.stdout, /^Applied 2, /m);
+        const history = shop.emulator.state.history.length;
+        // A replay is told by Shopify's time of the adjustment group: over a second before this run claimed the shop.
+        await new Promise((resolve) => setTimeout(resolve, 1100));
+
+        // The database that applied it is gone; a fresh one pulls and applies the same plan file anyway.
+        for (const side of ['erp', 'shopify']) assert.equal((await shop.cli(['pull', side, '--config', 'fresh.config.json'])).code, 0);
+        const again = await shop.cli(['apply', 'plan.json', '--commit', '--unverified', '--config', 'fresh.config.json']);
+        assert.equal(again.code, 0, again.stderr);
+        assert.match(again.stdout, /^Applied 0, carried forward 0, skipped 0, conflicts 0, unresolved 0, failed 0 /m);
+        assert.match(
+          again.stdout,
+          /^2 levels had been applied earlier by another run of this plan \(another install, or a database since lost\): Shopify replayed that run's answer to the same idempotency key; not counted as applied by this run\.$/m,
+        );
+        assert.equal(shop.emulator.state.history.length, history, 'nothing moved');
+        assert.ok(shop.emulator.state.counters.idempotentReplays >= 1);
+        assert.deepEqual([shop.emulator.state.level(item(1), L1)!.available, shop.emulator.state.level(item(2), L1)!.available], [5, 6]);
+        // The audit log of the fresh database says what happened to each level.
+        const log = JSON.parse((await shop.cli(['log', '--format', 'json', '--config', 'fresh.config.json'])).stdout);
+        assert.deepEqual(
+          log.changes.map((c: { sku: string; before: number; after: number; outcome: string }) => [c.sku, c.before, c.after, c.outcome]).sort(),
+          [
+            ['A', 2, 5, 'replayed'],
+            ['B', 3, 6, 'replayed'],
+          ],
+        );
+        assert.ok(log.calls.some((c: { detail: string | null }) => /2 applied earlier under this key \(a replayed answer\)/.test(c.detail ?? '')));
+
+        for (const side of ['erp', 'shopify']) assert.equal((await shop.cli(['pull', side, '--config', 'fresh2.config.json'])).code, 0);
+        const json = await shop.cli(['apply', 'plan.json', '--commit', '--unverified', '--format', 'json', '--config', 'fresh2.config.json']);
+        assert.equal(json.code, 0, json.stderr);
+        const result = JSON.parse(json.stdout);
+        assert.deepEqual([result.applied, result.replayed, result.skipped, result.failed], [0, 2, 0, 0]);
+        assert.equal(shop.emulator.state.history.length, history, 'still nothing moved');
+      },
+    );
+  });
+});

@@ -22,7 +22,14 @@ export interface LevelFacts {
  * the key since, and run the call again.
  */
 export type Answer =
-  | { kind: 'answered'; userErrors: readonly UserError[]; changes: readonly InventoryChangeNode[]; uncertain: boolean }
+  | {
+      kind: 'answered';
+      userErrors: readonly UserError[];
+      changes: readonly InventoryChangeNode[];
+      uncertain: boolean;
+      /** Shopify replayed the answer of another run's call under the same key (see isReplay): what it lists was applied then, not now. */
+      replayed?: boolean;
+    }
   /** No answer at all: the outcome is unknown. */
   | { kind: 'lost' }
   /** Refused before it ran as costing more than one query may (MAX_COST_EXCEEDED): nothing was applied. */
@@ -92,6 +99,20 @@ export function rowTarget(mode: WriteMode, row: BatchRow): number {
 export function carriedTarget(level: Pick<LevelFacts, 'from' | 'to'>, now: number): number {
   return Math.max(0, level.to + (now - level.from));
 }
+
+/**
+ * Whether an answer is Shopify replaying an older call under the same idempotency key: its adjustment group
+ * was created before `notBefore` (Shopify's time when this run claimed the shop, before it sent anything),
+ * so another run sent it (a run whose database is gone, or another install applying the same plan). Both
+ * times are Shopify's; the second of margin absorbs whole-second timestamps and skew between its servers.
+ */
+export function isReplay(createdAt: string | undefined, notBefore: string | undefined): boolean {
+  if (createdAt === undefined || notBefore === undefined) return false;
+  const created = Date.parse(createdAt);
+  const claimed = Date.parse(notBefore);
+  return Number.isFinite(created) && Number.isFinite(claimed) && created < claimed - REPLAY_MARGIN_MS;
+}
+const REPLAY_MARGIN_MS = 1000;
 
 /** The row a user error points at: field ["input", "quantities" | "changes", "3", ...]. */
 export function rowIndexOf(error: UserError): number | undefined {
@@ -168,9 +189,11 @@ export function decide(input: DecideInput): Decision {
 
   // Whatever else the answer says, a level Shopify lists as changed was applied.
   const changed = changedRows(input, answer.changes);
+  // A replayed answer's rows were applied by the run that sent it first, not by this call.
+  const replayed = answer.replayed ? ({ replayed: true } as const) : {};
   const applied = (row: BatchRow, change: InventoryChangeNode | undefined) => {
     const after = change?.quantityAfterChange ?? rowTarget(mode, row);
-    outcome.applied.push({ change: row.change, before: change ? after - change.delta : row.changeFromQuantity, after });
+    outcome.applied.push({ change: row.change, before: change ? after - change.delta : row.changeFromQuantity, after, ...replayed });
   };
   if (answer.userErrors.length === 0) {
     rows.forEach((row, i) => applied(row, changed.get(i)));
@@ -194,7 +217,7 @@ export function decide(input: DecideInput): Decision {
     const sentTarget = rowTarget(mode, row);
     if (row.unknown || answer.uncertain) {
       // An earlier send may have applied it: a miss here is no sale, so it is never carried forward.
-      if (now === sentTarget) return outcome.applied.push({ change: row.change, before: row.changeFromQuantity, after: now, confirmed: true });
+      if (now === sentTarget) return outcome.applied.push({ change: row.change, before: row.changeFromQuantity, after: now, confirmed: true, ...replayed });
       return outcome.unresolved!.push({
         change: row.change,
         current: now,
@@ -230,8 +253,9 @@ export function describeDecision(decision: Decision): string {
   const o = decision.outcome;
   const parts: string[] = [];
   const add = (n: number, word: string) => n > 0 && parts.push(`${n} ${word}`);
-  add(o.applied.filter((a) => !a.confirmed).length, 'applied');
-  add(o.applied.filter((a) => a.confirmed).length, 'confirmed at target after a lost answer');
+  add(o.applied.filter((a) => !a.confirmed && !a.replayed).length, 'applied');
+  add(o.applied.filter((a) => a.confirmed && !a.replayed).length, 'confirmed at target after a lost answer');
+  add(o.applied.filter((a) => a.replayed).length, 'applied earlier under this key (a replayed answer)');
   add(o.skipped.length, 'already at target');
   add(o.carried?.length ?? 0, 'carried forward');
   add(o.unresolved?.length ?? 0, 'unresolved');

@@ -88,6 +88,8 @@ export interface HeldRecord {
   shopId: string;
   record: AppliesRecord;
   digest: string | null;
+  /** Shopify's time of this install's last write of the record (the claim): no write of this apply can be older. */
+  writtenAt?: string;
 }
 
 async function readRecord(client: ShopifyClient): Promise<HeldRecord> {
@@ -130,7 +132,8 @@ async function writeRecord(client: ShopifyClient, held: HeldRecord, copy = false
   if (errors.some((e) => e.code === 'STALE_OBJECT') || (copy && errors.length > 0)) return undefined;
   if (errors.length > 0)
     throw new SourceError(`Shopify refused the installs' record of applied plans: ${errors.map((e) => `${e.code ?? 'error'}: ${e.message}`).join('; ')}`);
-  return { ...held, digest: data.metafieldsSet?.metafields?.[0]?.compareDigest ?? null };
+  const written = data.metafieldsSet?.metafields?.[0];
+  return { ...held, digest: written?.compareDigest ?? null, writtenAt: written?.updatedAt };
 }
 
 /**

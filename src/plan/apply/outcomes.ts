@@ -49,6 +49,8 @@ export interface ApplyResult {
   applied: number;
   /** Of `applied`: rows whose answer was lost, found at their target when read again. */
   confirmed: number;
+  /** Not in `applied`: rows another run applied under the same idempotency key, whose answer Shopify replayed. */
+  replayed: number;
   skipped: number;
   conflicts: number;
   /** Rows whose answer was lost and whose level is neither from nor target: left for the next plan. */
@@ -84,6 +86,7 @@ export function emptyResult(plan: Pick<PlanHeader, 'digest'>, dryRun: boolean): 
     dryRun,
     applied: 0,
     confirmed: 0,
+    replayed: 0,
     skipped: 0,
     conflicts: 0,
     unresolved: 0,
@@ -149,8 +152,10 @@ export function countBatchOutcomes(batch: PlannedBatch, outcomes: BatchOutcome[]
   };
   const carried = new Map<number, CarriedReport>();
   for (const outcome of outcomes) {
-    result.applied += outcome.applied.length;
-    result.confirmed += outcome.applied.filter((a) => a.confirmed).length;
+    const replayed = outcome.applied.filter((a) => a.replayed).length;
+    result.applied += outcome.applied.length - replayed;
+    result.replayed += replayed;
+    result.confirmed += outcome.applied.filter((a) => a.confirmed && !a.replayed).length;
     result.skipped += outcome.skipped.length;
     result.conflicts += outcome.conflicts.length;
     result.unresolved += outcome.unresolved?.length ?? 0;

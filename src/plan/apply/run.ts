@@ -64,6 +64,8 @@ class Applier {
   private readonly maxMisses: number;
   private readonly changedByOtherPlan: ReturnType<typeof otherPlanChangesLookup>;
   private readonly uri: string;
+  /** Shopify's time of this run's claim on the shop: an answer older than it is a replay (isReplay). */
+  notBefore: string | undefined;
 
   readonly writes: GroupWriter;
 
@@ -173,6 +175,8 @@ class Applier {
         maxMisses: this.maxMisses,
         referenceDocumentUri: this.uri,
         tag,
+        // An attempt this database opened before may have been applied by its killed run: that is no other run's.
+        notBefore: uncertain ? undefined : this.notBefore,
       });
       if (decision.refused || call.answer.kind === 'lost' || decision.key === 'same') this.recordDecision(attempt, batch.mode, call, decision);
       if (decision.refused) throw new SourceError(`Shopify refused batch ${batch.batchNo}: ${decision.refused}`);
@@ -248,7 +252,7 @@ class Applier {
       };
     };
     return [
-      ...outcome.applied.map((a) => change(a.change, a.before, a.after, a.confirmed ? 'confirmed' : 'applied')),
+      ...outcome.applied.map((a) => change(a.change, a.before, a.after, a.replayed ? 'replayed' : a.confirmed ? 'confirmed' : 'applied')),
       // Shopify may have moved these: a later plan must not take the move for a sale.
       ...(outcome.unresolved ?? []).flatMap((u) => (u.current === null ? [] : [change(u.change, null, u.current, 'unknown')])),
     ];
@@ -327,6 +331,7 @@ export async function applyPlan(db: Db, config: LoadedConfig, source: PlanSource
     result.skipped = result.plannedRows - undone(result);
     result.applied = 0;
     result.confirmed = 0;
+    result.replayed = 0;
     return finish();
   }
   const applier = new Applier(db, config, plan, options);
@@ -357,6 +362,7 @@ export async function applyPlan(db: Db, config: LoadedConfig, source: PlanSource
   }
   const claimed = await claim;
   keepRecord(db, plan.shop, claimed);
+  applier.notBefore = claimed.writtenAt;
   // The claim's answer told the bucket: the first wave takes all it holds at once (the pacer keeps each call within it).
   const bucket = applier.client.throttleStatus();
   if (bucket) applier.lanes.widen(bucket.currentlyAvailable / DEFAULT_EXPECTED_COST);

@@ -17,7 +17,7 @@ import {
 } from '../../sources/shopify/documents.js';
 import type { BatchRow } from '../../store/applies.js';
 import { BATCH_SIZE } from './batches.js';
-import { decide, rowsToReread, type Answer, type Decision, type LevelFacts, type WriteMode } from './decide.js';
+import { decide, isReplay, rowsToReread, type Answer, type Decision, type LevelFacts, type WriteMode } from './decide.js';
 import { runPool } from './lanes.js';
 
 /** One level written with compare-and-swap: `value` is the new quantity (set) or the delta (adjust). */
@@ -43,6 +43,8 @@ export interface SendOptions {
   uncertain?: boolean;
   /** Passed to the client's call events (to tell calls in flight apart in the audit log). */
   tag?: unknown;
+  /** Shopify's time before which no write of this run exists: an answer with an older group is a replay (isReplay). */
+  notBefore?: string;
 }
 
 type AdjustmentPayloadData = Partial<InventorySetQuantitiesData & InventoryAdjustQuantitiesData>;
@@ -78,12 +80,15 @@ export async function sendWrites(
       { tag: options.tag },
     );
     const payload = result.data[mutation.payload];
+    // Another run's call replayed: what else it left undone may have been applied by that run since.
+    const replayed = isReplay(payload?.inventoryAdjustmentGroup?.createdAt, options.notBefore);
     return {
       answer: {
         kind: 'answered',
         userErrors: payload?.userErrors ?? [],
         changes: payload?.inventoryAdjustmentGroup?.changes ?? [],
-        uncertain: Boolean(options.uncertain) || result.uncertain,
+        uncertain: Boolean(options.uncertain) || result.uncertain || replayed,
+        ...(replayed ? { replayed } : {}),
       },
       cost: result.cost.actual || result.cost.requested || null,
       latencyMs: result.latencyMs,
@@ -168,6 +173,7 @@ export interface StepInput {
   maxSize?: number;
   referenceDocumentUri?: string;
   tag?: unknown;
+  notBefore?: string;
 }
 
 /** Sends one call, re-reads the levels that came back stale, and decides: the whole step of one attempt. */

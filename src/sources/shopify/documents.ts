@@ -145,6 +145,7 @@ query CurrentBulkOperation {
 const ADJUSTMENT_RESULT = `
     inventoryAdjustmentGroup {
       id
+      createdAt
       changes { name delta quantityAfterChange item { id } location { id } }
     }
     userErrors { code field message }`;
@@ -218,7 +219,7 @@ query ShopAppliesRecord($namespace: String!, $key: String!) {
 export const SET_SHOP_APPLIES_RECORD = /* GraphQL */ `
 mutation SetShopAppliesRecord($metafields: [MetafieldsSetInput!]!) {
   metafieldsSet(metafields: $metafields) {
-    metafields { compareDigest }
+    metafields { compareDigest updatedAt }
     userErrors { code field message }
   }
 }`;
@@ -227,7 +228,7 @@ export interface ShopAppliesRecordData {
   shop: { id: string; metafield: { value: string; compareDigest: string } | null };
 }
 export interface SetShopAppliesRecordData {
-  metafieldsSet: { metafields: { compareDigest: string }[] | null; userErrors: UserError[] } | null;
+  metafieldsSet: { metafields: { compareDigest: string; updatedAt?: string }[] | null; userErrors: UserError[] } | null;
 }
 
 /** Every document above, by export name: the schema test validates each one. */
@@ -325,13 +326,13 @@ export interface InventoryChangeNode {
 }
 export interface InventorySetQuantitiesData {
   inventorySetQuantities: {
-    inventoryAdjustmentGroup: { id: string; changes: InventoryChangeNode[] } | null;
+    inventoryAdjustmentGroup: { id: string; createdAt?: string; changes: InventoryChangeNode[] } | null;
     userErrors: UserError[];
   } | null;
 }
 export interface InventoryAdjustQuantitiesData {
   inventoryAdjustQuantities: {
-    inventoryAdjustmentGroup: { id: string; changes: InventoryChangeNode[] } | null;
+    inventoryAdjustmentGroup: { id: string; createdAt?: string; changes: InventoryChangeNode[] } | null;
     userErrors: UserError[];
   } | null;
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decide, describeDecision, rowsToReread, type Answer, type DecideInput, type LevelFacts } from '../../../src/plan/apply/decide.js';
+import { decide, describeDecision, isReplay, rowsToReread, type Answer, type DecideInput, type LevelFacts } from '../../../src/plan/apply/decide.js';
 import type { BatchRow } from '../../../src/store/applies.js';
 import type { InventoryChangeNode, UserError } from '../../../src/sources/shopify/documents.js';
 
@@ -164,6 +164,40 @@ describe('decide: unknown outcomes (an answer was lost)', () => {
       [1, 2],
     );
     assert.equal(d.verdict, 'carried');
+  });
+});
+
+describe('decide: a replayed answer (another run sent this call under the same key)', () => {
+  it('isReplay: a group created over a second before the claim, in Shopify time; unknown times are no replay', () => {
+    const claim = '2026-12-01T10:00:05Z';
+    assert.equal(isReplay('2026-12-01T10:00:03.999Z', claim), true);
+    assert.equal(isReplay('2026-12-01T05:00:05-05:00', '2026-12-01T10:00:07Z'), true, 'offsets are compared as instants');
+    // Whole-second stamps and a little skew between Shopify's servers: the claim's own second and the one before are this run's.
+    assert.equal(isReplay('2026-12-01T10:00:04Z', claim), false);
+    assert.equal(isReplay('2026-12-01T10:00:06Z', claim), false);
+    assert.equal(isReplay(undefined, claim), false);
+    assert.equal(isReplay('2026-12-01T10:00:00Z', undefined), false);
+    assert.equal(isReplay('not a time', claim), false);
+  });
+
+  it("rows it lists were applied by that run: marked replayed, never counted as this call's", () => {
+    const d = decide(input({ ...answered([], [changed(0, 4, -6), changed(1, 25, 5), changed(2, 0, -5)], true), replayed: true }));
+    assert.deepEqual(
+      d.outcome.applied.map((a) => [a.change, a.replayed]),
+      [
+        [0, true],
+        [1, true],
+        [2, true],
+      ],
+    );
+    assert.equal(describeDecision(d), '3 applied earlier under this key (a replayed answer)');
+  });
+
+  it('a stale row of a replayed answer is never carried forward: that run may have applied it since', () => {
+    const d = decide(input({ ...answered([stale(1)], [], true), replayed: true }, { current: new Map([[1, 25]]) }));
+    assert.deepEqual(d.outcome.applied, [{ change: 1, before: 20, after: 25, confirmed: true, replayed: true }]);
+    assert.deepEqual(d.outcome.carried, []);
+    assert.ok(d.next.every((r) => r.unknown));
   });
 });
 

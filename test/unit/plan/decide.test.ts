@@ -18,6 +18,14 @@ const answered = (userErrors: UserError[] = [], changes: InventoryChangeNode[] =
   changes,
   uncertain,
 });
+/** Shopify's answer to another run's call under the same key (send.ts marks it uncertain too). */
+const replayedAnswer = (userErrors: UserError[] = [], changes: InventoryChangeNode[] = []): Answer => ({
+  kind: 'answered',
+  userErrors,
+  changes,
+  uncertain: true,
+  replayed: true,
+});
 const stale = (row: number): UserError => ({
   code: 'CHANGE_FROM_QUANTITY_STALE',
   field: ['input', 'quantities', String(row), 'changeFromQuantity'],
@@ -181,7 +189,7 @@ describe('decide: a replayed answer (another run sent this call under the same k
   });
 
   it("rows it lists were applied by that run: marked replayed, never counted as this call's", () => {
-    const d = decide(input({ ...answered([], [changed(0, 4, -6), changed(1, 25, 5), changed(2, 0, -5)], true), replayed: true }));
+    const d = decide(input(replayedAnswer([], [changed(0, 4, -6), changed(1, 25, 5), changed(2, 0, -5)])));
     assert.deepEqual(
       d.outcome.applied.map((a) => [a.change, a.replayed]),
       [
@@ -194,7 +202,7 @@ describe('decide: a replayed answer (another run sent this call under the same k
   });
 
   it('a stale row of a replayed answer is never carried forward: that run may have applied it since', () => {
-    const d = decide(input({ ...answered([stale(1)], [], true), replayed: true }, { current: new Map([[1, 25]]) }));
+    const d = decide(input(replayedAnswer([stale(1)]), { current: new Map([[1, 25]]) }));
     assert.deepEqual(d.outcome.applied, [{ change: 1, before: 20, after: 25, confirmed: true, replayed: true }]);
     assert.deepEqual(d.outcome.carried, []);
     assert.ok(d.next.every((r) => r.unknown));

@@ -32,6 +32,9 @@ async function post(emulator: RunningEmulator, query: string, variables: unknown
   return `${response.status} ${await response.text()}`;
 }
 
+/** Each emulator stamps its own adjustment groups: the times differ, their place and shape must not. */
+const unstamped = (answer: string) => answer.replace(/"createdAt":"\d{4}-\d\d-\d\dT[\d:.]+Z"/g, '"createdAt":"<time>"');
+
 const schema = buildEmulatorSchema();
 const compiles = (document: string) => compileInventoryMutation(schema, parse(document)) !== undefined;
 
@@ -87,7 +90,7 @@ describe('compiled inventory mutations answer as graphql-js does', () => {
   async function same(document: string, payload: string, variables: unknown): Promise<string> {
     const fast = await post(compiled, document, variables);
     const slow = await post(reference, viaGraphqlJs(document, payload), variables);
-    assert.equal(fast, slow);
+    assert.equal(unstamped(fast), unstamped(slow));
     return fast;
   }
 
@@ -178,7 +181,7 @@ describe('compiled inventory mutations answer as graphql-js does', () => {
     const fast = await Promise.all([post(compiled, INVENTORY_SET_QUANTITIES, variables), post(compiled, INVENTORY_SET_QUANTITIES, variables)]);
     const reference_ = viaGraphqlJs(INVENTORY_SET_QUANTITIES, SET_PAYLOAD);
     const slow = await Promise.all([post(reference, reference_, variables), post(reference, reference_, variables)]);
-    assert.deepEqual(fast, slow);
+    assert.deepEqual(fast.map(unstamped), slow.map(unstamped));
     assert.match(fast.join(), /IDEMPOTENCY_CONCURRENT_REQUEST/);
   });
 });

@@ -9,7 +9,7 @@ import {
   type FieldNode,
   type GraphQLSchema,
 } from 'graphql';
-import type { AdjustmentGroup, ChangeRow, InventoryPayload, MutationLedger } from './ledger.js';
+import type { AdjustmentGroup, InventoryPayload, MutationLedger } from './ledger.js';
 import { adjustQuantities, checkInputShape, setQuantities, type AdjustQuantitiesInput, type SetQuantitiesInput } from './mutations.js';
 import type { MetafieldsSetInput, ShopResource } from './metafields.js';
 import { accessDenied, hasScope, NODE_SCOPES, REQUIRED_SCOPES } from './scopes.js';
@@ -130,18 +130,30 @@ export const bulkIterators: Record<string, BulkIterator> = {
   'Location.inventoryLevels': (source, _args, { store }) => keyIterator(arrayKeys(store.levelsAtLocation((source as LocationNode).index)), level),
 };
 
+/** One entry of InventoryAdjustmentGroup.changes: row `index` of the group, one quantity name. */
+interface ChangeEntry {
+  group: AdjustmentGroup;
+  index: number;
+  name: QuantityName;
+  delta: number;
+  quantityAfterChange: number;
+}
+
 function changesOf(
   group: AdjustmentGroup,
   args: { inventoryItemIds?: string[] | null; locationIds?: string[] | null; quantityNames?: string[] | null },
   store: ShopStore,
-) {
-  const names = args.quantityNames ? checkQuantityNames(args.quantityNames) : undefined;
-  const out: { row: ChangeRow; name: QuantityName; delta: number; quantityAfterChange: number }[] = [];
-  for (const row of group.rows) {
-    if (args.inventoryItemIds && !args.inventoryItemIds.includes(store.itemIds[row.item]!)) continue;
-    if (args.locationIds && !args.locationIds.includes(store.locations[row.location]!.id)) continue;
-    const selected = names ?? (Object.keys(row.deltas) as QuantityName[]);
-    for (const name of selected) out.push({ row, name, delta: row.deltas[name] ?? 0, quantityAfterChange: row.after[name] });
+): ChangeEntry[] {
+  const names = args.quantityNames ? checkQuantityNames(args.quantityNames) : group.names;
+  const width = QUANTITY_NAMES.length;
+  const out: ChangeEntry[] = [];
+  for (let index = 0; index < group.items.length; index++) {
+    if (args.inventoryItemIds && !args.inventoryItemIds.includes(store.itemIds[group.items[index]!]!)) continue;
+    if (args.locationIds && !args.locationIds.includes(store.locations[group.locations[index]!]!.id)) continue;
+    for (const name of names) {
+      const delta = group.names.includes(name) ? group.deltas[index]! : 0;
+      out.push({ group, index, name, delta, quantityAfterChange: group.after[index * width + quantityIndex(name)!]! });
+    }
   }
   return out;
 }
@@ -304,9 +316,9 @@ const resolvers: Resolvers = {
     delta: (s: { delta: number }) => s.delta,
     name: (s: { name: string }) => s.name,
     quantityAfterChange: (s: { quantityAfterChange: number }) => s.quantityAfterChange,
-    ledgerDocumentUri: (s: { row: ChangeRow }) => s.row.ledgerDocumentUri,
-    item: (s: { row: ChangeRow }) => item(s.row.item),
-    location: (s: { row: ChangeRow }) => location(s.row.location),
+    ledgerDocumentUri: (s: ChangeEntry) => s.group.ledgerDocumentUris?.[s.index] ?? null,
+    item: (s: ChangeEntry) => item(s.group.items[s.index]!),
+    location: (s: ChangeEntry) => location(s.group.locations[s.index]!),
   },
 };
 

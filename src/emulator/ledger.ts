@@ -8,21 +8,24 @@ export interface UserError {
   message: string;
 }
 
-/** One item × location touched by a mutation, with the quantities right after it (what changes(...) reports). */
-export interface ChangeRow {
-  item: number;
-  location: number;
-  ledgerDocumentUri: string | null;
-  deltas: Partial<Record<QuantityName, number>>;
-  after: Record<QuantityName, number>;
-}
-
+/**
+ * The rows one mutation changed, column by column: kept for replays as long as its key, a million changes
+ * cost a few typed arrays instead of millions of objects. Row r moved `names` of item items[r] at location
+ * locations[r] by deltas[r]; after[r × 8 …] holds the level's eight quantities right after it (QUANTITY_NAMES order).
+ */
 export interface AdjustmentGroup {
   id: string;
   createdAt: string;
   reason: string;
   referenceDocumentUri: string | null;
-  rows: ChangeRow[];
+  /** The quantities every row moved, in the order changes(...) lists them. */
+  names: readonly QuantityName[];
+  items: Int32Array;
+  locations: Int32Array;
+  deltas: Float64Array;
+  after: Int32Array;
+  /** Each row's ledger document, or null when no row has one. */
+  ledgerDocumentUris: (string | null)[] | null;
 }
 
 export interface InventoryPayload {
@@ -130,12 +133,33 @@ export class MutationLedger {
   }
 }
 
+const quotedKeys = new Map<string, string>();
+
 /** Stable JSON (sorted keys): the idempotency fingerprint of a call's parameters. */
 export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  if (typeof value !== 'object' || value === null) return JSON.stringify(value ?? null);
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) out += (i === 0 ? '' : ',') + canonicalJson(value[i]);
+    return `${out}]`;
   }
-  return JSON.stringify(value ?? null);
+  const keys = Object.keys(value);
+  // Coerced inputs come in one key order per type: sort only when it is not sorted already.
+  for (let i = 1; i < keys.length; i++) {
+    if (keys[i - 1]! > keys[i]!) {
+      keys.sort();
+      break;
+    }
+  }
+  let out = '{';
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    let quoted = quotedKeys.get(key);
+    if (quoted === undefined) {
+      quoted = `${JSON.stringify(key)}:`;
+      if (quotedKeys.size < 1000) quotedKeys.set(key, quoted);
+    }
+    out += (i === 0 ? quoted : `,${quoted}`) + canonicalJson((value as Record<string, unknown>)[key]);
+  }
+  return `${out}}`;
 }

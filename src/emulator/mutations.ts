@@ -1,8 +1,8 @@
 // inventorySetQuantities and inventoryAdjustQuantities with Shopify's 2026-04 rules: compare-and-swap on every row,
 // an idempotency key, all-or-nothing validation, and available/on_hand moving together.
 import { GraphQLError } from 'graphql';
-import { canonicalJson, type AdjustmentGroup, type ChangeRow, type InventoryPayload, type MutationLedger, type UserError } from './ledger.js';
-import type { QuantityName } from './seed.js';
+import { canonicalJson, type AdjustmentGroup, type InventoryPayload, type MutationLedger, type UserError } from './ledger.js';
+import { QUANTITY_NAMES, type QuantityName } from './seed.js';
 import type { HistoryEntry, ShopStore } from './store.js';
 
 /** Shopify's documented inventory reasons. */
@@ -98,23 +98,23 @@ function checkCommon(input: { reason: string; referenceDocumentUri?: string | nu
 function resolveLevel(
   store: ShopStore,
   row: { inventoryItemId: string; locationId: string },
-  field: string[],
+  field: RowField,
   errors: UserError[],
-): { item: number; location: number; level: number } | undefined {
+): PlannedRow | undefined {
   const item = store.itemIndex(row.inventoryItemId);
   const location = store.locationIndex(row.locationId);
   if (item === undefined)
-    errors.push({ code: 'INVALID_INVENTORY_ITEM', field: [...field, 'inventoryItemId'], message: 'The specified inventory item could not be found.' });
-  if (location === undefined) errors.push({ code: 'INVALID_LOCATION', field: [...field, 'locationId'], message: 'The specified location could not be found.' });
+    errors.push({ code: 'INVALID_INVENTORY_ITEM', field: field('inventoryItemId'), message: 'The specified inventory item could not be found.' });
+  if (location === undefined) errors.push({ code: 'INVALID_LOCATION', field: field('locationId'), message: 'The specified location could not be found.' });
   if (item === undefined || location === undefined) return undefined;
   if (!store.locations[location]!.isActive) {
-    errors.push({ code: 'INVALID_LOCATION', field: [...field, 'locationId'], message: 'The specified location is not active.' });
+    errors.push({ code: 'INVALID_LOCATION', field: field('locationId'), message: 'The specified location is not active.' });
     return undefined;
   }
   if (store.untracked.has(item)) {
     errors.push({
       code: 'NON_MUTABLE_INVENTORY_ITEM',
-      field: [...field, 'inventoryItemId'],
+      field: field('inventoryItemId'),
       message: 'The specified inventory item does not track inventory.',
     });
     return undefined;
@@ -123,21 +123,24 @@ function resolveLevel(
   if (level === undefined) {
     errors.push({
       code: 'ITEM_NOT_STOCKED_AT_LOCATION',
-      field: [...field, 'locationId'],
+      field: field('locationId'),
       message: 'The specified inventory item is not stocked at the location.',
     });
     return undefined;
   }
-  return { item, location, level };
+  return { item, location, level, delta: 0, ledgerDocumentUri: null };
 }
 
 /** Which quantities move with a change of `name`: available and on_hand move together; unavailable states move on_hand. */
-function companions(name: QuantityName): QuantityName[] {
+function companions(name: QuantityName): readonly QuantityName[] {
   if (name === 'available') return ['available', 'on_hand'];
   if (name === 'on_hand') return ['on_hand', 'available'];
   if (UNAVAILABLE.has(name)) return [name, 'on_hand'];
   return [name];
 }
+
+/** A row's field path in user errors (input, rows, index, then `tail`), built only when an error needs it. */
+type RowField = (...tail: string[]) => string[];
 
 interface PlannedRow {
   item: number;
@@ -158,15 +161,29 @@ function applyRows(
 ): AdjustmentGroup {
   const store = ledger.store;
   const at = now.toISOString();
+  const names = companions(name);
+  const count = planned.length;
+  const width = QUANTITY_NAMES.length;
+  const group: AdjustmentGroup = {
+    id: ledger.nextGroupId(),
+    createdAt: at,
+    reason: input.reason,
+    referenceDocumentUri: input.referenceDocumentUri ?? null,
+    names,
+    items: new Int32Array(count),
+    locations: new Int32Array(count),
+    deltas: new Float64Array(count),
+    after: new Int32Array(count * width),
+    ledgerDocumentUris: null,
+  };
   const history: HistoryEntry[] = [];
-  const rows: ChangeRow[] = planned.map((row) => {
-    const deltas: Partial<Record<QuantityName, number>> = {};
-    for (const moved of companions(name)) {
+  for (let r = 0; r < count; r++) {
+    const row = planned[r]!;
+    for (const moved of names) {
       const before = store.get(row.level, moved);
       const after = before + row.delta;
       store.set(row.level, moved, after);
-      deltas[moved] = row.delta;
-      history.push({
+      const entry: HistoryEntry = {
         at,
         kind,
         inventoryItemId: store.itemIds[row.item]!,
@@ -176,13 +193,18 @@ function applyRows(
         after,
         delta: row.delta,
         idempotencyKey,
-        ...(input.referenceDocumentUri ? { referenceDocumentUri: input.referenceDocumentUri } : {}),
-      });
+      };
+      if (input.referenceDocumentUri) entry.referenceDocumentUri = input.referenceDocumentUri;
+      history.push(entry);
     }
-    return { item: row.item, location: row.location, ledgerDocumentUri: row.ledgerDocumentUri, deltas, after: store.levelQuantities(row.level) };
-  });
+    group.items[r] = row.item;
+    group.locations[r] = row.location;
+    group.deltas[r] = row.delta;
+    store.copyQuantities(row.level, group.after, r * width);
+    if (row.ledgerDocumentUri !== null) (group.ledgerDocumentUris ??= new Array<string | null>(count).fill(null))[r] = row.ledgerDocumentUri;
+  }
   ledger.record(history);
-  return { id: ledger.nextGroupId(), createdAt: at, reason: input.reason, referenceDocumentUri: input.referenceDocumentUri ?? null, rows };
+  return group;
 }
 
 /** What tells the two mutations apart where they share their frame. */
@@ -209,7 +231,7 @@ function mutate<Row extends object>(
   idempotencyKey: string | undefined,
   now: Date,
   nameError: UserError | undefined,
-  checkRow: (row: Row, field: string[], rowErrors: UserError[]) => PlannedRow | undefined,
+  checkRow: (row: Row, field: RowField, errors: UserError[]) => PlannedRow | undefined,
 ): InventoryPayload {
   checkInputShape(rows, mutation.rowsField, mutation.inputTypeName, mutation.name, idempotencyKey);
   const key = idempotencyKey!;
@@ -221,10 +243,8 @@ function mutate<Row extends object>(
   checkCommon(input, errors);
   const planned: PlannedRow[] = [];
   rows.forEach((row, i) => {
-    const rowErrors: UserError[] = [];
-    const next = checkRow(row, ['input', mutation.rowsField, String(i)], rowErrors);
+    const next = checkRow(row, (...tail) => ['input', mutation.rowsField, String(i), ...tail], errors);
     if (next) planned.push(next);
-    errors.push(...rowErrors);
   });
   if (errors.length > 0) return ledger.remember(key, fingerprint, { inventoryAdjustmentGroup: null, userErrors: errors });
   const group = applyRows(ledger, mutation.kind, input.name as QuantityName, planned, input, key, now);
@@ -239,19 +259,20 @@ export function setQuantities(ledger: MutationLedger, input: SetQuantitiesInput,
     : { code: 'INVALID_NAME', field: ['input', 'name'], message: "The quantity name must be either 'available' or 'on_hand'." };
   const name = input.name as QuantityName;
   const seen = new Set<number>();
-  return mutate(ledger, SET, input, input.quantities, idempotencyKey, now, nameError, (row, field, rowErrors) => {
+  return mutate(ledger, SET, input, input.quantities, idempotencyKey, now, nameError, (row, field, errors) => {
+    const errorsBefore = errors.length;
     if (row.quantity > SET_LIMIT)
-      rowErrors.push({ code: 'INVALID_QUANTITY_TOO_HIGH', field: [...field, 'quantity'], message: "The total quantity can't be higher than 1,000,000,000." });
+      errors.push({ code: 'INVALID_QUANTITY_TOO_HIGH', field: field('quantity'), message: "The total quantity can't be higher than 1,000,000,000." });
     else if (row.quantity < -SET_LIMIT)
-      rowErrors.push({ code: 'INVALID_QUANTITY_TOO_LOW', field: [...field, 'quantity'], message: "The total quantity can't be lower than -1,000,000,000." });
+      errors.push({ code: 'INVALID_QUANTITY_TOO_LOW', field: field('quantity'), message: "The total quantity can't be lower than -1,000,000,000." });
     else if (row.quantity < 0 && input.name === 'on_hand')
-      rowErrors.push({ code: 'INVALID_QUANTITY_NEGATIVE', field: [...field, 'quantity'], message: "The quantity can't be negative." });
-    const target = resolveLevel(store, row, field, rowErrors);
+      errors.push({ code: 'INVALID_QUANTITY_NEGATIVE', field: field('quantity'), message: "The quantity can't be negative." });
+    const target = resolveLevel(store, row, field, errors);
     if (!target) return undefined;
     if (seen.has(target.level)) {
-      rowErrors.push({
+      errors.push({
         code: 'NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR',
-        field,
+        field: field(),
         message: 'The combination of inventoryItemId and locationId must be unique.',
       });
     }
@@ -259,22 +280,23 @@ export function setQuantities(ledger: MutationLedger, input: SetQuantitiesInput,
     if (!nameOk) return undefined;
     const current = store.get(target.level, name);
     if (row.changeFromQuantity !== null && row.changeFromQuantity !== undefined && row.changeFromQuantity !== current) {
-      rowErrors.push({
+      errors.push({
         code: 'CHANGE_FROM_QUANTITY_STALE',
-        field: [...field, 'changeFromQuantity'],
+        field: field('changeFromQuantity'),
         message: 'The changeFromQuantity value does not match persisted value.',
       });
     }
     const delta = row.quantity - current;
     const other = name === 'available' ? 'on_hand' : 'available';
-    if (rowErrors.length === 0 && store.get(target.level, other) + delta > SET_LIMIT) {
-      rowErrors.push({
+    if (errors.length === errorsBefore && store.get(target.level, other) + delta > SET_LIMIT) {
+      errors.push({
         code: 'INVALID_QUANTITY_TOO_HIGH',
-        field: [...field, 'quantity'],
+        field: field('quantity'),
         message: "The total quantity can't be higher than 1,000,000,000.",
       });
     }
-    return { ...target, delta, ledgerDocumentUri: null };
+    target.delta = delta;
+    return target;
   });
 }
 
@@ -287,46 +309,48 @@ export function adjustQuantities(ledger: MutationLedger, input: AdjustQuantities
   const name = input.name as QuantityName;
   // Running values, so two changes of one level in one call see each other (as sequential adjustments would).
   const running = new Map<number, number>();
-  return mutate(ledger, ADJUST, input, input.changes, idempotencyKey, now, nameError, (change, field, rowErrors) => {
+  return mutate(ledger, ADJUST, input, input.changes, idempotencyKey, now, nameError, (change, field, errors) => {
     const ledgerUri = change.ledgerDocumentUri ?? null;
     if (nameOk && name === 'available' && ledgerUri !== null) {
-      rowErrors.push({
+      errors.push({
         code: 'INVALID_AVAILABLE_DOCUMENT',
-        field: [...field, 'ledgerDocumentUri'],
+        field: field('ledgerDocumentUri'),
         message: 'A ledger document URI is not allowed when adjusting available.',
       });
     } else if (nameOk && name !== 'available' && ledgerUri === null) {
-      rowErrors.push({
+      errors.push({
         code: 'INVALID_QUANTITY_DOCUMENT',
-        field: [...field, 'ledgerDocumentUri'],
+        field: field('ledgerDocumentUri'),
         message: 'A ledger document URI is required except when adjusting available.',
       });
     } else if (ledgerUri !== null && /^gid:\/\/shopify\//i.test(ledgerUri)) {
-      rowErrors.push({
+      errors.push({
         code: 'INTERNAL_LEDGER_DOCUMENT',
-        field: [...field, 'ledgerDocumentUri'],
+        field: field('ledgerDocumentUri'),
         message: 'Internal (gid://shopify/) ledger documents are not allowed to be adjusted via API.',
       });
     } else if (ledgerUri !== null && !validUri(ledgerUri)) {
-      rowErrors.push({ code: 'INVALID_LEDGER_DOCUMENT', field: [...field, 'ledgerDocumentUri'], message: 'The specified ledger document is invalid.' });
+      errors.push({ code: 'INVALID_LEDGER_DOCUMENT', field: field('ledgerDocumentUri'), message: 'The specified ledger document is invalid.' });
     }
-    const target = resolveLevel(store, change, field, rowErrors);
+    const target = resolveLevel(store, change, field, errors);
     if (!target || !nameOk) return undefined;
     const current = running.get(target.level) ?? store.get(target.level, name);
     if (change.changeFromQuantity !== null && change.changeFromQuantity !== undefined && change.changeFromQuantity !== current) {
-      rowErrors.push({
+      errors.push({
         code: 'CHANGE_FROM_QUANTITY_STALE',
-        field: [...field, 'changeFromQuantity'],
+        field: field('changeFromQuantity'),
         message: 'The changeFromQuantity argument no longer matches the persisted quantity.',
       });
     }
     const after = current + change.delta;
     const onHandAfter = name === 'incoming' || name === 'on_hand' ? after : store.get(target.level, 'on_hand') + change.delta;
     if (after > ADJUST_LIMIT || onHandAfter > ADJUST_LIMIT)
-      rowErrors.push({ code: 'INVALID_QUANTITY_TOO_HIGH', field: [...field, 'delta'], message: "The quantity can't be higher than 2,000,000,000." });
+      errors.push({ code: 'INVALID_QUANTITY_TOO_HIGH', field: field('delta'), message: "The quantity can't be higher than 2,000,000,000." });
     else if (after < -ADJUST_LIMIT || onHandAfter < -ADJUST_LIMIT)
-      rowErrors.push({ code: 'INVALID_QUANTITY_TOO_LOW', field: [...field, 'delta'], message: "The quantity can't be lower than -2,000,000,000." });
+      errors.push({ code: 'INVALID_QUANTITY_TOO_LOW', field: field('delta'), message: "The quantity can't be lower than -2,000,000,000." });
     running.set(target.level, after);
-    return { ...target, delta: change.delta, ledgerDocumentUri: ledgerUri };
+    target.delta = change.delta;
+    target.ledgerDocumentUri = ledgerUri;
+    return target;
   });
 }

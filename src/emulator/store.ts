@@ -175,6 +175,11 @@ export class ShopStore {
     return out;
   }
 
+  /** Copies the level's eight quantities (QUANTITY_NAMES order) into `into` from `at`. */
+  copyQuantities(level: number, into: Int32Array, at: number): void {
+    for (let q = 0; q < this.quantities.length; q++) into[at + q] = this.quantities[q]![level]!;
+  }
+
   /** Items whose SKU is exactly sku (SKUs are case-sensitive in Shopify), in id order. */
   itemsWithSku(sku: string): number[] {
     if (!this.skuIndex) {

@@ -95,12 +95,7 @@ function checkCommon(input: { reason: string; referenceDocumentUri?: string | nu
  * Resolves a row's item and location; pushes Shopify's errors when either is unknown, the item isn't stocked there,
  * the location is deactivated or the item untracked (the last two are guesses: see docs/emulator.md).
  */
-function resolveLevel(
-  store: ShopStore,
-  row: { inventoryItemId: string; locationId: string },
-  field: RowField,
-  errors: UserError[],
-): PlannedRow | undefined {
+function resolveLevel(store: ShopStore, row: { inventoryItemId: string; locationId: string }, field: RowField, errors: UserError[]): PlannedRow | undefined {
   const item = store.itemIndex(row.inventoryItemId);
   const location = store.locationIndex(row.locationId);
   if (item === undefined)

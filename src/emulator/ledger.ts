@@ -1,4 +1,5 @@
 // The idempotency ledger both inventory mutations share: remembered keys, keys in flight, adjustment group ids, and the payloads it replays.
+import { createHash } from 'node:crypto';
 import type { QuantityName } from './seed.js';
 import type { HistoryEntry, ShopStore } from './store.js';
 
@@ -133,15 +134,34 @@ export class MutationLedger {
   }
 }
 
+/** The idempotency fingerprint of a call's parameters: a digest of their canonical JSON (kept per key for a day, so small). */
+export function fingerprintOf(parameters: unknown): string {
+  return createHash('sha256').update(canonicalJson(parameters)).digest('base64');
+}
+
 const quotedKeys = new Map<string, string>();
 
-/** Stable JSON (sorted keys): the idempotency fingerprint of a call's parameters. */
+/** Stable JSON (sorted keys). */
 export function canonicalJson(value: unknown): string {
-  if (typeof value !== 'object' || value === null) return JSON.stringify(value ?? null);
+  const parts: string[] = [];
+  writeCanonical(value, parts);
+  // One flat string: kept for a day per key, a rope of thousands of pieces would cost many times its length.
+  return parts.join('');
+}
+
+function writeCanonical(value: unknown, parts: string[]): void {
+  if (typeof value !== 'object' || value === null) {
+    parts.push(JSON.stringify(value ?? null));
+    return;
+  }
   if (Array.isArray(value)) {
-    let out = '[';
-    for (let i = 0; i < value.length; i++) out += (i === 0 ? '' : ',') + canonicalJson(value[i]);
-    return `${out}]`;
+    parts.push('[');
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) parts.push(',');
+      writeCanonical(value[i], parts);
+    }
+    parts.push(']');
+    return;
   }
   const keys = Object.keys(value);
   // Coerced inputs come in one key order per type: sort only when it is not sorted already.
@@ -151,7 +171,7 @@ export function canonicalJson(value: unknown): string {
       break;
     }
   }
-  let out = '{';
+  parts.push('{');
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;
     let quoted = quotedKeys.get(key);
@@ -159,7 +179,8 @@ export function canonicalJson(value: unknown): string {
       quoted = `${JSON.stringify(key)}:`;
       if (quotedKeys.size < 1000) quotedKeys.set(key, quoted);
     }
-    out += (i === 0 ? quoted : `,${quoted}`) + canonicalJson((value as Record<string, unknown>)[key]);
+    parts.push(i === 0 ? quoted : `,${quoted}`);
+    writeCanonical((value as Record<string, unknown>)[key], parts);
   }
-  return `${out}}`;
+  parts.push('}');
 }

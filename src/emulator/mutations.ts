@@ -1,7 +1,7 @@
 // inventorySetQuantities and inventoryAdjustQuantities with Shopify's 2026-04 rules: compare-and-swap on every row,
 // an idempotency key, all-or-nothing validation, and available/on_hand moving together.
 import { GraphQLError } from 'graphql';
-import { canonicalJson, type AdjustmentGroup, type InventoryPayload, type MutationLedger, type UserError } from './ledger.js';
+import { fingerprintOf, type AdjustmentGroup, type InventoryPayload, type MutationLedger, type UserError } from './ledger.js';
 import { QUANTITY_NAMES, type QuantityName } from './seed.js';
 import type { HistoryEntry, ShopStore } from './store.js';
 
@@ -230,7 +230,7 @@ function mutate<Row extends object>(
 ): InventoryPayload {
   checkInputShape(rows, mutation.rowsField, mutation.inputTypeName, mutation.name, idempotencyKey);
   const key = idempotencyKey!;
-  const fingerprint = canonicalJson({ mutation: mutation.name, input });
+  const fingerprint = fingerprintOf({ mutation: mutation.name, input });
   const replay = ledger.remembered(key, fingerprint, 'IDEMPOTENCY_KEY_PARAMETER_MISMATCH');
   if (replay) return replay;
 

@@ -55,13 +55,21 @@ export class Lanes {
    * second at most (a burst of resets is one event, not ten halvings).
    */
   congested(): void {
-    if (this.now() - this.lastCut < 1000) return;
-    this.lastCut = this.now();
-    this.throttled();
+    this.halve();
   }
 
-  /** Shopify said THROTTLED: the model ran ahead of the real bucket (another app shares it): back off. */
+  /**
+   * Shopify said THROTTLED: the bucket model ran ahead of the real bucket (another app shares it, or the
+   * model missed something; the status that came with the answer corrected it): back off, once a second at
+   * most, as above: the calls out when the model erred answer together, and sixteen of them cut 128 lanes to 1.
+   */
   throttled(): void {
+    this.halve();
+  }
+
+  private halve(): void {
+    if (this.now() - this.lastCut < 1000) return;
+    this.lastCut = this.now();
     this.current = Math.max(1, Math.floor(this.current / 2));
   }
 }

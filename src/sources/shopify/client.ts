@@ -12,7 +12,7 @@ import { downloadResult } from './download.js';
 import { resolveEndpoint } from './endpoint.js';
 import { ShopifyGraphQLError, ShopifyUnreachableError } from './errors.js';
 import { describeNetworkError, graphqlAttempt, mayHaveRun, validStatus } from './graphql-attempt.js';
-import { CostBucket } from './pacing.js';
+import { CostBucket, createPacer } from './pacing.js';
 
 export type { ThrottleStatus } from './pacing.js';
 export type * from './client-types.js';
@@ -38,49 +38,6 @@ export function requireToken(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/**
- * The local bucket model, shared by concurrent callers: pacing decisions are taken one at a time (a
- * gate); each call's points are reserved when it goes and squared with its real charge when answered.
- */
-function createPacer(bucket: CostBucket, counters: ClientCounters, sleep: (ms: number) => Promise<void>) {
-  let gate: Promise<unknown> = Promise.resolve();
-  /** Points of every call answered so far: those answered while a call was out may be missing from its status. */
-  let answeredPoints = 0;
-  let sent = 0;
-  /** Calls in flight: the points each reserved, and answeredPoints when it went. */
-  const inFlight = new Map<number, { points: number; answeredBefore: number }>();
-  return {
-    pace(expected: number): Promise<{ waited: number; ticket: number }> {
-      const turn = gate.then(async () => {
-        const wait = bucket.waitFor(expected);
-        if (wait > 0) {
-          counters.throttledWaits++;
-          await sleep(wait);
-        }
-        bucket.reserve(expected);
-        const ticket = ++sent;
-        inFlight.set(ticket, { points: expected, answeredBefore: answeredPoints });
-        return { waited: wait, ticket };
-      });
-      gate = turn.catch(() => undefined);
-      return turn;
-    },
-    /** `charged`: the points the server took (0 for a THROTTLED answer); `status`: its bucket when it answered. */
-    settle(ticket: number, charged: number | undefined, status: ReturnType<typeof validStatus>, latencyMs: number): void {
-      const call = inFlight.get(ticket);
-      inFlight.delete(ticket);
-      if (!call) return;
-      if (charged !== undefined) bucket.refund(call.points - charged);
-      answeredPoints += call.points;
-      if (!status) return;
-      // The calls the status may not count: those still out, and those answered since this one went.
-      let unseen = answeredPoints - call.answeredBefore - call.points;
-      for (const other of inFlight.values()) unseen += other.points;
-      bucket.answered(status, unseen, latencyMs);
-    },
-  };
-}
 
 export function createShopifyClient(config: LoadedConfig, options: ShopifyClientOptions = {}): ShopifyClient {
   const env = options.env ?? process.env;
@@ -128,7 +85,7 @@ export function createShopifyClient(config: LoadedConfig, options: ShopifyClient
 
   const counters: ClientCounters = { calls: 0, retries: 0, throttled: 0, throttledWaits: 0, waitedMs: 0 };
   const bucket = new CostBucket(now);
-  const pacer = createPacer(bucket, counters, sleep);
+  const pacer = createPacer(bucket, sleep, () => counters.throttledWaits++);
   const lastRequested = new Map<string, number>();
   const where = redactUrl(endpoint.graphqlUrl);
 
@@ -164,7 +121,7 @@ export function createShopifyClient(config: LoadedConfig, options: ShopifyClient
         const status = validStatus(cost?.throttleStatus);
         // What the server took: nothing for THROTTLED, else the actual cost (the requested one until known).
         const charged = result.kind === 'throttled' ? 0 : (cost?.actualQueryCost ?? cost?.requestedQueryCost ?? undefined);
-        pacer.settle(ticket, charged, status, latencyMs);
+        pacer.settle(ticket, charged, status);
         // A refused query's cost says nothing about the next, differently sized, call of that operation.
         if (typeof cost?.requestedQueryCost === 'number' && result.kind !== 'error') lastRequested.set(operation, cost.requestedQueryCost);
         options.onCall?.({

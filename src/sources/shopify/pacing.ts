@@ -59,19 +59,26 @@ export class CostBucket {
   /**
    * An answer's status. Alone in the bucket the model is right: it took out every call when sent, and the
    * server counts each once it arrives, so reading the status less the calls still in flight would count
-   * those twice (and leave points unspent). The status replaces the model when it shows less than the
-   * model allows (another app spends from the bucket), or more even with `unseen` taken off (the points
-   * of the calls that may have arrived after the status was taken: on separate connections, any call out
-   * while this one was). `ageMs`: how old the status may be (the call's latency).
+   * those twice (and leave points unspent). Two things make it wrong, and the status corrects both:
+   * - The model holds more than the shop does: another app spends from the bucket; or, while the shop's
+   *   bucket was full, refill the model counted from a call's send was lost until the call arrived (a slow
+   *   first wave then left the model ahead for the rest of the run, and the calls it let through early
+   *   answered THROTTLED). The model comes down to the status. Only that far: the other calls out are in
+   *   the status or will be charged when they arrive, as the model counts them already; taking them off
+   *   again (as this did before) stalled the pacer for seconds after each such answer.
+   * - The status shows more even with `unseen` taken off (every call that may have arrived after the status
+   *   was taken: on separate connections, any call out while this one was): the model rises to that.
+   * A guess, as Shopify does not say when the status is taken: once the call has run (its actual cost is
+   * known then), so it is barely older than the answer, as in the emulator. Were it older, the refill since
+   * would make up for the calls sent meanwhile while the pacer waits for the bucket.
    */
-  answered(status: ThrottleStatus, unseen: number, ageMs: number): void {
+  answered(status: ThrottleStatus, unseen: number): void {
     const model = this.available();
     const lowest = { ...status, currentlyAvailable: status.currentlyAvailable - unseen };
     if (model === undefined || !this.status || unseen <= 0) return this.observe(lowest);
     const sameBucket = status.maximumAvailable === this.status.maximumAvailable && status.restoreRate === this.status.restoreRate;
-    const tolerance = Math.max(2, (status.restoreRate * this.slackMs) / 1000);
-    const othersSpent = status.currentlyAvailable + (status.restoreRate * Math.max(0, ageMs)) / 1000 + tolerance < model;
-    if (!sameBucket || othersSpent || lowest.currentlyAvailable > model) this.observe(lowest);
+    if (!sameBucket || lowest.currentlyAvailable > model) return this.observe(lowest);
+    if (status.currentlyAvailable < model) this.observe(status);
   }
 
   /** Gives back what a call reserved and was not charged (its actual cost was lower, or it was refused). */
@@ -89,6 +96,49 @@ export class CostBucket {
     this.status = { ...this.status, currentlyAvailable: available - cost };
     this.observedAt = this.now();
   }
+}
+
+/**
+ * The local bucket model, shared by concurrent callers: pacing decisions are taken one at a time (a
+ * gate); each call's points are reserved when it goes and squared with its real charge when answered.
+ */
+export function createPacer(bucket: CostBucket, sleep: (ms: number) => Promise<void>, onWait: () => void = () => undefined) {
+  let gate: Promise<unknown> = Promise.resolve();
+  /** Points of every call answered so far: those answered while a call was out may be missing from its status. */
+  let answeredPoints = 0;
+  let sent = 0;
+  /** Calls in flight: the points each reserved, and answeredPoints when it went. */
+  const inFlight = new Map<number, { points: number; answeredBefore: number }>();
+  return {
+    pace(expected: number): Promise<{ waited: number; ticket: number }> {
+      const turn = gate.then(async () => {
+        const wait = bucket.waitFor(expected);
+        if (wait > 0) {
+          onWait();
+          await sleep(wait);
+        }
+        bucket.reserve(expected);
+        const ticket = ++sent;
+        inFlight.set(ticket, { points: expected, answeredBefore: answeredPoints });
+        return { waited: wait, ticket };
+      });
+      gate = turn.catch(() => undefined);
+      return turn;
+    },
+    /** `charged`: the points the server took (0 for a THROTTLED answer); `status`: its bucket when it answered. */
+    settle(ticket: number, charged: number | undefined, status: ThrottleStatus | undefined): void {
+      const call = inFlight.get(ticket);
+      inFlight.delete(ticket);
+      if (!call) return;
+      if (charged !== undefined) bucket.refund(call.points - charged);
+      answeredPoints += call.points;
+      if (!status) return;
+      // The calls the status may not count: those still out, and those answered since this one went.
+      let unseen = answeredPoints - call.answeredBefore - call.points;
+      for (const other of inFlight.values()) unseen += other.points;
+      bucket.answered(status, unseen);
+    },
+  };
 }
 
 /** The refill a THROTTLED answer implies: time until `requested` points are back. */

@@ -4,7 +4,8 @@ import { Lanes, runPool } from '../../../src/plan/apply/lanes.js';
 
 describe('lanes: calls in flight', () => {
   it('grows by one per answer that did not wait for the bucket, holds while the bucket paces, halves on THROTTLED', () => {
-    const lanes = new Lanes({ initial: 4, max: 10 });
+    let t = 0;
+    const lanes = new Lanes({ initial: 4, max: 10, now: () => t });
     for (let i = 0; i < 3; i++) lanes.answered(0);
     assert.equal(lanes.limit, 7);
     lanes.answered(120);
@@ -14,7 +15,13 @@ describe('lanes: calls in flight', () => {
     for (let i = 0; i < 20; i++) lanes.answered(0);
     assert.equal(lanes.limit, 10);
     assert.equal(lanes.peak, 10);
+    t = 1000;
     for (let i = 0; i < 10; i++) lanes.throttled();
+    assert.equal(lanes.limit, 5, 'the calls out when the bucket model erred answer THROTTLED together: one halving');
+    for (let i = 0; i < 10; i++) {
+      t += 1000;
+      lanes.throttled();
+    }
     assert.equal(lanes.limit, 1);
   });
 

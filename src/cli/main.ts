@@ -5,25 +5,40 @@ import { redactSecrets } from '../secrets.js';
 import { renderJsonError, setTerminalColumns } from '../views/common.js';
 import { colorLevel } from './color.js';
 import { outputContext, setOutputContext, write } from './shared.js';
-import { registerInit } from './commands/init.js';
-import { registerPull } from './commands/pull.js';
-import { registerSnapshots } from './commands/snapshots.js';
-import { registerDiff } from './commands/diff.js';
-import { registerPlanCommands } from './commands/plan.js';
-import { registerApply } from './commands/apply.js';
-import { registerLog } from './commands/log.js';
-import { registerEmulator } from './commands/emulator.js';
-import { registerSync } from './commands/sync.js';
-import { registerStatus } from './commands/status.js';
-import { registerReport } from './commands/report.js';
-import { registerDemo } from './commands/demo.js';
-import { registerDoctor } from './commands/doctor.js';
-import { registerCompletion } from './commands/completion.js';
-import { registerWatch } from './commands/watch.js';
 import { toolVersion } from '../version.js';
 
 /** Each command's action returns its exit code; it lands here. */
 export type ExitCodeSink = (code: number) => void;
+
+type Register = (program: Command, setExitCode: ExitCodeSink) => void;
+
+/**
+ * Each command's module by the names it registers, in help order. Only the one a run names is loaded
+ * (apply need not compile the emulator, watch or report: a third of the start-up); help, an unknown name
+ * and completion load them all.
+ */
+const COMMANDS: [names: string[], load: () => Promise<Register>][] = [
+  [['init'], async () => (await import('./commands/init.js')).registerInit],
+  [['pull'], async () => (await import('./commands/pull.js')).registerPull],
+  [['snapshots', 'prune'], async () => (await import('./commands/snapshots.js')).registerSnapshots],
+  [['diff'], async () => (await import('./commands/diff.js')).registerDiff],
+  [['plan'], async () => (await import('./commands/plan.js')).registerPlanCommands],
+  [['apply'], async () => (await import('./commands/apply.js')).registerApply],
+  [['log'], async () => (await import('./commands/log.js')).registerLog],
+  [['emulator'], async () => (await import('./commands/emulator.js')).registerEmulator],
+  [['sync'], async () => (await import('./commands/sync.js')).registerSync],
+  [['watch'], async () => (await import('./commands/watch.js')).registerWatch],
+  [['status'], async () => (await import('./commands/status.js')).registerStatus],
+  [['report'], async () => (await import('./commands/report.js')).registerReport],
+  [['demo'], async () => (await import('./commands/demo.js')).registerDemo],
+  [['doctor'], async () => (await import('./commands/doctor.js')).registerDoctor],
+  [['completion'], async () => (await import('./commands/completion.js')).registerCompletion],
+];
+
+/** The command a command line names: its first word that is not an option (the global ones take no value). */
+function commandNamed(argv: readonly string[]): string | undefined {
+  return argv.slice(2).find((arg) => !arg.startsWith('-'));
+}
 
 interface ProgramFlags {
   color?: boolean;
@@ -47,7 +62,8 @@ function chosenFormat(action: Command): string | undefined {
   return action.opts<{ format?: string }>().format;
 }
 
-export function buildProgram(setExitCode: ExitCodeSink): Command {
+/** The program with the command `argv` names (all of them when it names none, or one this does not know, or completion). */
+export async function buildProgram(setExitCode: ExitCodeSink, argv: readonly string[] = []): Promise<Command> {
   const program = new Command('invrecon')
     .description("Keep Shopify's sellable inventory equal to what the ERP says can be sold, per SKU per location.")
     .version(toolVersion, '-V, --version')
@@ -59,21 +75,9 @@ export function buildProgram(setExitCode: ExitCodeSink): Command {
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeErr: (text) => process.stderr.write(text), writeOut: (text) => process.stdout.write(text) });
   program.hook('preAction', (_program, action) => applyGlobalFlags(program.opts<ProgramFlags>(), chosenFormat(action)));
-  registerInit(program, setExitCode);
-  registerPull(program, setExitCode);
-  registerSnapshots(program, setExitCode);
-  registerDiff(program, setExitCode);
-  registerPlanCommands(program, setExitCode);
-  registerApply(program, setExitCode);
-  registerLog(program, setExitCode);
-  registerEmulator(program, setExitCode);
-  registerSync(program, setExitCode);
-  registerWatch(program, setExitCode);
-  registerStatus(program, setExitCode);
-  registerReport(program, setExitCode);
-  registerDemo(program, setExitCode);
-  registerDoctor(program, setExitCode);
-  registerCompletion(program, setExitCode);
+  const named = commandNamed(argv);
+  const only = COMMANDS.find(([names]) => named !== undefined && named !== 'completion' && names.includes(named));
+  for (const [, load] of only ? [only] : COMMANDS) (await load())(program, setExitCode);
   return program;
 }
 
@@ -109,9 +113,9 @@ function setProcessExitOverride(command: Command): void {
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode: number = EXIT.ok;
-  const program = buildProgram((code) => {
+  const program = await buildProgram((code) => {
     exitCode = code;
-  });
+  }, argv);
   setProcessExitOverride(program);
   setOutputContext({ quiet: false, verbose: false, format: undefined });
   try {

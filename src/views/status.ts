@@ -128,6 +128,7 @@ export function watchLine(w: NonNullable<Status['watch']>): string {
   return (
     `Watch: ${state}; ${plural(sum(w.events), 'event')}, ${plural(w.writes.applied ?? 0, 'level')} written in ${plural(w.calls, 'call')}, ` +
     `latency p50 ${seconds(w.latency.p50)} p95 ${seconds(w.latency.p95)} p99 ${seconds(w.latency.p99)}, queue ${w.queueDepth}` +
+    (w.leftOut?.levels ? `; ${leftOutLine(w.leftOut)}` : '') +
     (w.lastError ? `; last error ${w.lastError.at}: ${w.lastError.message.slice(0, 120)}` : '')
   );
 }

@@ -9,78 +9,8 @@ import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { startEmulator, type RunningEmulator, type Seed } from '../../src/emulator/index.js';
 import { readPlan } from '../../src/plan/file.js';
+import { CAP, DOWNTOWN, ENGRAVING, hygieneFiles, hygieneSeed, hygieneSeedBefore, MAIN, MUG, OLD, TEE } from '../helpers/hygiene-shop.js';
 import { openShopWorkspace, type ShopWorkspace } from '../helpers/shop.js';
-
-const MAIN = 'gid://shopify/Location/1';
-const OLD = 'gid://shopify/Location/2';
-const DOWNTOWN = 'gid://shopify/Location/3';
-const TEE = 'gid://shopify/InventoryItem/101';
-const MUG = 'gid://shopify/InventoryItem/102';
-const ENGRAVING = 'gid://shopify/InventoryItem/103';
-const CAP = 'gid://shopify/InventoryItem/104';
-
-export const hygieneSeed: Seed = {
-  locations: [
-    { id: MAIN, name: 'Main Warehouse' },
-    { id: OLD, name: 'Old Store', isActive: false },
-    { id: DOWNTOWN, name: 'Downtown' },
-  ],
-  items: [
-    {
-      sku: 'TEE-RED-M',
-      inventoryItemId: TEE,
-      levels: [
-        { locationId: MAIN, available: 5 },
-        { locationId: OLD, available: 4 },
-        { locationId: DOWNTOWN, available: 3 },
-      ],
-    },
-    {
-      sku: 'MUG-WHT',
-      inventoryItemId: MUG,
-      levels: [
-        { locationId: MAIN, available: 30 },
-        { locationId: DOWNTOWN, available: 2 },
-      ],
-    },
-    // A service: Shopify does not track its quantities, whatever the ERP says.
-    {
-      sku: 'ENGRAVING',
-      inventoryItemId: ENGRAVING,
-      tracked: false,
-      levels: [
-        { locationId: MAIN, available: 0 },
-        { locationId: DOWNTOWN, available: 7 },
-      ],
-    },
-    { sku: 'CAP-BLK', inventoryItemId: CAP, levels: [{ locationId: MAIN, available: 1 }] },
-  ],
-};
-
-export const hygieneFiles = {
-  'invrecon.config.json': JSON.stringify({
-    shopify: { shop: 'hygiene-shop.myshopify.com' },
-    erp: { csv: { path: 'erp.csv' } },
-    locations: [
-      { warehouses: ['WH-A'], shopifyLocation: 'Main Warehouse' },
-      { warehouses: ['WH-OLD'], shopifyLocation: 'Old Store' },
-      { warehouses: ['STORE-1'], shopifyLocation: 'Downtown' },
-    ],
-    guards: { maxChanges: 100, maxZeroedShare: 0.5, maxRowDrop: 0.5 },
-  }),
-  'erp.csv': [
-    'sku,warehouse,on_hand,reserved',
-    'TEE-RED-M,WH-A,10,0',
-    'TEE-RED-M,WH-OLD,9,0',
-    'TEE-RED-M,STORE-1,3,0',
-    'MUG-WHT,WH-A,24,0',
-    'MUG-WHT,STORE-1,2,0',
-    'ENGRAVING,WH-A,12,0',
-    'ENGRAVING,STORE-1,0,0',
-    'CAP-BLK,WH-A,0,0',
-    '',
-  ].join('\n'),
-};
 
 function stdoutJson(result: { code: number | null; stdout: string; stderr: string }) {
   try {
@@ -420,14 +350,10 @@ describe('bundles: an untracked service the ERP does not list', () => {
 
 describe('apply: an item untracked or a location deactivated since the plan', () => {
   // The plan is made while everything is tracked and active; the shop it is applied to has since changed.
-  const before_: Seed = {
-    locations: hygieneSeed.locations.map((l) => ({ ...l, isActive: true })),
-    items: hygieneSeed.items.map((i) => ({ ...i, tracked: true })),
-  };
   let planning: ShopWorkspace;
   let changed: RunningEmulator;
   before(async () => {
-    planning = await openShopWorkspace({ seed: before_, files: hygieneFiles });
+    planning = await openShopWorkspace({ seed: hygieneSeedBefore, files: hygieneFiles });
     changed = await startEmulator({ seed: hygieneSeed, port: 0 });
     for (const args of [
       ['pull', 'erp'],

@@ -66,8 +66,16 @@ export async function postWebhook(url: string, payload: unknown, options: { id?:
   return { status: response.status, body: await response.json() };
 }
 
-export async function health(url: string): Promise<{ ok: boolean; queueDepth: number; inFlight: number; lastWrite: string | null }> {
-  return (await (await fetch(`${url}/healthz`)).json()) as { ok: boolean; queueDepth: number; inFlight: number; lastWrite: string | null };
+export interface Health {
+  ok: boolean;
+  queueDepth: number;
+  inFlight: number;
+  lastWrite: string | null;
+  leftOut: { levels: number; ofUntrackedItems: number; atInactiveLocations: number };
+}
+
+export async function health(url: string): Promise<Health> {
+  return (await (await fetch(`${url}/healthz`)).json()) as Health;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -27,7 +27,7 @@ Routes:
   POST /erp/levels         JSON array of whole ERP rows {sku, warehouse, on_hand, reserved, incoming?, safety_stock?, category?};
                            202 {"accepted": n} once stored, 400 {"errors": [...]} with nothing stored, 401 without the token
   POST /webhooks/shopify   inventory_levels/update; 401 on a bad signature, duplicates ignored
-  GET  /healthz            {"ok", "queueDepth", "inFlight", "lastWrite", "lastError"}
+  GET  /healthz            {"ok", "queueDepth", "inFlight", "lastWrite", "lastError", "leftOut"}
   GET  /metrics            Prometheus text
 
 SIGTERM drains the queue and exits 0; after a kill, a restart resumes every accepted event. See docs/watch.md.`,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { LoadedConfig } from '../../config/load.js';
 import { errorMessage, InvreconError } from '../../errors.js';
+import { plural } from '../../text.js';
 import type { DiffRow } from '../../reconcile/diff.js';
 import { writeStep, type Decision } from '../../plan/apply.js';
 import { ShopifyGraphQLError, type ShopifyClient } from '../../sources/shopify/client.js';
@@ -13,7 +14,7 @@ import { recordHybridOk, recordOutcome, type PlannedWrite, type WriteRecord } fr
 import { queueOutbox } from './outbox.js';
 import type { Recomputer } from './recompute.js';
 import { rereadLevels } from './reread.js';
-import { clearDirty, dirtySkus, queueDepth, type DirtySku } from './state.js';
+import { clearDirty, dirtySkus, leftOutLevels, levelsOf, queueDepth, type DirtySku, type FlagChanges } from './state.js';
 
 /** Shopify takes at most 250 rows per inventory mutation. */
 export const MAX_ROWS_PER_CALL = 250;
@@ -152,7 +153,7 @@ export class WatchEngine {
     const accepted: Record<string, number> = {};
     for (const b of batch) for (const sku of b.affected) accepted[sku] = Math.min(accepted[sku] ?? Infinity, b.dirty.acceptedMs);
     const reread = batch.filter((b) => b.dirty.reread).flatMap((b) => b.affected);
-    if (reread.length > 0) await rereadLevels(this.db, this.client, reread);
+    if (reread.length > 0) this.flagsChanged(await rereadLevels(this.db, this.client, reread));
     let rows: DiffRow[];
     try {
       rows = this.recomputer.compute(affected);
@@ -197,7 +198,7 @@ export class WatchEngine {
             .prepare("INSERT INTO watch_writes (idempotency_key, status, rows, skus, created_at) VALUES (?, 'sent', ?, ?, ?)")
             .run(key, JSON.stringify({ levels, rows }), JSON.stringify(skus), new Date().toISOString()).lastInsertRowid,
         );
-        records.push({ id, key, levels, rows, skus, accepted });
+        records.push({ id, key, levels, rows, skus, accepted, reread: new Set(reread) });
       });
       if (calls.length === 0) clearDirty(this.db, settles);
     })();
@@ -266,6 +267,26 @@ export class WatchEngine {
       record.rows = decision.next;
       uncertain = false;
     }
+  }
+
+  /** A re-read found an item untracked or a location deactivated (or back): said once, and the left-out count taken again. */
+  private flagsChanged(changes: FlagChanges): void {
+    const are = (n: number) => `${plural(n, 'level')} ${n === 1 ? 'is' : 'are'}`;
+    const lines = [
+      ...changes.untracked.map(
+        (sku) =>
+          `${sku}: Shopify does not track its quantities any more (read again): its ${are(levelsOf(this.db, { sku }))} left out, nothing is written for it (as diff and plan leave untracked items out)`,
+      ),
+      ...changes.trackedAgain.map((sku) => `${sku}: Shopify tracks its quantities again (read again): written from its next event on`),
+      ...changes.deactivated.map(
+        (name) =>
+          `location ${JSON.stringify(name)} is inactive in Shopify (read again): its ${are(levelsOf(this.db, { locationName: name }))} left out, nothing is written there; reactivate it, or remove it from "locations"`,
+      ),
+      ...changes.reactivated.map((name) => `location ${JSON.stringify(name)} is active in Shopify again (read again): written from each level's next event on`),
+    ];
+    if (lines.length === 0) return;
+    for (const line of lines) this.log.warn(line, { event: 'left-out' });
+    this.metrics.setLeftOut(leftOutLevels(this.db, this.config));
   }
 
   private record(record: WriteRecord, decision: Decision, sentAt: string, nextKey: string, next: BatchRow[]): void {

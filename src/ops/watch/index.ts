@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { LoadedConfig } from '../../config/load.js';
 import { errorMessage, InputError, UsageError } from '../../errors.js';
 import { registerSecret } from '../../secrets.js';
+import { leftOutLine } from '../../text.js';
 import { pullErp } from '../../sources/erp/pull.js';
 import { createShopifyClient, type ShopifyClientOptions } from '../../sources/shopify/client.js';
 import { pullShopify } from '../../sources/shopify/pull.js';
@@ -18,7 +19,7 @@ import { ErpPoller } from './poll.js';
 import { Recomputer } from './recompute.js';
 import { createWatchServer, listen } from './server.js';
 import type { WatchStats } from './stats.js';
-import { acceptErpRows, acceptLevelUpdate, markSkusDirty, queueDepth, seedFromSnapshots, setMeta } from './state.js';
+import { acceptErpRows, acceptLevelUpdate, leftOutLevels, markSkusDirty, queueDepth, seedFromSnapshots, setMeta } from './state.js';
 
 export const WATCH_TOKEN_ENV = 'INVRECON_WATCH_TOKEN';
 export const WEBHOOK_SECRET_ENV = 'SHOPIFY_WEBHOOK_SECRET';
@@ -201,6 +202,10 @@ export async function startWatch(db: Db, config: LoadedConfig, options: WatchOpt
       ...seeded.shopify,
     });
 
+  metrics.setLeftOut(leftOutLevels(db, config));
+  if (metrics.leftOut.levels > 0)
+    log.info(`${leftOutLine(metrics.leftOut)}: never written, as diff and plan leave them out`, { event: 'left-out', ...metrics.leftOut });
+
   const recomputer = new Recomputer(db, config);
   // A move Shopify reports recomputes its SKU where Shopify's number is an input of the target: Shopify
   // or hybrid authority, or committed subtracted. Under plain ERP authority the ERP's next row decides
@@ -275,7 +280,14 @@ export async function startWatch(db: Db, config: LoadedConfig, options: WatchOpt
       return outcome;
     },
     health() {
-      return { ok: !draining, queueDepth: queueDepth(db), inFlight: engine.inFlightCount(), lastWrite: metrics.lastWriteAt, lastError: metrics.lastError };
+      return {
+        ok: !draining,
+        queueDepth: queueDepth(db),
+        inFlight: engine.inFlightCount(),
+        lastWrite: metrics.lastWriteAt,
+        lastError: metrics.lastError,
+        leftOut: metrics.leftOut,
+      };
     },
     async metrics() {
       metrics.setQueueDepth(queueDepth(db));

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { LeftOut } from '../../reconcile/diff-model.js';
 
 /** Latencies kept for the percentiles status shows (the histogram serves Prometheus). */
 const WINDOW = 2000;
@@ -11,6 +12,8 @@ export interface WatchFigures {
   queueDepth: number;
   lastWriteAt: string | null;
   lastError: { at: string; message: string } | null;
+  /** Shopify's levels watch does not write (untracked items, inactive locations), as the live state has them. */
+  leftOut: LeftOut;
 }
 
 export function percentile(sorted: readonly number[], p: number): number | null {
@@ -26,6 +29,7 @@ export class WatchMetrics {
   private readonly writes: Counter<'outcome'>;
   private readonly calls: Counter;
   private readonly depth: Gauge;
+  private readonly leftOutGauge: Gauge<'why'>;
   private readonly latency: Histogram;
   private readonly recent: number[] = [];
   private readonly eventCounts: Record<string, number> = {};
@@ -35,6 +39,7 @@ export class WatchMetrics {
   lastWriteAt: string | null = null;
   lastError: { at: string; message: string } | null = null;
   queueDepth = 0;
+  leftOut: LeftOut = { levels: 0, ofUntrackedItems: 0, atInactiveLocations: 0 };
 
   constructor() {
     this.events = new Counter({
@@ -55,6 +60,13 @@ export class WatchMetrics {
       registers: [this.registry],
     });
     this.depth = new Gauge({ name: 'invrecon_watch_queue_depth', help: 'SKUs waiting for a recompute or a write', registers: [this.registry] });
+    this.leftOutGauge = new Gauge({
+      name: 'invrecon_watch_left_out_levels',
+      help: "Shopify's levels watch does not write: of untracked items, at inactive locations",
+      labelNames: ['why'],
+      registers: [this.registry],
+    });
+    this.setLeftOut(this.leftOut);
     this.latency = new Histogram({
       name: 'invrecon_watch_latency_seconds',
       help: 'From event accepted to Shopify write confirmed',
@@ -93,6 +105,12 @@ export class WatchMetrics {
     this.depth.set(depth);
   }
 
+  setLeftOut(leftOut: LeftOut): void {
+    this.leftOut = leftOut;
+    this.leftOutGauge.set({ why: 'untracked-item' }, leftOut.ofUntrackedItems);
+    this.leftOutGauge.set({ why: 'inactive-location' }, leftOut.atInactiveLocations);
+  }
+
   error(message: string): void {
     this.lastError = { at: new Date().toISOString(), message };
   }
@@ -107,6 +125,7 @@ export class WatchMetrics {
       queueDepth: this.queueDepth,
       lastWriteAt: this.lastWriteAt,
       lastError: this.lastError,
+      leftOut: { ...this.leftOut },
     };
   }
 }

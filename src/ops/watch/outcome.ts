@@ -29,6 +29,8 @@ export interface WriteRecord {
   skus: Record<string, number>;
   /** Oldest accepted event per SKU (latency). */
   accepted: Record<string, number>;
+  /** SKUs read from Shopify just before this write was computed: a refusal of theirs is not read again (it would loop). */
+  reread?: ReadonlySet<string>;
 }
 
 /** Where an outcome goes. */
@@ -81,11 +83,14 @@ export function recordOutcome(
         .map((x) => ({ sku: level(x.change).sku, locationId: level(x.change).locationId, erp: level(x.change).erpAvailable, shopify: x.value })),
       at,
     );
-    // Recomputed after a fresh read: levels that moved under the write, and (ERP or Shopify authority,
-    // absolute targets) those a lost answer left unresolved; a hybrid merge must not be applied twice.
+    // Recomputed after a fresh read: levels that moved under the write, (ERP or Shopify authority,
+    // absolute targets) those a lost answer left unresolved (a hybrid merge must not be applied twice), and
+    // those Shopify refused: the shop may have changed under watch (an item untracked, a location
+    // deactivated, a level removed), which the read tells, once.
     const recompute = new Set([
       ...(o.carried ?? []).map((c) => level(c.change).sku),
       ...(o.unresolved ?? []).filter((u) => level(u.change).authority !== 'hybrid').map((u) => level(u.change).sku),
+      ...o.failed.map((f) => level(f.change).sku).filter((sku) => !record.reread?.has(sku)),
     ]);
     if (recompute.size > 0) markSkusDirty(db, recompute, true, Math.min(...Object.values(record.accepted), now));
     if (next.length > 0) {

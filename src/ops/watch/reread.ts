@@ -2,13 +2,17 @@
 import { INVENTORY_LEVELS_BY_ITEM_IDS } from '../../sources/shopify/documents.js';
 import type { ShopifyClient } from '../../sources/shopify/client.js';
 import type { Db } from '../../store/db.js';
-import { storeReadLevels, type LiveLevel } from './state.js';
+import { storeReadLevels, type FlagChanges, type LiveLevel } from './state.js';
 
 /** nodes(ids:) takes at most 250 ids. */
 const MAX_IDS = 250;
 
-/** Shopify's quantities of these SKUs' items, at every location, into the live state. */
-export async function rereadLevels(db: Db, client: ShopifyClient, skus: string[]): Promise<void> {
+/**
+ * Shopify's quantities of these SKUs' items, at every location, into the live state, with whether Shopify
+ * still tracks each item and each location is still active (what changed is returned).
+ */
+export async function rereadLevels(db: Db, client: ShopifyClient, skus: string[]): Promise<FlagChanges> {
+  const changes: FlagChanges = { untracked: [], trackedAgain: [], deactivated: [], reactivated: [] };
   const items = db
     .prepare('SELECT inventory_item_id FROM watch_shopify_items WHERE sku IN (SELECT value FROM json_each(?))')
     .pluck()
@@ -23,7 +27,8 @@ export async function rereadLevels(db: Db, client: ShopifyClient, skus: string[]
     const { data } = await client.request<{
       nodes: ({
         id: string;
-        inventoryLevels: { edges: { node: { location: { id: string }; quantities: { name: string; quantity: number }[] } }[] };
+        tracked: boolean;
+        inventoryLevels: { edges: { node: { location: { id: string; isActive: boolean }; quantities: { name: string; quantity: number }[] } }[] };
       } | null)[];
     }>(
       INVENTORY_LEVELS_BY_ITEM_IDS,
@@ -32,9 +37,13 @@ export async function rereadLevels(db: Db, client: ShopifyClient, skus: string[]
       { expectedCost: 2 + ids.length * (3 + 3 * levelsFirst) },
     );
     const levels: LiveLevel[] = [];
+    const tracked: { id: string; tracked: boolean }[] = [];
+    const active = new Map<string, boolean>();
     for (const node of data.nodes) {
       if (!node) continue;
+      tracked.push({ id: node.id, tracked: node.tracked });
       for (const { node: level } of node.inventoryLevels.edges) {
+        active.set(level.location.id, level.location.isActive);
         const q = (name: string) => level.quantities.find((x) => x.name === name)?.quantity ?? 0;
         levels.push({
           inventoryItemId: node.id,
@@ -47,6 +56,8 @@ export async function rereadLevels(db: Db, client: ShopifyClient, skus: string[]
         });
       }
     }
-    storeReadLevels(db, ids, levels, askedAt);
+    const changed = storeReadLevels(db, ids, levels, askedAt, { items: tracked, locations: [...active].map(([id, isActive]) => ({ id, isActive })) });
+    for (const key of Object.keys(changes) as (keyof FlagChanges)[]) changes[key].push(...changed[key]);
   }
+  return changes;
 }

@@ -1,3 +1,6 @@
+import type { LoadedConfig } from '../../config/load.js';
+import type { LeftOut } from '../../reconcile/diff-model.js';
+import { resolveLocations } from '../../reconcile/locations.js';
 import type { ErpRow } from '../../sources/erp/rows.js';
 import type { Db } from '../../store/db.js';
 import { latestSnapshot, type SnapshotInfo } from '../../store/snapshots.js';
@@ -228,10 +231,41 @@ export interface LiveLevel {
   incoming: number;
 }
 
-/** Shopify's current quantities (a re-read) into the live state; levels no longer stocked are removed. */
-export function storeReadLevels(db: Db, itemIds: readonly string[], levels: readonly LiveLevel[], now = Date.now()): void {
+/** What a re-read read besides quantities: whether Shopify tracks each item, and whether each location is active. */
+export interface ReadFlags {
+  items: readonly { id: string; tracked: boolean }[];
+  locations: readonly { id: string; isActive: boolean }[];
+}
+
+/** Flags a re-read changed: SKUs no longer (or again) tracked, locations (by name) deactivated or active again. */
+export interface FlagChanges {
+  untracked: string[];
+  trackedAgain: string[];
+  deactivated: string[];
+  reactivated: string[];
+}
+
+/**
+ * Shopify's current quantities (a re-read) into the live state; levels no longer stocked are removed.
+ * With `flags`, the items' tracked and the locations' isActive too: the recompute leaves their levels out
+ * from then on, as diff does. Returns what those flags changed.
+ */
+export function storeReadLevels(db: Db, itemIds: readonly string[], levels: readonly LiveLevel[], now = Date.now(), flags?: ReadFlags): FlagChanges {
   const at = new Date(now).toISOString();
+  const changes: FlagChanges = { untracked: [], trackedAgain: [], deactivated: [], reactivated: [] };
   db.transaction(() => {
+    const track = db.prepare(
+      'UPDATE watch_shopify_items SET tracked = ? WHERE inventory_item_id = ? AND tracked <> ? RETURNING COALESCE(sku, inventory_item_id) AS name',
+    );
+    for (const item of flags?.items ?? []) {
+      const row = track.get(item.tracked ? 1 : 0, item.id, item.tracked ? 1 : 0) as { name: string } | undefined;
+      if (row) (item.tracked ? changes.trackedAgain : changes.untracked).push(row.name);
+    }
+    const activate = db.prepare('UPDATE watch_shopify_locations SET is_active = ? WHERE location_id = ? AND is_active <> ? RETURNING name');
+    for (const location of flags?.locations ?? []) {
+      const row = activate.get(location.isActive ? 1 : 0, location.id, location.isActive ? 1 : 0) as { name: string } | undefined;
+      if (row) (location.isActive ? changes.reactivated : changes.deactivated).push(row.name);
+    }
     const seen = new Set(levels.map((l) => `${l.inventoryItemId} ${l.locationId}`));
     const existing = db.prepare('SELECT location_id FROM watch_shopify_levels WHERE inventory_item_id = ?').pluck();
     const drop = db.prepare('DELETE FROM watch_shopify_levels WHERE inventory_item_id = ? AND location_id = ?');
@@ -246,4 +280,47 @@ export function storeReadLevels(db: Db, itemIds: readonly string[], levels: read
     // The reading is as new as now: a webhook sent before it (a late retry) is out of order from here on.
     for (const level of levels) upsert.run({ ...level, at });
   })();
+  return changes;
+}
+
+/**
+ * Shopify's levels watch leaves out, at the locations the config maps: at an inactive location, or (at an
+ * active one) of an untracked item; diff counts them alike (its count also has the ERP's levels Shopify
+ * has none for). Counted when the flags change, not per event: the inactive locations' part reads all
+ * their levels.
+ */
+export function leftOutLevels(db: Db, config: Pick<LoadedConfig, 'locations'>): LeftOut {
+  const locations = (
+    db.prepare('SELECT location_id AS id, name, is_active FROM watch_shopify_locations').all() as { id: string; name: string; is_active: number }[]
+  ).map((l) => ({ id: l.id, name: l.name, isActive: l.is_active === 1 }));
+  const mapped = resolveLocations(config, locations).resolved;
+  const active = JSON.stringify(mapped.filter((l) => l.isActive).map((l) => l.locationId));
+  const inactive = JSON.stringify(mapped.filter((l) => !l.isActive).map((l) => l.locationId));
+  const ofUntrackedItems = db
+    .prepare(
+      `SELECT COUNT(*) FROM watch_shopify_items i JOIN watch_shopify_levels l ON l.inventory_item_id = i.inventory_item_id
+       WHERE i.tracked = 0 AND l.location_id IN (SELECT value FROM json_each(?))`,
+    )
+    .pluck()
+    .get(active) as number;
+  const atInactiveLocations =
+    inactive === '[]'
+      ? 0
+      : (db.prepare('SELECT COUNT(*) FROM watch_shopify_levels WHERE location_id IN (SELECT value FROM json_each(?))').pluck().get(inactive) as number);
+  return { levels: ofUntrackedItems + atInactiveLocations, ofUntrackedItems, atInactiveLocations };
+}
+
+/** How many levels the live state has of an item (by SKU), or at a location (by name): for the log line of a change. */
+export function levelsOf(db: Db, what: { sku: string } | { locationName: string }): number {
+  return 'sku' in what
+    ? (db
+        .prepare(
+          'SELECT COUNT(*) FROM watch_shopify_levels WHERE inventory_item_id IN (SELECT inventory_item_id FROM watch_shopify_items WHERE COALESCE(sku, inventory_item_id) = ?)',
+        )
+        .pluck()
+        .get(what.sku) as number)
+    : (db
+        .prepare('SELECT COUNT(*) FROM watch_shopify_levels WHERE location_id IN (SELECT location_id FROM watch_shopify_locations WHERE name = ?)')
+        .pluck()
+        .get(what.locationName) as number);
 }

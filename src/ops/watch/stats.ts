@@ -1,9 +1,12 @@
 import type { Db } from '../../store/db.js';
 import { processIsAlive } from '../lock.js';
+import type { LeftOut } from '../../reconcile/diff-model.js';
 import type { WatchFigures } from './metrics.js';
 
 /** What `invrecon watch` records every 2 s for status and report (watch_meta 'stats'). */
-export interface WatchStats extends WatchFigures {
+export interface WatchStats extends Omit<WatchFigures, 'leftOut'> {
+  /** Absent from figures a version before it recorded. */
+  leftOut?: LeftOut;
   pid: number;
   url: string;
   startedAt: string;

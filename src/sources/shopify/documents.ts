@@ -82,9 +82,10 @@ query InventoryLevelsByItemIds($ids: [ID!]!, $levelsFirst: Int!, $names: [String
     ... on InventoryItem {
       id
       sku
+      tracked
       inventoryLevels(first: $levelsFirst) {
         pageInfo { hasNextPage endCursor }
-        edges { node { location { id } quantities(names: $names) { name quantity } } }
+        edges { node { location { id isActive } quantities(names: $names) { name quantity } } }
       }
     }
   }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Recomputer } from '../../../src/ops/watch/recompute.js';
-import { acceptErpRows, seedFromSnapshots } from '../../../src/ops/watch/state.js';
+import { acceptErpRows, leftOutLevels, seedFromSnapshots, storeReadLevels, type LiveLevel } from '../../../src/ops/watch/state.js';
 import { closedStoreShop, ITEM, leftOutShop, LOC, workspace } from '../reconcile/helpers.js';
 
 // The live recompute must give what `diff` gives on the same state: it runs the same code over a slice.
@@ -123,6 +123,50 @@ describe('watch recompute', () => {
         `TEE@${LOC(2)}: inactive-location 9/4 (erp)`,
       ]);
       assert.deepEqual(view(rows), view(w.diff(config, { all: true, hybridOk: true }).rows));
+    } finally {
+      recomputer.close();
+      w.close();
+    }
+  });
+
+  it('a re-read that finds the flags changed: stored, said, counted, and the recompute follows them', () => {
+    const w = workspace();
+    const config = leftOutShop(w);
+    seedFromSnapshots(w.db);
+    const recomputer = new Recomputer(w.db, config);
+    // SVC@Main (untracked), TEE@Old Store and SVC@Old Store (inactive location).
+    assert.deepEqual(leftOutLevels(w.db, config), { levels: 3, ofUntrackedItems: 1, atInactiveLocations: 2 });
+    const level = (item: string, location: string, available: number): LiveLevel => ({
+      inventoryItemId: item,
+      locationId: location,
+      available,
+      onHand: available,
+      committed: 0,
+      reserved: 0,
+      incoming: 0,
+    });
+    const read = [level(ITEM(2), LOC(1), 0), level(ITEM(2), LOC(2), 3)];
+    try {
+      // Shopify tracks SVC again and Old Store is active again.
+      const back = storeReadLevels(w.db, [ITEM(2)], read, Date.now(), {
+        items: [{ id: ITEM(2), tracked: true }],
+        locations: [
+          { id: LOC(1), isActive: true },
+          { id: LOC(2), isActive: true },
+        ],
+      });
+      assert.deepEqual(back, { untracked: [], trackedAgain: ['SVC'], deactivated: [], reactivated: ['Old Store'] });
+      assert.deepEqual(leftOutLevels(w.db, config), { levels: 0, ofUntrackedItems: 0, atInactiveLocations: 0 });
+      assert.deepEqual(view(recomputer.compute(recomputer.affected(['SVC']))), [`SVC@${LOC(1)}: change 12/0 (erp)`, `SVC@${LOC(2)}: change 1/3 (erp)`]);
+      // The same reading again changes nothing; then SVC untracked again.
+      assert.deepEqual(
+        storeReadLevels(w.db, [ITEM(2)], read, Date.now(), { items: [{ id: ITEM(2), tracked: true }], locations: [{ id: LOC(2), isActive: true }] }),
+        { untracked: [], trackedAgain: [], deactivated: [], reactivated: [] },
+      );
+      const gone = storeReadLevels(w.db, [ITEM(2)], read, Date.now(), { items: [{ id: ITEM(2), tracked: false }], locations: [] });
+      assert.deepEqual(gone.untracked, ['SVC']);
+      assert.deepEqual(leftOutLevels(w.db, config), { levels: 2, ofUntrackedItems: 2, atInactiveLocations: 0 });
+      assert.deepEqual(view(recomputer.compute(recomputer.affected(['SVC']))), [`SVC@${LOC(1)}: untracked 12/0 (erp)`, `SVC@${LOC(2)}: untracked 1/3 (erp)`]);
     } finally {
       recomputer.close();
       w.close();

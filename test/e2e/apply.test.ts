@@ -215,7 +215,7 @@ describe('apply never applies a change twice, and never hides what it left undon
     const second = await shop.cli(['apply', 'everything.json', '--commit']);
     assert.equal(second.code, 1);
     assert.match(second.stderr, /invrecon has changed 1 of its levels since its baseline/);
-    assert.match(second.stderr, /MUG-WHT at Main Warehouse: set by plan/);
+    assert.match(second.stderr, /MUG-WHT at Main Warehouse: set by another invrecon plan/);
     assert.equal(mug(), 24, 'the 30 → 24 change was not carried forward a second time');
   });
 

@@ -2,6 +2,7 @@
 // baseline, or a newer snapshot that shows other values. The changes are read as they come.
 import type { LoadedConfig } from '../../config/load.js';
 import { InputError, StaleError } from '../../errors.js';
+import { changesByOthersSince, newestChangeByOthers } from '../../store/audit.js';
 import type { Db } from '../../store/db.js';
 import { latestSnapshot } from '../../store/snapshots.js';
 import type { PlanChange, PlanHeader } from '../model.js';
@@ -25,7 +26,7 @@ export function checkPlan(db: Db, config: LoadedConfig, source: PlanSource, resu
   if (changedByUs.count > 0) {
     throw new StaleError(
       `the plan is stale: invrecon has changed ${changedByUs.count} of its levels since its baseline (another plan was applied); run "invrecon pull shopify" and "invrecon plan" again`,
-      changedByUs.examples.map((c) => `${c.sku} at ${c.locationName}: set by plan ${c.byPlan.slice(0, 12)}`),
+      changedByUs.examples.map((c) => `${c.sku} at ${c.locationName}: set by ${otherWriter(c.byPlan)}`),
     );
   }
   if (resuming) return;
@@ -48,27 +49,43 @@ export function checkPlan(db: Db, config: LoadedConfig, source: PlanSource, resu
   }
 }
 
-/** The digest of another plan that changed (or may have changed) this level after `plan`'s Shopify baseline was read, if any. */
+/**
+ * The digest of another plan that changed (or may have changed) a level after `plan`'s Shopify baseline was
+ * read, if any ('' for watch). What others recorded since is read once; `live`: before each answer, what
+ * they added since too (an apply asks while others may write; a check of the whole plan asks at one time).
+ */
 export function otherPlanChangesLookup(
   db: Db,
   plan: Pick<PlanHeader, 'baseline' | 'digest'>,
+  { live }: { live: boolean },
 ): (change: Pick<PlanChange, 'inventoryItemId' | 'locationId'>) => string | undefined {
-  const lookup = db
-    .prepare("SELECT plan_digest FROM audit_changes WHERE inventory_item_id = ? AND location_id = ? AND at >= ? AND COALESCE(plan_digest, '') <> ? LIMIT 1")
-    .pluck();
-  return (c) => lookup.get(c.inventoryItemId, c.locationId, plan.baseline.shopify.takenAt, plan.digest) as string | undefined;
+  const byLevel = new Map<string, string>();
+  let seen: number | undefined;
+  return (c) => {
+    if (seen === undefined || live) {
+      const added = changesByOthersSince(db, plan.digest, plan.baseline.shopify.takenAt, seen ?? 0);
+      seen = added.lastId;
+      for (const o of added.changes) {
+        const key = `${o.inventoryItemId} ${o.locationId}`;
+        if (!byLevel.has(key)) byLevel.set(key, o.planDigest ?? '');
+      }
+    }
+    return byLevel.get(`${c.inventoryItemId} ${c.locationId}`);
+  };
+}
+
+/** Who a digest from otherPlanChangesLookup names. */
+export function otherWriter(digest: string): string {
+  return digest === '' ? 'invrecon watch' : `another invrecon plan (${digest.slice(0, 12)})`;
 }
 
 /**
  * Whether anything but this plan wrote a level after its baseline (most often nothing did: the plan was
- * made from a pull after the last apply). The newest rows are looked at, not just the last one: rows are
+ * made from a pull after the last apply). The newest sets are looked at, not just the last one: rows are
  * appended in time order, give or take the few milliseconds watch's times run behind.
  */
 function othersWroteSince(db: Db, plan: Pick<PlanHeader, 'baseline' | 'digest'>): boolean {
-  const newest = db
-    .prepare("SELECT MAX(at) FROM (SELECT at FROM audit_changes WHERE COALESCE(plan_digest, '') <> ? ORDER BY id DESC LIMIT 1000)")
-    .pluck()
-    .get(plan.digest) as string | null;
+  const newest = newestChangeByOthers(db, plan.digest);
   return newest !== null && newest >= plan.baseline.shopify.takenAt;
 }
 
@@ -76,7 +93,7 @@ function othersWroteSince(db: Db, plan: Pick<PlanHeader, 'baseline' | 'digest'>)
 export function levelsChangedByOtherPlans(db: Db, source: PlanSource): { count: number; examples: (PlanChange & { byPlan: string })[] } {
   let count = 0;
   if (!othersWroteSince(db, source.header)) return { count, examples: [] };
-  const changedBy = otherPlanChangesLookup(db, source.header);
+  const changedBy = otherPlanChangesLookup(db, source.header, { live: false });
   const examples: (PlanChange & { byPlan: string })[] = [];
   for (const c of source.changes()) {
     const byPlan = changedBy(c);

@@ -21,7 +21,7 @@ import type { Db } from '../../store/db.js';
 import { planReferenceUri, type PlanChange, type PlanHeader } from '../model.js';
 import { verifyPlan, type PlanSource } from '../verify.js';
 import { BATCH_SIZE, idempotencyKey, initialRows, streamBatches, type PlannedBatch } from './batches.js';
-import { checkPlan, otherPlanChangesLookup } from './checks.js';
+import { checkPlan, otherPlanChangesLookup, otherWriter } from './checks.js';
 import { claimShop, heldRecord, installId, keepRecord, releaseShop } from './installs.js';
 import { carriedTarget, describeDecision, type Decision, type LevelFacts } from './decide.js';
 import { Lanes, runPool } from './lanes.js';
@@ -78,7 +78,7 @@ class Applier {
     this.writes = new GroupWriter(db);
     this.maxMisses = options.maxMisses ?? DEFAULT_MAX_MISSES;
     this.lanes = new Lanes({ max: options.maxInFlight });
-    this.changedByOtherPlan = otherPlanChangesLookup(db, plan);
+    this.changedByOtherPlan = otherPlanChangesLookup(db, plan, { live: true });
     this.uri = planReferenceUri(plan);
     const onCall = options.clientOptions?.onCall;
     this.client = createShopifyClient(config, {
@@ -107,7 +107,7 @@ class Applier {
 
   private readonly movedBy = (change: number): string | undefined => {
     const digest = this.changedByOtherPlan(this.level(change));
-    return digest === undefined ? undefined : `another invrecon plan (${digest.slice(0, 12)})`;
+    return digest === undefined ? undefined : otherWriter(digest);
   };
 
   /** Every HTTP attempt reaches the audit log, but an answered mutation: its real outcome is recorded once decided. */

@@ -150,12 +150,18 @@ class Applier {
     return new Map(changes.map((change, i) => [change, now[i]!]));
   }
 
-  /** Sends one batch until every row is applied, skipped, given up or left unresolved. */
-  async runBatch(batch: PlannedBatch): Promise<void> {
+  /**
+   * Sends one batch until every row is applied, skipped, given up or left unresolved; then `settle` takes
+   * all it did (every attempt, this run's and any earlier run's), in the transaction that closes it.
+   */
+  async runBatch(batch: PlannedBatch, settle: (outcomes: BatchOutcome[]) => void): Promise<void> {
     let attempt: BatchAttempt | undefined = latestAttempt(this.db, this.plan.digest, batch.batchNo);
-    if (attempt?.status === 'done') return;
+    const recorded = () => batchOutcomes(this.db, this.plan.digest, batch.batchNo);
+    if (attempt?.status === 'done') return this.writes.run(() => settle(recorded()));
     // An attempt left open by a killed run may have been applied: its answer is unknown.
     let uncertain = attempt !== undefined;
+    // What this run's attempts did: all the batch did, unless an earlier run started it.
+    const outcomes: BatchOutcome[] | undefined = attempt === undefined ? [] : undefined;
     if (!attempt) {
       const rows = initialRows(batch);
       const key = idempotencyKey(this.plan, batch.batchNo, 0);
@@ -195,33 +201,35 @@ class Applier {
         continue;
       }
       const answered = attempt;
-      attempt = await this.close(attempt, decision.outcome, [...decision.next, ...attempt.later], decision.size, () =>
-        this.recordDecision(answered, batch.mode, call, decision),
-      );
+      outcomes?.push(decision.outcome);
+      attempt = await this.close(attempt, decision.outcome, [...decision.next, ...attempt.later], decision.size, (done) => {
+        this.recordDecision(answered, batch.mode, call, decision);
+        if (done) settle(outcomes ?? recorded());
+      });
       uncertain = false;
     }
   }
 
   /**
-   * Closes an attempt (with `record`, its audit call) and opens the next (the first `size` remaining rows;
-   * the rest wait), in one transaction.
+   * Closes an attempt and opens the next (the first `size` remaining rows; the rest wait), in one
+   * transaction with `also` (its audit call; `done`: nothing is left to send).
    */
   private async close(
     attempt: BatchAttempt,
     outcome: BatchOutcome,
     remaining: BatchRow[],
     size: number,
-    record: () => void,
+    also: (done: boolean) => void,
   ): Promise<BatchAttempt | undefined> {
     const next = remaining.slice(0, Math.min(size, BATCH_SIZE));
     const later = remaining.slice(next.length);
     const changes = this.auditChanges(outcome);
     const key = idempotencyKey(this.plan, attempt.batchNo, attempt.attempt + 1);
     await this.writes.run(() => {
-      record();
       closeAttempt(this.db, this.plan.digest, attempt.batchNo, attempt.attempt, outcome);
       recordChanges(this.db, changes);
       if (next.length > 0) openAttempt(this.db, this.plan.digest, attempt.batchNo, attempt.attempt + 1, key, next, later);
+      also(next.length === 0);
     });
     return next.length > 0
       ? { batchNo: attempt.batchNo, attempt: attempt.attempt + 1, idempotencyKey: key, status: 'open', rows: next, later, outcome: null }
@@ -229,12 +237,13 @@ class Applier {
   }
 
   /** A batch done (now or by an earlier run): its outcomes counted into the result, and the hybrid base it leaves written. */
-  async settleBatch(batch: PlannedBatch, result: ApplyResult, writer: ReturnType<typeof reconciledWriter>): Promise<void> {
-    const outcomes = batchOutcomes(this.db, this.plan.digest, batch.batchNo);
-    result.plannedRows += batch.rows.length;
-    result.plannedBatches++;
-    countBatchOutcomes(batch, outcomes, result);
-    await this.writes.run(() => writer.batch(batch, outcomes));
+  settler(batch: PlannedBatch, result: ApplyResult, writer: ReturnType<typeof reconciledWriter>): (outcomes: BatchOutcome[]) => void {
+    return (outcomes) => {
+      result.plannedRows += batch.rows.length;
+      result.plannedBatches++;
+      countBatchOutcomes(batch, outcomes, result);
+      writer.batch(batch, outcomes);
+    };
   }
 
   private auditChanges(outcome: BatchOutcome): AuditChange[] {
@@ -384,10 +393,7 @@ export async function applyPlan(db: Db, config: LoadedConfig, source: PlanSource
       })(),
       () => applier.lanes.limit,
       async (batch) => {
-        await applier.withBatch(batch, async () => {
-          await applier.runBatch(batch);
-          await applier.settleBatch(batch, result, writer);
-        });
+        await applier.withBatch(batch, () => applier.runBatch(batch, applier.settler(batch, result, writer)));
         rowsDone += batch.changes.length;
         options.onProgress?.(rowsDone, total);
       },

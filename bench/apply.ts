@@ -2,7 +2,7 @@
 // (bucket 20,000, 1,000/s), with a latency per call. Reports rows/s and the ratio to the rate-limit bound:
 // max(0, calls × points per call − bucket) ÷ restore rate (the bucket starts full), plus the apply's
 // peak memory (VmHWM of the CLI process).
-// Usage: npx tsx bench/apply.ts [changes=100000] [--plus] [--latency-ms 500] [--warm (the install applied before)] [--max-in-flight N] [--profile DIR (a CPU profile of the apply)]
+// Usage: npx tsx bench/apply.ts [changes=100000] [--plus] [--latency-ms 500] [--warm (the install applied before)] [--max-in-flight N] [--profile DIR (a CPU profile of the apply)] [--node-arg=FLAG]
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -21,6 +21,8 @@ const latencyMs = flag('--latency-ms') >= 0 ? Number(args[flag('--latency-ms') +
 const target = Number(args.find((a, i) => /^\d+$/.test(a) && args[i - 1] !== '--latency-ms' && args[i - 1] !== '--max-in-flight') ?? 100_000);
 const maxInFlight = flag('--max-in-flight') >= 0 ? ['--max-in-flight', args[flag('--max-in-flight') + 1]!] : [];
 const profileDir = flag('--profile') >= 0 ? args[flag('--profile') + 1] : undefined;
+/** A V8 or Node flag for the apply process only (e.g. --node-arg=--max-semi-space-size=64). */
+const applyNodeArgs = args.filter((a) => a.startsWith('--node-arg=')).map((a) => a.slice('--node-arg='.length));
 const bucket = plus ? { maximumAvailable: 20_000, restoreRate: 1000 } : { maximumAvailable: 2000, restoreRate: 100 };
 
 /** Runs the CLI, polling its peak resident memory (VmHWM) until it exits. */
@@ -93,7 +95,7 @@ try {
       SHOPIFY_ADMIN_TOKEN: TEST_TOKEN,
       INVRECON_SHOPIFY_ENDPOINT: shop.emulator.url,
     },
-    profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+    [...applyNodeArgs, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
   );
   const seconds = (performance.now() - started) / 1000;
   const emulatorCpuSeconds = (process.cpuUsage(emulatorCpu).user + process.cpuUsage(emulatorCpu).system) / 1e6;

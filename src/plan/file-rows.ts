@@ -22,6 +22,35 @@ export const changeRow = z.object({
   /** The ERP's own available when it is not `to` (hybrid merges). */
   erp: z.int().optional(),
 });
+
+const SAFETY_SOURCES: ReadonlySet<unknown> = new Set(safetySource.options);
+const isInt = (x: unknown): x is number => Number.isSafeInteger(x);
+
+/**
+ * The same test as `changeRow` for a row that passes it, in a fraction of the time: a plan of a million
+ * changes spent ~1.5 µs a row in zod. A row this refuses goes to zod, which names what is wrong; a
+ * property test holds the two to the same verdict.
+ */
+export function isChangeRow(value: unknown): value is z.infer<typeof changeRow> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const v = value as Record<string, unknown>;
+  const why = v.why;
+  return (
+    typeof v.sku === 'string' &&
+    ((isInt(v.item) && v.item >= 1) || typeof v.item === 'string') &&
+    isInt(v.loc) &&
+    v.loc >= 0 &&
+    isInt(v.from) &&
+    isInt(v.to) &&
+    v.to >= 0 &&
+    (typeof why === 'string' ||
+      (Array.isArray(why) && why.length === 5 && isInt(why[0]) && isInt(why[1]) && isInt(why[2]) && SAFETY_SOURCES.has(why[3]) && isInt(why[4]))) &&
+    (v.mode === undefined || v.mode === 'adjust') &&
+    (v.authority === undefined || v.authority === 'hybrid' || v.authority === 'shopify') &&
+    (v.erp === undefined || isInt(v.erp))
+  );
+}
+
 export const erpCorrectionRow = z.object({
   sku: z.string(),
   loc: z.int().min(0),

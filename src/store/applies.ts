@@ -1,4 +1,4 @@
-import type { Db } from './db.js';
+import { statement, type Db } from './db.js';
 
 // Apply progress: every attempt of every batch is recorded (its exact request and key) before it is
 // sent, and its outcome after. A killed apply resumes from here, re-sending an open attempt with the
@@ -84,11 +84,10 @@ export function applyStatus(db: Db, digest: string): ApplyStatus | undefined {
 }
 
 export function latestAttempt(db: Db, digest: string, batchNo: number): BatchAttempt | undefined {
-  const row = db
-    .prepare(
-      'SELECT batch_no, attempt, idempotency_key, status, request, result FROM apply_batches WHERE plan_digest = ? AND batch_no = ? ORDER BY attempt DESC LIMIT 1',
-    )
-    .get(digest, batchNo) as
+  const row = statement(
+    db,
+    'SELECT batch_no, attempt, idempotency_key, status, request, result FROM apply_batches WHERE plan_digest = ? AND batch_no = ? ORDER BY attempt DESC LIMIT 1',
+  ).get(digest, batchNo) as
     { batch_no: number; attempt: number; idempotency_key: string; status: 'open' | 'done'; request: string; result: string | null } | undefined;
   if (!row) return undefined;
   return {
@@ -110,8 +109,7 @@ export function allOutcomes(db: Db, digest: string): BatchOutcome[] {
 /** Every recorded outcome of one batch (all its attempts, in order): an apply adds them up batch by batch. */
 export function batchOutcomes(db: Db, digest: string, batchNo: number): BatchOutcome[] {
   return (
-    db
-      .prepare("SELECT result FROM apply_batches WHERE plan_digest = ? AND batch_no = ? AND status = 'done' ORDER BY attempt")
+    statement(db, "SELECT result FROM apply_batches WHERE plan_digest = ? AND batch_no = ? AND status = 'done' ORDER BY attempt")
       .pluck()
       .all(digest, batchNo) as string[]
   ).map((r) => JSON.parse(r) as BatchOutcome);
@@ -119,18 +117,14 @@ export function batchOutcomes(db: Db, digest: string, batchNo: number): BatchOut
 
 /** Records an attempt before it is sent: its rows, the rows left for later, and its key are fixed from here on. */
 export function openAttempt(db: Db, digest: string, batchNo: number, attempt: number, key: string, rows: BatchRow[], later: BatchRow[] = []): void {
-  db.prepare("INSERT INTO apply_batches (plan_digest, batch_no, attempt, idempotency_key, status, request, updated_at) VALUES (?, ?, ?, ?, 'open', ?, ?)").run(
-    digest,
-    batchNo,
-    attempt,
-    key,
-    JSON.stringify({ rows, later }),
-    new Date().toISOString(),
-  );
+  statement(
+    db,
+    "INSERT INTO apply_batches (plan_digest, batch_no, attempt, idempotency_key, status, request, updated_at) VALUES (?, ?, ?, ?, 'open', ?, ?)",
+  ).run(digest, batchNo, attempt, key, JSON.stringify({ rows, later }), new Date().toISOString());
 }
 
 export function closeAttempt(db: Db, digest: string, batchNo: number, attempt: number, outcome: BatchOutcome): void {
-  db.prepare("UPDATE apply_batches SET status = 'done', result = ?, updated_at = ? WHERE plan_digest = ? AND batch_no = ? AND attempt = ?").run(
+  statement(db, "UPDATE apply_batches SET status = 'done', result = ?, updated_at = ? WHERE plan_digest = ? AND batch_no = ? AND attempt = ?").run(
     JSON.stringify(outcome),
     new Date().toISOString(),
     digest,

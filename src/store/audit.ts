@@ -1,4 +1,4 @@
-import type { Db } from './db.js';
+import { statement, type Db } from './db.js';
 
 export interface AuditCall {
   planDigest: string | null;
@@ -30,7 +30,8 @@ export interface AuditChange {
 export type ChangeOutcome = 'applied' | 'confirmed' | 'unknown' | 'replayed';
 
 export function recordCall(db: Db, call: AuditCall, at = new Date().toISOString()): void {
-  db.prepare(
+  statement(
+    db,
     'INSERT INTO audit_calls (at, plan_digest, batch_no, idempotency_key, operation, cost, latency_ms, outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
   ).run(at, call.planDigest, call.batchNo, call.idempotencyKey, call.operation, call.cost, call.latencyMs, call.outcome, call.detail);
 }
@@ -45,7 +46,7 @@ type LevelEntry = [sku: string, inventoryItemId: string, locationId: string, bef
  * indexes were about a sixth of a large apply's CPU. The audit_changes view lists them level by level.
  */
 export function recordChanges(db: Db, changes: readonly AuditChange[], at = new Date().toISOString()): void {
-  const insert = db.prepare('INSERT INTO audit_change_sets (at, plan_digest, levels) VALUES (?, ?, ?)');
+  const insert = statement(db, 'INSERT INTO audit_change_sets (at, plan_digest, levels) VALUES (?, ?, ?)');
   for (let start = 0; start < changes.length;) {
     const planDigest = changes[start]!.planDigest;
     const levels: LevelEntry[] = [];

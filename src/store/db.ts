@@ -7,6 +7,17 @@ import { migrationsDir } from '../paths.js';
 
 export type Db = Database.Database;
 
+const statements = new WeakMap<Db, Map<string, Database.Statement>>();
+
+/** A statement prepared once per connection: an apply runs the same few thousands of times (preparing parses the SQL). */
+export function statement(db: Db, sql: string): Database.Statement {
+  let cache = statements.get(db);
+  if (!cache) statements.set(db, (cache = new Map()));
+  let prepared = cache.get(sql);
+  if (!prepared) cache.set(sql, (prepared = db.prepare(sql)));
+  return prepared;
+}
+
 interface Migration {
   version: number;
   name: string;

@@ -120,8 +120,6 @@ export function rowIndexOf(error: UserError): number | undefined {
   return index !== undefined && /^\d+$/.test(index) ? Number(index) : undefined;
 }
 
-const levelKey = (itemId: string | undefined, locationId: string | undefined) => `${itemId} ${locationId}`;
-
 function unplacedErrors(rows: readonly BatchRow[], errors: readonly UserError[]): UserError[] {
   return errors.filter((e) => {
     const index = rowIndexOf(e);
@@ -131,11 +129,18 @@ function unplacedErrors(rows: readonly BatchRow[], errors: readonly UserError[])
 
 /** Rows listed in inventoryAdjustmentGroup.changes (`available`), by row position. */
 function changedRows(input: Pick<DecideInput, 'rows' | 'level'>, changes: readonly InventoryChangeNode[]): Map<number, InventoryChangeNode> {
-  const byLevel = new Map(changes.filter((c) => c.name === 'available').map((c) => [levelKey(c.item?.id, c.location?.id), c]));
+  // By item, then location: no key string built for each of a call's 250 levels, twice.
+  const byItem = new Map<string | undefined, Map<string | undefined, InventoryChangeNode>>();
+  for (const c of changes) {
+    if (c.name !== 'available') continue;
+    let atLocation = byItem.get(c.item?.id);
+    if (!atLocation) byItem.set(c.item?.id, (atLocation = new Map()));
+    atLocation.set(c.location?.id, c);
+  }
   const found = new Map<number, InventoryChangeNode>();
   input.rows.forEach((row, i) => {
     const level = input.level(row.change);
-    const change = byLevel.get(levelKey(level.inventoryItemId, level.locationId));
+    const change = byItem.get(level.inventoryItemId)?.get(level.locationId);
     if (change) found.set(i, change);
   });
   return found;

@@ -4,7 +4,7 @@
 // peak memory (VmHWM of the CLI process).
 // Usage: npx tsx bench/apply.ts [changes=100000] [--plus] [--latency-ms 500] [--warm (the install applied before)] [--max-in-flight N] [--profile DIR (a CPU profile of the apply)] [--node-arg=FLAG]
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -21,7 +21,7 @@ const latencyMs = flag('--latency-ms') >= 0 ? Number(args[flag('--latency-ms') +
 const target = Number(args.find((a, i) => /^\d+$/.test(a) && args[i - 1] !== '--latency-ms' && args[i - 1] !== '--max-in-flight') ?? 100_000);
 const maxInFlight = flag('--max-in-flight') >= 0 ? ['--max-in-flight', args[flag('--max-in-flight') + 1]!] : [];
 const profileDir = flag('--profile') >= 0 ? args[flag('--profile') + 1] : undefined;
-/** A V8 or Node flag for the apply process only (e.g. --node-arg=--max-semi-space-size=64). */
+/** A V8 or Node flag for the apply process only (e.g. --node-arg=--trace-gc: its stdout then goes to $CLI_STDOUT). */
 const applyNodeArgs = args.filter((a) => a.startsWith('--node-arg=')).map((a) => a.slice('--node-arg='.length));
 const bucket = plus ? { maximumAvailable: 20_000, restoreRate: 1000 } : { maximumAvailable: 2000, restoreRate: 100 };
 
@@ -100,7 +100,9 @@ try {
   const seconds = (performance.now() - started) / 1000;
   const emulatorCpuSeconds = (process.cpuUsage(emulatorCpu).user + process.cpuUsage(emulatorCpu).system) / 1e6;
   if (result.code !== 0) throw new Error(`apply: ${result.stderr}`);
-  const json = JSON.parse(result.stdout) as { applied: number; conflicts: number; retries: number; peakInFlight: number; calls: number; durationMs: number };
+  if (process.env.CLI_STDOUT) writeFileSync(process.env.CLI_STDOUT, result.stdout);
+  // Anything a --node-arg printed comes before the result.
+  const json = JSON.parse(result.stdout.slice(result.stdout.search(/^\{/m))) as { applied: number; conflicts: number; retries: number; peakInFlight: number; calls: number; durationMs: number };
   const db = new Database(join(shop.dir, '.invrecon', 'snapshot.db'), { readonly: true });
   const calls = db.prepare("SELECT cost FROM audit_calls WHERE operation = 'InventorySetQuantities' AND outcome = 'applied'").pluck().all() as number[];
   // When the calls went (answer time less latency), from the process start: where the time went.

@@ -83,19 +83,20 @@ export function applyStatus(db: Db, digest: string): ApplyStatus | undefined {
   return db.prepare('SELECT status FROM applies WHERE plan_digest = ?').pluck().get(digest) as ApplyStatus | undefined;
 }
 
-export function latestAttempt(db: Db, digest: string, batchNo: number): BatchAttempt | undefined {
+/** The newest attempt of a batch; `planned`: the rows of a first attempt recorded as "the plan's rows, as planned". */
+export function latestAttempt(db: Db, digest: string, batchNo: number, planned: () => BatchRow[]): BatchAttempt | undefined {
   const row = statement(
     db,
     'SELECT batch_no, attempt, idempotency_key, status, request, result FROM apply_batches WHERE plan_digest = ? AND batch_no = ? ORDER BY attempt DESC LIMIT 1',
   ).get(digest, batchNo) as
-    { batch_no: number; attempt: number; idempotency_key: string; status: 'open' | 'done'; request: string; result: string | null } | undefined;
+    { batch_no: number; attempt: number; idempotency_key: string; status: 'open' | 'done'; request: string | null; result: string | null } | undefined;
   if (!row) return undefined;
   return {
     batchNo: row.batch_no,
     attempt: row.attempt,
     idempotencyKey: row.idempotency_key,
     status: row.status,
-    ...(JSON.parse(row.request) as { rows: BatchRow[]; later: BatchRow[] }),
+    ...(row.request === null ? { rows: planned(), later: [] } : (JSON.parse(row.request) as { rows: BatchRow[]; later: BatchRow[] })),
     outcome: row.result ? (JSON.parse(row.result) as BatchOutcome) : null,
   };
 }
@@ -115,12 +116,15 @@ export function batchOutcomes(db: Db, digest: string, batchNo: number): BatchOut
   ).map((r) => JSON.parse(r) as BatchOutcome);
 }
 
-/** Records an attempt before it is sent: its rows, the rows left for later, and its key are fixed from here on. */
-export function openAttempt(db: Db, digest: string, batchNo: number, attempt: number, key: string, rows: BatchRow[], later: BatchRow[] = []): void {
+/**
+ * Records an attempt before it is sent: its rows, the rows left for later, and its key are fixed from here on.
+ * `rows` undefined: the batch's rows as planned (a first attempt), which the plan holds already.
+ */
+export function openAttempt(db: Db, digest: string, batchNo: number, attempt: number, key: string, rows?: BatchRow[], later: BatchRow[] = []): void {
   statement(
     db,
     "INSERT INTO apply_batches (plan_digest, batch_no, attempt, idempotency_key, status, request, updated_at) VALUES (?, ?, ?, ?, 'open', ?, ?)",
-  ).run(digest, batchNo, attempt, key, JSON.stringify({ rows, later }), new Date().toISOString());
+  ).run(digest, batchNo, attempt, key, rows === undefined ? null : JSON.stringify({ rows, later }), new Date().toISOString());
 }
 
 export function closeAttempt(db: Db, digest: string, batchNo: number, attempt: number, outcome: BatchOutcome): void {

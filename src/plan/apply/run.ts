@@ -155,7 +155,7 @@ class Applier {
    * all it did (every attempt, this run's and any earlier run's), in the transaction that closes it.
    */
   async runBatch(batch: PlannedBatch, settle: (outcomes: BatchOutcome[]) => void): Promise<void> {
-    let attempt: BatchAttempt | undefined = latestAttempt(this.db, this.plan.digest, batch.batchNo);
+    let attempt: BatchAttempt | undefined = latestAttempt(this.db, this.plan.digest, batch.batchNo, () => initialRows(batch));
     const recorded = () => batchOutcomes(this.db, this.plan.digest, batch.batchNo);
     if (attempt?.status === 'done') return this.writes.run(() => settle(recorded()));
     // An attempt left open by a killed run may have been applied: its answer is unknown.
@@ -165,7 +165,7 @@ class Applier {
     if (!attempt) {
       const rows = initialRows(batch);
       const key = idempotencyKey(this.plan, batch.batchNo, 0);
-      await this.writes.run(() => openAttempt(this.db, this.plan.digest, batch.batchNo, 0, key, rows));
+      await this.writes.run(() => openAttempt(this.db, this.plan.digest, batch.batchNo, 0, key));
       attempt = { batchNo: batch.batchNo, attempt: 0, idempotencyKey: key, status: 'open', rows, later: [], outcome: null };
     }
     let concurrentWaits = 0;

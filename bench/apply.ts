@@ -102,7 +102,14 @@ try {
   if (result.code !== 0) throw new Error(`apply: ${result.stderr}`);
   if (process.env.CLI_STDOUT) writeFileSync(process.env.CLI_STDOUT, result.stdout);
   // Anything a --node-arg printed comes before the result.
-  const json = JSON.parse(result.stdout.slice(result.stdout.search(/^\{/m))) as { applied: number; conflicts: number; retries: number; peakInFlight: number; calls: number; durationMs: number };
+  const json = JSON.parse(result.stdout.slice(result.stdout.search(/^\{/m))) as {
+    applied: number;
+    conflicts: number;
+    retries: number;
+    peakInFlight: number;
+    calls: number;
+    durationMs: number;
+  };
   const db = new Database(join(shop.dir, '.invrecon', 'snapshot.db'), { readonly: true });
   const calls = db.prepare("SELECT cost FROM audit_calls WHERE operation = 'InventorySetQuantities' AND outcome = 'applied'").pluck().all() as number[];
   // When the calls went (answer time less latency), from the process start: where the time went.

@@ -24,7 +24,7 @@ export type StartEmulatorOptions = EmulatorOptions;
 export interface EmulatorState {
   /** Current quantities of item × location (all eight names), or undefined when the item isn't stocked there. */
   level(inventoryItemId: string, locationId: string): Record<QuantityName, number> | undefined;
-  /** Every quantity change, in order (a set of available records available and on_hand). Live array. */
+  /** Every quantity change, in order (a set of available records available and on_hand). The same array on every read, brought up to date by the read. */
   readonly history: HistoryEntry[];
   /** Calls per operation, throttled answers, injected faults… Live object. */
   readonly counters: EmulatorCounters;
@@ -62,7 +62,9 @@ export async function startEmulator(options: StartEmulatorOptions): Promise<Runn
         const level = item === undefined || location === undefined ? undefined : store.levelIndex(item, location);
         return level === undefined ? undefined : store.levelQuantities(level);
       },
-      history: store.history,
+      get history() {
+        return store.history;
+      },
       counters: emulator.counters,
       setFaults: (partial) => emulator.setFaults(partial),
       sell: (inventoryItemId, locationId, quantity = 1) => emulator.saleByIds(inventoryItemId, locationId, quantity),

@@ -1,7 +1,7 @@
 // The idempotency ledger both inventory mutations share: remembered keys, keys in flight, adjustment group ids, and the payloads it replays.
 import { createHash } from 'node:crypto';
 import type { QuantityName } from './seed.js';
-import type { HistoryEntry, ShopStore } from './store.js';
+import type { HistoryEntry, RecordedChanges, ShopStore } from './store.js';
 
 export interface UserError {
   code: string;
@@ -44,7 +44,7 @@ export interface LedgerOptions {
   idempotencyTtlS?: number;
   /** Milliseconds since the epoch (tests pass a fake clock). */
   clock?: () => number;
-  onHistory?: (entries: HistoryEntry[]) => void;
+  onHistory?: (changes: HistoryEntry[] | RecordedChanges) => void;
 }
 
 /** Idempotency records and group numbering, shared by both mutations. */
@@ -57,7 +57,7 @@ export class MutationLedger {
   forgotten = 0;
   idempotencyTtlMs: number;
   readonly clock: () => number;
-  private readonly onHistory: (entries: HistoryEntry[]) => void;
+  private readonly onHistory: (changes: HistoryEntry[] | RecordedChanges) => void;
 
   constructor(
     readonly store: ShopStore,
@@ -65,11 +65,7 @@ export class MutationLedger {
   ) {
     this.idempotencyTtlMs = (options.idempotencyTtlS ?? DEFAULT_IDEMPOTENCY_TTL_S) * 1000;
     this.clock = options.clock ?? Date.now;
-    this.onHistory =
-      options.onHistory ??
-      ((entries) => {
-        for (const entry of entries) store.history.push(entry);
-      });
+    this.onHistory = options.onHistory ?? ((changes) => store.recordHistory(changes));
   }
 
   nextGroupId(): string {
@@ -129,8 +125,8 @@ export class MutationLedger {
     }
   }
 
-  record(entries: HistoryEntry[]): void {
-    this.onHistory(entries);
+  record(changes: HistoryEntry[] | RecordedChanges): void {
+    this.onHistory(changes);
   }
 }
 
@@ -141,27 +137,16 @@ export function fingerprintOf(parameters: unknown): string {
 
 const quotedKeys = new Map<string, string>();
 
-/** Stable JSON (sorted keys). */
+/**
+ * Stable JSON (sorted keys). Built by concatenation, the fastest way, into a rope of thousands of pieces that
+ * costs several times its length: digest it (fingerprintOf), don't keep it.
+ */
 export function canonicalJson(value: unknown): string {
-  const parts: string[] = [];
-  writeCanonical(value, parts);
-  // One flat string: kept for a day per key, a rope of thousands of pieces would cost many times its length.
-  return parts.join('');
-}
-
-function writeCanonical(value: unknown, parts: string[]): void {
-  if (typeof value !== 'object' || value === null) {
-    parts.push(JSON.stringify(value ?? null));
-    return;
-  }
+  if (typeof value !== 'object' || value === null) return JSON.stringify(value ?? null);
   if (Array.isArray(value)) {
-    parts.push('[');
-    for (let i = 0; i < value.length; i++) {
-      if (i > 0) parts.push(',');
-      writeCanonical(value[i], parts);
-    }
-    parts.push(']');
-    return;
+    let out = '[';
+    for (let i = 0; i < value.length; i++) out += (i === 0 ? '' : ',') + canonicalJson(value[i]);
+    return `${out}]`;
   }
   const keys = Object.keys(value);
   // Coerced inputs come in one key order per type: sort only when it is not sorted already.
@@ -171,7 +156,7 @@ function writeCanonical(value: unknown, parts: string[]): void {
       break;
     }
   }
-  parts.push('{');
+  let out = '{';
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;
     let quoted = quotedKeys.get(key);
@@ -179,8 +164,7 @@ function writeCanonical(value: unknown, parts: string[]): void {
       quoted = `${JSON.stringify(key)}:`;
       if (quotedKeys.size < 1000) quotedKeys.set(key, quoted);
     }
-    parts.push(i === 0 ? quoted : `,${quoted}`);
-    writeCanonical((value as Record<string, unknown>)[key], parts);
+    out += (i === 0 ? quoted : `,${quoted}`) + canonicalJson((value as Record<string, unknown>)[key]);
   }
-  parts.push('}');
+  return `${out}}`;
 }

@@ -3,7 +3,7 @@
 import { GraphQLError } from 'graphql';
 import { fingerprintOf, type AdjustmentGroup, type InventoryPayload, type MutationLedger, type UserError } from './ledger.js';
 import { QUANTITY_NAMES, type QuantityName } from './seed.js';
-import type { HistoryEntry, ShopStore } from './store.js';
+import type { ShopStore } from './store.js';
 
 /** Shopify's documented inventory reasons. */
 export const INVENTORY_REASONS = new Set([
@@ -171,26 +171,14 @@ function applyRows(
     after: new Int32Array(count * width),
     ledgerDocumentUris: null,
   };
-  const history: HistoryEntry[] = [];
+  const before = new Int32Array(count * names.length);
   for (let r = 0; r < count; r++) {
     const row = planned[r]!;
-    for (const moved of names) {
-      const before = store.get(row.level, moved);
-      const after = before + row.delta;
-      store.set(row.level, moved, after);
-      const entry: HistoryEntry = {
-        at,
-        kind,
-        inventoryItemId: store.itemIds[row.item]!,
-        locationId: store.locations[row.location]!.id,
-        name: moved,
-        before,
-        after,
-        delta: row.delta,
-        idempotencyKey,
-      };
-      if (input.referenceDocumentUri) entry.referenceDocumentUri = input.referenceDocumentUri;
-      history.push(entry);
+    for (let n = 0; n < names.length; n++) {
+      const moved = names[n]!;
+      const was = store.get(row.level, moved);
+      before[r * names.length + n] = was;
+      store.set(row.level, moved, was + row.delta);
     }
     group.items[r] = row.item;
     group.locations[r] = row.location;
@@ -198,7 +186,8 @@ function applyRows(
     store.copyQuantities(row.level, group.after, r * width);
     if (row.ledgerDocumentUri !== null) (group.ledgerDocumentUris ??= new Array<string | null>(count).fill(null))[r] = row.ledgerDocumentUri;
   }
-  ledger.record(history);
+  const { items, locations, deltas } = group;
+  ledger.record({ at, kind, idempotencyKey, referenceDocumentUri: input.referenceDocumentUri ?? null, names, items, locations, deltas, before });
   return group;
 }
 

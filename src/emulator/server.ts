@@ -12,7 +12,7 @@ import { DEFAULT_IDEMPOTENCY_TTL_S, MutationLedger } from './ledger.js';
 import { ShopResource } from './metafields.js';
 import { DEFAULT_SCOPES } from './scopes.js';
 import { createRng, type SeedSource, type QuantityName } from './seed.js';
-import { ShopStore, type HistoryEntry } from './store.js';
+import { ShopStore, type HistoryEntry, type RecordedChanges } from './store.js';
 import { WebhookSender, type WebhookCounters, type WebhookOptions } from './webhooks.js';
 
 export interface FaultOptions {
@@ -153,11 +153,13 @@ export class Emulator {
   }
 
   /** Every quantity change goes through here: the history, and a webhook per change of available. */
-  private recordHistory(entries: HistoryEntry[]): void {
+  private recordHistory(changes: HistoryEntry[] | RecordedChanges): void {
     const store = this.store;
+    if (!this.webhooks) return store.recordHistory(changes);
+    const entries = Array.isArray(changes) ? changes : store.entriesOf(changes);
+    store.recordHistory(entries);
     for (const entry of entries) {
-      store.history.push(entry);
-      if (!this.webhooks || entry.name !== 'available' || entry.delta === 0) continue;
+      if (entry.name !== 'available' || entry.delta === 0) continue;
       const level = store.levelIndex(store.itemIndex(entry.inventoryItemId)!, store.locationIndex(entry.locationId)!)!;
       this.webhooks.send({
         inventoryItemId: entry.inventoryItemId,

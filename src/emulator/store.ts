@@ -22,6 +22,23 @@ export interface HistoryEntry {
   referenceDocumentUri?: string;
 }
 
+/**
+ * One mutation's changes, column by column as it made them: row r moved `names` of item items[r] at location
+ * locations[r] by deltas[r], from before[r × names.length + n]. They become HistoryEntry objects only when the
+ * history is read (a million changes nobody reads cost typed arrays, not two million objects).
+ */
+export interface RecordedChanges {
+  at: string;
+  kind: 'set' | 'adjust';
+  idempotencyKey: string;
+  referenceDocumentUri: string | null;
+  names: readonly QuantityName[];
+  items: Int32Array;
+  locations: Int32Array;
+  deltas: Float64Array;
+  before: Int32Array;
+}
+
 if (QUANTITY_NAMES.join() !== 'available,on_hand,committed,reserved,incoming,damaged,safety_stock,quality_control')
   throw new Error('store.ts assumes the order of QUANTITY_NAMES');
 
@@ -68,7 +85,9 @@ export class ShopStore {
   readonly quantities: Int32Array[];
   private skuIndex: Map<string, number[]> | undefined;
   private levelsByLocation: Int32Array[] | undefined;
-  readonly history: HistoryEntry[] = [];
+  private readonly entries: HistoryEntry[] = [];
+  /** Recorded since the history was last read, in order. */
+  private unread: (HistoryEntry[] | RecordedChanges)[] = [];
 
   constructor(seed: SeedSource) {
     this.locations = seed.locations.map((location, i) => {
@@ -118,6 +137,38 @@ export class ShopStore {
     this.levelStart = starts.trimmed();
     this.levelLocation = levelLocations.trimmed();
     this.quantities = buffers.map((buffer) => buffer.trimmed());
+  }
+
+  /** Every quantity change, in order: the same array each time, brought up to date when read. */
+  get history(): HistoryEntry[] {
+    if (this.unread.length > 0) {
+      const unread = this.unread;
+      this.unread = [];
+      for (const batch of unread) for (const entry of Array.isArray(batch) ? batch : this.entriesOf(batch)) this.entries.push(entry);
+    }
+    return this.entries;
+  }
+
+  recordHistory(batch: HistoryEntry[] | RecordedChanges): void {
+    this.unread.push(batch);
+  }
+
+  /** A mutation's changes as history entries, row by row, each row's names in order. */
+  entriesOf(changes: RecordedChanges): HistoryEntry[] {
+    const { at, kind, idempotencyKey, referenceDocumentUri, names } = changes;
+    const out: HistoryEntry[] = [];
+    for (let r = 0; r < changes.items.length; r++) {
+      const inventoryItemId = this.itemIds[changes.items[r]!]!;
+      const locationId = this.locations[changes.locations[r]!]!.id;
+      const delta = changes.deltas[r]!;
+      for (let n = 0; n < names.length; n++) {
+        const before = changes.before[r * names.length + n]!;
+        const entry: HistoryEntry = { at, kind, inventoryItemId, locationId, name: names[n]!, before, after: before + delta, delta, idempotencyKey };
+        if (referenceDocumentUri) entry.referenceDocumentUri = referenceDocumentUri;
+        out.push(entry);
+      }
+    }
+    return out;
   }
 
   get itemCount(): number {

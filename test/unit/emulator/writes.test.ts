@@ -109,6 +109,85 @@ describe('emulator inventorySetQuantities', () => {
     assert.equal(emulator.state.level(ITEM_102, LOC_1)!.available, 8);
   });
 
+  it('keeps one history array, brought up to date on each read, in order across writes and sales', async () => {
+    const history = emulator.state.history;
+    const key = freshKey();
+    await gql(emulator, SET_MUTATION, {
+      input: setInput([
+        { inventoryItemId: ITEM_101, locationId: LOC_1, quantity: 9, changeFromQuantity: 5 },
+        { inventoryItemId: ITEM_102, locationId: LOC_1, quantity: 6, changeFromQuantity: 8 },
+      ]),
+      key,
+    });
+    emulator.state.sell(ITEM_101, LOC_1, 2);
+    await gql(emulator, ADJUST_MUTATION, {
+      input: { reason: 'correction', name: 'available', changes: [{ inventoryItemId: ITEM_102, locationId: LOC_1, delta: 1, changeFromQuantity: 6 }] },
+      key: `${key}-adjust`,
+    });
+    assert.equal(emulator.state.history, history, 'the same array');
+    const at = history[0]!.at;
+    assert.deepEqual(history.slice(0, 4), [
+      {
+        at,
+        kind: 'set',
+        inventoryItemId: ITEM_101,
+        locationId: LOC_1,
+        name: 'available',
+        before: 5,
+        after: 9,
+        delta: 4,
+        idempotencyKey: key,
+        referenceDocumentUri: 'gid://invrecon/Plan/1',
+      },
+      {
+        at,
+        kind: 'set',
+        inventoryItemId: ITEM_101,
+        locationId: LOC_1,
+        name: 'on_hand',
+        before: 7,
+        after: 11,
+        delta: 4,
+        idempotencyKey: key,
+        referenceDocumentUri: 'gid://invrecon/Plan/1',
+      },
+      {
+        at,
+        kind: 'set',
+        inventoryItemId: ITEM_102,
+        locationId: LOC_1,
+        name: 'available',
+        before: 8,
+        after: 6,
+        delta: -2,
+        idempotencyKey: key,
+        referenceDocumentUri: 'gid://invrecon/Plan/1',
+      },
+      {
+        at,
+        kind: 'set',
+        inventoryItemId: ITEM_102,
+        locationId: LOC_1,
+        name: 'on_hand',
+        before: 8,
+        after: 6,
+        delta: -2,
+        idempotencyKey: key,
+        referenceDocumentUri: 'gid://invrecon/Plan/1',
+      },
+    ]);
+    assert.deepEqual(
+      history.slice(4).map(({ kind, inventoryItemId, name, before, after }) => [kind, inventoryItemId, name, before, after]),
+      [
+        ['sale', ITEM_101, 'available', 9, 7],
+        ['sale', ITEM_101, 'committed', 2, 4],
+        ['adjust', ITEM_102, 'available', 6, 7],
+        ['adjust', ITEM_102, 'on_hand', 6, 7],
+      ],
+    );
+    assert.ok(!('referenceDocumentUri' in history[6]!), 'no document, no key');
+  });
+
   it('requires the @idempotent directive', async () => {
     const query = SET_MUTATION.replace(' @idempotent(key: $key)', '').replace(', $key: String!', '');
     const answer = await gql(emulator, query, { input: setInput([{ inventoryItemId: ITEM_101, locationId: LOC_1, quantity: 1, changeFromQuantity: 5 }]) });

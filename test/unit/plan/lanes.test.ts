@@ -39,6 +39,20 @@ describe('lanes: calls in flight', () => {
 });
 
 describe('runPool', () => {
+  it('starts the first item alone, a turn of the event loop before the others', async () => {
+    const events: string[] = [];
+    await runPool(
+      [1, 2, 3],
+      () => 3,
+      async (n) => {
+        events.push(`start ${n}`);
+        await Promise.resolve();
+        events.push(`step ${n}`);
+      },
+    );
+    assert.deepEqual(events.slice(0, 3), ['start 1', 'step 1', 'start 2']);
+  });
+
   it('runs every item, never more at once than the limit read before each start', async () => {
     let running = 0;
     let most = 0;
@@ -69,7 +83,7 @@ describe('runPool', () => {
         () => 2,
         async (n) => {
           started.push(n);
-          if (n === 1) throw new Error('boom');
+          if (n === 2) throw new Error('boom');
           await new Promise((resolve) => setTimeout(resolve, 5));
           finished.push(n);
         },
@@ -77,6 +91,6 @@ describe('runPool', () => {
       /boom/,
     );
     assert.deepEqual(started, [1, 2]);
-    assert.deepEqual(finished, [2]);
+    assert.deepEqual(finished, [1]);
   });
 });

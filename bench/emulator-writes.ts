@@ -1,9 +1,9 @@
 // The emulator's CPU per inventory call, as an apply spends it: `invrecon emulator --generate` in its own process
-// (NODE_ENV=production, a bucket that never throttles, no latency), driven over HTTP with the tool's own documents:
+// (NODE_ENV=production, a bucket that never throttles, no latency unless asked), driven over HTTP with the tool's own documents:
 // 250-row inventorySetQuantities calls with compare-and-swap, the same calls replayed by key, 250-row
 // inventoryAdjustQuantities calls, and 250-id stale re-reads. Prints the emulator's CPU (from /proc) per call and
 // rows per emulator CPU second, per phase, and a digest of every answer (byte-for-byte checks across changes).
-// Usage: npx tsx bench/emulator-writes.ts [setCalls=4000] [--others 400] [--size 100000x10] [--concurrency 4] [--profile DIR] [--bin PATH]
+// Usage: npx tsx bench/emulator-writes.ts [setCalls=4000] [--others 400] [--size 100000x10] [--concurrency 4] [--latency-ms 0] [--profile DIR] [--bin PATH]
 // (4,000 set calls of 250 rows are the million changes of bench/apply-plus.ts; --others: calls of each later phase.)
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -23,6 +23,8 @@ const flag = (name: string, fallback: string) => {
 const [items, locations] = flag('--size', '100000x10').split('x').map(Number) as [number, number];
 const concurrency = Number(flag('--concurrency', '4'));
 const profile = flag('--profile', '');
+// An apply at a real store's pace: e.g. --latency-ms 500 --concurrency 128 (what bench/apply-plus.ts keeps in flight).
+const latencyMs = flag('--latency-ms', '0');
 // Another build's bin/invrecon.js (e.g. an older commit's checkout) to compare with.
 const bin = flag('--bin', join(new URL('..', import.meta.url).pathname, 'bin', 'invrecon.js'));
 const othersFlag = Number(flag('--others', '400'));
@@ -33,7 +35,21 @@ const ROWS = 250;
 const nodeArgs = profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : [];
 const emulator = spawn(
   process.execPath,
-  [...nodeArgs, bin, 'emulator', '--port', '0', '--generate', `${items}x${locations}`, '--max-available', '1000000000', '--restore-rate', '1000000000'],
+  [
+    ...nodeArgs,
+    bin,
+    'emulator',
+    '--port',
+    '0',
+    '--generate',
+    `${items}x${locations}`,
+    '--max-available',
+    '1000000000',
+    '--restore-rate',
+    '1000000000',
+    '--latency-ms',
+    latencyMs,
+  ],
   { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_ENV: 'production' } },
 );
 const url = await new Promise<string>((resolve, reject) => {

@@ -130,41 +130,11 @@ export class MutationLedger {
   }
 }
 
-/** The idempotency fingerprint of a call's parameters: a digest of their canonical JSON (kept per key for a day, so small). */
-export function fingerprintOf(parameters: unknown): string {
-  return createHash('sha256').update(canonicalJson(parameters)).digest('base64');
-}
-
-const quotedKeys = new Map<string, string>();
-
 /**
- * Stable JSON (sorted keys). Built by concatenation, the fastest way, into a rope of thousands of pieces that
- * costs several times its length: digest it (fingerprintOf), don't keep it.
+ * The idempotency fingerprint of a call's parameters, as coerced: a digest of their JSON (kept per key for a day, so
+ * small). Coercion gives every input object its type's fields in the schema's order, whichever order the request
+ * had, so equal parameters give equal JSON.
  */
-export function canonicalJson(value: unknown): string {
-  if (typeof value !== 'object' || value === null) return JSON.stringify(value ?? null);
-  if (Array.isArray(value)) {
-    let out = '[';
-    for (let i = 0; i < value.length; i++) out += (i === 0 ? '' : ',') + canonicalJson(value[i]);
-    return `${out}]`;
-  }
-  const keys = Object.keys(value);
-  // Coerced inputs come in one key order per type: sort only when it is not sorted already.
-  for (let i = 1; i < keys.length; i++) {
-    if (keys[i - 1]! > keys[i]!) {
-      keys.sort();
-      break;
-    }
-  }
-  let out = '{';
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i]!;
-    let quoted = quotedKeys.get(key);
-    if (quoted === undefined) {
-      quoted = `${JSON.stringify(key)}:`;
-      if (quotedKeys.size < 1000) quotedKeys.set(key, quoted);
-    }
-    out += (i === 0 ? quoted : `,${quoted}`) + canonicalJson((value as Record<string, unknown>)[key]);
-  }
-  return `${out}}`;
+export function fingerprintOf(parameters: unknown): string {
+  return createHash('sha256').update(JSON.stringify(parameters)).digest('base64');
 }

@@ -119,4 +119,42 @@ describe('emulator idempotency keys: retention window and requests still running
     assert.deepEqual((await running).userErrors, []);
     assert.equal(ledger.isRunning('held'), false);
   });
+
+  it('knows a retry by its parameters, whatever order its JSON gives them in and whether the input is inline or a variable', async () => {
+    const emulator = await startDemo();
+    try {
+      const key = freshKey();
+      const first = await gql(emulator, SET_MUTATION, {
+        key,
+        input: { reason: 'correction', name: 'available', quantities: [{ inventoryItemId: ITEM_101, locationId: LOC_1, quantity: 9, changeFromQuantity: 5 }] },
+      });
+      assert.deepEqual(first.body.data!.inventorySetQuantities.userErrors, []);
+      const reordered = await gql(emulator, SET_MUTATION, {
+        input: { quantities: [{ changeFromQuantity: 5, quantity: 9, locationId: LOC_1, inventoryItemId: ITEM_101 }], name: 'available', reason: 'correction' },
+        key,
+      });
+      assert.deepEqual(reordered.body.data!.inventorySetQuantities, first.body.data!.inventorySetQuantities);
+      const inline = await gql(
+        emulator,
+        `mutation { inventorySetQuantities(input: { quantities: [{ quantity: 9, changeFromQuantity: 5, locationId: "${LOC_1}", inventoryItemId: "${ITEM_101}" }], reason: "correction", name: "available" }) @idempotent(key: "${key}") { inventoryAdjustmentGroup { id } userErrors { code } } }`,
+      );
+      assert.equal(inline.body.data!.inventorySetQuantities.inventoryAdjustmentGroup.id, first.body.data!.inventorySetQuantities.inventoryAdjustmentGroup.id);
+      assert.equal(emulator.state.counters.idempotentReplays, 2);
+      const other = await gql(emulator, SET_MUTATION, {
+        key,
+        input: {
+          reason: 'correction',
+          name: 'available',
+          quantities: [{ inventoryItemId: ITEM_101, locationId: LOC_1, quantity: 9, changeFromQuantity: null }],
+        },
+      });
+      assert.deepEqual(
+        other.body.data!.inventorySetQuantities.userErrors.map((e: { code: string }) => e.code),
+        ['IDEMPOTENCY_KEY_PARAMETER_MISMATCH'],
+      );
+      assert.equal(emulator.state.level(ITEM_101, LOC_1)!.available, 9);
+    } finally {
+      await emulator.close();
+    }
+  });
 });

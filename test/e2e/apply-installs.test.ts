@@ -141,6 +141,11 @@ describe('one shop, two installs (separate snapshot databases)', () => {
       assert.deepEqual(recordCalls(other.dir), ['SetShopAppliesRecord', 'SetShopAppliesRecord']);
       // An install without a copy (a database from before the copy was kept) reads the record first.
       await prepare(shop.cli);
+      assert.deepEqual(
+        copyIn(shop.dir).map((c) => [c.source, c.digest]),
+        [['read', shop.emulator.state.metafield('$app:invrecon', 'applies')!.compareDigest]],
+        'the pull keeps the record as it read it',
+      );
       const db = new Database(join(shop.dir, '.invrecon', 'snapshot.db'));
       db.prepare('DELETE FROM shop_records').run();
       db.close();

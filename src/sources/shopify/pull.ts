@@ -169,7 +169,11 @@ export async function pullShopify(db: Db, config: LoadedConfig, options: PullSho
       ...counters,
       durationMs,
     });
-    if (record) keepShopRecord(db, config.shopify.shop, record, 'read');
+    try {
+      if (record) keepShopRecord(db, config.shopify.shop, record, 'read');
+    } catch {
+      // The snapshot is in; without the copy the next apply reads the record first (one round trip more).
+    }
     return {
       snapshot,
       mode: usedMode,

@@ -140,6 +140,15 @@ describe('pull shopify (against a scripted Shopify)', () => {
     });
   }
 
+  it("asks for the installs' record of applies, and goes on without it when it cannot be read", async () => {
+    const { db, result, calls } = await pull(shop, 'paged');
+    const r = await result;
+    assert.equal(r.items, 7);
+    assert.ok(calls.some((c) => c.operation === 'ShopAppliesRecord'));
+    assert.equal(db.prepare('SELECT count(*) FROM shop_records').pluck().get(), 0, 'the scripted shop refused the query: no copy');
+    db.close();
+  });
+
   it('writes nothing when the pull fails midway', async () => {
     const { db, result } = await pull(sampleShop(40), 'paged', { maxCost: 60, failCall: 4 });
     await assert.rejects(result, (error: unknown) => error instanceof SourceError && /INTERNAL_SERVER_ERROR/.test(error.message));

@@ -88,6 +88,12 @@ try {
   const started = performance.now();
   const startedAt = Date.now();
   const emulatorCpu = process.cpuUsage();
+  // The shop's bucket as it is, every 100 ms: what the apply leaves unspent while it runs.
+  const bucketLevels: { at: number; available: number }[] = [];
+  const sampler = setInterval(
+    () => bucketLevels.push({ at: (Date.now() - startedAt) / 1000, available: shop.emulator.state.throttleStatus().currentlyAvailable }),
+    100,
+  );
   const result = await runMeasured(
     shop.dir,
     ['apply', 'plan.json', '--commit', '--format', 'json', ...maxInFlight],
@@ -98,6 +104,7 @@ try {
     [...applyNodeArgs, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
   );
   const seconds = (performance.now() - started) / 1000;
+  clearInterval(sampler);
   const emulatorCpuSeconds = (process.cpuUsage(emulatorCpu).user + process.cpuUsage(emulatorCpu).system) / 1e6;
   if (result.code !== 0) throw new Error(`apply: ${result.stderr}`);
   if (process.env.CLI_STDOUT) writeFileSync(process.env.CLI_STDOUT, result.stdout);
@@ -168,6 +175,10 @@ try {
   console.log(
     `time lost: ${fullBefore.toFixed(1)} s with a full bucket before the first write, ${fullLater.toFixed(1)} s with a full bucket after it, ${(Math.max(0, level) / bucket.restoreRate).toFixed(1)} s of points left when the last call went, ${(seconds - Math.max(...everyCall.map((c) => c.sent))).toFixed(1)} s from the last call sent to the exit`,
   );
+  // The shop's own bucket, sampled: points it held each second (a paced apply keeps it near empty once drained).
+  const bySecond = new Map<number, number>();
+  for (const b of bucketLevels) if (!bySecond.has(Math.floor(b.at))) bySecond.set(Math.floor(b.at), Math.round(b.available));
+  console.log(`the shop's bucket at each second: ${[...bySecond.values()].join(' ')}`);
   // On a loaded machine the CLI and the emulator compete for the cores: say how much CPU each used.
   console.log(
     `CPU: apply process ${result.cpuSeconds.toFixed(1)} s (its own timer: ${(json.durationMs / 1000).toFixed(1)} s from the plan read to the result), emulator ${emulatorCpuSeconds.toFixed(1)} s; load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`,

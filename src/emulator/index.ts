@@ -3,6 +3,7 @@ import { Emulator, type EmulatorCounters, type EmulatorOptions, type FaultOption
 import type { QuantityName } from './seed.js';
 import type { HistoryEntry } from './store.js';
 import type { StoredMetafield } from './metafields.js';
+import type { ThrottleStatus } from './cost.js';
 
 export { loadSeed, parseSeed, generateSeed, generateSeedSource, generateSeedItems, parseGenerateSpec, QUANTITY_NAMES } from './seed.js';
 export type { Seed, SeedSource, SeedItem, SeedLevel, SeedLocation, SeedShop, SeedMetafield, GenerateSeedOptions, QuantityName } from './seed.js';
@@ -36,6 +37,8 @@ export interface EmulatorState {
   metafield(namespace: string, key: string): StoredMetafield | undefined;
   /** Resolves once every webhook queued so far was delivered or given up (at once without --webhook-url). */
   webhooksIdle(): Promise<void>;
+  /** The cost bucket as a call's answer would report it now (benches watch what a client leaves unspent). */
+  throttleStatus(): ThrottleStatus;
 }
 
 export interface RunningEmulator {
@@ -70,6 +73,7 @@ export async function startEmulator(options: StartEmulatorOptions): Promise<Runn
       sell: (inventoryItemId, locationId, quantity = 1) => emulator.saleByIds(inventoryItemId, locationId, quantity),
       metafield: (namespace, key) => emulator.shop.metafield(namespace, key),
       webhooksIdle: () => emulator.webhooks?.idle() ?? Promise.resolve(),
+      throttleStatus: () => emulator.bucket.status(),
     },
   };
 }

@@ -27,6 +27,7 @@ try {
   await new Promise((resolve) => setTimeout(resolve, (bucket.maximumAvailable / bucket.restoreRate) * 1000 + 500));
   const load = loadavg()[0]!;
   const emulatorCpuBefore = readCpuMs(shop.emulator.pid!);
+  const startedAt = Date.now();
   const applied = await shop.cli(['apply', 'plan.json', '--commit', '--format', 'json']);
   const emulatorCpuMs = (readCpuMs(shop.emulator.pid!) ?? NaN) - (emulatorCpuBefore ?? NaN);
   const result = JSON.parse(applied.stdout) as { applied: number; calls: number; retries: number; peakInFlight: number };
@@ -35,6 +36,13 @@ try {
     .prepare("SELECT COUNT(*) AS calls, SUM(cost) AS points FROM audit_calls WHERE operation = 'InventorySetQuantities' AND outcome = 'applied'")
     .get() as { calls: number; points: number };
   const throttled = db.prepare("SELECT COUNT(*) FROM audit_calls WHERE outcome LIKE 'throttled%'").pluck().get() as number;
+  // When the writes went and came back, from the process start: what the start, the claim and the release cost.
+  const span = db
+    .prepare(
+      "SELECT MIN(julianday(at) * 86400000 - latency_ms) AS firstSent, MAX(julianday(at) * 86400000) AS lastAnswered FROM audit_calls WHERE operation = 'InventorySetQuantities'",
+    )
+    .get() as { firstSent: number; lastAnswered: number };
+  const epochMs = (julianMs: number) => julianMs - 2440587.5 * 86400000;
   db.close();
   const bound = Math.max(0, mutations.points - bucket.maximumAvailable) / bucket.restoreRate;
   const seconds = applied.wallMs / 1000;
@@ -45,6 +53,9 @@ try {
     `bound ${bound.toFixed(1)} s; apply ${secs(applied.wallMs)} (process start to exit) = ${(bound / seconds).toFixed(2)} of the bound (target ≥ 0.9), ${(result.applied / seconds).toFixed(0)} rows/s; peak RSS ${mb(applied)}; load average ${load.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end, on 2 cores`,
   );
   // On a small machine the two processes share the cores: what each needs says which one bounds the run.
+  console.log(
+    `timeline: first write sent at ${((epochMs(span.firstSent) - startedAt) / 1000).toFixed(1)} s, last answered at ${((epochMs(span.lastAnswered) - startedAt) / 1000).toFixed(1)} s, exit at ${seconds.toFixed(1)} s`,
+  );
   console.log(`CPU during the apply: apply ${secs(applied.cpuMs ?? NaN)}, emulator ${secs(emulatorCpuMs)} (user + system)`);
 } finally {
   shop.close();

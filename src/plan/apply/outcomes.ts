@@ -143,8 +143,13 @@ export function undone(result: Pick<ApplyResult, 'conflicts' | 'unresolved' | 'f
   return result.conflicts + result.unresolved + result.failed;
 }
 
-/** Adds one batch's outcomes (every attempt) to the result; a row carried more than once is listed with its last carry. */
+/**
+ * Counts a batch the plan sends and adds its outcomes (every attempt) to the result; a row carried more than
+ * once is listed with its last carry.
+ */
 export function countBatchOutcomes(batch: PlannedBatch, outcomes: BatchOutcome[], result: ApplyResult): void {
+  result.plannedRows += batch.rows.length;
+  result.plannedBatches++;
   const first = batch.changes[0] ?? 0;
   const change = (index: number) => batch.rows[index - first]!;
   const list = <T>(rows: T[], row: () => T) => {

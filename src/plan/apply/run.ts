@@ -244,8 +244,6 @@ class Applier {
   /** A batch done (now or by an earlier run): its outcomes counted into the result, and the hybrid base it leaves written. */
   settler(batch: PlannedBatch, result: ApplyResult, writer: ReturnType<typeof reconciledWriter>): (outcomes: BatchOutcome[]) => void {
     return (outcomes) => {
-      result.plannedRows += batch.rows.length;
-      result.plannedBatches++;
       countBatchOutcomes(batch, outcomes, result);
       writer.batch(batch, outcomes);
     };
@@ -296,23 +294,9 @@ async function preview(source: PlanSource, result: ApplyResult, applier: Applier
   if (applier) result.calls = applier.client.counters.calls;
 }
 
-/**
- * Adds up what every batch did (from the attempts recorded), batch by batch as the plan is read again;
- * with `record`, also writes the hybrid base the plan leaves, in one transaction.
- */
-function settle(db: Db, source: PlanSource, result: ApplyResult, record: boolean): void {
-  const digest = source.header.digest;
-  const writer = record ? reconciledWriter(db, source.header) : undefined;
-  db.transaction(() => {
-    writer?.bases(source.hybridBaseline());
-    for (const batch of streamBatches(source.changes())) {
-      result.plannedRows += batch.rows.length;
-      result.plannedBatches++;
-      const outcomes = batchOutcomes(db, digest, batch.batchNo);
-      countBatchOutcomes(batch, outcomes, result);
-      writer?.batch(batch, outcomes);
-    }
-  })();
+/** Adds up what every batch did, from the attempts recorded, batch by batch as the plan is read again. */
+function settle(db: Db, source: PlanSource, result: ApplyResult): void {
+  for (const batch of streamBatches(source.changes())) countBatchOutcomes(batch, batchOutcomes(db, source.header.digest, batch.batchNo), result);
 }
 
 /**
@@ -341,7 +325,7 @@ export async function applyPlan(db: Db, config: LoadedConfig, source: PlanSource
   if (status === 'done' || status === 'conflicts') {
     // Everything was sent already; nothing is sent again. What was left unapplied still is, and says so.
     result.alreadyApplied = true;
-    settle(db, source, result, false);
+    settle(db, source, result);
     result.skipped = result.plannedRows - undone(result);
     result.applied = 0;
     result.confirmed = 0;

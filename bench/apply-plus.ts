@@ -2,7 +2,7 @@
 // the plan is large enough to drain the bucket, so the rate-limit bound is (Σ cost − 20,000) ÷ 1,000 ≈ 20 s.
 // The shop is bench/large-shop.ts's (the emulator in its own process, every level drifting). Reports the
 // ratio to the bound, peak RSS, THROTTLED answers, retries, calls in flight and the load average.
-// Usage: npx tsx bench/apply-plus.ts [100000x10] [latencyMs=500]
+// Usage: npx tsx bench/apply-plus.ts [100000x10] [latencyMs=500] [-- apply options, e.g. --max-in-flight 192]
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import Database from 'better-sqlite3';
@@ -11,6 +11,7 @@ import { limitArgs, mb, openLargeShop, secs } from './large-shop.js';
 
 const [items, locations] = (process.argv[2] ?? '100000x10').split('x').map(Number) as [number, number];
 const latencyMs = Number(process.argv[3] ?? 500);
+const applyOptions = process.argv.includes('--') ? process.argv.slice(process.argv.indexOf('--') + 1) : [];
 const bucket = { maximumAvailable: 20_000, restoreRate: 1000 };
 // graphql-js's development checks (instanceof on every value) cost the emulator ~10% of its CPU, and at a
 // million changes the emulator's CPU is what bounds the run on a small machine: measure without them.
@@ -28,7 +29,7 @@ try {
   const load = loadavg()[0]!;
   const emulatorCpuBefore = readCpuMs(shop.emulator.pid!);
   const startedAt = Date.now();
-  const applied = await shop.cli(['apply', 'plan.json', '--commit', '--format', 'json']);
+  const applied = await shop.cli(['apply', 'plan.json', '--commit', '--format', 'json', ...applyOptions]);
   const emulatorCpuMs = (readCpuMs(shop.emulator.pid!) ?? NaN) - (emulatorCpuBefore ?? NaN);
   const result = JSON.parse(applied.stdout) as { applied: number; calls: number; retries: number; peakInFlight: number };
   const db = new Database(join(shop.dir, '.invrecon', 'snapshot.db'), { readonly: true });

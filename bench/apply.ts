@@ -156,7 +156,7 @@ try {
   const perSecond: number[] = [];
   for (const c of sends) perSecond[Math.max(0, Math.floor(c.sent))] = (perSecond[Math.max(0, Math.floor(c.sent))] ?? 0) + 1;
   console.log(
-    `timeline: the shop record claimed in ${recordCalls.filter((c) => c.sent < firstSent).length} call(s) from ${Math.min(...recordCalls.map((c) => c.sent)).toFixed(2)} s, first write sent at ${firstSent.toFixed(1)} s, last answered at ${lastAnswered.toFixed(1)} s, exit at ${seconds.toFixed(1)} s; latency p50 ${latencies[Math.floor(latencies.length / 2)]} ms, p90 ${latencies[Math.floor(latencies.length * 0.9)]} ms`,
+    `timeline: the shop record claimed in ${recordCalls.filter((c) => c.sent < firstSent).length} call(s) from ${Math.min(...recordCalls.map((c) => c.sent)).toFixed(2)} s to ${Math.min(...recordCalls.map((c) => c.answered)).toFixed(2)} s, first write sent at ${firstSent.toFixed(2)} s, last answered at ${lastAnswered.toFixed(1)} s, exit at ${seconds.toFixed(1)} s; latency p50 ${latencies[Math.floor(latencies.length / 2)]} ms, p90 ${latencies[Math.floor(latencies.length * 0.9)]} ms`,
   );
   console.log(`calls sent per second: ${Array.from(perSecond, (n) => n ?? 0).join(' ')}`);
   // The shop's bucket replayed from the calls' send times: refill lost while it was full is time lost.

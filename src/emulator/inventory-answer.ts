@@ -1,6 +1,6 @@
 // The inventory mutations a client sends by the thousand (250 rows each), run without graphql-js's field-by-field
 // execution, which cost more CPU than the write itself: the same coercion, checks, resolvers and scalar serialisation,
-// compiled once per document. Whatever falls outside the plain case (fragments, directives, arguments below the root,
+// compiled once per document. Whatever falls outside the plain case (fragments, directives, variables below the root,
 // user errors, a value graphql-js would refuse) is handed to graphql-js, which stays the reference.
 import {
   defaultFieldResolver,
@@ -16,6 +16,7 @@ import {
   type DocumentNode,
   type ExecutionResult,
   type FieldNode,
+  type GraphQLField,
   type GraphQLFieldResolver,
   type GraphQLObjectType,
   type GraphQLOutputType,
@@ -23,6 +24,7 @@ import {
   type GraphQLSchema,
   type OperationDefinitionNode,
   type SelectionSetNode,
+  visit,
 } from 'graphql';
 import { idempotencyKeyOf, runInventoryMutation, type EmulatorContext, type InventoryMutationName } from './graph.js';
 import type { InventoryPayload } from './ledger.js';
@@ -96,25 +98,27 @@ function compileNullable(schema: GraphQLSchema, type: GraphQLOutputType, node: F
 function compileObject(schema: GraphQLSchema, type: GraphQLObjectType, set: SelectionSetNode | undefined): Complete | undefined {
   if (!set || !COMPILED_TYPES.has(type.name) || type.isTypeOf) return undefined;
   const keys: string[] = [];
-  const fields: { resolve: GraphQLFieldResolver<unknown, EmulatorContext>; info: GraphQLResolveInfo; complete: Complete }[] = [];
+  const fields: { resolve: GraphQLFieldResolver<unknown, EmulatorContext>; args: object; info: GraphQLResolveInfo; complete: Complete }[] = [];
   const defined = type.getFields();
   for (const selection of set.selections) {
-    if (selection.kind !== Kind.FIELD || (selection.directives?.length ?? 0) > 0 || (selection.arguments?.length ?? 0) > 0) return undefined;
+    if (selection.kind !== Kind.FIELD || (selection.directives?.length ?? 0) > 0) return undefined;
     const key = selection.alias?.value ?? selection.name.value;
     // Repeated keys merge in graphql-js; a __proto__ key would be the prototype of a plain object.
     if (keys.includes(key) || key === '__proto__') return undefined;
     const name = selection.name.value;
     keys.push(key);
     if (name === '__typename') {
-      fields.push({ resolve: () => type.name, info: undefined as never, complete: (value) => value });
+      fields.push({ resolve: () => type.name, args: NO_ARGS, info: undefined as never, complete: (value) => value });
       continue;
     }
     const definition = Object.prototype.hasOwnProperty.call(defined, name) ? defined[name]! : undefined;
     if (!definition || definition.args.some((arg) => arg.defaultValue !== undefined)) return undefined;
+    const args = constantArguments(definition, selection);
+    if (!args) return undefined;
     const complete = compileType(schema, definition.type, selection);
     if (!complete) return undefined;
     const info = { fieldName: name, fieldNodes: [selection], returnType: definition.type, parentType: type, schema } as unknown as GraphQLResolveInfo;
-    fields.push({ resolve: (definition.resolve ?? defaultFieldResolver) as GraphQLFieldResolver<unknown, EmulatorContext>, info, complete });
+    fields.push({ resolve: (definition.resolve ?? defaultFieldResolver) as GraphQLFieldResolver<unknown, EmulatorContext>, args, info, complete });
   }
   return (source, context) => {
     const out: Record<string, unknown> = {};
@@ -122,7 +126,7 @@ function compileObject(schema: GraphQLSchema, type: GraphQLObjectType, set: Sele
       const field = fields[i]!;
       let value: unknown;
       try {
-        value = field.resolve(source, NO_ARGS, context, field.info);
+        value = field.resolve(source, field.args, context, field.info);
       } catch {
         return FALLBACK;
       }
@@ -132,6 +136,22 @@ function compileObject(schema: GraphQLSchema, type: GraphQLObjectType, set: Sele
     }
     return out;
   };
+}
+
+/**
+ * A field's arguments when they are written out in the document (`changes(quantityNames: ["available"])`), coerced
+ * once; undefined when one comes from a variable or graphql-js would refuse it (its answer is then its own).
+ */
+function constantArguments(definition: GraphQLField<unknown, unknown>, selection: FieldNode): object | undefined {
+  if (!selection.arguments?.length) return NO_ARGS;
+  let variable = false;
+  for (const argument of selection.arguments) visit(argument.value, { Variable: () => void (variable = true) });
+  if (variable) return undefined;
+  try {
+    return Object.freeze(getArgumentValues(definition, selection));
+  } catch {
+    return undefined;
+  }
 }
 
 /** An inventory mutation document, compiled: `run` answers it, or says graphql-js must (nothing ran then). */

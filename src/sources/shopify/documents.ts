@@ -142,12 +142,13 @@ query CurrentBulkOperation {
   currentBulkOperation(type: QUERY) { id status query }
 }`;
 
-// What both inventory mutations answer: the changes Shopify made (those rows are applied), and errors.
+// What both inventory mutations answer: the changes Shopify made to `available` (those rows are applied), and
+// errors. Unfiltered, the group lists on_hand too, which doubles every 250-row answer and tells the tool nothing.
 const ADJUSTMENT_RESULT = `
     inventoryAdjustmentGroup {
       id
       createdAt
-      changes { name delta quantityAfterChange item { id } location { id } }
+      changes(quantityNames: ["available"]) { name delta quantityAfterChange item { id } location { id } }
     }
     userErrors { code field message }`;
 

@@ -62,6 +62,19 @@ const WITH_ARGUMENTS = `mutation Set($input: InventorySetQuantitiesInput!, $key:
     userErrors { code }
   }
 }`;
+const VARIABLE_ARGUMENT = `mutation Set($input: InventorySetQuantitiesInput!, $key: String!, $names: [String!]) {
+  inventorySetQuantities(input: $input) @idempotent(key: $key) {
+    inventoryAdjustmentGroup { changes(quantityNames: $names) { name delta } }
+    userErrors { code }
+  }
+}`;
+/** Field arguments written out in the document, as the tool sends them. */
+const filtered = (args: string) => `mutation Set($input: InventorySetQuantitiesInput!, $key: String!) {
+  inventorySetQuantities(input: $input) @idempotent(key: $key) {
+    inventoryAdjustmentGroup { id changes(${args}) { name delta quantityAfterChange item { id } location { id } } }
+    userErrors { code field message }
+  }
+}`;
 const NO_KEY = `mutation Set($input: InventorySetQuantitiesInput!) {
   inventorySetQuantities(input: $input) { userErrors { code } }
 }`;
@@ -95,8 +108,10 @@ describe('compiled inventory mutations answer as graphql-js does', () => {
   }
 
   it('covers the documents the tool sends, and leaves others to graphql-js', () => {
-    for (const document of [INVENTORY_SET_QUANTITIES, INVENTORY_ADJUST_QUANTITIES, ALL_FIELDS, ADJUST_ALL]) assert.ok(compiles(document), document);
-    for (const document of [WITH_ARGUMENTS, NO_KEY, viaGraphqlJs(INVENTORY_SET_QUANTITIES, SET_PAYLOAD)]) assert.ok(!compiles(document), document);
+    for (const document of [INVENTORY_SET_QUANTITIES, INVENTORY_ADJUST_QUANTITIES, ALL_FIELDS, ADJUST_ALL, WITH_ARGUMENTS])
+      assert.ok(compiles(document), document);
+    for (const document of [VARIABLE_ARGUMENT, NO_KEY, viaGraphqlJs(INVENTORY_SET_QUANTITIES, SET_PAYLOAD), filtered('quantityNames: 7')])
+      assert.ok(!compiles(document), document);
   });
 
   it('writes, replays, refuses a reused key, stale rows and unknown ids, in the same bytes', async () => {
@@ -134,6 +149,19 @@ describe('compiled inventory mutations answer as graphql-js does', () => {
       input: { reason: 'correction', name: 'available', changes: [{ inventoryItemId: ITEM_102, locationId: LOC_1, delta: 1, changeFromQuantity: null }] },
     });
     await same(ALL_FIELDS, SET_PAYLOAD, { key: 'a4', input: input([row(ITEM_101, LOC_1, 4, null)], { name: 'committed', reason: 'nope' }) });
+  });
+
+  it('filters the changes by arguments written in the document as graphql-js does', async () => {
+    const rows = [row(ITEM_101, LOC_1, 4, null), row(ITEM_102, LOC_1, 8, null)];
+    const only = await same(filtered('quantityNames: ["available"]'), SET_PAYLOAD, { key: 'f1', input: input(rows) });
+    assert.equal(only.match(/"name":/g)?.length, 2, only);
+    assert.equal(
+      (await same(filtered('quantityNames: ["available", "on_hand"]'), SET_PAYLOAD, { key: 'f2', input: input(rows) })).match(/"name":/g)?.length,
+      4,
+    );
+    const one = await same(filtered(`inventoryItemIds: ["${ITEM_102}"], quantityNames: "available"`), SET_PAYLOAD, { key: 'f3', input: input(rows) });
+    assert.equal(one.match(/"name":/g)?.length, 1, one);
+    assert.match(await same(filtered('quantityNames: ["bogus"]'), SET_PAYLOAD, { key: 'f4', input: input(rows) }), /"errors"/);
   });
 
   it('refuses bad variables, oversized and shapeless inputs as graphql-js does, writing nothing', async () => {

@@ -3,6 +3,7 @@
 // The shop is bench/large-shop.ts's (the emulator in its own process, every level drifting). Reports the
 // ratio to the bound, peak RSS, THROTTLED answers, retries, calls in flight and the load average.
 // Usage: npx tsx bench/apply-plus.ts [100000x10] [latencyMs=500] [-- apply options, e.g. --max-in-flight 192]
+// PROFILE_DIR=dir: a CPU profile of the apply there.
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import Database from 'better-sqlite3';
@@ -29,7 +30,7 @@ try {
   const load = loadavg()[0]!;
   const emulatorCpuBefore = readCpuMs(shop.emulator.pid!);
   const startedAt = Date.now();
-  const applied = await shop.cli(['apply', 'plan.json', '--commit', '--format', 'json', ...applyOptions]);
+  const applied = await shop.cli(['apply', 'plan.json', '--commit', '--format', 'json', ...applyOptions], [0], process.env.PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PROFILE_DIR}`] : []);
   const emulatorCpuMs = (readCpuMs(shop.emulator.pid!) ?? NaN) - (emulatorCpuBefore ?? NaN);
   const result = JSON.parse(applied.stdout) as { applied: number; calls: number; retries: number; peakInFlight: number };
   const db = new Database(join(shop.dir, '.invrecon', 'snapshot.db'), { readonly: true });

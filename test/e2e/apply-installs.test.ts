@@ -19,6 +19,17 @@ async function twoInstalls(items: number, seed: number) {
   return { shop, other, env, cliB };
 }
 
+/**
+ * Until every apply in the shop's record has reached its finish: an apply promises it a few seconds ahead, and
+ * another install's snapshot read before then is refused.
+ */
+async function pastTheirFinish(shop: { emulator: { state: { metafield(namespace: string, key: string): { value: string } | undefined } } }) {
+  const value = shop.emulator.state.metafield('$app:invrecon', 'applies')?.value;
+  const finishes = value ? (JSON.parse(value) as { applies: { finishedAt: string | null }[] }).applies.map((a) => Date.parse(a.finishedAt ?? '')) : [];
+  const wait = Math.max(0, ...finishes.filter(Number.isFinite)) - Date.now() + 5;
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+}
+
 describe('one shop, two installs (separate snapshot databases)', () => {
   it('the second apply is refused while the first runs and after it finished; no level moves twice', async () => {
     const { shop, other, env, cliB } = await twoInstalls(1500, 77);
@@ -67,7 +78,8 @@ describe('one shop, two installs (separate snapshot databases)', () => {
         'a level was moved twice',
       );
 
-      // B's way on: a new snapshot and a new plan, which A's writes left with nothing to do.
+      // B's way on: a new snapshot (once A's finish is past) and a new plan, which A's writes left with nothing to do.
+      await pastTheirFinish(shop);
       assert.equal((await cliB(['pull', 'shopify', '--bulk'])).code, 0);
       assert.equal((await cliB(['plan', '--out', 'again.json'])).code, 0);
       const again = readPlanChanges(other.dir, 'again.json');
@@ -137,9 +149,11 @@ describe('one shop, two installs (separate snapshot databases)', () => {
       await cycle(shop.cli);
       assert.deepEqual(recordCalls(shop.dir), ['SetShopAppliesRecord', 'SetShopAppliesRecord']);
       // B joins: its pull read A's record, its claim is one call too.
+      await pastTheirFinish(shop);
       await cycle(cliB);
       assert.deepEqual(recordCalls(other.dir), ['SetShopAppliesRecord', 'SetShopAppliesRecord']);
       // An install without a copy (a database from before the copy was kept) reads the record first.
+      await pastTheirFinish(shop);
       await prepare(shop.cli);
       assert.deepEqual(
         copyIn(shop.dir).map((c) => [c.source, c.digest]),
@@ -154,6 +168,7 @@ describe('one shop, two installs (separate snapshot databases)', () => {
       // A's copy goes stale: B applies after A's pull. A's write from it is refused (compare-and-swap), A reads
       // the record, and B's apply after A's baseline makes A's plan stale: refused, nothing sent.
       await prepare(shop.cli);
+      await pastTheirFinish(shop);
       await cycle(cliB);
       const levels = shop.emulator.state.counters.requests;
       const stale = await shop.cli(['apply', 'plan.json', '--commit']);

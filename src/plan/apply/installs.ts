@@ -30,7 +30,10 @@ export interface ShopApply {
   /** When the plan's Shopify snapshot was read. */
   baselineAt: string;
   startedAt: string;
-  /** null while it runs (or if it died). */
+  /**
+   * When its writes were over, or will be: an apply records it once its last batch has started, a few seconds
+   * ahead (ShopFinish). null while it runs (or if it died).
+   */
   finishedAt: string | null;
 }
 
@@ -162,8 +165,10 @@ async function updateRecord(client: ShopifyClient, change: (record: AppliesRecor
   );
 }
 
-function describe(entry: ShopApply): string {
-  return `plan ${entry.planDigest.slice(0, 12)} of install ${entry.install}: started ${entry.startedAt}, ${entry.finishedAt ? `finished ${entry.finishedAt}` : 'not finished'}`;
+function describe(entry: ShopApply, now = Date.now()): string {
+  // A finish ahead of now is a promise (ShopFinish): a snapshot read before it is refused; after it, it may go.
+  const finish = entry.finishedAt === null ? 'not finished' : Date.parse(entry.finishedAt) > now ? `writes over by ${entry.finishedAt}` : `finished ${entry.finishedAt}`;
+  return `plan ${entry.planDigest.slice(0, 12)} of install ${entry.install}: started ${entry.startedAt}, ${finish}`;
 }
 
 /**
@@ -186,7 +191,7 @@ export async function claimShop(
       if (conflicts.length > 0) {
         throw new StaleError(
           `the plan is stale: another install of invrecon applied to this shop after this plan's Shopify snapshot was read (${baselineAt}), or is applying now; its writes are not sales to carry forward: run "invrecon pull shopify" and "invrecon plan" again`,
-          conflicts.map(describe),
+          conflicts.map((entry) => describe(entry)),
         );
       }
       const mine = record.applies.find((a) => a.planDigest === plan.digest && a.install === install);
@@ -198,7 +203,8 @@ export async function claimShop(
 
 /**
  * Records this apply's finish, so that other installs' plans made from later snapshots may go. `claimed`:
- * the record as the claim wrote it (one call when nobody wrote it since).
+ * the record as the claim wrote it (one call when nobody wrote it since). `writesOverBy`: a finish promised
+ * ahead (ShopFinish), the time by which every write of this apply is over; by default, now.
  */
 export async function releaseShop(
   client: ShopifyClient,
@@ -206,13 +212,15 @@ export async function releaseShop(
   install: string,
   claimed?: HeldRecord,
   now: () => Date = () => new Date(),
+  writesOverBy?: Date,
 ): Promise<HeldRecord> {
   return updateRecord(
     client,
     (record) => {
       const mine = record.applies.find((a) => a.planDigest === plan.digest && a.install === install);
       const startedAt = mine?.startedAt ?? now().toISOString();
-      return withEntry(record, { planDigest: plan.digest, install, baselineAt: plan.baseline.shopify.takenAt, startedAt, finishedAt: now().toISOString() });
+      const finishedAt = (writesOverBy ?? now()).toISOString();
+      return withEntry(record, { planDigest: plan.digest, install, baselineAt: plan.baseline.shopify.takenAt, startedAt, finishedAt });
     },
     claimed,
   );

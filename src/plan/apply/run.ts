@@ -22,7 +22,8 @@ import { planReferenceUri, type PlanChange, type PlanHeader } from '../model.js'
 import { verifyPlan, type PlanSource } from '../verify.js';
 import { BATCH_SIZE, idempotencyKey, initialRows, streamBatches, type PlannedBatch } from './batches.js';
 import { checkPlan, otherPlanChangesLookup, otherWriter } from './checks.js';
-import { claimShop, heldRecord, installId, keepRecord, releaseShop } from './installs.js';
+import { ShopFinish } from './finish.js';
+import { claimShop, heldRecord, installId, keepRecord } from './installs.js';
 import { carriedTarget, describeDecision, type Decision, type LevelFacts } from './decide.js';
 import { Lanes, runPool } from './lanes.js';
 import { GroupWriter } from './group-writer.js';
@@ -71,6 +72,8 @@ class Applier {
   private readonly uri: string;
   /** Shopify's time of this run's claim on the shop: an answer older than it is a replay (isReplay). */
   notBefore: string | undefined;
+  /** The finish this run promises the shop's record: its writes wait on it, and tell it when they go. */
+  finish: ShopFinish | undefined;
 
   readonly writes: GroupWriter;
 
@@ -188,6 +191,8 @@ class Applier {
         tag,
         // An attempt this database opened before may have been applied by its killed run: that is no other run's.
         notBefore: uncertain ? undefined : this.notBefore,
+        beforeAttempt: this.finish?.beforeWrite,
+        onSent: this.finish && (() => this.finish!.sent(batch.batchNo)),
       });
       if (decision.refused || call.answer.kind === 'lost' || decision.key === 'same') this.recordDecision(attempt, batch.mode, call, decision);
       if (decision.refused) throw new SourceError(`Shopify refused batch ${batch.batchNo}: ${decision.refused}`);
@@ -361,6 +366,8 @@ export async function applyPlan(db: Db, config: LoadedConfig, source: PlanSource
   const claimed = await claim;
   keepRecord(db, plan.shop, claimed);
   applier.notBefore = claimed.writtenAt;
+  const shopFinish = new ShopFinish(applier.client, plan, install, claimed);
+  applier.finish = shopFinish;
   // The claim's answer told the bucket: the first wave takes all it holds at once (the pacer keeps each call within it).
   const bucket = applier.client.throttleStatus();
   if (bucket) applier.lanes.widen(bucket.currentlyAvailable / DEFAULT_EXPECTED_COST);
@@ -376,9 +383,17 @@ export async function applyPlan(db: Db, config: LoadedConfig, source: PlanSource
   try {
     await runPool(
       (function* () {
-        yield* ahead.splice(0);
-        if (unreadable) throw unreadable.error;
-        yield* batches;
+        const all = (function* () {
+          yield* ahead.splice(0);
+          if (unreadable) throw unreadable.error;
+          yield* batches;
+        })();
+        for (const batch of all) {
+          shopFinish.starting(batch.batchNo);
+          yield batch;
+        }
+        // Once the last batch's call goes, the finish goes to the shop's record while the last writes are out.
+        shopFinish.allStarted();
       })(),
       () => applier.lanes.limit,
       async (batch) => {
@@ -390,6 +405,7 @@ export async function applyPlan(db: Db, config: LoadedConfig, source: PlanSource
   } catch (error) {
     finishApply(db, plan.digest, 'failed');
     // Left running in the shop's record: a resume finishes it; other installs wait (or take it as dead after 6 h).
+    await shopFinish.failed();
     throw error;
   } finally {
     db.pragma(`wal_autocheckpoint = ${checkpointEvery}`);
@@ -398,8 +414,8 @@ export async function applyPlan(db: Db, config: LoadedConfig, source: PlanSource
     result.throttledWaits = applier.client.counters.throttledWaits;
     result.peakInFlight = applier.lanes.peak;
   }
-  // Every write is answered: the finish goes to the shop's record while the hybrid bases are written here.
-  const release = releaseShop(applier.client, plan, install, claimed);
+  // Every write is answered: the finish (promised already, or written now) is settled while the hybrid bases are written here.
+  const release = shopFinish.done();
   release.catch(() => undefined); // awaited below, after the local writes
   await new Promise((resolve) => setImmediate(resolve));
   db.transaction(() => writer.bases(source.hybridBaseline()))();

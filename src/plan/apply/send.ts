@@ -45,6 +45,10 @@ export interface SendOptions {
   tag?: unknown;
   /** Shopify's time before which no write of this run exists: an answer with an older group is a replay (isReplay). */
   notBefore?: string;
+  /** Awaited before each attempt of the call goes (the client's beforeAttempt). */
+  beforeAttempt?: () => Promise<unknown> | undefined;
+  /** Called as each attempt goes. */
+  onSent?: () => void;
 }
 
 type AdjustmentPayloadData = Partial<InventorySetQuantitiesData & InventoryAdjustQuantitiesData>;
@@ -77,7 +81,7 @@ export async function sendWrites(
     const result = await client.request<AdjustmentPayloadData>(
       mutation.document,
       { idempotencyKey: key, referenceDocumentUri: options.referenceDocumentUri ?? null, [mutation.rows]: rows },
-      { tag: options.tag },
+      { tag: options.tag, beforeAttempt: options.beforeAttempt, onSent: options.onSent },
     );
     const payload = result.data[mutation.payload];
     // Another run's call replayed: what else it left undone may have been applied by that run since.
@@ -174,6 +178,8 @@ export interface StepInput {
   referenceDocumentUri?: string;
   tag?: unknown;
   notBefore?: string;
+  beforeAttempt?: () => Promise<unknown> | undefined;
+  onSent?: () => void;
 }
 
 /** Sends one call, re-reads the levels that came back stale, and decides: the whole step of one attempt. */

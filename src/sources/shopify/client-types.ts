@@ -64,6 +64,10 @@ export interface RequestOptions {
   expectedCost?: number;
   /** Passed back in every CallEvent of this request. */
   tag?: unknown;
+  /** Awaited before each attempt is paced and sent (a rejection fails the request): what must be in place before it goes. */
+  beforeAttempt?: () => Promise<unknown> | undefined;
+  /** Called as each attempt goes, once paced. */
+  onSent?: () => void;
 }
 
 export interface ShopifyClientOptions {

@@ -99,7 +99,9 @@ export function createShopifyClient(config: LoadedConfig, options: ShopifyClient
       return await withRetry<RequestResult<T>>(attemptPolicy, async (attempt): Promise<Try<RequestResult<T>>> => {
         let waited = backoffStarted === undefined ? 0 : now() - backoffStarted;
         const expected = opts.expectedCost ?? lastRequested.get(operation) ?? DEFAULT_EXPECTED_COST;
+        await opts.beforeAttempt?.();
         const { waited: paced, ticket } = await pacer.pace(expected);
+        opts.onSent?.();
         waited += paced;
         counters.waitedMs += waited;
         waitedTotal += waited;

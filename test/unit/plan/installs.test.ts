@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { StaleError } from '../../../src/errors.js';
 import { ABANDONED_AFTER_MS, claimShop, conflictingApplies, parseRecord, withEntry, type ShopApply } from '../../../src/plan/apply/installs.js';
-import type { ShopifyClient } from '../../../src/sources/shopify/client.js';
+import { recordShop } from './record-shop.js';
 
 const entry = (over: Partial<ShopApply>): ShopApply => ({
   planDigest: 'a'.repeat(64),
@@ -51,30 +51,6 @@ describe('installs sharing a shop: which applies make a plan stale', () => {
     assert.throws(() => parseRecord('{"applies": 3}'), /not a record of applied plans/);
   });
 });
-
-/** A shop holding the record (value and digest), answering the two record documents only. */
-function recordShop(initial?: { value: string; digest: string }, refuseNullWith = 'STALE_OBJECT') {
-  let stored = initial;
-  let writes = 0;
-  const calls: string[] = [];
-  const client = {
-    async request(document: string, variables: { metafields?: { value: string; compareDigest: string | null }[] }) {
-      const name = /(?:query|mutation)\s+(\w+)/.exec(document)![1]!;
-      calls.push(name);
-      if (name === 'ShopAppliesRecord')
-        return { data: { shop: { id: 'gid://shopify/Shop/1', metafield: stored ? { value: stored.value, compareDigest: stored.digest } : null } } };
-      const input = variables.metafields![0]!;
-      const expected = stored?.digest ?? null;
-      if (input.compareDigest !== expected) {
-        const code = input.compareDigest === null ? refuseNullWith : 'STALE_OBJECT';
-        return { data: { metafieldsSet: { metafields: null, userErrors: [{ code, field: ['compareDigest'], message: 'refused' }] } } };
-      }
-      stored = { value: input.value, digest: `d${++writes}` };
-      return { data: { metafieldsSet: { metafields: [{ compareDigest: stored.digest }], userErrors: [] } } };
-    },
-  } as unknown as ShopifyClient;
-  return { client, calls, stored: () => stored };
-}
 
 describe('claiming the shop from a copy of its record', () => {
   const planOf = (takenAt: string) => ({ digest: 'b'.repeat(64), baseline: { shopify: { takenAt } } }) as Parameters<typeof claimShop>[1];

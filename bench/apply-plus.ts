@@ -30,7 +30,11 @@ try {
   const load = loadavg()[0]!;
   const emulatorCpuBefore = readCpuMs(shop.emulator.pid!);
   const startedAt = Date.now();
-  const applied = await shop.cli(['apply', 'plan.json', '--commit', '--format', 'json', ...applyOptions], [0], process.env.PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PROFILE_DIR}`] : []);
+  const applied = await shop.cli(
+    ['apply', 'plan.json', '--commit', '--format', 'json', ...applyOptions],
+    [0],
+    process.env.PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PROFILE_DIR}`] : [],
+  );
   const emulatorCpuMs = (readCpuMs(shop.emulator.pid!) ?? NaN) - (emulatorCpuBefore ?? NaN);
   const result = JSON.parse(applied.stdout) as { applied: number; calls: number; retries: number; peakInFlight: number };
   const db = new Database(join(shop.dir, '.invrecon', 'snapshot.db'), { readonly: true });

@@ -167,7 +167,8 @@ async function updateRecord(client: ShopifyClient, change: (record: AppliesRecor
 
 function describe(entry: ShopApply, now = Date.now()): string {
   // A finish ahead of now is a promise (ShopFinish): a snapshot read before it is refused; after it, it may go.
-  const finish = entry.finishedAt === null ? 'not finished' : Date.parse(entry.finishedAt) > now ? `writes over by ${entry.finishedAt}` : `finished ${entry.finishedAt}`;
+  const finish =
+    entry.finishedAt === null ? 'not finished' : Date.parse(entry.finishedAt) > now ? `writes over by ${entry.finishedAt}` : `finished ${entry.finishedAt}`;
   return `plan ${entry.planDigest.slice(0, 12)} of install ${entry.install}: started ${entry.startedAt}, ${finish}`;
 }
 

@@ -1,15 +1,16 @@
 // An apply's finish reaches the shop's record before its last writes are answered, so that no round trip is left
-// after them (at 500 ms a call, half a second of any apply, a third of a small one). Once every batch has sent its
-// first call, the finish is written as a promise: "this apply's writes are over by P", P a few seconds ahead. The writes
-// still out are answered long before P; should the apply still run shortly before P (a slow answer, a retry, a stale
-// row's second call), it claims the shop again (running, no finish) and every write waits for that claim first; the
-// finish is then written once the last write is answered, as without a promise. Another install's snapshot read
-// before P is refused as if this apply were still running, which it may be.
+// after them (at 500 ms a call, half a second of any apply, a third of a small one). Once the last batch has started
+// and sent its first call, the finish is written as a promise: "this apply's writes are over by P", P a few seconds
+// ahead. The writes still out are answered long before P; should the apply still run shortly before P (a slow answer,
+// a retry, a stale row's second call), it claims the shop again (running, no finish), and every write checks, right
+// before it goes (once paced), and waits for that claim; the finish is then written once the last write is answered,
+// as without a promise. Another install's snapshot read before P is refused as if this apply were still running.
+import { InvreconError, SourceError } from '../../errors.js';
 import type { ShopifyClient } from '../../sources/shopify/client.js';
 import type { Plan } from '../model.js';
-import { claimShop, releaseShop, type HeldRecord } from './installs.js';
+import { claimShop, releaseShop, reopenShop, type HeldRecord } from './installs.js';
 
-/** How far ahead the finish is promised: the writes out when the last batch starts take a second or two. */
+/** How far ahead the finish is promised: the writes out when the last batch's call goes take a second or two. */
 export const WRITES_OVER_WITHIN_MS = 5000;
 /** An apply still running this long before its promise claims the shop again: time for one round trip to land. */
 export const CLAIM_AGAIN_BEFORE_MS = 2000;
@@ -34,6 +35,9 @@ export class ShopFinish {
   private by = Infinity;
   private claimedAgain: Promise<HeldRecord> | undefined;
   private cancelTimer = (): void => undefined;
+  private lastStarted: number | undefined;
+  private lastSent = false;
+  private everyBatchStarted = false;
 
   constructor(
     private readonly client: ShopifyClient,
@@ -44,30 +48,26 @@ export class ShopFinish {
     private readonly clock: FinishClock = realClock,
   ) {}
 
-  private lastStarted: number | undefined;
-  private lastSent = false;
-  private everyBatchStarted = false;
-
   /** A batch starts (they start in plan order, and their first calls are paced in that order). */
   starting(batchNo: number): void {
     this.lastStarted = batchNo;
     this.lastSent = false;
   }
 
-  /** A call of this batch goes. */
+  /** A call of this batch goes (or it has none to send: an earlier run finished it). */
   sent(batchNo: number): void {
     if (batchNo !== this.lastStarted || this.lastSent) return;
     this.lastSent = true;
     if (this.everyBatchStarted) this.promise();
   }
 
-  /** No batch is left to start. */
+  /** No batch is left to start. Without any, nothing is promised: the finish is written as of the end. */
   allStarted(): void {
     this.everyBatchStarted = true;
-    if (this.lastSent || this.lastStarted === undefined) this.promise();
+    if (this.lastSent) this.promise();
   }
 
-  /** Every batch has sent its first call: the finish is written now, promised for WRITES_OVER_WITHIN_MS ahead. */
+  /** The last batch's call has gone: the finish is written now, promised for WRITES_OVER_WITHIN_MS ahead. */
   private promise(): void {
     if (this.promised) return;
     this.by = this.clock.now().getTime() + WRITES_OVER_WITHIN_MS;
@@ -76,6 +76,7 @@ export class ShopFinish {
     this.cancelTimer = this.clock.setTimer(() => this.claimAgain(), WRITES_OVER_WITHIN_MS - CLAIM_AGAIN_BEFORE_MS);
   }
 
+  /** Running again, as a claim: refused if another install applied meanwhile (this apply's writes must stop then). */
   private claimAgain(): void {
     this.claimedAgain ??= (async () => {
       const held = await this.promised!.catch(() => this.claimed);
@@ -85,12 +86,17 @@ export class ShopFinish {
   }
 
   /**
-   * Before each write: once the apply nears its promise, writes go only when the shop is claimed again (the clock
-   * is read too: a timer runs late when the event loop is busy).
+   * Right before each write goes: once the apply nears its promise, it waits for the shop to be claimed again (the
+   * clock is read too: a timer runs late when the event loop is busy). A failed claim fails the write, which was not
+   * sent (not an unknown outcome).
    */
   readonly beforeWrite = (): Promise<unknown> | undefined => {
     if (!this.claimedAgain && this.clock.now().getTime() >= this.by - CLAIM_AGAIN_BEFORE_MS) this.claimAgain();
-    return this.claimedAgain;
+    return this.claimedAgain?.catch((error: unknown) => {
+      throw new SourceError(
+        `the apply outlived the finish it had promised the shop's record, and could not claim the shop again (${(error as Error).message}); nothing more was sent`,
+      );
+    });
   };
 
   /** Every write is answered: the record as the finish left it (written now unless the promise holds). */
@@ -110,13 +116,21 @@ export class ShopFinish {
   }
 
   /**
-   * The apply failed: the record must not say it finished (its open attempts may still be applied by a resume).
-   * A promise already written is taken back by claiming the shop again; the error is the apply's.
+   * The apply failed: the record must not say its writes are over (an open attempt may have been applied, and a
+   * resume sends it again). A promise is taken back: the entry is marked running again, whatever else the record
+   * holds. Says so when that could not be done.
    */
-  async failed(): Promise<void> {
+  async failed(): Promise<string | undefined> {
     this.cancelTimer();
-    if (!this.promised) return;
-    this.claimAgain();
-    await this.claimedAgain!.catch(() => undefined);
+    if (!this.promised) return undefined;
+    if (this.claimedAgain && (await this.claimedAgain.then(() => true).catch(() => false))) return undefined;
+    const held = await this.promised.catch(() => this.claimed);
+    try {
+      await reopenShop(this.client, this.plan, this.install, held, () => this.clock.now());
+      return undefined;
+    } catch (error) {
+      const reason = error instanceof InvreconError || error instanceof Error ? error.message : String(error);
+      return `the shop's record (metafield $app:invrecon.applies) may still say this apply's writes were over by ${new Date(this.by).toISOString()}, and it could not be marked running again (${reason}): other installs may take it as finished until the same apply is run again`;
+    }
   }
 }

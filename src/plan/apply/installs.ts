@@ -95,8 +95,11 @@ export interface HeldRecord {
   writtenAt?: string;
 }
 
+/** The record's calls go ahead of the writes waiting for the bucket: writes may be waiting on them (ShopFinish). */
+const RECORD_CALL = { aheadOfQueue: true } as const;
+
 async function readRecord(client: ShopifyClient): Promise<HeldRecord> {
-  const now = await readShopRecord(client);
+  const now = await readShopRecord(client, RECORD_CALL);
   return { shopId: now.shopId, record: parseRecord(now.value), digest: now.digest };
 }
 
@@ -126,11 +129,15 @@ export function keepRecord(db: Db, shop: string, held: HeldRecord): void {
  * Shopify answers to a null digest when the record exists is not documented; guessed STALE_OBJECT).
  */
 async function writeRecord(client: ShopifyClient, held: HeldRecord, copy = false): Promise<HeldRecord | undefined> {
-  const { data } = await client.request<SetShopAppliesRecordData>(SET_SHOP_APPLIES_RECORD, {
-    metafields: [
-      { ownerId: held.shopId, namespace: RECORD_NAMESPACE, key: RECORD_KEY, type: 'json', value: JSON.stringify(held.record), compareDigest: held.digest },
-    ],
-  });
+  const { data } = await client.request<SetShopAppliesRecordData>(
+    SET_SHOP_APPLIES_RECORD,
+    {
+      metafields: [
+        { ownerId: held.shopId, namespace: RECORD_NAMESPACE, key: RECORD_KEY, type: 'json', value: JSON.stringify(held.record), compareDigest: held.digest },
+      ],
+    },
+    RECORD_CALL,
+  );
   const errors = data.metafieldsSet?.userErrors ?? [];
   if (errors.some((e) => e.code === 'STALE_OBJECT') || (copy && errors.length > 0)) return undefined;
   if (errors.length > 0)
@@ -199,6 +206,33 @@ export async function claimShop(
       return withEntry(record, { planDigest: plan.digest, install, baselineAt, startedAt: mine?.startedAt ?? now().toISOString(), finishedAt: null });
     },
     known,
+  );
+}
+
+/**
+ * Records this apply as running again, whatever else the record holds: a promised finish taken back by an apply
+ * that failed (its writes may still be applied by a resume). Not a claim: nothing here may refuse it.
+ */
+export async function reopenShop(
+  client: ShopifyClient,
+  plan: Pick<Plan, 'digest' | 'baseline'>,
+  install: string,
+  held?: HeldRecord,
+  now: () => Date = () => new Date(),
+): Promise<HeldRecord> {
+  return updateRecord(
+    client,
+    (record) => {
+      const mine = record.applies.find((a) => a.planDigest === plan.digest && a.install === install);
+      return withEntry(record, {
+        planDigest: plan.digest,
+        install,
+        baselineAt: plan.baseline.shopify.takenAt,
+        startedAt: mine?.startedAt ?? now().toISOString(),
+        finishedAt: null,
+      });
+    },
+    held,
   );
 }
 

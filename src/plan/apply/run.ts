@@ -2,7 +2,7 @@
 // Every attempt is recorded before it is sent and closed, with the next one, in one transaction after:
 // a killed apply resumes each open attempt under its own key. The decisions are decide.ts's.
 import type { LoadedConfig } from '../../config/load.js';
-import { SourceError } from '../../errors.js';
+import { InvreconError, SourceError } from '../../errors.js';
 import { createShopifyClient, DEFAULT_EXPECTED_COST, type CallEvent, type ShopifyClient, type ShopifyClientOptions } from '../../sources/shopify/client.js';
 import {
   applyStatus,
@@ -165,7 +165,10 @@ class Applier {
   async runBatch(batch: PlannedBatch, settle: (outcomes: BatchOutcome[]) => void): Promise<void> {
     let attempt: BatchAttempt | undefined = latestAttempt(this.db, this.plan.digest, batch.batchNo, () => initialRows(batch));
     const recorded = () => batchOutcomes(this.db, this.plan.digest, batch.batchNo);
-    if (attempt?.status === 'done') return this.writes.run(() => settle(recorded()));
+    if (attempt?.status === 'done') {
+      this.finish?.sent(batch.batchNo); // nothing to send: as good as gone
+      return this.writes.run(() => settle(recorded()));
+    }
     // An attempt left open by a killed run may have been applied: its answer is unknown.
     let uncertain = attempt !== undefined;
     // What this run's attempts did: all the batch did, unless an earlier run started it.
@@ -392,7 +395,7 @@ export async function applyPlan(db: Db, config: LoadedConfig, source: PlanSource
           shopFinish.starting(batch.batchNo);
           yield batch;
         }
-        // Once the last batch's call goes, the finish goes to the shop's record while the last writes are out.
+        // The finish goes to the shop's record once this has run and the last batch's call has gone (ShopFinish).
         shopFinish.allStarted();
       })(),
       () => applier.lanes.limit,
@@ -405,8 +408,10 @@ export async function applyPlan(db: Db, config: LoadedConfig, source: PlanSource
   } catch (error) {
     finishApply(db, plan.digest, 'failed');
     // Left running in the shop's record: a resume finishes it; other installs wait (or take it as dead after 6 h).
-    await shopFinish.failed();
-    throw error;
+    const notTakenBack = await shopFinish.failed();
+    if (notTakenBack === undefined) throw error;
+    if (error instanceof InvreconError) throw new InvreconError(error.kind, error.message, [...error.details, notTakenBack]);
+    throw new SourceError(error instanceof Error ? error.message : String(error), [notTakenBack]);
   } finally {
     db.pragma(`wal_autocheckpoint = ${checkpointEvery}`);
     result.calls = applier.client.counters.calls;

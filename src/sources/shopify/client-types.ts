@@ -64,8 +64,10 @@ export interface RequestOptions {
   expectedCost?: number;
   /** Passed back in every CallEvent of this request. */
   tag?: unknown;
-  /** Awaited before each attempt is paced and sent (a rejection fails the request): what must be in place before it goes. */
+  /** Awaited as each attempt goes, once paced (a rejection fails the request): what must be in place before it goes. */
   beforeAttempt?: () => Promise<unknown> | undefined;
+  /** Paced ahead of the calls waiting for the bucket (it may be what they wait on). */
+  aheadOfQueue?: boolean;
   /** Called as each attempt goes, once paced. */
   onSent?: () => void;
 }

@@ -99,8 +99,14 @@ export function createShopifyClient(config: LoadedConfig, options: ShopifyClient
       return await withRetry<RequestResult<T>>(attemptPolicy, async (attempt): Promise<Try<RequestResult<T>>> => {
         let waited = backoffStarted === undefined ? 0 : now() - backoffStarted;
         const expected = opts.expectedCost ?? lastRequested.get(operation) ?? DEFAULT_EXPECTED_COST;
-        await opts.beforeAttempt?.();
-        const { waited: paced, ticket } = await pacer.pace(expected);
+        const { waited: paced, ticket } = await pacer.pace(expected, opts.aheadOfQueue);
+        // Checked once paced, right before the call goes: a wait for the bucket may have been long.
+        try {
+          await opts.beforeAttempt?.();
+        } catch (error) {
+          pacer.settle(ticket, 0, undefined);
+          throw error;
+        }
         opts.onSent?.();
         waited += paced;
         counters.waitedMs += waited;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CLAIM_AGAIN_BEFORE_MS, ShopFinish, WRITES_OVER_WITHIN_MS, type FinishClock } from '../../../src/plan/apply/finish.js';
+import { SourceError } from '../../../src/errors.js';
 import { claimShop, parseRecord } from '../../../src/plan/apply/installs.js';
 import { recordShop } from './record-shop.js';
 
@@ -126,5 +127,48 @@ describe("an apply's finish, promised to the shop's record while its last writes
     lost.time.advance(400);
     await lost.finish.done();
     assert.equal(finishedAt(lost.shop), new Date(T0 + 400).toISOString());
+  });
+
+  it('promises nothing without a batch: the finish is written as of the end', async () => {
+    const { shop, time, finish } = await claimed();
+    finish.allStarted();
+    await settle();
+    assert.deepEqual(shop.calls, []);
+    time.advance(100);
+    await finish.done();
+    assert.equal(finishedAt(shop), new Date(T0 + 100).toISOString());
+  });
+
+  it('another install that applied once the promise had passed: this apply stops writing, and takes its promise back all the same', async () => {
+    const { shop, time, finish } = await claimed({ timerFires: false });
+    finish.starting(1);
+    finish.sent(1);
+    finish.allStarted();
+    await settle();
+    // The event loop was held up past the promise; another install read its snapshot and claimed meanwhile.
+    time.advance(WRITES_OVER_WITHIN_MS + 1000);
+    const record = parseRecord(shop.stored()!.value);
+    const other = {
+      planDigest: 'c'.repeat(64),
+      install: 'other',
+      baselineAt: new Date(T0 + WRITES_OVER_WITHIN_MS + 500).toISOString(),
+      startedAt: new Date(T0 + WRITES_OVER_WITHIN_MS + 900).toISOString(),
+      finishedAt: null,
+    };
+    shop.put(JSON.stringify({ version: 1, applies: [...record.applies, other] }));
+    await assert.rejects(finish.beforeWrite()!, (error: Error) => error instanceof SourceError && /could not claim the shop again/.test(error.message));
+    assert.equal(await finish.failed(), undefined);
+    const mine = parseRecord(shop.stored()!.value).applies.find((a) => a.install === 'me')!;
+    assert.equal(mine.finishedAt, null, 'marked running again: its last writes may yet be applied by a resume');
+  });
+
+  it('a promise that could not be taken back is said', async () => {
+    const { shop, finish } = await claimed();
+    finish.starting(1);
+    finish.sent(1);
+    finish.allStarted();
+    await settle();
+    shop.fail(10);
+    assert.match((await finish.failed()) ?? '', /may still say this apply's writes were over by .*could not be marked running again/);
   });
 });

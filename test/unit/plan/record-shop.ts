@@ -24,5 +24,12 @@ export function recordShop(initial?: { value: string; digest: string }, refuseNu
       return { data: { metafieldsSet: { metafields: [{ compareDigest: stored.digest }], userErrors: [] } } };
     },
   } as unknown as ShopifyClient;
-  return { client, calls, stored: () => stored, fail: (n: number) => (failNext = n) };
+  return {
+    client,
+    calls,
+    stored: () => stored,
+    fail: (n: number) => (failNext = n),
+    /** Another install writes the record. */
+    put: (value: string) => (stored = { value, digest: `d${++writes}` }),
+  };
 }

@@ -299,3 +299,20 @@ describe('Shopify client: bulk result download', () => {
     assert.equal(sent.length, 0);
   });
 });
+
+describe('Shopify client: what must be in place before a call goes', () => {
+  it('asks beforeAttempt once each attempt is paced, retries included; a refusal fails the request with nothing sent', async () => {
+    const { client, clock, sent } = setup([ok({ x: 1 }, cost(10, bucket(0))), status(503), ok({ x: 2 })]);
+    await client.request('query Q { shop { id } }');
+    const asked: number[] = [];
+    const result = await client.request('query Q { shop { id } }', undefined, {
+      beforeAttempt: () => void asked.push(clock.now()),
+      onSent: () => asked.push(-clock.now()),
+    });
+    assert.deepEqual(result.data, { x: 2 });
+    assert.equal(asked.length, 4, 'two attempts, each asked and then sent');
+    assert.ok(clock.sleeps[0]! > 0 && asked[0]! >= 1_000_000 + clock.sleeps[0]!, 'asked after the wait for the bucket, not before it');
+    await assert.rejects(client.request('query Q { shop { id } }', undefined, { beforeAttempt: () => Promise.reject(new SourceError('not now')) }), /not now/);
+    assert.equal(sent.length, 3);
+  });
+});

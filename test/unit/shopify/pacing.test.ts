@@ -233,3 +233,22 @@ describe('endpoint', () => {
     });
   });
 });
+
+describe('createPacer', () => {
+  it('lets a call go ahead of those waiting for the bucket', async () => {
+    const bucket = new CostBucket(() => 0);
+    bucket.observe({ maximumAvailable: 1000, currentlyAvailable: 0, restoreRate: 100 });
+    const sleeps: number[] = [];
+    const pacer = createPacer(bucket, (ms) => {
+      sleeps.push(ms);
+      return new Promise<void>(() => undefined); // the bucket never refills here
+    });
+    void pacer.pace(10);
+    void pacer.pace(10);
+    const ahead = await pacer.pace(10, true);
+    assert.equal(ahead.waited, 0);
+    // 10 points + 5 of slack at 100/s, plus the 10 the call ahead took first; the second queued call waits behind it.
+    assert.deepEqual(sleeps, [250]);
+    assert.equal(bucket.available(), -10, 'its points are taken all the same');
+  });
+});

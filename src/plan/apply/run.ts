@@ -165,10 +165,8 @@ class Applier {
   async runBatch(batch: PlannedBatch, settle: (outcomes: BatchOutcome[]) => void): Promise<void> {
     let attempt: BatchAttempt | undefined = latestAttempt(this.db, this.plan.digest, batch.batchNo, () => initialRows(batch));
     const recorded = () => batchOutcomes(this.db, this.plan.digest, batch.batchNo);
-    if (attempt?.status === 'done') {
-      this.finish?.sent(batch.batchNo); // nothing to send: as good as gone
-      return this.writes.run(() => settle(recorded()));
-    }
+    // Finished by an earlier run: nothing to send (a resume whose last batch was done writes its finish at the end).
+    if (attempt?.status === 'done') return this.writes.run(() => settle(recorded()));
     // An attempt left open by a killed run may have been applied: its answer is unknown.
     let uncertain = attempt !== undefined;
     // What this run's attempts did: all the batch did, unless an earlier run started it.
@@ -410,8 +408,10 @@ export async function applyPlan(db: Db, config: LoadedConfig, source: PlanSource
     // Left running in the shop's record: a resume finishes it; other installs wait (or take it as dead after 6 h).
     const notTakenBack = await shopFinish.failed();
     if (notTakenBack === undefined) throw error;
-    if (error instanceof InvreconError) throw new InvreconError(error.kind, error.message, [...error.details, notTakenBack]);
-    throw new SourceError(error instanceof Error ? error.message : String(error), [notTakenBack]);
+    // Said with the error itself, which keeps its type (how it is shown, and its exit code).
+    if (error instanceof InvreconError) error.details.push(notTakenBack);
+    else if (error instanceof Error) error.message += `\n${notTakenBack}`;
+    throw error;
   } finally {
     db.pragma(`wal_autocheckpoint = ${checkpointEvery}`);
     result.calls = applier.client.counters.calls;

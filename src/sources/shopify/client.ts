@@ -104,7 +104,7 @@ export function createShopifyClient(config: LoadedConfig, options: ShopifyClient
         try {
           await opts.beforeAttempt?.();
         } catch (error) {
-          pacer.settle(ticket, 0, undefined);
+          pacer.cancel(ticket);
           throw error;
         }
         opts.onSent?.();

@@ -110,27 +110,32 @@ export function createPacer(bucket: CostBucket, sleep: (ms: number) => Promise<v
   /** Calls in flight: the points each reserved, and answeredPoints when it went. */
   const inFlight = new Map<number, { points: number; answeredBefore: number }>();
   return {
-    /** `aheadOfQueue`: goes now, before the calls waiting for the bucket (a rare call the others may be waiting on). */
+    /**
+     * `aheadOfQueue`: waits for its points but not behind the calls queued for the bucket (a rare call they may be
+     * waiting on); the one queued call already asleep may then overdraw by its cost, and a THROTTLED answer corrects it.
+     */
     pace(expected: number, aheadOfQueue = false): Promise<{ waited: number; ticket: number }> {
-      if (aheadOfQueue) {
-        bucket.reserve(expected);
-        const ticket = ++sent;
-        inFlight.set(ticket, { points: expected, answeredBefore: answeredPoints });
-        return Promise.resolve({ waited: 0, ticket });
-      }
-      const turn = gate.then(async () => {
-        const wait = bucket.waitFor(expected);
-        if (wait > 0) {
+      const go = async () => {
+        let waited = 0;
+        for (let wait; (wait = bucket.waitFor(expected)) > 0 && (waited === 0 || aheadOfQueue); waited += wait) {
           onWait();
           await sleep(wait);
         }
         bucket.reserve(expected);
         const ticket = ++sent;
         inFlight.set(ticket, { points: expected, answeredBefore: answeredPoints });
-        return { waited: wait, ticket };
-      });
+        return { waited, ticket };
+      };
+      if (aheadOfQueue) return go();
+      const turn = gate.then(go);
       gate = turn.catch(() => undefined);
       return turn;
+    },
+    /** A paced call that did not go after all: its points back, as if never paced. */
+    cancel(ticket: number): void {
+      const call = inFlight.get(ticket);
+      inFlight.delete(ticket);
+      if (call) bucket.refund(call.points);
     },
     /** `charged`: the points the server took (0 for a THROTTLED answer); `status`: its bucket when it answered. */
     settle(ticket: number, charged: number | undefined, status: ThrottleStatus | undefined): void {

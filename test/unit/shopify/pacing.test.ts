@@ -245,10 +245,17 @@ describe('createPacer', () => {
     });
     void pacer.pace(10);
     void pacer.pace(10);
+    bucket.observe({ maximumAvailable: 1000, currentlyAvailable: 20, restoreRate: 100 });
     const ahead = await pacer.pace(10, true);
     assert.equal(ahead.waited, 0);
-    // 10 points + 5 of slack at 100/s, plus the 10 the call ahead took first; the second queued call waits behind it.
-    assert.deepEqual(sleeps, [250]);
-    assert.equal(bucket.available(), -10, 'its points are taken all the same');
+    // The first queued call wants 10 points + 5 of slack; the call ahead took 10 of the 20 first: it waits 50 ms for
+    // the 5 missing (100/s). The second queued call waits behind it.
+    assert.deepEqual(sleeps, [50]);
+    assert.equal(bucket.available(), 10, 'its points are taken');
+    // With none in the bucket, a call ahead of the queue still waits for its own points.
+    bucket.observe({ maximumAvailable: 1000, currentlyAvailable: 0, restoreRate: 100 });
+    void pacer.pace(10, true);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(sleeps, [50, 150]);
   });
 });

@@ -179,6 +179,19 @@ function describe(entry: ShopApply, now = Date.now()): string {
   return `plan ${entry.planDigest.slice(0, 12)} of install ${entry.install}: started ${entry.startedAt}, ${finish}`;
 }
 
+/** The record with this install's entry for this plan, its start kept from an earlier entry (a resume). */
+function withOwnEntry(
+  record: AppliesRecord,
+  plan: Pick<Plan, 'digest' | 'baseline'>,
+  install: string,
+  now: () => Date,
+  finishedAt: string | null,
+): AppliesRecord {
+  const mine = record.applies.find((a) => a.planDigest === plan.digest && a.install === install);
+  const startedAt = mine?.startedAt ?? now().toISOString();
+  return withEntry(record, { planDigest: plan.digest, install, baselineAt: plan.baseline.shopify.takenAt, startedAt, finishedAt });
+}
+
 /**
  * Claims the shop for this apply: refused (StaleError) when another install applied after this plan's
  * baseline was read, or is applying now; else this plan is recorded as running, atomically.
@@ -202,8 +215,7 @@ export async function claimShop(
           conflicts.map((entry) => describe(entry)),
         );
       }
-      const mine = record.applies.find((a) => a.planDigest === plan.digest && a.install === install);
-      return withEntry(record, { planDigest: plan.digest, install, baselineAt, startedAt: mine?.startedAt ?? now().toISOString(), finishedAt: null });
+      return withOwnEntry(record, plan, install, now, null);
     },
     known,
   );
@@ -220,20 +232,7 @@ export async function reopenShop(
   held?: HeldRecord,
   now: () => Date = () => new Date(),
 ): Promise<HeldRecord> {
-  return updateRecord(
-    client,
-    (record) => {
-      const mine = record.applies.find((a) => a.planDigest === plan.digest && a.install === install);
-      return withEntry(record, {
-        planDigest: plan.digest,
-        install,
-        baselineAt: plan.baseline.shopify.takenAt,
-        startedAt: mine?.startedAt ?? now().toISOString(),
-        finishedAt: null,
-      });
-    },
-    held,
-  );
+  return updateRecord(client, (record) => withOwnEntry(record, plan, install, now, null), held);
 }
 
 /**
@@ -249,14 +248,5 @@ export async function releaseShop(
   now: () => Date = () => new Date(),
   writesOverBy?: Date,
 ): Promise<HeldRecord> {
-  return updateRecord(
-    client,
-    (record) => {
-      const mine = record.applies.find((a) => a.planDigest === plan.digest && a.install === install);
-      const startedAt = mine?.startedAt ?? now().toISOString();
-      const finishedAt = (writesOverBy ?? now()).toISOString();
-      return withEntry(record, { planDigest: plan.digest, install, baselineAt: plan.baseline.shopify.takenAt, startedAt, finishedAt });
-    },
-    claimed,
-  );
+  return updateRecord(client, (record) => withOwnEntry(record, plan, install, now, (writesOverBy ?? now()).toISOString()), claimed);
 }

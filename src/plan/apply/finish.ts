@@ -5,7 +5,7 @@
 // a retry, a stale row's second call), it claims the shop again (running, no finish), and every write checks, right
 // before it goes (once paced), and waits for that claim; the finish is then written once the last write is answered,
 // as without a promise. Another install's snapshot read before P is refused as if this apply were still running.
-import { InvreconError, SourceError } from '../../errors.js';
+import { SourceError } from '../../errors.js';
 import type { ShopifyClient } from '../../sources/shopify/client.js';
 import type { Plan } from '../model.js';
 import { claimShop, releaseShop, reopenShop, type HeldRecord } from './installs.js';
@@ -129,7 +129,7 @@ export class ShopFinish {
       await reopenShop(this.client, this.plan, this.install, held, () => this.clock.now());
       return undefined;
     } catch (error) {
-      const reason = error instanceof InvreconError || error instanceof Error ? error.message : String(error);
+      const reason = error instanceof Error ? error.message : String(error);
       return `the shop's record (metafield $app:invrecon.applies) may still say this apply's writes were over by ${new Date(this.by).toISOString()}, and it could not be marked running again (${reason}): other installs may take it as finished until the same apply is run again`;
     }
   }

@@ -384,20 +384,15 @@ export async function applyPlan(db: Db, config: LoadedConfig, source: PlanSource
   try {
     await runPool(
       (function* () {
-        const all = (function* () {
-          yield* ahead.splice(0);
-          if (unreadable) throw unreadable.error;
-          yield* batches;
-        })();
-        for (const batch of all) {
-          shopFinish.starting(batch.batchNo);
-          yield batch;
-        }
+        yield* ahead.splice(0);
+        if (unreadable) throw unreadable.error;
+        yield* batches;
         // The finish goes to the shop's record once this has run and the last batch's call has gone (ShopFinish).
         shopFinish.allStarted();
       })(),
       () => applier.lanes.limit,
       async (batch) => {
+        shopFinish.starting(batch.batchNo);
         await applier.withBatch(batch, () => applier.runBatch(batch, applier.settler(batch, result, writer)));
         rowsDone += batch.changes.length;
         options.onProgress?.(rowsDone, total);

@@ -166,20 +166,15 @@ export async function readAvailable(
   return current;
 }
 
-export interface StepInput {
+/** One attempt: its rows and how to decide on them, and the options its call is sent with. */
+export interface StepInput extends SendOptions {
   mode: WriteMode;
   rows: readonly BatchRow[];
   level(change: number): LevelFacts;
   movedBy?(change: number): string | undefined;
   key: string;
-  uncertain?: boolean;
   maxMisses: number;
   maxSize?: number;
-  referenceDocumentUri?: string;
-  tag?: unknown;
-  notBefore?: string;
-  beforeAttempt?: () => Promise<unknown> | undefined;
-  onSent?: () => void;
 }
 
 /** Sends one call, re-reads the levels that came back stale, and decides: the whole step of one attempt. */
